@@ -1,0 +1,88 @@
+//! The future event list: a binary heap ordered by time, then by the order
+//! events were scheduled, so ties are broken the same way on every run.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Event {
+    pub time: f64,
+    seq: u64,
+    pub node: u32,
+    pub server: u32,
+    pub generation: u32,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Event {}
+
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Event {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .time
+            .total_cmp(&self.time)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+#[derive(Debug, Default)]
+pub(super) struct EventList {
+    heap: BinaryHeap<Event>,
+    scheduled: u64,
+}
+
+impl EventList {
+    #[inline]
+    pub fn push(&mut self, time: f64, node: u32, server: u32, generation: u32) {
+        self.heap.push(Event {
+            time,
+            seq: self.scheduled,
+            node,
+            server,
+            generation,
+        });
+        self.scheduled += 1;
+    }
+
+    /// Time of the earliest event, or infinity.
+    #[inline]
+    pub fn peek_time(&self) -> f64 {
+        self.heap.peek().map_or(f64::INFINITY, |e| e.time)
+    }
+
+    /// Removes the earliest event. Only called after `peek_time` was finite.
+    #[inline]
+    pub fn pop(&mut self) -> Event {
+        self.heap.pop().expect("pop called on an empty event list")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_by_time_then_by_scheduling_order() {
+        let mut l = EventList::default();
+        l.push(2.0, 0, 0, 0);
+        l.push(1.0, 0, 1, 0);
+        l.push(2.0, 0, 2, 0);
+        l.push(1.0, 0, 3, 0);
+        let order: Vec<u32> = (0..4).map(|_| l.pop().server).collect();
+        assert_eq!(order, vec![1, 3, 0, 2]);
+        assert_eq!(l.peek_time(), f64::INFINITY);
+    }
+}

@@ -1,0 +1,43 @@
+//! The jobs present in a simulation, in a slab whose slots are reused, so
+//! memory follows the number of jobs present, not the number simulated.
+
+use crate::job::{Job, JobId};
+
+#[derive(Debug, Default)]
+pub(super) struct JobTable {
+    slots: Vec<Job>,
+    vacant: Vec<JobId>,
+}
+
+impl JobTable {
+    #[inline]
+    pub fn insert(&mut self, job: Job) -> JobId {
+        match self.vacant.pop() {
+            Some(id) => {
+                self.slots[id as usize] = job;
+                id
+            }
+            None => {
+                self.slots.push(job);
+                (self.slots.len() - 1) as JobId
+            }
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, id: JobId) -> &Job {
+        &self.slots[id as usize]
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: JobId) -> &mut Job {
+        &mut self.slots[id as usize]
+    }
+
+    /// Frees the slot and returns the job as it was.
+    #[inline]
+    pub fn remove(&mut self, id: JobId) -> Job {
+        self.vacant.push(id);
+        self.slots[id as usize]
+    }
+}

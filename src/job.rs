@@ -1,0 +1,41 @@
+//! A job (an individual, in Ciw's words): one unit of work that arrives,
+//! waits, is served and leaves. Shared by the engine, the policies and the
+//! real backend, so it holds only what a scheduler may look at.
+
+/// Index of a job in its engine's table of jobs present.
+pub type JobId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Job {
+    /// Arrival order over the whole run; the final tie-breaker of every policy.
+    pub seq: u64,
+    pub class: u32,
+    pub node: u32,
+    /// Class priority (lower is more urgent).
+    pub priority: i32,
+    pub arrival: f64,
+    /// Service requirement, in time units at speed 1.
+    pub size: f64,
+    /// Requirement not yet served.
+    pub remaining: f64,
+    /// Time spent holding a server so far.
+    pub served: f64,
+    /// When the job first entered service (NaN before).
+    pub first_start: f64,
+}
+
+impl Job {
+    pub fn new(seq: u64, class: u32, node: u32, priority: i32, arrival: f64, size: f64) -> Job {
+        Job {
+            seq,
+            class,
+            node,
+            priority,
+            arrival,
+            size,
+            remaining: size,
+            served: 0.0,
+            first_start: f64::NAN,
+        }
+    }
+}

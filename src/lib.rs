@@ -1,0 +1,20 @@
+//! schedlab: a scheduling simulator and queueing-theory analysis tool.
+//!
+//! The modules follow the flow of an experiment: a [`model::Scenario`] is
+//! read and checked; a [`workload`] turns it into jobs; the [`engine`]
+//! runs them through nodes whose [`policy`] picks what runs next; [`stats`]
+//! observes and summarises; [`theory`] gives the closed forms to compare
+//! against; [`report`] prints and writes the results.
+
+pub mod app;
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod experiment;
+pub mod job;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod stats;
+pub mod theory;
+pub mod workload;

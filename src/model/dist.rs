@@ -1,0 +1,985 @@
+//! Probability distributions for inter-arrival times and service requirements.
+//!
+//! Every distribution knows its exact mean and second moment, because the
+//! theory module needs `E[S]` and `E[S²]` (Pollaczek-Khinchine and friends)
+//! and a simulator that cannot state what it samples cannot be checked.
+//!
+//! A distribution is written in a scenario as an inline table whose `dist`
+//! field names it and whose other fields are its parameters, either the
+//! natural ones or `mean` (plus `scv`, the squared coefficient of variation
+//! `Var[X]/E[X]²`, where the family has a shape):
+//!
+//! | `dist`             | natural parameters             | by moments                 |
+//! |--------------------|--------------------------------|----------------------------|
+//! | `exponential`      | `rate`                         | `mean`                     |
+//! | `deterministic`    | `value`                        | `mean`                     |
+//! | `uniform`          | `low`, `high`                  | `mean`, `scv` (<= 1/3)     |
+//! | `erlang`           | `k`, `rate` (or `k`, `mean`)   | `mean`, `scv` (= 1/k)      |
+//! | `gamma`            | `shape`, `scale` (or `rate`)   | `mean`, `scv`              |
+//! | `hyperexponential` | `branches = [{p, rate}, ...]`  | `mean`, `scv` (>= 1, H2 with balanced means) |
+//! | `lognormal`        | `mu`, `sigma`                  | `mean`, `scv`              |
+//! | `weibull`          | `shape`, `scale`               | `mean`, `scv`              |
+//! | `pareto`           | `shape` (alpha > 1), `scale`   | `mean`, `scv`              |
+//! | `bounded-pareto`   | `alpha`, `low`, `high`         | `mean`, `scv`, `alpha`     |
+//! | `empirical`        | `values = [...]` or `file`     |                            |
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand::RngExt;
+use rand_distr::Distribution;
+use serde::Deserialize;
+use statrs::function::gamma::ln_gamma;
+
+use crate::error::FieldError;
+
+/// The raw form of a distribution in a scenario file, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistSpec {
+    pub dist: String,
+    pub rate: Option<f64>,
+    pub mean: Option<f64>,
+    pub scv: Option<f64>,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub k: Option<u32>,
+    pub shape: Option<f64>,
+    pub scale: Option<f64>,
+    pub mu: Option<f64>,
+    pub sigma: Option<f64>,
+    pub alpha: Option<f64>,
+    pub branches: Option<Vec<BranchSpec>>,
+    pub values: Option<Vec<f64>>,
+    pub file: Option<String>,
+}
+
+/// One exponential branch of a hyperexponential distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchSpec {
+    pub p: f64,
+    pub rate: Option<f64>,
+    pub mean: Option<f64>,
+}
+
+/// A validated distribution, ready to sample.
+#[derive(Debug, Clone)]
+pub enum Dist {
+    Exponential {
+        rate: f64,
+    },
+    Deterministic {
+        value: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Erlang {
+        k: u32,
+        rate: f64,
+    },
+    Gamma {
+        shape: f64,
+        scale: f64,
+        sampler: rand_distr::Gamma<f64>,
+    },
+    /// Branch probabilities are stored cumulatively for sampling.
+    HyperExponential {
+        probs: Vec<f64>,
+        rates: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        sampler: rand_distr::LogNormal<f64>,
+    },
+    Weibull {
+        shape: f64,
+        scale: f64,
+        sampler: rand_distr::Weibull<f64>,
+    },
+    Pareto {
+        shape: f64,
+        scale: f64,
+    },
+    BoundedPareto {
+        alpha: f64,
+        low: f64,
+        high: f64,
+    },
+    Empirical {
+        values: Arc<[f64]>,
+    },
+}
+
+/// The family names accepted in `dist = "..."`.
+pub const DIST_NAMES: &[&str] = &[
+    "exponential",
+    "deterministic",
+    "uniform",
+    "erlang",
+    "gamma",
+    "hyperexponential",
+    "lognormal",
+    "weibull",
+    "pareto",
+    "bounded-pareto",
+    "empirical",
+];
+
+impl Dist {
+    /// Exponential with the given mean, the most common case in code and tests.
+    pub fn exponential_mean(mean: f64) -> Dist {
+        Dist::Exponential { rate: 1.0 / mean }
+    }
+
+    /// Draws one value.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Exponential { rate } => {
+                let e: f64 = rand_distr::Exp1.sample(rng);
+                e / rate
+            }
+            Dist::Deterministic { value } => *value,
+            Dist::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
+            Dist::Erlang { k, rate } => {
+                let mut sum = 0.0;
+                for _ in 0..*k {
+                    let e: f64 = rand_distr::Exp1.sample(rng);
+                    sum += e;
+                }
+                sum / rate
+            }
+            Dist::Gamma { sampler, .. } => sampler.sample(rng),
+            Dist::HyperExponential {
+                rates, cumulative, ..
+            } => {
+                let u: f64 = rng.random();
+                let i = cumulative
+                    .iter()
+                    .position(|&c| u < c)
+                    .unwrap_or(rates.len() - 1);
+                let e: f64 = rand_distr::Exp1.sample(rng);
+                e / rates[i]
+            }
+            Dist::LogNormal { sampler, .. } => sampler.sample(rng),
+            Dist::Weibull { sampler, .. } => sampler.sample(rng),
+            Dist::Pareto { shape, scale } => {
+                // Inverse CDF on (0, 1]: 1 - U avoids U = 0.
+                let u = 1.0 - rng.random::<f64>();
+                scale * u.powf(-1.0 / shape)
+            }
+            Dist::BoundedPareto { alpha, low, high } => {
+                // Inverse CDF of F(x) = (1 - (L/x)^a) / (1 - (L/H)^a).
+                let u: f64 = rng.random();
+                let ratio = (low / high).powf(*alpha);
+                low * (1.0 - u * (1.0 - ratio)).powf(-1.0 / alpha)
+            }
+            Dist::Empirical { values } => values[rng.random_range(0..values.len())],
+        }
+    }
+
+    /// Exact mean `E[X]`.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Exponential { rate } => 1.0 / rate,
+            Dist::Deterministic { value } => *value,
+            Dist::Uniform { low, high } => 0.5 * (low + high),
+            Dist::Erlang { k, rate } => f64::from(*k) / rate,
+            Dist::Gamma { shape, scale, .. } => shape * scale,
+            Dist::HyperExponential { probs, rates, .. } => {
+                probs.iter().zip(rates).map(|(p, r)| p / r).sum()
+            }
+            Dist::LogNormal { mu, sigma, .. } => (mu + 0.5 * sigma * sigma).exp(),
+            Dist::Weibull { shape, scale, .. } => scale * ln_gamma(1.0 + 1.0 / shape).exp(),
+            Dist::Pareto { shape, scale } => pareto_moment(*shape, *scale, 1),
+            Dist::BoundedPareto { alpha, low, high } => {
+                bounded_pareto_moment(*alpha, *low, *high, 1)
+            }
+            Dist::Empirical { values } => values.iter().sum::<f64>() / values.len() as f64,
+        }
+    }
+
+    /// Exact second moment `E[X²]`; infinite for a Pareto with shape <= 2.
+    pub fn second_moment(&self) -> f64 {
+        match self {
+            Dist::Exponential { rate } => 2.0 / (rate * rate),
+            Dist::Deterministic { value } => value * value,
+            Dist::Uniform { low, high } => (low * low + low * high + high * high) / 3.0,
+            Dist::Erlang { k, rate } => {
+                let k = f64::from(*k);
+                k * (k + 1.0) / (rate * rate)
+            }
+            Dist::Gamma { shape, scale, .. } => shape * (shape + 1.0) * scale * scale,
+            Dist::HyperExponential { probs, rates, .. } => probs
+                .iter()
+                .zip(rates)
+                .map(|(p, r)| 2.0 * p / (r * r))
+                .sum(),
+            Dist::LogNormal { mu, sigma, .. } => (2.0 * mu + 2.0 * sigma * sigma).exp(),
+            Dist::Weibull { shape, scale, .. } => scale * scale * ln_gamma(1.0 + 2.0 / shape).exp(),
+            Dist::Pareto { shape, scale } => pareto_moment(*shape, *scale, 2),
+            Dist::BoundedPareto { alpha, low, high } => {
+                bounded_pareto_moment(*alpha, *low, *high, 2)
+            }
+            Dist::Empirical { values } => {
+                values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64
+            }
+        }
+    }
+
+    /// Squared coefficient of variation `Var[X] / E[X]²`.
+    pub fn scv(&self) -> f64 {
+        let m = self.mean();
+        self.second_moment() / (m * m) - 1.0
+    }
+
+    /// The family name as written in scenario files.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Dist::Exponential { .. } => "exponential",
+            Dist::Deterministic { .. } => "deterministic",
+            Dist::Uniform { .. } => "uniform",
+            Dist::Erlang { .. } => "erlang",
+            Dist::Gamma { .. } => "gamma",
+            Dist::HyperExponential { .. } => "hyperexponential",
+            Dist::LogNormal { .. } => "lognormal",
+            Dist::Weibull { .. } => "weibull",
+            Dist::Pareto { .. } => "pareto",
+            Dist::BoundedPareto { .. } => "bounded-pareto",
+            Dist::Empirical { .. } => "empirical",
+        }
+    }
+
+    /// Validates a raw specification. `path` names the field in error
+    /// messages (e.g. `classes[0].service`); `base_dir` resolves `file`.
+    pub fn from_spec(spec: &DistSpec, path: &str, base_dir: &Path) -> Result<Dist, FieldError> {
+        Builder {
+            spec,
+            path,
+            used: Vec::new(),
+        }
+        .build(base_dir)
+    }
+}
+
+/// `E[X^j]` of a Pareto(shape a, scale m): `a m^j / (a - j)` for `a > j`.
+fn pareto_moment(shape: f64, scale: f64, j: i32) -> f64 {
+    let j_f = f64::from(j);
+    if shape <= j_f {
+        f64::INFINITY
+    } else {
+        shape * scale.powi(j) / (shape - j_f)
+    }
+}
+
+/// `E[X^j]` of a bounded Pareto on `[L, H]` with shape `a`:
+/// `a L^a / (1 - (L/H)^a) * (H^(j-a) - L^(j-a)) / (j - a)`, or with
+/// `ln(H/L)` in place of the last factor when `j = a`.
+fn bounded_pareto_moment(alpha: f64, low: f64, high: f64, j: i32) -> f64 {
+    let j_f = f64::from(j);
+    let norm = alpha * low.powf(alpha) / (1.0 - (low / high).powf(alpha));
+    let integral = if (j_f - alpha).abs() < 1e-12 {
+        (high / low).ln()
+    } else {
+        (high.powf(j_f - alpha) - low.powf(j_f - alpha)) / (j_f - alpha)
+    };
+    norm * integral
+}
+
+/// Squared coefficient of variation of a Weibull with shape `k`:
+/// `Γ(1 + 2/k) / Γ(1 + 1/k)² - 1`, decreasing in `k`.
+fn weibull_scv(k: f64) -> f64 {
+    (ln_gamma(1.0 + 2.0 / k) - 2.0 * ln_gamma(1.0 + 1.0 / k)).exp() - 1.0
+}
+
+/// Squared coefficient of variation of a bounded Pareto with shape `a` and
+/// `H/L = r`; it is scale free and increasing in `r`.
+fn bounded_pareto_scv(alpha: f64, r: f64) -> f64 {
+    let m1 = bounded_pareto_moment(alpha, 1.0, r, 1);
+    let m2 = bounded_pareto_moment(alpha, 1.0, r, 2);
+    m2 / (m1 * m1) - 1.0
+}
+
+/// Solves `f(x) = target` for a monotone `f` on `[lo, hi]` by bisection in
+/// log space (the parameters solved for span decades).
+fn bisect(f: impl Fn(f64) -> f64, target: f64, mut lo: f64, mut hi: f64) -> f64 {
+    let increasing = f(hi) > f(lo);
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if (f(mid) < target) == increasing {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo * hi).sqrt()
+}
+
+struct Builder<'a> {
+    spec: &'a DistSpec,
+    path: &'a str,
+    used: Vec<&'static str>,
+}
+
+impl Builder<'_> {
+    fn err(
+        &self,
+        field: &str,
+        value: impl std::fmt::Display,
+        msg: impl Into<String>,
+    ) -> FieldError {
+        FieldError::new(format!("{}.{}", self.path, field), value.to_string(), msg)
+    }
+
+    /// Fetches an optional float parameter and records it as used.
+    fn opt(&mut self, name: &'static str) -> Option<f64> {
+        let v = match name {
+            "rate" => self.spec.rate,
+            "mean" => self.spec.mean,
+            "scv" => self.spec.scv,
+            "value" => self.spec.value,
+            "low" => self.spec.low,
+            "high" => self.spec.high,
+            "shape" => self.spec.shape,
+            "scale" => self.spec.scale,
+            "mu" => self.spec.mu,
+            "sigma" => self.spec.sigma,
+            "alpha" => self.spec.alpha,
+            _ => unreachable!("unknown parameter {name}"),
+        };
+        if v.is_some() {
+            self.used.push(name);
+        }
+        v
+    }
+
+    fn positive(&mut self, name: &'static str) -> Result<Option<f64>, FieldError> {
+        match self.opt(name) {
+            Some(v) if !(v.is_finite() && v > 0.0) => {
+                Err(self.err(name, v, "must be a finite number greater than 0"))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn require(&mut self, name: &'static str, hint: &str) -> Result<f64, FieldError> {
+        self.positive(name)?.ok_or_else(|| {
+            FieldError::new(
+                format!("{}.{}", self.path, name),
+                "(missing)".to_string(),
+                format!("{} needs {hint}", self.spec.dist),
+            )
+        })
+    }
+
+    fn build(mut self, base_dir: &Path) -> Result<Dist, FieldError> {
+        let dist = match self.spec.dist.as_str() {
+            "exponential" | "exp" | "markovian" => {
+                match (self.positive("rate")?, self.positive("mean")?) {
+                    (Some(rate), None) => Dist::Exponential { rate },
+                    (None, Some(mean)) => Dist::Exponential { rate: 1.0 / mean },
+                    _ => return Err(self.either("rate", "mean")),
+                }
+            }
+            "deterministic" | "constant" => {
+                match (self.positive("value")?, self.positive("mean")?) {
+                    (Some(value), None) | (None, Some(value)) => Dist::Deterministic { value },
+                    _ => return Err(self.either("value", "mean")),
+                }
+            }
+            "uniform" => self.uniform()?,
+            "erlang" => self.erlang()?,
+            "gamma" => self.gamma()?,
+            "hyperexponential" | "h2" => self.hyperexponential()?,
+            "lognormal" => self.lognormal()?,
+            "weibull" => self.weibull()?,
+            "pareto" => self.pareto()?,
+            "bounded-pareto" | "bounded_pareto" => self.bounded_pareto()?,
+            "empirical" => self.empirical(base_dir)?,
+            other => {
+                return Err(self.err(
+                    "dist",
+                    format!("\"{other}\""),
+                    format!("unknown distribution; use one of {}", DIST_NAMES.join(", ")),
+                ));
+            }
+        };
+        self.reject_unused()?;
+        Ok(dist)
+    }
+
+    fn either(&self, a: &str, b: &str) -> FieldError {
+        FieldError::new(
+            self.path.to_string(),
+            format!("dist = \"{}\"", self.spec.dist),
+            format!("give exactly one of `{a}` or `{b}`"),
+        )
+    }
+
+    /// A parameter the family does not use is a mistake, not something to ignore.
+    fn reject_unused(&self) -> Result<(), FieldError> {
+        let s = self.spec;
+        let given: [(&str, bool); 16] = [
+            ("rate", s.rate.is_some()),
+            ("mean", s.mean.is_some()),
+            ("scv", s.scv.is_some()),
+            ("value", s.value.is_some()),
+            ("low", s.low.is_some()),
+            ("high", s.high.is_some()),
+            ("k", s.k.is_some()),
+            ("shape", s.shape.is_some()),
+            ("scale", s.scale.is_some()),
+            ("mu", s.mu.is_some()),
+            ("sigma", s.sigma.is_some()),
+            ("alpha", s.alpha.is_some()),
+            ("branches", s.branches.is_some()),
+            ("values", s.values.is_some()),
+            ("file", s.file.is_some()),
+            ("dist", true),
+        ];
+        for (name, present) in given {
+            if present && name != "dist" && !self.used.contains(&name) {
+                return Err(self.err(
+                    name,
+                    "(given)",
+                    format!(
+                        "is not a parameter of {} here; see the distribution table in the README",
+                        s.dist
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn uniform(&mut self) -> Result<Dist, FieldError> {
+        let low = self.opt("low");
+        let high = self.opt("high");
+        let mean = self.positive("mean")?;
+        let scv = self.opt("scv");
+        match (low, high, mean, scv) {
+            (Some(low), Some(high), None, None) => {
+                if !(low.is_finite() && low >= 0.0) {
+                    return Err(self.err("low", low, "must be a finite number >= 0"));
+                }
+                if !(high.is_finite() && high > low) {
+                    return Err(self.err(
+                        "high",
+                        high,
+                        format!("must be greater than low = {low}"),
+                    ));
+                }
+                Ok(Dist::Uniform { low, high })
+            }
+            (None, None, Some(mean), Some(scv)) => {
+                if !(0.0..=1.0 / 3.0).contains(&scv) {
+                    return Err(self.err("scv", scv, "a non-negative uniform has 0 <= scv <= 1/3"));
+                }
+                let half = mean * (3.0 * scv).sqrt();
+                Ok(Dist::Uniform {
+                    low: mean - half,
+                    high: mean + half,
+                })
+            }
+            _ => Err(self.either("low` and `high", "mean` and `scv")),
+        }
+    }
+
+    fn erlang(&mut self) -> Result<Dist, FieldError> {
+        let k = self.spec.k;
+        if k.is_some() {
+            self.used.push("k");
+        }
+        let rate = self.positive("rate")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        if k == Some(0) {
+            return Err(self.err("k", 0, "the number of phases must be at least 1"));
+        }
+        match (k, rate, mean, scv) {
+            (Some(k), Some(rate), None, None) => Ok(Dist::Erlang { k, rate }),
+            (Some(k), None, Some(mean), None) => Ok(Dist::Erlang {
+                k,
+                rate: f64::from(k) / mean,
+            }),
+            (None, None, Some(mean), Some(scv)) => {
+                let k_real = 1.0 / scv;
+                let k = k_real.round();
+                if (k_real - k).abs() > 1e-9 * k_real || k < 1.0 || k > 1e6 {
+                    return Err(self.err(
+                        "scv",
+                        scv,
+                        "an Erlang has scv = 1/k for a whole k >= 1; use gamma for other values",
+                    ));
+                }
+                let k = k as u32;
+                Ok(Dist::Erlang {
+                    k,
+                    rate: f64::from(k) / mean,
+                })
+            }
+            _ => Err(self.either("k` with `rate` or `mean", "mean` and `scv")),
+        }
+    }
+
+    fn gamma(&mut self) -> Result<Dist, FieldError> {
+        let shape = self.positive("shape")?;
+        let scale = self.positive("scale")?;
+        let rate = self.positive("rate")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        let (shape, scale) = match (shape, scale, rate, mean, scv) {
+            (Some(k), Some(theta), None, None, None) => (k, theta),
+            (Some(k), None, Some(r), None, None) => (k, 1.0 / r),
+            (None, None, None, Some(m), Some(c)) => (1.0 / c, m * c),
+            _ => return Err(self.either("shape` with `scale` or `rate", "mean` and `scv")),
+        };
+        let sampler = rand_distr::Gamma::new(shape, scale)
+            .map_err(|e| self.err("shape", shape, e.to_string()))?;
+        Ok(Dist::Gamma {
+            shape,
+            scale,
+            sampler,
+        })
+    }
+
+    fn hyperexponential(&mut self) -> Result<Dist, FieldError> {
+        let mean = self.positive("mean")?;
+        let scv = self.opt("scv");
+        let branches = self.spec.branches.clone();
+        if branches.is_some() {
+            self.used.push("branches");
+        }
+        let (probs, rates) = match (mean, scv, branches) {
+            (Some(mean), Some(scv), None) => {
+                if !(scv.is_finite() && scv >= 1.0) {
+                    return Err(self.err("scv", scv, "a hyperexponential has scv >= 1"));
+                }
+                // Balanced means (p1/mu1 = p2/mu2): scv = (1 + r²)/(1 - r²).
+                let r = ((scv - 1.0) / (scv + 1.0)).sqrt();
+                let p1 = 0.5 * (1.0 + r);
+                let p2 = 1.0 - p1;
+                (vec![p1, p2], vec![2.0 * p1 / mean, 2.0 * p2 / mean])
+            }
+            (None, None, Some(branches)) => {
+                if branches.is_empty() {
+                    return Err(self.err("branches", "[]", "needs at least one branch"));
+                }
+                let mut probs = Vec::new();
+                let mut rates = Vec::new();
+                for (i, b) in branches.iter().enumerate() {
+                    let field = format!("branches[{i}]");
+                    if !(b.p.is_finite() && b.p >= 0.0 && b.p <= 1.0) {
+                        return Err(self.err(&format!("{field}.p"), b.p, "must lie in [0, 1]"));
+                    }
+                    let rate = match (b.rate, b.mean) {
+                        (Some(r), None) => r,
+                        (None, Some(m)) => 1.0 / m,
+                        _ => {
+                            return Err(self.err(
+                                &field,
+                                "(branch)",
+                                "give exactly one of `rate` or `mean`",
+                            ));
+                        }
+                    };
+                    if !(rate.is_finite() && rate > 0.0) {
+                        return Err(self.err(
+                            &field,
+                            rate,
+                            "the branch rate must be a finite number greater than 0",
+                        ));
+                    }
+                    probs.push(b.p);
+                    rates.push(rate);
+                }
+                let total: f64 = probs.iter().sum();
+                if (total - 1.0).abs() > 1e-9 {
+                    return Err(self.err(
+                        "branches",
+                        format!("sum of p = {total}"),
+                        "branch probabilities must sum to 1",
+                    ));
+                }
+                (probs, rates)
+            }
+            _ => return Err(self.either("mean` and `scv", "branches")),
+        };
+        let mut acc = 0.0;
+        let cumulative = probs
+            .iter()
+            .map(|p| {
+                acc += p;
+                acc
+            })
+            .collect();
+        Ok(Dist::HyperExponential {
+            probs,
+            rates,
+            cumulative,
+        })
+    }
+
+    fn lognormal(&mut self) -> Result<Dist, FieldError> {
+        let mu = self.opt("mu");
+        let sigma = self.positive("sigma")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        let (mu, sigma) = match (mu, sigma, mean, scv) {
+            (Some(mu), Some(sigma), None, None) => {
+                if !mu.is_finite() {
+                    return Err(self.err("mu", mu, "must be finite"));
+                }
+                (mu, sigma)
+            }
+            (None, None, Some(m), Some(c)) => {
+                let s2 = (1.0 + c).ln();
+                (m.ln() - 0.5 * s2, s2.sqrt())
+            }
+            _ => return Err(self.either("mu` and `sigma", "mean` and `scv")),
+        };
+        let sampler = rand_distr::LogNormal::new(mu, sigma)
+            .map_err(|e| self.err("sigma", sigma, e.to_string()))?;
+        Ok(Dist::LogNormal { mu, sigma, sampler })
+    }
+
+    fn weibull(&mut self) -> Result<Dist, FieldError> {
+        let shape = self.positive("shape")?;
+        let scale = self.positive("scale")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        let (shape, scale) = match (shape, scale, mean, scv) {
+            (Some(k), Some(l), None, None) => (k, l),
+            (None, None, Some(m), Some(c)) => {
+                // scv(k) falls from about 1e24 at k = 0.05 to 1.6e-4 at k = 100.
+                if !(1e-4..=1e20).contains(&c) {
+                    return Err(self.err(
+                        "scv",
+                        c,
+                        "a Weibull by mean and scv needs 1e-4 <= scv <= 1e20",
+                    ));
+                }
+                let k = bisect(weibull_scv, c, 0.05, 100.0);
+                (k, m / ln_gamma(1.0 + 1.0 / k).exp())
+            }
+            _ => return Err(self.either("shape` and `scale", "mean` and `scv")),
+        };
+        let sampler = rand_distr::Weibull::new(scale, shape)
+            .map_err(|e| self.err("shape", shape, e.to_string()))?;
+        Ok(Dist::Weibull {
+            shape,
+            scale,
+            sampler,
+        })
+    }
+
+    fn pareto(&mut self) -> Result<Dist, FieldError> {
+        let shape = self.positive("shape")?;
+        let scale = self.positive("scale")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        let (shape, scale) = match (shape, scale, mean, scv) {
+            (Some(a), Some(m), None, None) => (a, m),
+            (None, None, Some(m), Some(c)) => {
+                // scv = 1/(a(a-2)) for a > 2.
+                let a = 1.0 + (1.0 + 1.0 / c).sqrt();
+                (a, m * (a - 1.0) / a)
+            }
+            _ => return Err(self.either("shape` and `scale", "mean` and `scv")),
+        };
+        if shape <= 1.0 {
+            return Err(self.err(
+                "shape",
+                shape,
+                "a Pareto needs shape > 1 for a finite mean (shape <= 2 gives an infinite variance)",
+            ));
+        }
+        Ok(Dist::Pareto { shape, scale })
+    }
+
+    fn bounded_pareto(&mut self) -> Result<Dist, FieldError> {
+        let alpha = self.require("alpha", "`alpha`")?;
+        let low = self.positive("low")?;
+        let high = self.positive("high")?;
+        let mean = self.positive("mean")?;
+        let scv = self.positive("scv")?;
+        match (low, high, mean, scv) {
+            (Some(low), Some(high), None, None) => {
+                if high <= low {
+                    return Err(self.err(
+                        "high",
+                        high,
+                        format!("must be greater than low = {low}"),
+                    ));
+                }
+                Ok(Dist::BoundedPareto { alpha, low, high })
+            }
+            (None, None, Some(mean), Some(scv)) => {
+                let max_scv = bounded_pareto_scv(alpha, 1e12);
+                if scv >= max_scv {
+                    return Err(self.err(
+                        "scv",
+                        scv,
+                        format!("with alpha = {alpha} a bounded Pareto reaches scv < {max_scv:.4}"),
+                    ));
+                }
+                let r = bisect(|r| bounded_pareto_scv(alpha, r), scv, 1.0 + 1e-9, 1e12);
+                let low = mean / bounded_pareto_moment(alpha, 1.0, r, 1);
+                Ok(Dist::BoundedPareto {
+                    alpha,
+                    low,
+                    high: low * r,
+                })
+            }
+            _ => Err(self.either("low` and `high", "mean` and `scv")),
+        }
+    }
+
+    fn empirical(&mut self, base_dir: &Path) -> Result<Dist, FieldError> {
+        let values: Vec<f64> = match (&self.spec.values, &self.spec.file) {
+            (Some(v), None) => {
+                self.used.push("values");
+                v.clone()
+            }
+            (None, Some(file)) => {
+                self.used.push("file");
+                let path = base_dir.join(file);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.err(
+                        "file",
+                        format!("\"{file}\""),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                let mut values = Vec::new();
+                for (i, line) in text.lines().enumerate() {
+                    let t = line.trim();
+                    if t.is_empty() || t.starts_with('#') {
+                        continue;
+                    }
+                    let v: f64 = t.parse().map_err(|_| {
+                        self.err(
+                            "file",
+                            format!("\"{file}\""),
+                            format!("line {}: `{t}` is not a number", i + 1),
+                        )
+                    })?;
+                    values.push(v);
+                }
+                values
+            }
+            _ => return Err(self.either("values", "file")),
+        };
+        if values.is_empty() {
+            return Err(self.err("values", "[]", "needs at least one value"));
+        }
+        if let Some(bad) = values.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(self.err("values", bad, "every value must be a finite number >= 0"));
+        }
+        if values.iter().all(|v| *v == 0.0) {
+            return Err(self.err("values", 0, "the values must not all be 0"));
+        }
+        Ok(Dist::Empirical {
+            values: values.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn spec(dist: &str) -> DistSpec {
+        DistSpec {
+            dist: dist.into(),
+            ..Default::default()
+        }
+    }
+
+    fn build(s: DistSpec) -> Dist {
+        Dist::from_spec(&s, "d", Path::new(".")).expect("valid spec")
+    }
+
+    fn by_mean_scv(dist: &str, mean: f64, scv: f64) -> Dist {
+        build(DistSpec {
+            mean: Some(mean),
+            scv: Some(scv),
+            ..spec(dist)
+        })
+    }
+
+    /// Sample mean and second moment agree with the exact ones within 5
+    /// standard errors (the standard error of the second moment uses the
+    /// sample fourth moment).
+    fn check_moments(d: &Dist) {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        let n = 400_000;
+        let (mut s1, mut s2, mut s4) = (0.0, 0.0, 0.0);
+        for _ in 0..n {
+            let x = d.sample(&mut rng);
+            s1 += x;
+            s2 += x * x;
+            s4 += x * x * x * x;
+        }
+        let nf = n as f64;
+        let (m1, m2, m4) = (s1 / nf, s2 / nf, s4 / nf);
+        let se1 = ((m2 - m1 * m1) / nf).sqrt();
+        let se2 = ((m4 - m2 * m2) / nf).sqrt();
+        assert!(
+            (m1 - d.mean()).abs() <= 5.0 * se1 + 1e-12,
+            "{}: mean {m1} vs exact {}",
+            d.family(),
+            d.mean()
+        );
+        assert!(
+            (m2 - d.second_moment()).abs() <= 5.0 * se2 + 1e-12,
+            "{}: E[X^2] {m2} vs exact {}",
+            d.family(),
+            d.second_moment()
+        );
+    }
+
+    #[test]
+    fn moments_by_mean_and_scv_are_exact() {
+        for (dist, scv) in [
+            ("uniform", 0.2),
+            ("erlang", 0.25),
+            ("gamma", 0.6),
+            ("hyperexponential", 4.0),
+            ("lognormal", 1.5),
+            ("weibull", 2.0),
+            ("weibull", 0.3),
+            ("pareto", 4.0),
+            ("bounded-pareto", 3.0),
+        ] {
+            let mut s = DistSpec {
+                mean: Some(2.0),
+                scv: Some(scv),
+                ..spec(dist)
+            };
+            if dist == "bounded-pareto" {
+                s.alpha = Some(1.5);
+            }
+            let d = build(s);
+            assert!((d.mean() - 2.0).abs() < 1e-9, "{dist} mean {}", d.mean());
+            assert!((d.scv() - scv).abs() < 1e-6, "{dist} scv {}", d.scv());
+        }
+    }
+
+    #[test]
+    fn sampling_matches_exact_moments() {
+        check_moments(&Dist::exponential_mean(1.5));
+        check_moments(&by_mean_scv("uniform", 1.0, 0.3));
+        check_moments(&by_mean_scv("erlang", 1.0, 0.25));
+        check_moments(&by_mean_scv("gamma", 1.0, 0.5));
+        check_moments(&by_mean_scv("hyperexponential", 1.0, 4.0));
+        check_moments(&by_mean_scv("lognormal", 1.0, 0.5));
+        check_moments(&by_mean_scv("weibull", 1.0, 0.5));
+        check_moments(&build(DistSpec {
+            alpha: Some(1.2),
+            low: Some(1.0),
+            high: Some(100.0),
+            ..spec("bounded-pareto")
+        }));
+        check_moments(&build(DistSpec {
+            values: Some(vec![1.0, 2.0, 7.0]),
+            ..spec("empirical")
+        }));
+    }
+
+    #[test]
+    fn pareto_with_small_shape_has_infinite_second_moment() {
+        let d = build(DistSpec {
+            shape: Some(1.8),
+            scale: Some(1.0),
+            ..spec("pareto")
+        });
+        assert!(d.second_moment().is_infinite());
+        assert!((d.mean() - 1.8 / 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_specs_name_the_field() {
+        let cases: Vec<(DistSpec, &str)> = vec![
+            (
+                DistSpec {
+                    rate: Some(-1.0),
+                    ..spec("exponential")
+                },
+                "d.rate",
+            ),
+            (spec("exponential"), "d"),
+            (
+                DistSpec {
+                    rate: Some(1.0),
+                    shape: Some(2.0),
+                    ..spec("exponential")
+                },
+                "d.shape",
+            ),
+            (
+                DistSpec {
+                    mean: Some(1.0),
+                    scv: Some(0.3),
+                    ..spec("erlang")
+                },
+                "d.scv",
+            ),
+            (
+                DistSpec {
+                    mean: Some(1.0),
+                    scv: Some(0.5),
+                    ..spec("hyperexponential")
+                },
+                "d.scv",
+            ),
+            (
+                DistSpec {
+                    branches: Some(vec![
+                        BranchSpec {
+                            p: 0.5,
+                            rate: Some(1.0),
+                            mean: None,
+                        },
+                        BranchSpec {
+                            p: 0.6,
+                            rate: Some(2.0),
+                            mean: None,
+                        },
+                    ]),
+                    ..spec("hyperexponential")
+                },
+                "d.branches",
+            ),
+            (spec("normal"), "d.dist"),
+            (
+                DistSpec {
+                    shape: Some(0.9),
+                    scale: Some(1.0),
+                    ..spec("pareto")
+                },
+                "d.shape",
+            ),
+            (
+                DistSpec {
+                    values: Some(vec![]),
+                    ..spec("empirical")
+                },
+                "d.values",
+            ),
+        ];
+        for (s, field) in cases {
+            let e =
+                Dist::from_spec(&s, "d", Path::new(".")).expect_err(&format!("{s:?} must fail"));
+            assert_eq!(e.field, field, "{e}");
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Scenario files: the TOML a user writes, checked into a [`Scenario`].
+//!
+//! Parsing goes through `serde_path_to_error`, so a type error or an unknown
+//! field is reported with its full path (`classes[1].service.mean`), and
+//! every semantic check below names the field and the value it rejects.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{FieldError, InputError};
+use crate::model::dist::{Dist, DistSpec};
+use crate::model::{Class, Limit, Node};
+use crate::policy::{PolicyConfig, PolicySpec};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default = "default_replications")]
+    replications: u32,
+    warmup: Option<RawLimit>,
+    horizon: RawLimit,
+    classes: Vec<RawClass>,
+    nodes: Vec<RawNode>,
+    policy: Option<PolicyConfig>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_replications() -> u32 {
+    10
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    jobs: Option<u64>,
+    time: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    name: String,
+    arrival: DistSpec,
+    service: DistSpec,
+    #[serde(default)]
+    priority: i32,
+    node: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: String,
+    servers: u32,
+    #[serde(default = "default_speed")]
+    speed: f64,
+}
+
+fn default_speed() -> f64 {
+    1.0
+}
+
+/// A validated experiment: workload, nodes, policy and run length.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub replications: u32,
+    /// Discarded from the statistics; `Limit::Jobs(0)` when absent.
+    pub warmup: Limit,
+    /// Length of the measured window after the warm-up.
+    pub horizon: Limit,
+    pub classes: Vec<Class>,
+    pub nodes: Vec<Node>,
+    pub policy: PolicySpec,
+    /// The file it came from, for messages and the manifest.
+    pub path: PathBuf,
+    /// The file's text, kept for the manifest.
+    pub source: String,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn from_file(path: &Path) -> Result<Scenario, InputError> {
+        let source = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::from_toml(&source, path)
+    }
+
+    /// Parses scenario text; `path` names the file in errors and anchors
+    /// relative paths (empirical distributions read from files).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Scenario, InputError> {
+        let syntax = |e: toml::de::Error| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            InputError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().replace('\n', " "),
+            }
+        };
+        let de = toml::de::Deserializer::parse(text).map_err(syntax)?;
+        let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.message().trim().replace('\n', " ");
+            let (line, _) = inner
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((0, 0));
+            let at = if line > 0 {
+                format!(" (line {line})")
+            } else {
+                String::new()
+            };
+            let field = if field == "." {
+                "(top level)".into()
+            } else {
+                field
+            };
+            InputError::Field {
+                path: path.to_path_buf(),
+                error: FieldError::new(field, format!("{message}{at}"), "fix or remove this field"),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut scenario = validate(raw, base, text).map_err(|error| InputError::Field {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        scenario.path = path.to_path_buf();
+        Ok(scenario)
+    }
+
+    /// Mean arrival rate of a class: 1 / E[inter-arrival time].
+    pub fn arrival_rate(&self, class: usize) -> f64 {
+        1.0 / self.classes[class].arrival.mean()
+    }
+
+    /// Offered load of a node: `sum over its classes of λ_k E[S_k] / (c · speed)`.
+    pub fn offered_load(&self, node: usize) -> f64 {
+        let n = &self.nodes[node];
+        let work: f64 = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.node == node)
+            .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
+            .sum();
+        work / (f64::from(n.servers) * n.speed)
+    }
+
+    /// Warnings a user should see before a long run (load at or above 1).
+    pub fn warnings(&self) -> Vec<String> {
+        (0..self.nodes.len())
+            .filter_map(|j| {
+                let rho = self.offered_load(j);
+                (rho >= 1.0).then(|| {
+                    format!(
+                        "{}: node `{}` has offered load {rho:.3} >= 1: the queue grows without bound, \
+                         so the figures describe this finite horizon only",
+                        self.path.display(),
+                        self.nodes[j].name
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+fn limit(raw: &RawLimit, field: &str, allow_zero: bool) -> Result<Limit, FieldError> {
+    match (raw.jobs, raw.time) {
+        (Some(n), None) => {
+            if n == 0 && !allow_zero {
+                Err(FieldError::new(
+                    format!("{field}.jobs"),
+                    "0",
+                    "must be at least 1",
+                ))
+            } else {
+                Ok(Limit::Jobs(n))
+            }
+        }
+        (None, Some(t)) => {
+            let ok = t.is_finite() && (t > 0.0 || (allow_zero && t == 0.0));
+            if ok {
+                Ok(Limit::Time(t))
+            } else {
+                Err(FieldError::new(
+                    format!("{field}.time"),
+                    t.to_string(),
+                    "must be a finite positive number",
+                ))
+            }
+        }
+        _ => Err(FieldError::new(
+            field,
+            "{ ... }",
+            "give exactly one of `jobs = N` or `time = T`",
+        )),
+    }
+}
+
+fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, FieldError> {
+    if raw.name.trim().is_empty() {
+        return Err(FieldError::new("name", "\"\"", "must not be empty"));
+    }
+    if raw.replications == 0 {
+        return Err(FieldError::new(
+            "replications",
+            "0",
+            "must be at least 1 (2 or more for a confidence interval)",
+        ));
+    }
+    let warmup = match &raw.warmup {
+        Some(w) => limit(w, "warmup", true)?,
+        None => Limit::Jobs(0),
+    };
+    let horizon = limit(&raw.horizon, "horizon", false)?;
+    if raw.nodes.is_empty() {
+        return Err(FieldError::new(
+            "nodes",
+            "[]",
+            "needs at least one [[nodes]] table",
+        ));
+    }
+    if raw.classes.is_empty() {
+        return Err(FieldError::new(
+            "classes",
+            "[]",
+            "needs at least one [[classes]] table",
+        ));
+    }
+    let mut nodes = Vec::new();
+    let mut seen = HashSet::new();
+    for (j, n) in raw.nodes.iter().enumerate() {
+        if !seen.insert(n.name.as_str()) {
+            return Err(FieldError::new(
+                format!("nodes[{j}].name"),
+                format!("\"{}\"", n.name),
+                "duplicate node name",
+            ));
+        }
+        if n.servers == 0 {
+            return Err(FieldError::new(
+                format!("nodes[{j}].servers"),
+                "0",
+                "a node needs at least 1 server",
+            ));
+        }
+        if !(n.speed.is_finite() && n.speed > 0.0) {
+            return Err(FieldError::new(
+                format!("nodes[{j}].speed"),
+                n.speed.to_string(),
+                "must be a finite number greater than 0",
+            ));
+        }
+        nodes.push(Node {
+            name: n.name.clone(),
+            servers: n.servers,
+            speed: n.speed,
+        });
+    }
+    let mut classes = Vec::new();
+    let mut seen = HashSet::new();
+    for (k, c) in raw.classes.iter().enumerate() {
+        if !seen.insert(c.name.as_str()) {
+            return Err(FieldError::new(
+                format!("classes[{k}].name"),
+                format!("\"{}\"", c.name),
+                "duplicate class name",
+            ));
+        }
+        let arrival = Dist::from_spec(&c.arrival, &format!("classes[{k}].arrival"), base)?;
+        let service = Dist::from_spec(&c.service, &format!("classes[{k}].service"), base)?;
+        let node = match &c.node {
+            Some(name) => nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
+                let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
+                FieldError::new(
+                    format!("classes[{k}].node"),
+                    format!("\"{name}\""),
+                    format!("no such node; nodes are: {}", known.join(", ")),
+                )
+            })?,
+            None if nodes.len() == 1 => 0,
+            None => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].node"),
+                    "(missing)",
+                    "the scenario has several nodes: name the node this class goes to",
+                ));
+            }
+        };
+        classes.push(Class {
+            name: c.name.clone(),
+            arrival,
+            service,
+            priority: c.priority,
+            node,
+        });
+    }
+    let policy = PolicySpec::from_config(&raw.policy.unwrap_or_default())?;
+    Ok(Scenario {
+        name: raw.name,
+        description: raw.description,
+        seed: raw.seed,
+        replications: raw.replications,
+        warmup,
+        horizon,
+        classes,
+        nodes,
+        policy,
+        path: PathBuf::new(),
+        source: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MM2: &str = r#"
+name = "mm2"
+description = "M/M/2 at load 0.9"
+seed = 42
+replications = 10
+warmup = { jobs = 10000 }
+horizon = { jobs = 1000000 }
+
+[[classes]]
+name = "default"
+arrival = { dist = "exponential", rate = 1.8 }
+service = { dist = "exponential", mean = 1.0 }
+priority = 0
+
+[[nodes]]
+name = "pool"
+servers = 2
+speed = 1.0
+
+[policy]
+discipline = "fcfs"
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, InputError> {
+        Scenario::from_toml(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let s = parse(MM2).unwrap();
+        assert_eq!(s.name, "mm2");
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.warmup, Limit::Jobs(10000));
+        assert_eq!(s.horizon, Limit::Jobs(1_000_000));
+        assert!((s.offered_load(0) - 0.9).abs() < 1e-12);
+        assert!(s.warnings().is_empty());
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).expect_err("must be rejected").to_string()
+    }
+
+    #[test]
+    fn errors_name_file_field_and_value() {
+        let e = error_of(&MM2.replace("rate = 1.8", "rate = -1.8"));
+        assert!(
+            e.contains("test.toml") && e.contains("classes[0].arrival.rate") && e.contains("-1.8"),
+            "{e}"
+        );
+        let e = error_of(&MM2.replace("servers = 2", "servers = 0"));
+        assert!(e.contains("nodes[0].servers = 0"), "{e}");
+        let e = error_of(&MM2.replace("speed = 1.0", "speed = 1.0\ncolour = \"red\""));
+        assert!(e.contains("nodes[0]") && e.contains("colour"), "{e}");
+        let e = error_of(&MM2.replace("servers = 2\n", ""));
+        assert!(e.contains("nodes[0]") && e.contains("servers"), "{e}");
+        let e = error_of(&MM2.replace("\"exponential\", rate", "\"expo\", rate"));
+        assert!(
+            e.contains("classes[0].arrival.dist") && e.contains("expo"),
+            "{e}"
+        );
+        let e = error_of(&MM2.replace("discipline = \"fcfs\"", "discipline = \"magic\""));
+        assert!(
+            e.contains("policy.discipline") && e.contains("magic"),
+            "{e}"
+        );
+        let e = error_of(&MM2.replace("seed = 42", "seed = \"x\""));
+        assert!(e.contains("seed"), "{e}");
+        let e = error_of(
+            "name = \"x\"\nhorizon = { jobs = 1 }\nclasses = []\nnodes = [{ name = \"a\", servers = 1 }]\n",
+        );
+        assert!(e.contains("classes = []"), "{e}");
+        let e = error_of("name = [");
+        assert!(e.starts_with("test.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn overload_is_warned_not_rejected() {
+        let s = parse(&MM2.replace("rate = 1.8", "rate = 2.5")).unwrap();
+        let w = s.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("1.250"), "{}", w[0]);
+    }
+}

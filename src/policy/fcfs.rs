@@ -1,0 +1,41 @@
+//! First come, first served.
+//!
+//! Ties: jobs that arrive at the same instant are served in arrival order
+//! (`Job::seq`), which is the order the workload produced them.
+
+use std::collections::VecDeque;
+
+use super::{Discipline, Policy, PolicyConfig};
+use crate::error::FieldError;
+use crate::job::{Job, JobId};
+
+#[derive(Debug, Clone, Default)]
+pub struct Fcfs {
+    queue: VecDeque<JobId>,
+}
+
+impl Policy for Fcfs {
+    #[inline]
+    fn enqueue(&mut self, id: JobId, _job: &Job, _now: f64) {
+        self.queue.push_back(id);
+    }
+
+    #[inline]
+    fn dequeue(&mut self, _now: f64) -> Option<JobId> {
+        self.queue.pop_front()
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl Discipline for Fcfs {
+    const NAME: &'static str = "fcfs";
+    const ALIASES: &'static [&'static str] = &["fifo"];
+
+    fn from_config(_config: &PolicyConfig) -> Result<Self, FieldError> {
+        Ok(Fcfs::default())
+    }
+}

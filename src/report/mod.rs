@@ -1,0 +1,248 @@
+//! Reporting: the readable table, the JSON document, CSV files and the
+//! manifest, written atomically.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::experiment::Row;
+use crate::model::Scenario;
+
+/// A number for JSON and CSV: non-finite values (nothing observed) become null.
+fn num(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+fn ci(x: Option<f64>) -> Option<f64> {
+    x.and_then(num)
+}
+
+/// One result row as it appears in JSON and CSV.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultRecord {
+    pub policy: String,
+    pub class: String,
+    pub node: String,
+    pub jobs: u64,
+    pub mean_wait: Option<f64>,
+    pub mean_wait_ci95: Option<f64>,
+    pub mean_response: Option<f64>,
+    pub mean_response_ci95: Option<f64>,
+    pub p50_response: Option<f64>,
+    pub p90_response: Option<f64>,
+    pub p95_response: Option<f64>,
+    pub p99_response: Option<f64>,
+    pub mean_in_system: Option<f64>,
+    pub mean_in_system_ci95: Option<f64>,
+    pub mean_in_queue: Option<f64>,
+    pub mean_in_queue_ci95: Option<f64>,
+    pub utilization: Option<f64>,
+    pub utilization_ci95: Option<f64>,
+    pub throughput: Option<f64>,
+    pub throughput_ci95: Option<f64>,
+}
+
+impl From<&Row> for ResultRecord {
+    fn from(r: &Row) -> Self {
+        let s = &r.stats;
+        let [p50, p90, p95, p99] = s.response_quantiles;
+        ResultRecord {
+            policy: r.policy.clone(),
+            class: r.class.clone(),
+            node: r.node.clone(),
+            jobs: s.jobs,
+            mean_wait: num(s.mean_wait.mean),
+            mean_wait_ci95: ci(s.mean_wait.ci95),
+            mean_response: num(s.mean_response.mean),
+            mean_response_ci95: ci(s.mean_response.ci95),
+            p50_response: num(p50),
+            p90_response: num(p90),
+            p95_response: num(p95),
+            p99_response: num(p99),
+            mean_in_system: num(s.mean_in_system.mean),
+            mean_in_system_ci95: ci(s.mean_in_system.ci95),
+            mean_in_queue: num(s.mean_in_queue.mean),
+            mean_in_queue_ci95: ci(s.mean_in_queue.ci95),
+            utilization: num(s.utilization.mean),
+            utilization_ci95: ci(s.utilization.ci95),
+            throughput: num(s.throughput.mean),
+            throughput_ci95: ci(s.throughput.ci95),
+        }
+    }
+}
+
+/// The JSON document of `schedlab run --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunDocument {
+    pub schedlab: &'static str,
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub warmup: String,
+    pub horizon: String,
+    pub results: Vec<ResultRecord>,
+}
+
+impl RunDocument {
+    pub fn new(scenario: &Scenario, rows: &[Row]) -> RunDocument {
+        RunDocument {
+            schedlab: env!("CARGO_PKG_VERSION"),
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+            replications: scenario.replications,
+            warmup: scenario.warmup.to_string(),
+            horizon: scenario.horizon.to_string(),
+            results: rows.iter().map(ResultRecord::from).collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("result records serialise")
+    }
+}
+
+/// Formats `mean ± ci` with a precision suited to the value.
+fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
+    match (mean, ci) {
+        (None, _) => "-".into(),
+        (Some(m), Some(h)) => format!("{} ± {}", sig(m), sig(h)),
+        (Some(m), None) => sig(m),
+    }
+}
+
+/// Four significant digits, without switching to exponents for ordinary sizes.
+fn sig(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if !(1e-4..1e7).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), sig)
+}
+
+/// The readable table printed by `schedlab run`.
+pub fn table(scenario: &Scenario, rows: &[Row], wall_seconds: f64, events: u64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "scenario {}{}: {} replication(s), warm-up {}, horizon {}, seed {}",
+        scenario.name,
+        if scenario.description.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", scenario.description)
+        },
+        scenario.replications,
+        scenario.warmup,
+        scenario.horizon,
+        scenario.seed
+    );
+    let header = [
+        "policy",
+        "class",
+        "node",
+        "jobs",
+        "mean wait",
+        "mean response",
+        "p50",
+        "p95",
+        "p99",
+        "L",
+        "Lq",
+        "util",
+        "throughput",
+    ];
+    let lines: Vec<[String; 13]> = rows
+        .iter()
+        .map(|r| {
+            let x = ResultRecord::from(r);
+            [
+                x.policy,
+                x.class,
+                x.node,
+                x.jobs.to_string(),
+                with_ci(x.mean_wait, x.mean_wait_ci95),
+                with_ci(x.mean_response, x.mean_response_ci95),
+                opt(x.p50_response),
+                opt(x.p95_response),
+                opt(x.p99_response),
+                opt(x.mean_in_system),
+                opt(x.mean_in_queue),
+                opt(x.utilization),
+                opt(x.throughput),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut push_line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i < 3 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+    };
+    push_line(header.to_vec());
+    for l in &lines {
+        push_line(l.iter().map(String::as_str).collect());
+    }
+    let _ = writeln!(
+        out,
+        "± is a 95% confidence half-width over replications; p50, p95, p99 are response-time \
+         quantiles; {events} events in {wall_seconds:.2} s ({:.1} M events/s)",
+        events as f64 / wall_seconds.max(1e-9) / 1e6
+    );
+    out
+}
+
+/// The rows as CSV, one line per row, same columns as the JSON.
+pub fn csv(rows: &[Row]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(ResultRecord::from(r))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory and a rename, so a reader (or an interrupted run) never sees
+/// a half-written file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".schedlab-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)?;
+    Ok(())
+}

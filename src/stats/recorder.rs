@@ -1,0 +1,160 @@
+//! The observer that turns engine events into statistics.
+//!
+//! Figures are kept per cell (class × node) and added up afterwards: sums,
+//! time integrals and histograms are all additive, so one update per event
+//! serves the overall, per-class and per-node rows alike.
+
+use hdrhistogram::Histogram;
+
+use super::Welford;
+use crate::engine::Observer;
+use crate::job::Job;
+
+/// Relative precision of response-time quantiles: 3 significant digits.
+const SIGNIFICANT_DIGITS: u8 = 3;
+/// Histogram range in units of its resolution; values above saturate.
+const HIGHEST_UNITS: u64 = 1 << 50;
+
+/// Statistics of one (class, node) cell over the measured window.
+#[derive(Debug, Clone)]
+pub struct CellStats {
+    /// Jobs of the cell present now, and servers it holds now.
+    in_system: u32,
+    busy: u32,
+    last_change: f64,
+    /// ∫ number in system dt and ∫ busy servers dt over the window.
+    pub area_in_system: f64,
+    pub area_busy: f64,
+    pub wait: Welford,
+    pub response: Welford,
+    /// Response times in units of `Recorder::resolution`.
+    pub response_hist: Histogram<u64>,
+}
+
+impl CellStats {
+    fn new() -> CellStats {
+        CellStats {
+            in_system: 0,
+            busy: 0,
+            last_change: 0.0,
+            area_in_system: 0.0,
+            area_busy: 0.0,
+            wait: Welford::default(),
+            response: Welford::default(),
+            response_hist: Histogram::new_with_bounds(1, HIGHEST_UNITS, SIGNIFICANT_DIGITS)
+                .expect("static histogram bounds are valid"),
+        }
+    }
+
+    /// Accumulates the areas up to `now` before a count changes.
+    #[inline]
+    fn advance(&mut self, now: f64) {
+        let dt = now - self.last_change;
+        self.area_in_system += f64::from(self.in_system) * dt;
+        self.area_busy += f64::from(self.busy) * dt;
+        self.last_change = now;
+    }
+}
+
+/// Collects the statistics of one replication.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    classes: usize,
+    cells: Vec<CellStats>,
+    measuring: bool,
+    /// Time units per histogram unit.
+    resolution: f64,
+    inv_resolution: f64,
+    pub window_start: f64,
+    pub window_end: f64,
+}
+
+impl Recorder {
+    /// `resolution` is the smallest response-time difference the quantiles
+    /// resolve; pick it well below the smallest mean service time.
+    pub fn new(classes: usize, nodes: usize, resolution: f64) -> Recorder {
+        Recorder {
+            classes,
+            cells: (0..classes * nodes).map(|_| CellStats::new()).collect(),
+            measuring: false,
+            resolution,
+            inv_resolution: 1.0 / resolution,
+            window_start: 0.0,
+            window_end: 0.0,
+        }
+    }
+
+    #[inline]
+    fn cell(&mut self, job: &Job) -> &mut CellStats {
+        &mut self.cells[job.node as usize * self.classes + job.class as usize]
+    }
+
+    /// The cell of (class, node).
+    pub fn cell_at(&self, class: usize, node: usize) -> &CellStats {
+        &self.cells[node * self.classes + class]
+    }
+
+    pub fn resolution(&self) -> f64 {
+        self.resolution
+    }
+
+    /// Length of the measured window.
+    pub fn window(&self) -> f64 {
+        self.window_end - self.window_start
+    }
+}
+
+impl Observer for Recorder {
+    #[inline]
+    fn on_arrival(&mut self, now: f64, job: &Job) {
+        let c = self.cell(job);
+        c.advance(now);
+        c.in_system += 1;
+    }
+
+    #[inline]
+    fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
+        let c = self.cell(job);
+        c.advance(now);
+        c.busy += 1;
+    }
+
+    #[inline]
+    fn on_complete(&mut self, now: f64, job: &Job) {
+        let measuring = self.measuring;
+        let inv = self.inv_resolution;
+        let c = self.cell(job);
+        c.advance(now);
+        c.in_system -= 1;
+        c.busy -= 1;
+        if measuring {
+            let response = now - job.arrival;
+            // Rounding can leave a hair below zero when the job never waited.
+            let wait = (response - job.served).max(0.0);
+            c.response.push(response);
+            c.wait.push(wait);
+            c.response_hist
+                .saturating_record(((response * inv) as u64).max(1));
+        }
+    }
+
+    fn on_measure_start(&mut self, now: f64) {
+        self.measuring = true;
+        self.window_start = now;
+        for c in &mut self.cells {
+            c.advance(now);
+            c.area_in_system = 0.0;
+            c.area_busy = 0.0;
+            c.wait = Welford::default();
+            c.response = Welford::default();
+            c.response_hist.reset();
+        }
+    }
+
+    fn on_end(&mut self, now: f64) {
+        self.window_end = now;
+        for c in &mut self.cells {
+            c.advance(now);
+        }
+    }
+}

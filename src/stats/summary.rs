@@ -1,0 +1,173 @@
+//! From replications to figures with confidence intervals.
+//!
+//! Each replication gives one value of each figure; the estimate is their
+//! mean and its 95% half-width is `t_{0.975, R-1} · s / √R` (independent
+//! replications; Law, *Simulation Modeling and Analysis*, 5th ed., §9.4.1).
+//! Quantiles come from the histograms of all replications merged.
+
+use hdrhistogram::Histogram;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::{Recorder, Welford};
+use crate::engine::RunInfo;
+use crate::model::Scenario;
+
+/// What one replication left behind.
+#[derive(Debug, Clone)]
+pub struct ReplicationSummary {
+    pub recorder: Recorder,
+    pub info: RunInfo,
+}
+
+/// Which jobs a result row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    Class(usize),
+    Node(usize),
+}
+
+/// A figure estimated from replications.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Mean over the replications that observed it; NaN if none did.
+    pub mean: f64,
+    /// 95% confidence half-width; `None` below two replications.
+    pub ci95: Option<f64>,
+}
+
+impl Estimate {
+    /// Estimate from per-replication values, NaNs (nothing observed) left out.
+    pub fn from_values(values: &[f64]) -> Estimate {
+        let mut w = Welford::default();
+        for &v in values.iter().filter(|v| !v.is_nan()) {
+            w.push(v);
+        }
+        let mean = if w.count == 0 { f64::NAN } else { w.mean };
+        let ci95 = (w.count >= 2).then(|| confidence_half_width(w.variance(), w.count));
+        Estimate { mean, ci95 }
+    }
+}
+
+/// 95% half-width of a mean of `n` i.i.d. values with sample variance `var`.
+pub fn confidence_half_width(var: f64, n: u64) -> f64 {
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .expect("n >= 2 gives a valid Student t")
+        .inverse_cdf(0.975);
+    t * (var / n as f64).sqrt()
+}
+
+/// The figures of one result row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowStats {
+    /// Jobs measured, over all replications.
+    pub jobs: u64,
+    pub mean_wait: Estimate,
+    pub mean_response: Estimate,
+    pub mean_in_system: Estimate,
+    pub mean_in_queue: Estimate,
+    pub utilization: Estimate,
+    pub throughput: Estimate,
+    /// Response-time quantiles p50, p90, p95, p99 (NaN with no jobs).
+    pub response_quantiles: [f64; 4],
+}
+
+/// The quantile levels of `RowStats::response_quantiles`.
+pub const QUANTILES: [f64; 4] = [0.50, 0.90, 0.95, 0.99];
+
+/// Summarises the replications for the jobs a selection picks.
+pub fn summarize(
+    scenario: &Scenario,
+    reps: &[ReplicationSummary],
+    selection: Selection,
+) -> RowStats {
+    let classes = scenario.classes.len();
+    let nodes = scenario.nodes.len();
+    let cells: Vec<(usize, usize)> = (0..classes)
+        .flat_map(|k| (0..nodes).map(move |j| (k, j)))
+        .filter(|&(k, j)| match selection {
+            Selection::All => true,
+            Selection::Class(c) => k == c,
+            Selection::Node(n) => j == n,
+        })
+        .collect();
+    let servers: f64 = (0..nodes)
+        .filter(|&j| match selection {
+            Selection::All => true,
+            Selection::Class(c) => scenario.classes[c].node == j,
+            Selection::Node(n) => j == n,
+        })
+        .map(|j| f64::from(scenario.nodes[j].servers))
+        .sum();
+
+    let mut jobs = 0;
+    let mut columns: [Vec<f64>; 6] = Default::default();
+    let mut merged: Option<Histogram<u64>> = None;
+    let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
+    for rep in reps {
+        let r = &rep.recorder;
+        let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let (mut area_n, mut area_busy) = (0.0, 0.0);
+        for &(k, j) in &cells {
+            let c = r.cell_at(k, j);
+            wait.merge(&c.wait);
+            response.merge(&c.response);
+            area_n += c.area_in_system;
+            area_busy += c.area_busy;
+            match &mut merged {
+                Some(h) => h
+                    .add(&c.response_hist)
+                    .expect("histograms share their bounds"),
+                None => merged = Some(c.response_hist.clone()),
+            }
+        }
+        jobs += response.count;
+        let window = r.window();
+        let mean_or_nan = |w: &Welford| if w.count == 0 { f64::NAN } else { w.mean };
+        let per_time = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
+        columns[0].push(mean_or_nan(&wait));
+        columns[1].push(mean_or_nan(&response));
+        columns[2].push(per_time(area_n));
+        columns[3].push(per_time(area_n - area_busy));
+        columns[4].push(per_time(area_busy) / servers);
+        columns[5].push(per_time(response.count as f64));
+    }
+    let response_quantiles = QUANTILES.map(|q| match &merged {
+        Some(h) if h.len() > 0 => {
+            (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
+        }
+        _ => f64::NAN,
+    });
+    let [w, r, l, lq, u, x] = columns.map(|c| Estimate::from_values(&c));
+    RowStats {
+        jobs,
+        mean_wait: w,
+        mean_response: r,
+        mean_in_system: l,
+        mean_in_queue: lq,
+        utilization: u,
+        throughput: x,
+        response_quantiles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_width_uses_student_t() {
+        // t_{0.975, 9} = 2.262157 (any t table).
+        let h = confidence_half_width(4.0, 10);
+        assert!((h - 2.262157 * 2.0 / 10f64.sqrt()).abs() < 1e-5, "{h}");
+    }
+
+    #[test]
+    fn estimate_ignores_replications_without_data() {
+        let e = Estimate::from_values(&[1.0, f64::NAN, 3.0]);
+        assert_eq!(e.mean, 2.0);
+        assert!(e.ci95.is_some());
+        let e = Estimate::from_values(&[5.0]);
+        assert_eq!((e.mean, e.ci95), (5.0, None));
+    }
+}

@@ -1,0 +1,163 @@
+//! Workloads: where jobs come from.
+//!
+//! A [`SampledWorkload`] draws each class's arrivals and sizes from its own
+//! random streams, derived from (seed, replication, class, purpose), so the
+//! jobs of a replication are the same whatever the policy, the thread count
+//! or the order replications run in (common random numbers). A
+//! [`FixedWorkload`] replays a given job list (teaching mode, tests).
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+
+use crate::model::{Dist, Scenario};
+
+/// One arriving job, before the engine gives it a place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arrival {
+    pub time: f64,
+    pub class: u32,
+    /// Service requirement.
+    pub size: f64,
+}
+
+/// A source of arrivals in time order.
+pub trait Workload {
+    /// Time of the next arrival, or infinity when there is none.
+    fn peek_time(&self) -> f64;
+    /// Takes the next arrival. Only called when `peek_time` is finite.
+    fn next_arrival(&mut self) -> Arrival;
+}
+
+/// What a random stream is used for; part of its seed.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+pub enum Purpose {
+    Interarrival = 1,
+    Service = 2,
+}
+
+/// SplitMix64 finaliser: a bijective mix whose outputs for neighbouring
+/// inputs are unrelated, which makes derived seeds independent enough.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of the stream for (seed, replication, class, purpose).
+pub fn stream_seed(seed: u64, replication: u32, class: u32, purpose: Purpose) -> u64 {
+    mix(mix(mix(mix(seed) ^ u64::from(replication)) ^ u64::from(class)) ^ purpose as u64)
+}
+
+/// The random generator of one stream.
+pub fn stream_rng(seed: u64, replication: u32, class: u32, purpose: Purpose) -> Pcg64Mcg {
+    Pcg64Mcg::seed_from_u64(stream_seed(seed, replication, class, purpose))
+}
+
+struct ClassStream {
+    interarrival: Dist,
+    service: Dist,
+    arrivals: Pcg64Mcg,
+    sizes: Pcg64Mcg,
+    next_time: f64,
+}
+
+/// Renewal arrivals and i.i.d. sizes per class, merged in time order.
+/// Simultaneous arrivals of several classes come in class order.
+pub struct SampledWorkload {
+    streams: Vec<ClassStream>,
+    next_class: usize,
+}
+
+impl SampledWorkload {
+    pub fn new(scenario: &Scenario, replication: u32) -> SampledWorkload {
+        let streams = scenario
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let k = k as u32;
+                let mut arrivals = stream_rng(scenario.seed, replication, k, Purpose::Interarrival);
+                // The first arrival comes one inter-arrival time after 0, as in
+                // a renewal process started empty.
+                let next_time = c.arrival.sample(&mut arrivals);
+                ClassStream {
+                    interarrival: c.arrival.clone(),
+                    service: c.service.clone(),
+                    arrivals,
+                    sizes: stream_rng(scenario.seed, replication, k, Purpose::Service),
+                    next_time,
+                }
+            })
+            .collect();
+        let mut w = SampledWorkload {
+            streams,
+            next_class: 0,
+        };
+        w.find_next();
+        w
+    }
+
+    #[inline]
+    fn find_next(&mut self) {
+        let mut best = 0;
+        for (k, s) in self.streams.iter().enumerate().skip(1) {
+            if s.next_time < self.streams[best].next_time {
+                best = k;
+            }
+        }
+        self.next_class = best;
+    }
+}
+
+impl Workload for SampledWorkload {
+    #[inline]
+    fn peek_time(&self) -> f64 {
+        self.streams[self.next_class].next_time
+    }
+
+    #[inline]
+    fn next_arrival(&mut self) -> Arrival {
+        let k = self.next_class;
+        let s = &mut self.streams[k];
+        let arrival = Arrival {
+            time: s.next_time,
+            class: k as u32,
+            size: s.service.sample(&mut s.sizes),
+        };
+        s.next_time += s.interarrival.sample(&mut s.arrivals);
+        if self.streams.len() > 1 {
+            self.find_next();
+        }
+        arrival
+    }
+}
+
+/// A given list of arrivals, replayed in order of time (stable for ties).
+#[derive(Debug, Clone)]
+pub struct FixedWorkload {
+    arrivals: Vec<Arrival>,
+    next: usize,
+}
+
+impl FixedWorkload {
+    pub fn new(mut arrivals: Vec<Arrival>) -> FixedWorkload {
+        arrivals.sort_by(|a, b| a.time.total_cmp(&b.time));
+        FixedWorkload { arrivals, next: 0 }
+    }
+}
+
+impl Workload for FixedWorkload {
+    fn peek_time(&self) -> f64 {
+        self.arrivals
+            .get(self.next)
+            .map_or(f64::INFINITY, |a| a.time)
+    }
+
+    fn next_arrival(&mut self) -> Arrival {
+        let a = self.arrivals[self.next];
+        self.next += 1;
+        a
+    }
+}
