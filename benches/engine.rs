@@ -1,1 +1,89 @@
-fn main() {}
+//! Engine throughput in completed customers per second.
+//!
+//! `cargo bench --bench engine` runs, on one thread:
+//! - `mm2_fcfs/schedlab`: one replication of M/M/2 at load 0.9 under FCFS,
+//!   with all the statistics `schedlab run` reports;
+//! - `mm2_fcfs/handwritten`: a bare binary-heap loop of the same system that
+//!   only accumulates the mean wait: the bar to approach.
+//!
+//! Criterion prints throughput in elements (customers) per second.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::SeedableRng;
+use rand_distr::{Distribution, Exp};
+use rand_pcg::Pcg64Mcg;
+use schedlab::experiment::run_replication;
+use schedlab::model::{Limit, Scenario};
+
+const CUSTOMERS: u64 = 1_000_000;
+
+fn scenario(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    let mut s = Scenario::from_file(&path).expect("bundled scenario");
+    s.warmup = Limit::Jobs(0);
+    s.horizon = Limit::Jobs(CUSTOMERS);
+    s
+}
+
+/// M/M/c FCFS by hand: a heap of departure times and a FIFO of arrival times.
+fn handwritten_mmc(lambda: f64, mu: f64, c: usize, n: u64, seed: u64) -> f64 {
+    let mut arrivals = Pcg64Mcg::seed_from_u64(seed);
+    let mut sizes = Pcg64Mcg::seed_from_u64(seed + 1);
+    let inter = Exp::new(lambda).unwrap();
+    let service = Exp::new(mu).unwrap();
+    let mut departures: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let mut queue: VecDeque<f64> = VecDeque::new();
+    let mut next_arrival = inter.sample(&mut arrivals);
+    let (mut busy, mut done, mut total_wait) = (0usize, 0u64, 0.0);
+    while done < n {
+        let next_departure = departures
+            .peek()
+            .map_or(f64::INFINITY, |d| f64::from_bits(d.0));
+        if next_arrival <= next_departure {
+            let now = next_arrival;
+            if busy < c {
+                busy += 1;
+                departures.push(Reverse((now + service.sample(&mut sizes)).to_bits()));
+            } else {
+                queue.push_back(now);
+            }
+            next_arrival = now + inter.sample(&mut arrivals);
+        } else {
+            let now = next_departure;
+            departures.pop();
+            done += 1;
+            match queue.pop_front() {
+                Some(arrived) => {
+                    total_wait += now - arrived;
+                    departures.push(Reverse((now + service.sample(&mut sizes)).to_bits()));
+                }
+                None => busy -= 1,
+            }
+        }
+    }
+    total_wait / n as f64
+}
+
+fn mm2_fcfs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mm2_fcfs");
+    g.throughput(Throughput::Elements(CUSTOMERS));
+    g.sample_size(20);
+    let s = scenario("mm2.toml");
+    g.bench_function("schedlab", |b| {
+        b.iter(|| black_box(run_replication(&s, &s.policy, 0).info.completed))
+    });
+    g.bench_function("handwritten", |b| {
+        b.iter(|| black_box(handwritten_mmc(1.8, 1.0, 2, CUSTOMERS, 42)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mm2_fcfs);
+criterion_main!(benches);

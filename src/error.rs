@@ -52,6 +52,14 @@ pub enum InputError {
         column: usize,
         message: String,
     },
+    /// The file does not fit the scenario schema (unknown or missing field, wrong type).
+    #[error("{}:{line}: {field}: {message}", path.display())]
+    Schema {
+        path: PathBuf,
+        line: usize,
+        field: String,
+        message: String,
+    },
     #[error("{}: {error}", path.display())]
     Field { path: PathBuf, error: FieldError },
     #[error("{0}")]

@@ -512,7 +512,7 @@ impl Builder<'_> {
             (None, None, Some(mean), Some(scv)) => {
                 let k_real = 1.0 / scv;
                 let k = k_real.round();
-                if (k_real - k).abs() > 1e-9 * k_real || k < 1.0 || k > 1e6 {
+                if (k_real - k).abs() > 1e-9 * k_real || !(1.0..=1e6).contains(&k) {
                     return Err(self.err(
                         "scv",
                         scv,

@@ -120,20 +120,17 @@ impl Scenario {
             let (line, _) = inner
                 .span()
                 .map(|s| line_col(text, s.start))
-                .unwrap_or((0, 0));
-            let at = if line > 0 {
-                format!(" (line {line})")
-            } else {
-                String::new()
-            };
+                .unwrap_or((1, 1));
             let field = if field == "." {
                 "(top level)".into()
             } else {
                 field
             };
-            InputError::Field {
+            InputError::Schema {
                 path: path.to_path_buf(),
-                error: FieldError::new(field, format!("{message}{at}"), "fix or remove this field"),
+                line,
+                field,
+                message,
             }
         })?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -133,7 +133,7 @@ pub fn summarize(
         columns[5].push(per_time(response.count as f64));
     }
     let response_quantiles = QUANTILES.map(|q| match &merged {
-        Some(h) if h.len() > 0 => {
+        Some(h) if !h.is_empty() => {
             (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
         }
         _ => f64::NAN,

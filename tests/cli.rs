@@ -1,0 +1,324 @@
+//! The command line as a user meets it: bad input gets one clear line and
+//! exit code 2 with no output written; good input gets the documented JSON.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+const GOOD: &str = r#"
+name = "small"
+seed = 9
+replications = 3
+warmup = { jobs = 100 }
+horizon = { jobs = 2000 }
+
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 0.5 }
+service = { dist = "exponential", mean = 1.0 }
+
+[[nodes]]
+name = "n"
+servers = 1
+"#;
+
+fn schedlab() -> Command {
+    Command::cargo_bin("schedlab").expect("binary is built")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs `schedlab run FILE --out DIR` on a broken scenario and checks the
+/// error: exit code 2, one line naming the file and the given words, no
+/// panic, no output directory.
+fn rejects(text: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.toml", text);
+    let out = dir.path().join("out");
+    let assert = schedlab()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line expected:\n{stderr}"
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("bad.toml"), "file not named: {stderr}");
+    for word in expected {
+        assert!(stderr.contains(word), "`{word}` missing from: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists(), "no output may be written on bad input");
+    assert!(
+        assert.get_output().stdout.is_empty(),
+        "no partial output on stdout"
+    );
+}
+
+#[test]
+fn unknown_field() {
+    rejects(
+        &GOOD.replace("servers = 1", "servers = 1\nspeeed = 2.0"),
+        &["nodes[0]", "speeed"],
+    );
+    rejects(
+        &GOOD.replace("seed = 9", "seed = 9\ncolour = 1"),
+        &["colour"],
+    );
+}
+
+#[test]
+fn missing_field() {
+    rejects(&GOOD.replace("servers = 1", ""), &["nodes[0]", "servers"]);
+    rejects(&GOOD.replace("horizon = { jobs = 2000 }", ""), &["horizon"]);
+    rejects(
+        &GOOD.replace("service = { dist = \"exponential\", mean = 1.0 }", ""),
+        &["classes[0]", "service"],
+    );
+}
+
+#[test]
+fn negative_or_zero_rates() {
+    rejects(
+        &GOOD.replace("rate = 0.5", "rate = -0.5"),
+        &["classes[0].arrival.rate", "-0.5"],
+    );
+    rejects(
+        &GOOD.replace("rate = 0.5", "rate = 0.0"),
+        &["classes[0].arrival.rate", "= 0"],
+    );
+    rejects(
+        &GOOD.replace("mean = 1.0", "mean = -2"),
+        &["classes[0].service.mean", "-2"],
+    );
+}
+
+#[test]
+fn probabilities_not_summing_to_one() {
+    rejects(
+        &GOOD.replace(
+            "service = { dist = \"exponential\", mean = 1.0 }",
+            "service = { dist = \"hyperexponential\", branches = [{ p = 0.5, rate = 1.0 }, { p = 0.4, rate = 2.0 }] }",
+        ),
+        &["classes[0].service.branches", "0.9", "sum to 1"],
+    );
+}
+
+#[test]
+fn zero_servers() {
+    rejects(
+        &GOOD.replace("servers = 1", "servers = 0"),
+        &["nodes[0].servers = 0"],
+    );
+}
+
+#[test]
+fn empty_classes() {
+    let text = "name = \"x\"\nhorizon = { jobs = 10 }\nclasses = []\n[[nodes]]\nname = \"n\"\nservers = 1\n";
+    rejects(text, &["classes = []"]);
+}
+
+#[test]
+fn unknown_distribution() {
+    rejects(
+        &GOOD.replace("\"exponential\", rate", "\"poisson\", rate"),
+        &["classes[0].arrival.dist", "poisson"],
+    );
+}
+
+#[test]
+fn unreadable_files() {
+    rejects(
+        &GOOD.replace(
+            "service = { dist = \"exponential\", mean = 1.0 }",
+            "service = { dist = \"empirical\", file = \"no-such-file.txt\" }",
+        ),
+        &["classes[0].service.file", "no-such-file.txt"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.toml");
+    let assert = schedlab()
+        .args(["run", missing.to_str().unwrap()])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("missing.toml") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn syntax_error_names_line() {
+    rejects(
+        &GOOD.replace("servers = 1", "servers = = 1"),
+        &["bad.toml:15:11:"],
+    );
+}
+
+#[test]
+fn bad_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "good.toml", GOOD);
+    for (flag, value) in [("--replications", "0"), ("--jobs", "0"), ("--threads", "0")] {
+        let assert = schedlab()
+            .args(["run", file.to_str().unwrap(), flag, value])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(flag), "{stderr}");
+    }
+}
+
+#[test]
+fn overload_is_simulated_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "over.toml",
+        &GOOD.replace("rate = 0.5", "rate = 1.5"),
+    );
+    let assert = schedlab()
+        .args(["run", file.to_str().unwrap(), "--json"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("warning") && stderr.contains("1.500"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn json_document_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "good.toml", GOOD);
+    let out = dir.path().join("out");
+    let assert = schedlab()
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&assert.get_output().stdout).expect("one JSON document");
+    assert_eq!(doc["schedlab"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["scenario"], "small");
+    assert_eq!(doc["seed"], 9);
+    assert_eq!(doc["replications"], 3);
+    let rows = doc["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "all/all, then the class, then the node");
+    let all = &rows[0];
+    assert_eq!(
+        (all["class"].as_str(), all["node"].as_str()),
+        (Some("all"), Some("all"))
+    );
+    assert_eq!(all["policy"], "fcfs");
+    assert_eq!(all["jobs"], 6000);
+    for key in [
+        "mean_wait",
+        "mean_wait_ci95",
+        "mean_response",
+        "mean_response_ci95",
+        "p50_response",
+        "p95_response",
+        "p99_response",
+        "mean_in_system",
+        "mean_in_queue",
+        "utilization",
+        "throughput",
+    ] {
+        assert!(all[key].is_number(), "{key} missing or not a number: {all}");
+    }
+    // Little's law holds for the measured window: L ≈ X·W.
+    let l = all["mean_in_system"].as_f64().unwrap();
+    let xw = all["throughput"].as_f64().unwrap() * all["mean_response"].as_f64().unwrap();
+    assert!((l - xw).abs() < 0.05 * l, "L = {l}, X·W = {xw}");
+    // --out wrote the same JSON, a CSV with a header and one line per row, and a manifest.
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(written, doc);
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.starts_with("policy,class,node,jobs,mean_wait"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 9);
+    assert!(
+        manifest["scenario"]
+            .as_str()
+            .unwrap()
+            .contains("name = \"small\"")
+    );
+    assert!(manifest["wall_seconds"].as_f64().unwrap() >= 0.0);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn same_seed_same_json_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "good.toml",
+        &GOOD.replace("replications = 3", "replications = 5"),
+    );
+    let run = |threads: &str| {
+        schedlab()
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "--json",
+                "--threads",
+                threads,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    let other_seed = schedlab()
+        .args(["run", file.to_str().unwrap(), "--json", "--seed", "10"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_ne!(one, other_seed, "the seed must matter");
+}
+
+#[test]
+fn help_shows_examples() {
+    let out = schedlab()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("Examples:") && text.contains("schedlab run scenarios/mm2.toml"));
+}
