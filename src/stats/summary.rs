@@ -68,8 +68,12 @@ pub struct RowStats {
     pub mean_in_queue: Estimate,
     pub utilization: Estimate,
     pub throughput: Estimate,
-    /// Response-time quantiles p50, p90, p95, p99 (NaN with no jobs).
+    /// Response-time quantiles p50, p90, p95, p99 of all replications
+    /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
+    /// 95% half-widths of those quantiles, from the spread of the
+    /// replications' own quantiles.
+    pub response_quantiles_ci95: [Option<f64>; 4],
 }
 
 /// The quantile levels of `RowStats::response_quantiles`.
@@ -103,8 +107,18 @@ pub fn summarize(
     let mut jobs = 0;
     let mut columns: [Vec<f64>; 6] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
+    let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
+    let quantiles = |h: Option<&Histogram<u64>>| {
+        QUANTILES.map(|q| match h {
+            Some(h) if !h.is_empty() => {
+                (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
+            }
+            _ => f64::NAN,
+        })
+    };
     for rep in reps {
+        let mut rep_hist: Option<Histogram<u64>> = None;
         let r = &rep.recorder;
         let (mut wait, mut response) = (Welford::default(), Welford::default());
         let (mut area_n, mut area_busy) = (0.0, 0.0);
@@ -132,12 +146,8 @@ pub fn summarize(
         columns[4].push(per_time(area_busy) / servers);
         columns[5].push(per_time(response.count as f64));
     }
-    let response_quantiles = QUANTILES.map(|q| match &merged {
-        Some(h) if !h.is_empty() => {
-            (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
-        }
-        _ => f64::NAN,
-    });
+    let response_quantiles = quantiles(merged.as_ref());
+    let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
     let [w, r, l, lq, u, x] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
@@ -148,6 +158,7 @@ pub fn summarize(
         utilization: u,
         throughput: x,
         response_quantiles,
+        response_quantiles_ci95,
     }
 }
 
