@@ -77,7 +77,7 @@ fn mm2_fcfs(c: &mut Criterion) {
     g.sample_size(20);
     let s = scenario("mm2.toml");
     g.bench_function("schedlab", |b| {
-        b.iter(|| black_box(run_replication(&s, &s.policy, 0).info.completed))
+        b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
     });
     g.bench_function("handwritten", |b| {
         b.iter(|| black_box(handwritten_mmc(1.8, 1.0, 2, CUSTOMERS, 42)))

@@ -102,13 +102,13 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let output = pool.install(|| experiment::run(&scenario));
     let wall = started.elapsed().as_secs_f64();
-    let document = RunDocument::new(&scenario, &output.rows);
+    let document = RunDocument::new(&scenario, &output);
     if args.json {
         println!("{}", document.to_json());
     } else {
         print!(
             "{}",
-            report::table(&scenario, &output.rows, wall, output.events)
+            report::table(&scenario, &output, wall)
         );
     }
     if let Some(dir) = &args.out {

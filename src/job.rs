@@ -22,6 +22,15 @@ pub struct Job {
     pub served: f64,
     /// When the job first entered service (NaN before).
     pub first_start: f64,
+    /// Absolute deadline (infinite when the class has none).
+    pub deadline: f64,
+    /// A standard normal draw that disciplines scheduling on estimated
+    /// sizes turn into their estimate (0 when no discipline needs one).
+    pub noise: f64,
+    /// Queue level, for multilevel disciplines.
+    pub level: u8,
+    /// Free for a discipline's own bookkeeping (e.g. a boost epoch).
+    pub tag: u32,
 }
 
 impl Job {
@@ -36,6 +45,15 @@ impl Job {
             remaining: size,
             served: 0.0,
             first_start: f64::NAN,
+            deadline: f64::INFINITY,
+            noise: 0.0,
+            level: 0,
+            tag: 0,
         }
+    }
+
+    /// Service received so far, in requirement units.
+    pub fn attained(&self) -> f64 {
+        self.size - self.remaining
     }
 }

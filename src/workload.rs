@@ -7,6 +7,7 @@
 //! [`FixedWorkload`] replays a given job list (teaching mode, tests).
 
 use rand::SeedableRng;
+use rand_distr::Distribution;
 use rand_pcg::Pcg64Mcg;
 
 use crate::model::{Dist, Scenario};
@@ -18,6 +19,23 @@ pub struct Arrival {
     pub class: u32,
     /// Service requirement.
     pub size: f64,
+    /// Absolute deadline (infinite when none).
+    pub deadline: f64,
+    /// Standard normal draw behind size estimates (see `Job::noise`).
+    pub noise: f64,
+}
+
+impl Arrival {
+    /// An arrival with no deadline and no estimate noise.
+    pub fn new(time: f64, class: u32, size: f64) -> Arrival {
+        Arrival {
+            time,
+            class,
+            size,
+            deadline: f64::INFINITY,
+            noise: 0.0,
+        }
+    }
 }
 
 /// A source of arrivals in time order.
@@ -34,6 +52,8 @@ pub trait Workload {
 pub enum Purpose {
     Interarrival = 1,
     Service = 2,
+    /// Noise of size estimates.
+    Estimate = 3,
 }
 
 /// SplitMix64 finaliser: a bijective mix whose outputs for neighbouring
@@ -60,6 +80,9 @@ struct ClassStream {
     service: Dist,
     arrivals: Pcg64Mcg,
     sizes: Pcg64Mcg,
+    /// Present when some policy schedules on size estimates.
+    estimates: Option<Pcg64Mcg>,
+    deadline: f64,
     next_time: f64,
 }
 
@@ -87,6 +110,10 @@ impl SampledWorkload {
                     service: c.service.clone(),
                     arrivals,
                     sizes: stream_rng(scenario.seed, replication, k, Purpose::Service),
+                    estimates: scenario
+                        .needs_size_estimates()
+                        .then(|| stream_rng(scenario.seed, replication, k, Purpose::Estimate)),
+                    deadline: c.deadline.unwrap_or(f64::INFINITY),
                     next_time,
                 }
             })
@@ -121,11 +148,11 @@ impl Workload for SampledWorkload {
     fn next_arrival(&mut self) -> Arrival {
         let k = self.next_class;
         let s = &mut self.streams[k];
-        let arrival = Arrival {
-            time: s.next_time,
-            class: k as u32,
-            size: s.service.sample(&mut s.sizes),
-        };
+        let mut arrival = Arrival::new(s.next_time, k as u32, s.service.sample(&mut s.sizes));
+        arrival.deadline = s.next_time + s.deadline;
+        if let Some(rng) = &mut s.estimates {
+            arrival.noise = rand_distr::StandardNormal.sample(rng);
+        }
         s.next_time += s.interarrival.sample(&mut s.arrivals);
         if self.streams.len() > 1 {
             self.find_next();

@@ -27,6 +27,8 @@ pub trait Observer {
     fn on_arrival(&mut self, _now: f64, _job: &Job) {}
     /// A job took a server.
     fn on_start(&mut self, _now: f64, _job: &Job, _server: u32) {}
+    /// A job left its server unfinished (preempted, or its quantum expired).
+    fn on_stop(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// A job finished and left.
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
@@ -43,14 +45,33 @@ const IDLE: JobId = JobId::MAX;
 #[derive(Debug, Clone, Copy)]
 struct Server {
     job: JobId,
-    /// Bumped whenever the server's pending departure is cancelled, so a
-    /// stale event is recognised and skipped.
+    /// Bumped whenever the server's pending event is cancelled, so a stale
+    /// event is recognised and skipped.
     generation: u32,
+    /// When the current job began to make progress (after any switch cost).
+    progress_from: f64,
+    /// Whether the pending event is the job's completion (else its quantum ends).
+    completes: bool,
+    /// The job this server ran last, so resuming it costs no switch.
+    last_job: JobId,
+}
+
+impl Server {
+    const IDLE: Server = Server {
+        job: IDLE,
+        generation: 0,
+        progress_from: 0.0,
+        completes: false,
+        last_job: IDLE,
+    };
 }
 
 /// A node in the running simulation: its servers and its queue.
 struct Station<P> {
     speed: f64,
+    /// Time a server spends switching to a job other than the one it ran last.
+    switch_cost: f64,
+    preemptive: bool,
     servers: Vec<Server>,
     /// Idle servers, taken last-freed first.
     idle: Vec<u32>,
@@ -96,13 +117,9 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             .iter()
             .map(|n| Station {
                 speed: n.speed,
-                servers: vec![
-                    Server {
-                        job: IDLE,
-                        generation: 0,
-                    };
-                    n.servers as usize
-                ],
+                switch_cost: policy.switch_cost(),
+                preemptive: policy.preemptive(),
+                servers: vec![Server::IDLE; n.servers as usize],
                 idle: (0..n.servers).rev().collect(),
                 policy: policy.clone(),
             })
@@ -210,7 +227,7 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
     fn arrive(&mut self) {
         let a = self.workload.next_arrival();
         let node = self.class_node[a.class as usize];
-        let job = Job::new(
+        let mut job = Job::new(
             self.arrivals,
             a.class,
             node,
@@ -218,17 +235,58 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             a.time,
             a.size,
         );
+        job.deadline = a.deadline;
+        job.noise = a.noise;
         self.arrivals += 1;
         let id = self.jobs.insert(job);
         self.observer.on_arrival(self.clock, self.jobs.get(id));
         let station = &mut self.stations[node as usize];
-        match station.idle.pop() {
-            Some(server) => self.start(node, server, id),
-            None => station.policy.enqueue(id, self.jobs.get(id), self.clock),
+        if let Some(server) = station.idle.pop() {
+            self.start(node, server, id);
+        } else if station.preemptive {
+            self.arrive_preemptive(node, id);
+        } else {
+            station.policy.enqueue(id, self.jobs.get_mut(id), self.clock);
         }
     }
 
-    /// Handles the earliest departure event; false if it was stale.
+    /// All servers are busy under a preemptive discipline: the newcomer
+    /// takes the server of the least urgent job in service if it outranks it.
+    fn arrive_preemptive(&mut self, node: u32, id: JobId) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        // Bring the jobs in service up to date so the policy compares
+        // their remaining work as of now.
+        for slot in station.servers.iter_mut() {
+            let elapsed = now - slot.progress_from;
+            if elapsed > 0.0 {
+                let job = self.jobs.get_mut(slot.job);
+                job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
+                job.served += elapsed;
+                slot.progress_from = now;
+            }
+        }
+        let mut victim = 0;
+        for (s, slot) in station.servers.iter().enumerate().skip(1) {
+            let v = self.jobs.get(station.servers[victim].job);
+            if station.policy.outranks(v, self.jobs.get(slot.job), now) {
+                victim = s;
+            }
+        }
+        let victim_id = station.servers[victim].job;
+        if !station.policy.outranks(self.jobs.get(id), self.jobs.get(victim_id), now) {
+            station.policy.enqueue(id, self.jobs.get_mut(id), now);
+            return;
+        }
+        let slot = &mut station.servers[victim];
+        slot.generation = slot.generation.wrapping_add(1);
+        self.observer.on_stop(now, self.jobs.get(victim_id), victim as u32);
+        station.policy.enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        self.start(node, victim as u32, id);
+    }
+
+    /// Handles the earliest server event: a completion or the end of a
+    /// quantum. Returns whether a job completed.
     #[inline]
     fn depart(&mut self) -> bool {
         let Event {
@@ -237,41 +295,61 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             generation,
             ..
         } = self.events.pop();
+        let now = self.clock;
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         if slot.generation != generation {
             return false;
         }
-        let mut job = self.jobs.remove(slot.job);
-        job.remaining = 0.0;
-        self.completed += 1;
-        self.observer.on_complete(self.clock, &job);
-        match station.policy.dequeue(self.clock) {
+        let id = slot.job;
+        let completed = slot.completes;
+        if completed {
+            let mut job = self.jobs.remove(id);
+            job.served += now - slot.progress_from;
+            job.remaining = 0.0;
+            self.completed += 1;
+            self.observer.on_complete(now, &job);
+        } else {
+            let elapsed = now - slot.progress_from;
+            let job = self.jobs.get_mut(id);
+            job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
+            job.served += elapsed;
+            station.policy.expire(job, now);
+            self.observer.on_stop(now, job, server);
+            station.policy.enqueue(id, job, now);
+        }
+        match station.policy.dequeue(now) {
             Some(next) => self.start(node, server, next),
             None => {
                 slot.job = IDLE;
                 station.idle.push(server);
             }
         }
-        true
+        completed
     }
 
-    /// Puts job `id` on a server and schedules its departure.
+    /// Puts job `id` on a server and schedules its completion or the end of
+    /// its quantum, whichever comes first.
     #[inline]
     fn start(&mut self, node: u32, server: u32, id: JobId) {
+        let now = self.clock;
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
+        let switch = if slot.last_job == id { 0.0 } else { station.switch_cost };
         slot.job = id;
+        slot.last_job = id;
         let job = self.jobs.get_mut(id);
         if job.first_start.is_nan() {
-            job.first_start = self.clock;
+            job.first_start = now;
         }
-        let duration = job.remaining / station.speed;
-        job.served += duration;
-        self.events
-            .push(self.clock + duration, node, server, slot.generation);
-        self.observer
-            .on_start(self.clock, self.jobs.get(id), server);
+        let needed = job.remaining / station.speed;
+        let quantum = station.policy.quantum(job);
+        // A quantum that covers the remaining work up to rounding completes it.
+        slot.completes = needed <= quantum * (1.0 + 1e-12);
+        let run = if slot.completes { needed } else { quantum };
+        slot.progress_from = now + switch;
+        self.events.push(now + switch + run, node, server, slot.generation);
+        self.observer.on_start(now, self.jobs.get(id), server);
     }
 }
 
@@ -310,11 +388,7 @@ mod tests {
     fn arrivals(list: &[(f64, f64)]) -> FixedWorkload {
         FixedWorkload::new(
             list.iter()
-                .map(|&(time, size)| Arrival {
-                    time,
-                    class: 0,
-                    size,
-                })
+                .map(|&(time, size)| Arrival::new(time, 0, size))
                 .collect(),
         )
     }
@@ -324,7 +398,7 @@ mod tests {
         // Speed 2: sizes 4, 2, 2, 1 take 2, 1, 1, 0.5 time units.
         let s = scenario(2);
         let w = arrivals(&[(0.0, 4.0), (0.0, 2.0), (0.5, 2.0), (0.5, 1.0)]);
-        let policy = AnyPolicy::from_config(&PolicyConfig::default()).unwrap();
+        let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
         let mut sim = Simulation::new(&s, w, &policy, Trace::default());
         let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
         let t = sim.into_observer();
@@ -344,7 +418,7 @@ mod tests {
     fn time_horizon_stops_at_the_checkpoint() {
         let s = scenario(1);
         let w = arrivals(&[(0.0, 2.0), (0.1, 2.0), (5.0, 2.0)]);
-        let policy = AnyPolicy::from_config(&PolicyConfig::default()).unwrap();
+        let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
         let mut sim = Simulation::new(&s, w, &policy, Trace::default());
         let info = sim.run(Limit::Time(0.5), Limit::Time(1.0));
         assert_eq!(info.measure_start, 0.5);

@@ -19,6 +19,8 @@ pub struct Class {
     pub priority: i32,
     /// Index of the node this class is sent to.
     pub node: usize,
+    /// Relative deadline, if the class has one.
+    pub deadline: Option<f64>,
 }
 
 /// A station of `servers` identical servers working at `speed`: a job of

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::error::{FieldError, InputError};
 use crate::model::dist::{Dist, DistSpec};
 use crate::model::{Class, Limit, Node};
-use crate::policy::{PolicyConfig, PolicySpec};
+use crate::policy::{AnyPolicy, Policy, PolicyConfig, PolicyContext, policies_from_section};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +55,8 @@ struct RawClass {
     #[serde(default)]
     priority: i32,
     node: Option<String>,
+    /// Relative deadline: a job should finish within this time of arriving.
+    deadline: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +85,9 @@ pub struct Scenario {
     pub horizon: Limit,
     pub classes: Vec<Class>,
     pub nodes: Vec<Node>,
-    pub policy: PolicySpec,
+    /// The policies to run on the same jobs; the first is the baseline of
+    /// paired comparisons. Each is a prototype with an empty queue.
+    pub policies: Vec<AnyPolicy>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -158,6 +162,11 @@ impl Scenario {
             .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
             .sum();
         work / (f64::from(n.servers) * n.speed)
+    }
+
+    /// Whether some policy schedules on noisy size estimates.
+    pub fn needs_size_estimates(&self) -> bool {
+        self.policies.iter().any(|p| p.uses_size_estimates())
     }
 
     /// Warnings a user should see before a long run (load at or above 1).
@@ -309,15 +318,30 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 ));
             }
         };
+        if let Some(d) = c.deadline
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(FieldError::new(
+                format!("classes[{k}].deadline"),
+                d.to_string(),
+                "a relative deadline must be a finite number greater than 0",
+            ));
+        }
         classes.push(Class {
             name: c.name.clone(),
             arrival,
             service,
             priority: c.priority,
             node,
+            deadline: c.deadline,
         });
     }
-    let policy = PolicySpec::from_config(&raw.policy.unwrap_or_default())?;
+    let context = PolicyContext {
+        class_names: classes.iter().map(|c| c.name.clone()).collect(),
+    };
+    let mut section = raw.policy.unwrap_or_default();
+    section.path = "policy".into();
+    let policies = policies_from_section(&section, &context)?;
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
@@ -327,7 +351,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         horizon,
         classes,
         nodes,
-        policy,
+        policies,
         path: PathBuf::new(),
         source: text.to_string(),
     })

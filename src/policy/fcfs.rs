@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 
-use super::{Discipline, Policy, PolicyConfig};
+use super::config::{PolicyConfig, PolicyContext};
+use super::{Discipline, Policy};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -16,7 +17,7 @@ pub struct Fcfs {
 
 impl Policy for Fcfs {
     #[inline]
-    fn enqueue(&mut self, id: JobId, _job: &Job, _now: f64) {
+    fn enqueue(&mut self, id: JobId, _job: &mut Job, _now: f64) {
         self.queue.push_back(id);
     }
 
@@ -35,7 +36,8 @@ impl Discipline for Fcfs {
     const NAME: &'static str = "fcfs";
     const ALIASES: &'static [&'static str] = &["fifo"];
 
-    fn from_config(_config: &PolicyConfig) -> Result<Self, FieldError> {
+    fn from_config(config: &PolicyConfig, _: &PolicyContext) -> Result<Self, FieldError> {
+        config.allow_only(&[])?;
         Ok(Fcfs::default())
     }
 }

@@ -5,23 +5,64 @@
 //! thread-pool backend. Adding a discipline means one file here and one
 //! line in the `disciplines!` list below.
 
+mod config;
+mod edf;
 mod fcfs;
+mod hrrn;
+mod indexed;
+mod kinetic;
+mod lcfs;
+mod mlfq;
+mod mlq;
+mod priority;
+mod rr;
+mod sjf;
+mod srpt;
 
-use serde::Deserialize;
+pub use config::{CompareEntry, PolicyConfig, PolicyContext};
 
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
 /// The decisions a discipline makes, from its queue and the clock only.
 pub trait Policy {
-    /// A job is ready to run: it has just arrived and found no free server.
-    fn enqueue(&mut self, id: JobId, job: &Job, now: f64);
+    /// A job is ready to run: it has just arrived and found no free server,
+    /// was preempted, or its quantum expired. The policy may note its own
+    /// bookkeeping in the job (`level`, `tag`).
+    fn enqueue(&mut self, id: JobId, job: &mut Job, now: f64);
     /// Removes and returns the job a server that just became free runs next.
     fn dequeue(&mut self, now: f64) -> Option<JobId>;
     /// Number of jobs waiting.
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Whether an arriving job may take the server of a job in service.
+    fn preemptive(&self) -> bool {
+        false
+    }
+    /// Whether `a` is strictly more urgent than `b`. The engine asks it, for
+    /// preemptive disciplines, to find the least urgent job in service and
+    /// whether a newcomer displaces it; jobs in service have their
+    /// `remaining` brought up to date first.
+    fn outranks(&self, _a: &Job, _b: &Job, _now: f64) -> bool {
+        false
+    }
+    /// Longest service (in time units) a job gets before it goes back to the queue.
+    fn quantum(&self, _job: &Job) -> f64 {
+        f64::INFINITY
+    }
+    /// The job's quantum ran out before it finished; it is enqueued again
+    /// right after (a multilevel queue demotes it here).
+    fn expire(&mut self, _job: &mut Job, _now: f64) {}
+    /// Time a server spends switching to a different job (context switch).
+    fn switch_cost(&self) -> f64 {
+        0.0
+    }
+    /// Whether the discipline schedules on noisy size estimates, so the
+    /// workload must draw `Job::noise`.
+    fn uses_size_estimates(&self) -> bool {
+        false
     }
 }
 
@@ -31,30 +72,10 @@ pub trait Discipline: Policy + Clone + Sized {
     const NAME: &'static str;
     /// Other accepted names.
     const ALIASES: &'static [&'static str] = &[];
-    fn from_config(config: &PolicyConfig) -> Result<Self, FieldError>;
+    fn from_config(config: &PolicyConfig, context: &PolicyContext) -> Result<Self, FieldError>;
     /// Name with parameters, as it appears in result rows (e.g. `rr(q=0.1)`).
     fn label(&self) -> String {
         Self::NAME.to_string()
-    }
-}
-
-/// `[policy]` as written in a scenario file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyConfig {
-    #[serde(default = "default_discipline")]
-    pub discipline: String,
-}
-
-fn default_discipline() -> String {
-    "fcfs".into()
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        PolicyConfig {
-            discipline: default_discipline(),
-        }
     }
 }
 
@@ -72,15 +93,15 @@ macro_rules! disciplines {
 
         impl AnyPolicy {
             /// Builds the discipline a configuration names.
-            pub fn from_config(config: &PolicyConfig) -> Result<AnyPolicy, FieldError> {
-                let name = config.discipline.as_str();
+            pub fn from_config(config: &PolicyConfig, context: &PolicyContext) -> Result<AnyPolicy, FieldError> {
+                let name = if config.discipline.is_empty() { "fcfs" } else { config.discipline.as_str() };
                 $(
                     if name == <$ty>::NAME || <$ty>::ALIASES.contains(&name) {
-                        return Ok(AnyPolicy::$variant(<$ty>::from_config(config)?));
+                        return Ok(AnyPolicy::$variant(<$ty>::from_config(config, context)?));
                     }
                 )*
                 Err(FieldError::new(
-                    "policy.discipline",
+                    config.field("discipline"),
                     format!("\"{name}\""),
                     format!("unknown discipline; use one of {}", DISCIPLINES.join(", ")),
                 ))
@@ -94,7 +115,7 @@ macro_rules! disciplines {
 
         impl Policy for AnyPolicy {
             #[inline]
-            fn enqueue(&mut self, id: JobId, job: &Job, now: f64) {
+            fn enqueue(&mut self, id: JobId, job: &mut Job, now: f64) {
                 match self { $(AnyPolicy::$variant(p) => p.enqueue(id, job, now)),* }
             }
             #[inline]
@@ -105,13 +126,86 @@ macro_rules! disciplines {
             fn len(&self) -> usize {
                 match self { $(AnyPolicy::$variant(p) => p.len()),* }
             }
+            fn preemptive(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.preemptive()),* }
+            }
+            #[inline]
+            fn outranks(&self, a: &Job, b: &Job, now: f64) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.outranks(a, b, now)),* }
+            }
+            #[inline]
+            fn quantum(&self, job: &Job) -> f64 {
+                match self { $(AnyPolicy::$variant(p) => p.quantum(job)),* }
+            }
+            #[inline]
+            fn expire(&mut self, job: &mut Job, now: f64) {
+                match self { $(AnyPolicy::$variant(p) => p.expire(job, now)),* }
+            }
+            fn switch_cost(&self) -> f64 {
+                match self { $(AnyPolicy::$variant(p) => p.switch_cost()),* }
+            }
+            fn uses_size_estimates(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.uses_size_estimates()),* }
+            }
         }
     };
 }
 
 disciplines! {
     Fcfs => fcfs::Fcfs,
+    Lcfs => lcfs::Lcfs,
+    LcfsPr => lcfs::LcfsPr,
+    Sjf => sjf::Sjf,
+    Psjf => srpt::Psjf,
+    Srpt => srpt::Srpt,
+    Priority => priority::Priority,
+    PriorityPr => priority::PriorityPr,
+    Rr => rr::RoundRobin,
+    Mlfq => mlfq::Mlfq,
+    Mlq => mlq::Mlq,
+    Edf => edf::Edf,
+    Hrrn => hrrn::Hrrn,
 }
 
-/// A validated policy: a prototype with an empty queue, cloned for every node.
-pub type PolicySpec = AnyPolicy;
+/// The policies a `[policy]` section asks for: its discipline, or every
+/// entry of `compare` (the first being the baseline).
+pub fn policies_from_section(section: &PolicyConfig, context: &PolicyContext) -> Result<Vec<AnyPolicy>, FieldError> {
+    let Some(entries) = &section.compare else {
+        return Ok(vec![AnyPolicy::from_config(section, context)?]);
+    };
+    if !section.discipline.is_empty() {
+        return Err(FieldError::new(
+            "policy.discipline",
+            format!("\"{}\"", section.discipline),
+            "with `compare`, list every policy there (the first is the baseline) and leave out `discipline`",
+        ));
+    }
+    let mut bare = section.clone();
+    bare.compare = None;
+    bare.discipline = "compare".into();
+    bare.allow_only(&[])?;
+    if entries.is_empty() {
+        return Err(FieldError::new("policy.compare", "[]", "list at least one policy"));
+    }
+    let mut policies = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let mut config = match entry {
+            CompareEntry::Name(name) => PolicyConfig::named(name),
+            CompareEntry::Table(t) => t.clone(),
+        };
+        config.path = format!("policy.compare[{i}]");
+        if config.compare.is_some() {
+            return Err(FieldError::new(config.field("compare"), "[...]", "compare lists do not nest"));
+        }
+        let policy = AnyPolicy::from_config(&config, context)?;
+        if policies.iter().any(|p: &AnyPolicy| p.label() == policy.label()) {
+            return Err(FieldError::new(
+                config.path.clone(),
+                policy.label(),
+                "this policy is already in the list",
+            ));
+        }
+        policies.push(policy);
+    }
+    Ok(policies)
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::experiment::Row;
+use crate::experiment::{PairedDifference, Row, RunOutput};
 use crate::model::Scenario;
 
 /// A number for JSON and CSV: non-finite values (nothing observed) become null.
@@ -42,6 +42,11 @@ pub struct ResultRecord {
     pub utilization_ci95: Option<f64>,
     pub throughput: Option<f64>,
     pub throughput_ci95: Option<f64>,
+    /// Present only where some class has a deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_miss_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_miss_ratio_ci95: Option<f64>,
 }
 
 impl From<&Row> for ResultRecord {
@@ -69,6 +74,8 @@ impl From<&Row> for ResultRecord {
             utilization_ci95: ci(s.utilization.ci95),
             throughput: num(s.throughput.mean),
             throughput_ci95: ci(s.throughput.ci95),
+            deadline_miss_ratio: num(s.deadline_miss_ratio.mean),
+            deadline_miss_ratio_ci95: ci(s.deadline_miss_ratio.ci95),
         }
     }
 }
@@ -83,10 +90,33 @@ pub struct RunDocument {
     pub warmup: String,
     pub horizon: String,
     pub results: Vec<ResultRecord>,
+    /// Each compared policy against the first, on the same jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paired: Vec<PairedRecord>,
+}
+
+/// A paired comparison as it appears in JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedRecord {
+    pub policy: String,
+    pub baseline: String,
+    pub diff_mean_response: Option<f64>,
+    pub diff_ci95: Option<f64>,
+}
+
+impl From<&PairedDifference> for PairedRecord {
+    fn from(p: &PairedDifference) -> Self {
+        PairedRecord {
+            policy: p.policy.clone(),
+            baseline: p.baseline.clone(),
+            diff_mean_response: num(p.diff_mean_response.mean),
+            diff_ci95: ci(p.diff_mean_response.ci95),
+        }
+    }
 }
 
 impl RunDocument {
-    pub fn new(scenario: &Scenario, rows: &[Row]) -> RunDocument {
+    pub fn new(scenario: &Scenario, output: &RunOutput) -> RunDocument {
         RunDocument {
             schedlab: env!("CARGO_PKG_VERSION"),
             scenario: scenario.name.clone(),
@@ -94,7 +124,8 @@ impl RunDocument {
             replications: scenario.replications,
             warmup: scenario.warmup.to_string(),
             horizon: scenario.horizon.to_string(),
-            results: rows.iter().map(ResultRecord::from).collect(),
+            results: output.rows.iter().map(ResultRecord::from).collect(),
+            paired: output.paired.iter().map(PairedRecord::from).collect(),
         }
     }
 
@@ -130,7 +161,9 @@ fn opt(x: Option<f64>) -> String {
 }
 
 /// The readable table printed by `schedlab run`.
-pub fn table(scenario: &Scenario, rows: &[Row], wall_seconds: f64, events: u64) -> String {
+pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> String {
+    let rows = &output.rows;
+    let events = output.events;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -210,6 +243,38 @@ pub fn table(scenario: &Scenario, rows: &[Row], wall_seconds: f64, events: u64) 
     push_line(header.to_vec());
     for l in &lines {
         push_line(l.iter().map(String::as_str).collect());
+    }
+    for r in rows
+        .iter()
+        .filter(|r| r.node == "all" && r.stats.deadline_miss_ratio.mean.is_finite())
+    {
+        let m = &r.stats.deadline_miss_ratio;
+        let _ = writeln!(
+            out,
+            "deadline-miss ratio, {}, class {}: {}",
+            r.policy,
+            r.class,
+            with_ci(num(m.mean), ci(m.ci95))
+        );
+    }
+    if !output.paired.is_empty() {
+        let _ = writeln!(out, "paired differences of mean response on the same jobs (policy - baseline):");
+        for p in &output.paired {
+            let d = &p.diff_mean_response;
+            let verdict = match d.ci95 {
+                Some(h) if d.mean + h < 0.0 => "faster",
+                Some(h) if d.mean - h > 0.0 => "slower",
+                Some(_) => "no significant difference",
+                None => "no CI with one replication",
+            };
+            let _ = writeln!(
+                out,
+                "  {} - {}: {} ({verdict})",
+                p.policy,
+                p.baseline,
+                with_ci(num(d.mean), ci(d.ci95))
+            );
+        }
     }
     let _ = writeln!(
         out,

@@ -27,6 +27,8 @@ pub struct CellStats {
     pub area_busy: f64,
     pub wait: Welford,
     pub response: Welford,
+    /// Completions after their deadline.
+    pub deadline_misses: u64,
     /// Response times in units of `Recorder::resolution`.
     pub response_hist: Histogram<u64>,
 }
@@ -41,6 +43,7 @@ impl CellStats {
             area_busy: 0.0,
             wait: Welford::default(),
             response: Welford::default(),
+            deadline_misses: 0,
             response_hist: Histogram::new_with_bounds(1, HIGHEST_UNITS, SIGNIFICANT_DIGITS)
                 .expect("static histogram bounds are valid"),
         }
@@ -102,6 +105,15 @@ impl Recorder {
     pub fn window(&self) -> f64 {
         self.window_end - self.window_start
     }
+
+    /// Mean response time over every cell (NaN without completions).
+    pub fn overall_mean_response(&self) -> f64 {
+        let mut all = Welford::default();
+        for c in &self.cells {
+            all.merge(&c.response);
+        }
+        if all.count == 0 { f64::NAN } else { all.mean }
+    }
 }
 
 impl Observer for Recorder {
@@ -120,6 +132,13 @@ impl Observer for Recorder {
     }
 
     #[inline]
+    fn on_stop(&mut self, now: f64, job: &Job, _server: u32) {
+        let c = self.cell(job);
+        c.advance(now);
+        c.busy -= 1;
+    }
+
+    #[inline]
     fn on_complete(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
         let inv = self.inv_resolution;
@@ -133,6 +152,7 @@ impl Observer for Recorder {
             let wait = (response - job.served).max(0.0);
             c.response.push(response);
             c.wait.push(wait);
+            c.deadline_misses += u64::from(now > job.deadline);
             c.response_hist
                 .saturating_record(((response * inv) as u64).max(1));
         }
@@ -147,6 +167,7 @@ impl Observer for Recorder {
             c.area_busy = 0.0;
             c.wait = Welford::default();
             c.response = Welford::default();
+            c.deadline_misses = 0;
             c.response_hist.reset();
         }
     }

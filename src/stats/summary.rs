@@ -68,6 +68,9 @@ pub struct RowStats {
     pub mean_in_queue: Estimate,
     pub utilization: Estimate,
     pub throughput: Estimate,
+    /// Share of jobs that completed after their deadline (NaN when the
+    /// selection has no class with a deadline).
+    pub deadline_miss_ratio: Estimate,
     /// Response-time quantiles p50, p90, p95, p99 of all replications
     /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
@@ -105,7 +108,8 @@ pub fn summarize(
         .sum();
 
     let mut jobs = 0;
-    let mut columns: [Vec<f64>; 6] = Default::default();
+    let mut columns: [Vec<f64>; 7] = Default::default();
+    let has_deadlines = cells.iter().any(|&(k, _)| scenario.classes[k].deadline.is_some());
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
@@ -122,17 +126,28 @@ pub fn summarize(
         let r = &rep.recorder;
         let (mut wait, mut response) = (Welford::default(), Welford::default());
         let (mut area_n, mut area_busy) = (0.0, 0.0);
+        let mut misses = 0;
         for &(k, j) in &cells {
             let c = r.cell_at(k, j);
             wait.merge(&c.wait);
             response.merge(&c.response);
             area_n += c.area_in_system;
             area_busy += c.area_busy;
-            match &mut merged {
+            misses += c.deadline_misses;
+            match &mut rep_hist {
                 Some(h) => h
                     .add(&c.response_hist)
                     .expect("histograms share their bounds"),
-                None => merged = Some(c.response_hist.clone()),
+                None => rep_hist = Some(c.response_hist.clone()),
+            }
+        }
+        for (column, q) in quantile_columns.iter_mut().zip(quantiles(rep_hist.as_ref())) {
+            column.push(q);
+        }
+        if let Some(h) = rep_hist {
+            match &mut merged {
+                Some(m) => m.add(&h).expect("histograms share their bounds"),
+                None => merged = Some(h),
             }
         }
         jobs += response.count;
@@ -145,10 +160,15 @@ pub fn summarize(
         columns[3].push(per_time(area_n - area_busy));
         columns[4].push(per_time(area_busy) / servers);
         columns[5].push(per_time(response.count as f64));
+        columns[6].push(if has_deadlines && response.count > 0 {
+            misses as f64 / response.count as f64
+        } else {
+            f64::NAN
+        });
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
-    let [w, r, l, lq, u, x] = columns.map(|c| Estimate::from_values(&c));
+    let [w, r, l, lq, u, x, miss] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
         mean_wait: w,
@@ -157,6 +177,7 @@ pub fn summarize(
         mean_in_queue: lq,
         utilization: u,
         throughput: x,
+        deadline_miss_ratio: miss,
         response_quantiles,
         response_quantiles_ci95,
     }
