@@ -106,10 +106,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", document.to_json());
     } else {
-        print!(
-            "{}",
-            report::table(&scenario, &output, wall)
-        );
+        print!("{}", report::table(&scenario, &output, wall));
     }
     if let Some(dir) = &args.out {
         let manifest = Manifest {

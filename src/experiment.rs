@@ -116,7 +116,13 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     // better than policies one after the other.
     let mut all: Vec<ReplicationSummary> = (0..n_policies * n_reps)
         .into_par_iter()
-        .map(|i| run_replication(scenario, &scenario.policies[i / n_reps], (i % n_reps) as u32))
+        .map(|i| {
+            run_replication(
+                scenario,
+                &scenario.policies[i / n_reps],
+                (i % n_reps) as u32,
+            )
+        })
         .collect();
     let mut per_policy = Vec::new();
     for _ in 0..n_policies {
@@ -126,7 +132,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     let labels: Vec<String> = scenario.policies.iter().map(|p| p.label()).collect();
     let mean_responses: Vec<Vec<f64>> = per_policy
         .iter()
-        .map(|reps| reps.iter().map(|r| r.recorder.overall_mean_response()).collect())
+        .map(|reps| {
+            reps.iter()
+                .map(|r| r.recorder.overall_mean_response())
+                .collect()
+        })
         .collect();
     let paired = (1..n_policies)
         .map(|p| {

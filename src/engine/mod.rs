@@ -27,9 +27,12 @@ pub trait Observer {
     fn on_arrival(&mut self, _now: f64, _job: &Job) {}
     /// A job took a server.
     fn on_start(&mut self, _now: f64, _job: &Job, _server: u32) {}
-    /// A job left its server unfinished (preempted, or its quantum expired).
+    /// A job left its server: finished, preempted, or its quantum expired.
     fn on_stop(&mut self, _now: f64, _job: &Job, _server: u32) {}
-    /// A job finished and left.
+    /// At a sharing node, the servers' worth of capacity each class now
+    /// receives (indexed by class).
+    fn on_shares(&mut self, _now: f64, _node: u32, _busy: &[f64]) {}
+    /// A job finished and left the system (after `on_stop` at a server node).
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
     fn on_measure_start(&mut self, _now: f64) {}
@@ -41,6 +44,8 @@ pub trait Observer {
 impl Observer for () {}
 
 const IDLE: JobId = JobId::MAX;
+/// The `server` of events that belong to a sharing node as a whole.
+const SHARED: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Server {
@@ -72,6 +77,11 @@ struct Station<P> {
     /// Time a server spends switching to a job other than the one it ran last.
     switch_cost: f64,
     preemptive: bool,
+    /// A sharing discipline (ps, fb) serves all jobs at once; `servers`
+    /// and `idle` are then unused.
+    sharing: bool,
+    share_generation: u32,
+    share_busy: Vec<f64>,
     servers: Vec<Server>,
     /// Idle servers, taken last-freed first.
     idle: Vec<u32>,
@@ -115,13 +125,23 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         let stations = scenario
             .nodes
             .iter()
-            .map(|n| Station {
-                speed: n.speed,
-                switch_cost: policy.switch_cost(),
-                preemptive: policy.preemptive(),
-                servers: vec![Server::IDLE; n.servers as usize],
-                idle: (0..n.servers).rev().collect(),
-                policy: policy.clone(),
+            .map(|n| {
+                let mut policy = policy.clone();
+                let sharing = policy.shares();
+                if sharing {
+                    policy.share_attach(n.servers, n.speed, scenario.classes.len());
+                }
+                Station {
+                    speed: n.speed,
+                    switch_cost: policy.switch_cost(),
+                    preemptive: policy.preemptive(),
+                    sharing,
+                    share_generation: 0,
+                    share_busy: vec![0.0; scenario.classes.len()],
+                    servers: vec![Server::IDLE; n.servers as usize],
+                    idle: (0..n.servers).rev().collect(),
+                    policy,
+                }
             })
             .collect();
         Simulation {
@@ -241,12 +261,19 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         let id = self.jobs.insert(job);
         self.observer.on_arrival(self.clock, self.jobs.get(id));
         let station = &mut self.stations[node as usize];
-        if let Some(server) = station.idle.pop() {
+        if station.sharing {
+            let job = self.jobs.get_mut(id);
+            job.first_start = self.clock;
+            station.policy.share_arrive(id, job, self.clock);
+            self.reschedule_shared(node);
+        } else if let Some(server) = station.idle.pop() {
             self.start(node, server, id);
         } else if station.preemptive {
             self.arrive_preemptive(node, id);
         } else {
-            station.policy.enqueue(id, self.jobs.get_mut(id), self.clock);
+            station
+                .policy
+                .enqueue(id, self.jobs.get_mut(id), self.clock);
         }
     }
 
@@ -274,14 +301,20 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             }
         }
         let victim_id = station.servers[victim].job;
-        if !station.policy.outranks(self.jobs.get(id), self.jobs.get(victim_id), now) {
+        if !station
+            .policy
+            .outranks(self.jobs.get(id), self.jobs.get(victim_id), now)
+        {
             station.policy.enqueue(id, self.jobs.get_mut(id), now);
             return;
         }
         let slot = &mut station.servers[victim];
         slot.generation = slot.generation.wrapping_add(1);
-        self.observer.on_stop(now, self.jobs.get(victim_id), victim as u32);
-        station.policy.enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        self.observer
+            .on_stop(now, self.jobs.get(victim_id), victim as u32);
+        station
+            .policy
+            .enqueue(victim_id, self.jobs.get_mut(victim_id), now);
         self.start(node, victim as u32, id);
     }
 
@@ -296,6 +329,9 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             ..
         } = self.events.pop();
         let now = self.clock;
+        if server == SHARED {
+            return self.depart_shared(node, generation);
+        }
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         if slot.generation != generation {
@@ -308,6 +344,7 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             job.served += now - slot.progress_from;
             job.remaining = 0.0;
             self.completed += 1;
+            self.observer.on_stop(now, &job, server);
             self.observer.on_complete(now, &job);
         } else {
             let elapsed = now - slot.progress_from;
@@ -328,6 +365,43 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         completed
     }
 
+    /// Handles the internal event of a sharing node; returns whether a job completed.
+    fn depart_shared(&mut self, node: u32, generation: u32) -> bool {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        if station.share_generation != generation {
+            return false;
+        }
+        let done = station.policy.share_advance(now);
+        let speed = station.speed;
+        if let Some(id) = done {
+            let mut job = self.jobs.remove(id);
+            // Time in service at a sharing node is the job's own service
+            // time, so wait = response - size/speed is the delay sharing caused.
+            job.served = job.size / speed;
+            job.remaining = 0.0;
+            self.completed += 1;
+            self.observer.on_complete(now, &job);
+        }
+        self.reschedule_shared(node);
+        done.is_some()
+    }
+
+    /// Replaces a sharing node's pending event by its new next event and
+    /// reports the new shares.
+    fn reschedule_shared(&mut self, node: u32) {
+        let station = &mut self.stations[node as usize];
+        station.share_generation = station.share_generation.wrapping_add(1);
+        let next = station.policy.share_next();
+        if next.is_finite() {
+            self.events
+                .push(next.max(self.clock), node, SHARED, station.share_generation);
+        }
+        station.policy.share_busy(&mut station.share_busy);
+        self.observer
+            .on_shares(self.clock, node, &station.share_busy);
+    }
+
     /// Puts job `id` on a server and schedules its completion or the end of
     /// its quantum, whichever comes first.
     #[inline]
@@ -335,7 +409,11 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
-        let switch = if slot.last_job == id { 0.0 } else { station.switch_cost };
+        let switch = if slot.last_job == id {
+            0.0
+        } else {
+            station.switch_cost
+        };
         slot.job = id;
         slot.last_job = id;
         let job = self.jobs.get_mut(id);
@@ -348,7 +426,8 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         slot.completes = needed <= quantum * (1.0 + 1e-12);
         let run = if slot.completes { needed } else { quantum };
         slot.progress_from = now + switch;
-        self.events.push(now + switch + run, node, server, slot.generation);
+        self.events
+            .push(now + switch + run, node, server, slot.generation);
         self.observer.on_start(now, self.jobs.get(id), server);
     }
 }

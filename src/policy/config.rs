@@ -106,7 +106,10 @@ impl PolicyConfig {
             ("boost", self.boost.map(|v| v.to_string())),
             ("preemptive", self.preemptive.map(|v| v.to_string())),
             ("classes", self.classes.as_ref().map(|c| format!("{c:?}"))),
-            ("compare", self.compare.as_ref().map(|_| "[...]".to_string())),
+            (
+                "compare",
+                self.compare.as_ref().map(|_| "[...]".to_string()),
+            ),
         ];
         for (name, value) in given {
             if let Some(value) = value
@@ -139,7 +142,11 @@ impl PolicyConfig {
         match value {
             None => Ok(0.0),
             Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-            Some(v) => Err(FieldError::new(self.field(name), v.to_string(), "must be a finite number >= 0")),
+            Some(v) => Err(FieldError::new(
+                self.field(name),
+                v.to_string(),
+                "must be a finite number >= 0",
+            )),
         }
     }
 }
@@ -149,7 +156,11 @@ pub fn positive(field: &str, v: f64) -> Result<f64, FieldError> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(FieldError::new(field, v.to_string(), "must be a finite number greater than 0"))
+        Err(FieldError::new(
+            field,
+            v.to_string(),
+            "must be a finite number greater than 0",
+        ))
     }
 }
 

@@ -25,7 +25,8 @@ impl Policy for Hrrn {
         // (now - a + s) / s = 1 + now/s - a/s: a line in `now` with slope
         // 1/s and intercept 1 - a/s.
         let slope = 1.0 / job.size;
-        self.queue.insert(now, id, job.seq, slope, 1.0 - job.arrival * slope);
+        self.queue
+            .insert(now, id, job.seq, slope, 1.0 - job.arrival * slope);
     }
 
     fn dequeue(&mut self, now: f64) -> Option<JobId> {

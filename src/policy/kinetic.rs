@@ -94,7 +94,9 @@ impl KineticMax {
         }
         self.advance(now);
         let slot = self.winner[1];
-        let line = self.slots[slot as usize].take().expect("the root winner is present");
+        let line = self.slots[slot as usize]
+            .take()
+            .expect("the root winner is present");
         let leaf = self.cap() + slot as usize;
         self.winner[leaf] = NONE;
         self.vacant.push(slot);
@@ -104,7 +106,9 @@ impl KineticMax {
     }
 
     fn line(&self, slot: u32) -> &Line {
-        self.slots[slot as usize].as_ref().expect("winners are present")
+        self.slots[slot as usize]
+            .as_ref()
+            .expect("winners are present")
     }
 
     /// Replays every match whose certificate failed by `t`.
@@ -139,10 +143,18 @@ impl KineticMax {
             f64::INFINITY
         } else {
             // Never fail at `t` itself: the winner was just decided at `t`.
-            self.line(win).overtaken_by(self.line(lose)).max(t.next_up())
+            self.line(win)
+                .overtaken_by(self.line(lose))
+                .max(t.next_up())
         };
         self.cert[node] = cert;
-        let child_fail = |c: usize| if c < self.cap() { self.min_fail[c] } else { f64::INFINITY };
+        let child_fail = |c: usize| {
+            if c < self.cap() {
+                self.min_fail[c]
+            } else {
+                f64::INFINITY
+            }
+        };
         self.min_fail[node] = cert.min(child_fail(l)).min(child_fail(r));
     }
 
@@ -163,7 +175,10 @@ impl KineticMax {
         self.winner = vec![NONE; 2 * cap];
         self.cert = vec![f64::INFINITY; cap];
         self.min_fail = vec![f64::INFINITY; cap];
-        self.vacant = (0..cap as u32).filter(|&i| self.slots[i as usize].is_none()).rev().collect();
+        self.vacant = (0..cap as u32)
+            .filter(|&i| self.slots[i as usize].is_none())
+            .rev()
+            .collect();
         for i in 0..cap {
             if self.slots[i].is_some() {
                 self.winner[cap + i] = i as u32;

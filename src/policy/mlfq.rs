@@ -47,7 +47,11 @@ impl Mlfq {
 
     /// A job's level, counting boosts it has not seen yet.
     fn level(&self, job: &Job) -> usize {
-        if job.tag < self.epoch { 0 } else { usize::from(job.level) }
+        if job.tag < self.epoch {
+            0
+        } else {
+            usize::from(job.level)
+        }
     }
 }
 
@@ -105,10 +109,18 @@ impl Discipline for Mlfq {
     fn from_config(config: &PolicyConfig, _: &PolicyContext) -> Result<Self, FieldError> {
         config.allow_only(&["levels", "boost", "switch_cost"])?;
         let levels = config.levels.as_ref().ok_or_else(|| {
-            FieldError::new(config.field("levels"), "(missing)", "mlfq needs `levels`, e.g. [8, 16, \"fcfs\"]")
+            FieldError::new(
+                config.field("levels"),
+                "(missing)",
+                "mlfq needs `levels`, e.g. [8, 16, \"fcfs\"]",
+            )
         })?;
         if levels.is_empty() || levels.len() > 255 {
-            return Err(FieldError::new(config.field("levels"), "[...]", "give between 1 and 255 levels"));
+            return Err(FieldError::new(
+                config.field("levels"),
+                "[...]",
+                "give between 1 and 255 levels",
+            ));
         }
         let mut quanta = Vec::new();
         for (i, level) in levels.iter().enumerate() {
@@ -124,12 +136,19 @@ impl Discipline for Mlfq {
                     ));
                 }
                 LevelConfig::Table(_) => {
-                    return Err(FieldError::new(field, "{ ... }", "an mlfq level is a quantum or \"fcfs\""));
+                    return Err(FieldError::new(
+                        field,
+                        "{ ... }",
+                        "an mlfq level is a quantum or \"fcfs\"",
+                    ));
                 }
             };
             quanta.push(q);
         }
-        let boost = config.boost.map(|b| positive(&config.field("boost"), b)).transpose()?;
+        let boost = config
+            .boost
+            .map(|b| positive(&config.field("boost"), b))
+            .transpose()?;
         Ok(Mlfq {
             queues: vec![VecDeque::new(); quanta.len()],
             quanta,
@@ -145,7 +164,13 @@ impl Discipline for Mlfq {
         let levels: Vec<String> = self
             .quanta
             .iter()
-            .map(|q| if q.is_finite() { fmt_param(*q) } else { "fcfs".into() })
+            .map(|q| {
+                if q.is_finite() {
+                    fmt_param(*q)
+                } else {
+                    "fcfs".into()
+                }
+            })
             .collect();
         match self.boost {
             Some(b) => format!("mlfq({};boost={})", levels.join(","), fmt_param(b)),

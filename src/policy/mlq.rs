@@ -103,21 +103,36 @@ impl Discipline for Mlq {
         for (i, level) in levels.iter().enumerate() {
             let field = format!("{}[{i}]", config.field("levels"));
             let LevelConfig::Table(table) = level else {
-                return Err(FieldError::new(field, "(not a table)", "an mlq level is a table with `classes` and `discipline`"));
+                return Err(FieldError::new(
+                    field,
+                    "(not a table)",
+                    "an mlq level is a table with `classes` and `discipline`",
+                ));
             };
             let mut inner = table.clone();
             inner.path = field.clone();
             let classes = inner.classes.take().ok_or_else(|| {
-                FieldError::new(format!("{field}.classes"), "(missing)", "name the classes served at this level")
+                FieldError::new(
+                    format!("{field}.classes"),
+                    "(missing)",
+                    "name the classes served at this level",
+                )
             })?;
             for name in &classes {
-                let k = context.class_names.iter().position(|c| c == name).ok_or_else(|| {
-                    FieldError::new(
-                        format!("{field}.classes"),
-                        format!("\"{name}\""),
-                        format!("no such class; classes are: {}", context.class_names.join(", ")),
-                    )
-                })?;
+                let k = context
+                    .class_names
+                    .iter()
+                    .position(|c| c == name)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            format!("{field}.classes"),
+                            format!("\"{name}\""),
+                            format!(
+                                "no such class; classes are: {}",
+                                context.class_names.join(", ")
+                            ),
+                        )
+                    })?;
                 if class_level[k] != usize::MAX {
                     return Err(FieldError::new(
                         format!("{field}.classes"),
@@ -128,7 +143,11 @@ impl Discipline for Mlq {
                 class_level[k] = i;
             }
             if inner.discipline == Self::NAME {
-                return Err(FieldError::new(format!("{field}.discipline"), "\"mlq\"", "levels cannot nest mlq"));
+                return Err(FieldError::new(
+                    format!("{field}.discipline"),
+                    "\"mlq\"",
+                    "levels cannot nest mlq",
+                ));
             }
             let policy = AnyPolicy::from_config(&inner, context)?;
             names.push(format!("{}:{}", classes.join("+"), policy.label()));

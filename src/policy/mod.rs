@@ -7,6 +7,7 @@
 
 mod config;
 mod edf;
+mod fb;
 mod fcfs;
 mod hrrn;
 mod indexed;
@@ -15,6 +16,7 @@ mod lcfs;
 mod mlfq;
 mod mlq;
 mod priority;
+mod ps;
 mod rr;
 mod sjf;
 mod srpt;
@@ -64,6 +66,33 @@ pub trait Policy {
     fn uses_size_estimates(&self) -> bool {
         false
     }
+
+    // Sharing disciplines (`ps`, `fb`) serve every job present at once, at
+    // rates of their choosing, instead of handing whole servers to jobs.
+    // They return true from `shares` and implement the `share_*` hooks; the
+    // engine then never calls `enqueue`/`dequeue` for them.
+
+    /// Whether this is a sharing discipline.
+    fn shares(&self) -> bool {
+        false
+    }
+    /// The node's servers and speed, given once before the run.
+    fn share_attach(&mut self, _servers: u32, _speed: f64, _classes: usize) {}
+    /// A job joins the node at `now`.
+    fn share_arrive(&mut self, _id: JobId, _job: &Job, _now: f64) {}
+    /// When the next internal event (a completion, or a change of rates)
+    /// happens if nothing arrives; infinite when idle.
+    fn share_next(&self) -> f64 {
+        f64::INFINITY
+    }
+    /// Handles the internal event due at `now`; returns the job that
+    /// completed, if it was a completion.
+    fn share_advance(&mut self, _now: f64) -> Option<JobId> {
+        None
+    }
+    /// Servers' worth of capacity each class receives now (they add up to
+    /// `min(n, c)`), for utilisation and queue-length statistics.
+    fn share_busy(&self, _busy: &mut [f64]) {}
 }
 
 /// How a discipline is named in scenario files and built from its parameters.
@@ -147,6 +176,24 @@ macro_rules! disciplines {
             fn uses_size_estimates(&self) -> bool {
                 match self { $(AnyPolicy::$variant(p) => p.uses_size_estimates()),* }
             }
+            fn shares(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.shares()),* }
+            }
+            fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
+                match self { $(AnyPolicy::$variant(p) => p.share_attach(servers, speed, classes)),* }
+            }
+            fn share_arrive(&mut self, id: JobId, job: &Job, now: f64) {
+                match self { $(AnyPolicy::$variant(p) => p.share_arrive(id, job, now)),* }
+            }
+            fn share_next(&self) -> f64 {
+                match self { $(AnyPolicy::$variant(p) => p.share_next()),* }
+            }
+            fn share_advance(&mut self, now: f64) -> Option<JobId> {
+                match self { $(AnyPolicy::$variant(p) => p.share_advance(now)),* }
+            }
+            fn share_busy(&self, busy: &mut [f64]) {
+                match self { $(AnyPolicy::$variant(p) => p.share_busy(busy)),* }
+            }
         }
     };
 }
@@ -165,11 +212,16 @@ disciplines! {
     Mlq => mlq::Mlq,
     Edf => edf::Edf,
     Hrrn => hrrn::Hrrn,
+    Ps => ps::ProcessorSharing,
+    Fb => fb::LeastAttained,
 }
 
 /// The policies a `[policy]` section asks for: its discipline, or every
 /// entry of `compare` (the first being the baseline).
-pub fn policies_from_section(section: &PolicyConfig, context: &PolicyContext) -> Result<Vec<AnyPolicy>, FieldError> {
+pub fn policies_from_section(
+    section: &PolicyConfig,
+    context: &PolicyContext,
+) -> Result<Vec<AnyPolicy>, FieldError> {
     let Some(entries) = &section.compare else {
         return Ok(vec![AnyPolicy::from_config(section, context)?]);
     };
@@ -185,7 +237,11 @@ pub fn policies_from_section(section: &PolicyConfig, context: &PolicyContext) ->
     bare.discipline = "compare".into();
     bare.allow_only(&[])?;
     if entries.is_empty() {
-        return Err(FieldError::new("policy.compare", "[]", "list at least one policy"));
+        return Err(FieldError::new(
+            "policy.compare",
+            "[]",
+            "list at least one policy",
+        ));
     }
     let mut policies = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
@@ -195,10 +251,17 @@ pub fn policies_from_section(section: &PolicyConfig, context: &PolicyContext) ->
         };
         config.path = format!("policy.compare[{i}]");
         if config.compare.is_some() {
-            return Err(FieldError::new(config.field("compare"), "[...]", "compare lists do not nest"));
+            return Err(FieldError::new(
+                config.field("compare"),
+                "[...]",
+                "compare lists do not nest",
+            ));
         }
         let policy = AnyPolicy::from_config(&config, context)?;
-        if policies.iter().any(|p: &AnyPolicy| p.label() == policy.label()) {
+        if policies
+            .iter()
+            .any(|p: &AnyPolicy| p.label() == policy.label())
+        {
             return Err(FieldError::new(
                 config.path.clone(),
                 policy.label(),

@@ -57,7 +57,11 @@ impl Discipline for RoundRobin {
 
     fn label(&self) -> String {
         if self.switch_cost > 0.0 {
-            format!("rr(q={},s={})", fmt_param(self.quantum), fmt_param(self.switch_cost))
+            format!(
+                "rr(q={},s={})",
+                fmt_param(self.quantum),
+                fmt_param(self.switch_cost)
+            )
         } else {
             format!("rr(q={})", fmt_param(self.quantum))
         }

@@ -6,9 +6,9 @@
 //!   remaining work never preempts.
 //! - `psjf`: preemptive shortest job first by original size. Ties as SRPT.
 
+use super::Discipline;
 use super::config::{PolicyConfig, PolicyContext};
 use super::indexed::index_policy;
-use super::Discipline;
 use crate::error::FieldError;
 
 type Params = ();

@@ -258,7 +258,10 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
         );
     }
     if !output.paired.is_empty() {
-        let _ = writeln!(out, "paired differences of mean response on the same jobs (policy - baseline):");
+        let _ = writeln!(
+            out,
+            "paired differences of mean response on the same jobs (policy - baseline):"
+        );
         for p in &output.paired {
             let d = &p.diff_mean_response;
             let verdict = match d.ci95 {

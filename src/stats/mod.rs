@@ -12,7 +12,9 @@ mod recorder;
 mod summary;
 
 pub use recorder::{CellStats, Recorder};
-pub use summary::{Estimate, ReplicationSummary, RowStats, Selection, confidence_half_width, summarize};
+pub use summary::{
+    Estimate, ReplicationSummary, RowStats, Selection, confidence_half_width, summarize,
+};
 
 /// Running mean and variance by Welford's algorithm, mergeable by Chan et
 /// al.'s formula so per-cell figures add up to per-class and overall ones.

@@ -20,7 +20,8 @@ const HIGHEST_UNITS: u64 = 1 << 50;
 pub struct CellStats {
     /// Jobs of the cell present now, and servers it holds now.
     in_system: u32,
-    busy: u32,
+    /// Servers' worth of capacity held (whole servers, or shares at a sharing node).
+    busy: f64,
     last_change: f64,
     /// ∫ number in system dt and ∫ busy servers dt over the window.
     pub area_in_system: f64,
@@ -37,7 +38,7 @@ impl CellStats {
     fn new() -> CellStats {
         CellStats {
             in_system: 0,
-            busy: 0,
+            busy: 0.0,
             last_change: 0.0,
             area_in_system: 0.0,
             area_busy: 0.0,
@@ -54,7 +55,7 @@ impl CellStats {
     fn advance(&mut self, now: f64) {
         let dt = now - self.last_change;
         self.area_in_system += f64::from(self.in_system) * dt;
-        self.area_busy += f64::from(self.busy) * dt;
+        self.area_busy += self.busy * dt;
         self.last_change = now;
     }
 }
@@ -128,14 +129,22 @@ impl Observer for Recorder {
     fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
         let c = self.cell(job);
         c.advance(now);
-        c.busy += 1;
+        c.busy += 1.0;
     }
 
     #[inline]
     fn on_stop(&mut self, now: f64, job: &Job, _server: u32) {
         let c = self.cell(job);
         c.advance(now);
-        c.busy -= 1;
+        c.busy -= 1.0;
+    }
+
+    fn on_shares(&mut self, now: f64, node: u32, busy: &[f64]) {
+        let base = node as usize * self.classes;
+        for (c, &b) in self.cells[base..base + self.classes].iter_mut().zip(busy) {
+            c.advance(now);
+            c.busy = b;
+        }
     }
 
     #[inline]
@@ -145,7 +154,6 @@ impl Observer for Recorder {
         let c = self.cell(job);
         c.advance(now);
         c.in_system -= 1;
-        c.busy -= 1;
         if measuring {
             let response = now - job.arrival;
             // Rounding can leave a hair below zero when the job never waited.

@@ -109,7 +109,9 @@ pub fn summarize(
 
     let mut jobs = 0;
     let mut columns: [Vec<f64>; 7] = Default::default();
-    let has_deadlines = cells.iter().any(|&(k, _)| scenario.classes[k].deadline.is_some());
+    let has_deadlines = cells
+        .iter()
+        .any(|&(k, _)| scenario.classes[k].deadline.is_some());
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
@@ -141,7 +143,10 @@ pub fn summarize(
                 None => rep_hist = Some(c.response_hist.clone()),
             }
         }
-        for (column, q) in quantile_columns.iter_mut().zip(quantiles(rep_hist.as_ref())) {
+        for (column, q) in quantile_columns
+            .iter_mut()
+            .zip(quantiles(rep_hist.as_ref()))
+        {
             column.push(q);
         }
         if let Some(h) = rep_hist {

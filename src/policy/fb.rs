@@ -1,0 +1,237 @@
+//! `fb` (alias `las`): foreground-background, least attained service first.
+//!
+//! The jobs that have received the least service are served, sharing
+//! equally when several have received the same amount; a newcomer (with
+//! nothing attained) therefore takes over at once. With `c` servers the
+//! servers go to the jobs in order of attained service: a group of `k`
+//! jobs with equal attained service gets `min(k, servers left)` servers,
+//! shared equally. Exact, not a quantum approximation.
+//!
+//! Jobs with equal attained service form a group, and groups are kept in
+//! order of attained service. Only the lowest groups are served, so they
+//! catch up with the next ones and merge, never cross. Each event touches
+//! at most `c + 1` groups; a group's jobs sit in a heap by size (the
+//! smallest finishes first); merging puts the smaller heap into the larger.
+//! Ties: among jobs of a group with equal size, the earlier arrival leaves
+//! first.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::config::{PolicyConfig, PolicyContext};
+use super::{Discipline, Policy};
+use crate::error::FieldError;
+use crate::job::{Job, JobId};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Member {
+    size: f64,
+    seq: u64,
+    id: JobId,
+    class: u32,
+}
+
+impl Eq for Member {}
+
+impl PartialOrd for Member {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Member {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.size
+            .total_cmp(&other.size)
+            .then(self.seq.cmp(&other.seq))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    /// Service each member has received, as of `LeastAttained::updated`.
+    attained: f64,
+    members: BinaryHeap<Reverse<Member>>,
+    per_class: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeastAttained {
+    servers: u32,
+    speed: f64,
+    classes: usize,
+    /// Highest attained service first; the last group is served first.
+    groups: Vec<Group>,
+    updated: f64,
+    present: usize,
+}
+
+/// Amounts of service closer than this (relative) are equal: event times
+/// are computed to land exactly on them, up to rounding.
+const TOLERANCE: f64 = 1e-9;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TOLERANCE * a.abs().max(b.abs()).max(1.0)
+}
+
+impl LeastAttained {
+    /// Per-job service rate of each group, from the last (least attained).
+    /// Returns (group index, rate) for the groups that are served.
+    fn served(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let mut left = f64::from(self.servers);
+        self.groups
+            .iter()
+            .enumerate()
+            .rev()
+            .map_while(move |(i, g)| {
+                if left <= 0.0 {
+                    return None;
+                }
+                let k = g.members.len() as f64;
+                let give = k.min(left);
+                left -= give;
+                Some((i, self.speed * give / k))
+            })
+    }
+
+    fn catch_up(&mut self, now: f64) {
+        let dt = now - self.updated;
+        if dt > 0.0 {
+            let rates: Vec<(usize, f64)> = self.served().collect();
+            for (i, r) in rates {
+                self.groups[i].attained += r * dt;
+            }
+        }
+        self.updated = now;
+        self.merge_caught_up();
+    }
+
+    /// Merges every served group that has caught up with the one above it.
+    fn merge_caught_up(&mut self) {
+        let mut i = self.groups.len();
+        let mut left = f64::from(self.servers);
+        while i >= 2 && left > 0.0 {
+            i -= 1;
+            if close(self.groups[i].attained, self.groups[i - 1].attained) {
+                let lower = self.groups.remove(i);
+                let upper = &mut self.groups[i - 1];
+                let (mut big, small) = if lower.members.len() > upper.members.len() {
+                    (lower.members, std::mem::take(&mut upper.members))
+                } else {
+                    (std::mem::take(&mut upper.members), lower.members)
+                };
+                big.extend(small);
+                upper.members = big;
+                for (a, b) in upper.per_class.iter_mut().zip(&lower.per_class) {
+                    *a += b;
+                }
+                // `i` now names the merged group's old place; the next pass
+                // compares the merged group with the one above it.
+                continue;
+            }
+            left -= (self.groups[i].members.len() as f64).min(left);
+        }
+    }
+}
+
+impl Policy for LeastAttained {
+    fn enqueue(&mut self, _id: JobId, _job: &mut Job, _now: f64) {
+        unreachable!("the engine calls share_arrive for sharing disciplines")
+    }
+    fn dequeue(&mut self, _now: f64) -> Option<JobId> {
+        None
+    }
+    fn len(&self) -> usize {
+        self.present
+    }
+    fn shares(&self) -> bool {
+        true
+    }
+    fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
+        self.servers = servers;
+        self.speed = speed;
+        self.classes = classes;
+    }
+    fn share_arrive(&mut self, id: JobId, job: &Job, now: f64) {
+        self.catch_up(now);
+        let attained = job.attained();
+        if self
+            .groups
+            .last()
+            .is_none_or(|g| !close(g.attained, attained))
+        {
+            self.groups.push(Group {
+                attained,
+                members: BinaryHeap::new(),
+                per_class: vec![0; self.classes],
+            });
+        }
+        let g = self.groups.last_mut().expect("a group was just ensured");
+        g.members.push(Reverse(Member {
+            size: job.size,
+            seq: job.seq,
+            id,
+            class: job.class,
+        }));
+        g.per_class[job.class as usize] += 1;
+        self.present += 1;
+    }
+    fn share_next(&self) -> f64 {
+        let served: Vec<(usize, f64)> = self.served().collect();
+        let rate_of = |j: usize| served.iter().find(|s| s.0 == j).map_or(0.0, |s| s.1);
+        let mut next = f64::INFINITY;
+        for &(i, rate) in &served {
+            let g = &self.groups[i];
+            if let Some(Reverse(m)) = g.members.peek() {
+                next = next.min((m.size - g.attained).max(0.0) / rate);
+            }
+            // Catching up with the group above, served more slowly or not at all.
+            if i > 0 {
+                let upper_rate = rate_of(i - 1);
+                if rate > upper_rate {
+                    let gap = (self.groups[i - 1].attained - g.attained).max(0.0);
+                    next = next.min(gap / (rate - upper_rate));
+                }
+            }
+        }
+        self.updated + next
+    }
+    fn share_advance(&mut self, now: f64) -> Option<JobId> {
+        self.catch_up(now);
+        let served: Vec<usize> = self.served().map(|(i, _)| i).collect();
+        let done = served.into_iter().find(|&i| {
+            let g = &self.groups[i];
+            g.members
+                .peek()
+                .is_some_and(|Reverse(m)| close(m.size, g.attained) || m.size < g.attained)
+        })?;
+        let g = &mut self.groups[done];
+        let Reverse(m) = g.members.pop().expect("peeked above");
+        g.per_class[m.class as usize] -= 1;
+        if g.members.is_empty() {
+            self.groups.remove(done);
+        }
+        self.present -= 1;
+        self.merge_caught_up();
+        Some(m.id)
+    }
+    fn share_busy(&self, busy: &mut [f64]) {
+        busy.fill(0.0);
+        for (i, rate) in self.served() {
+            let share = rate / self.speed;
+            for (b, &k) in busy.iter_mut().zip(&self.groups[i].per_class) {
+                *b += f64::from(k) * share;
+            }
+        }
+    }
+}
+
+impl Discipline for LeastAttained {
+    const NAME: &'static str = "fb";
+    const ALIASES: &'static [&'static str] = &["las"];
+
+    fn from_config(config: &PolicyConfig, _: &PolicyContext) -> Result<Self, FieldError> {
+        config.allow_only(&[])?;
+        Ok(LeastAttained::default())
+    }
+}
