@@ -7,11 +7,15 @@
 
 use rayon::prelude::*;
 
+use crate::dispatch::{Dispatcher, Rule};
 use crate::engine::Simulation;
 use crate::model::Scenario;
 use crate::policy::AnyPolicy;
 use crate::stats::{Estimate, Recorder, ReplicationSummary, RowStats, Selection, summarize};
-use crate::workload::SampledWorkload;
+use crate::workload::{Purpose, SampledWorkload, stream_rng};
+
+/// The "class" part of the dispatcher's stream seed: no real class has it.
+const DISPATCH_STREAM: u32 = u32::MAX;
 
 /// Quantiles resolve response times to this fraction of the shortest mean
 /// time in service.
@@ -54,7 +58,13 @@ fn resolution(scenario: &Scenario) -> f64 {
     let shortest = scenario
         .classes
         .iter()
-        .map(|c| c.service.mean() / scenario.nodes[c.node].speed)
+        .map(|c| {
+            let speed = match c.node {
+                Some(j) => scenario.nodes[j].speed,
+                None => scenario.nodes.iter().map(|n| n.speed).fold(0.0, f64::max),
+            };
+            c.service.mean() / speed
+        })
         .fold(f64::INFINITY, f64::min);
     shortest * RESOLUTION_FRACTION
 }
@@ -66,12 +76,21 @@ pub fn run_replication(
     replication: u32,
 ) -> ReplicationSummary {
     let workload = SampledWorkload::new(scenario, replication);
-    let recorder = Recorder::new(
-        scenario.classes.len(),
-        scenario.nodes.len(),
-        resolution(scenario),
-    );
-    let mut sim = Simulation::new(scenario, workload, policy, recorder);
+    let pull = scenario.dispatch == Some(Rule::Pull);
+    let columns = scenario.nodes.len() + usize::from(pull);
+    let recorder = Recorder::new(scenario.classes.len(), columns, resolution(scenario));
+    let dispatcher = scenario.dispatch.clone().map(|rule| {
+        Dispatcher::new(
+            rule,
+            stream_rng(
+                scenario.seed,
+                replication,
+                DISPATCH_STREAM,
+                Purpose::Dispatch,
+            ),
+        )
+    });
+    let mut sim = Simulation::new(scenario, workload, policy, dispatcher, recorder);
     let info = sim.run(scenario.warmup, scenario.horizon);
     ReplicationSummary {
         recorder: sim.into_observer(),

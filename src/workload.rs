@@ -54,6 +54,8 @@ pub enum Purpose {
     Service = 2,
     /// Noise of size estimates.
     Estimate = 3,
+    /// Random choices of a dispatcher.
+    Dispatch = 4,
 }
 
 /// SplitMix64 finaliser: a bijective mix whose outputs for neighbouring

@@ -10,6 +10,7 @@
 mod events;
 mod jobs;
 
+use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::model::{Limit, Scenario};
 use crate::policy::Policy;
@@ -32,6 +33,10 @@ pub trait Observer {
     /// At a sharing node, the servers' worth of capacity each class now
     /// receives (indexed by class).
     fn on_shares(&mut self, _now: f64, _node: u32, _busy: &[f64]) {}
+    /// A waiting job moved to another node (`job.node`) from node `from`:
+    /// taken by another node's idle server (hybrid), or assigned from the
+    /// central queue when a server pulled it (pull).
+    fn on_move(&mut self, _now: f64, _job: &Job, _from: u32) {}
     /// A job finished and left the system (after `on_stop` at a server node).
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
@@ -71,8 +76,8 @@ impl Server {
     };
 }
 
-/// A node in the running simulation: its servers and its queue.
-struct Station<P> {
+/// A node in the running simulation: its servers, and which queue feeds them.
+struct Station {
     speed: f64,
     /// Time a server spends switching to a job other than the one it ran last.
     switch_cost: f64,
@@ -85,7 +90,9 @@ struct Station<P> {
     servers: Vec<Server>,
     /// Idle servers, taken last-freed first.
     idle: Vec<u32>,
-    policy: P,
+    /// Index of the policy (queue) that feeds this node: its own, or the
+    /// central one under pull dispatching.
+    queue: usize,
 }
 
 /// Where a run stopped and how much it did.
@@ -105,8 +112,16 @@ pub struct RunInfo {
 pub struct Simulation<W, P, O> {
     clock: f64,
     workload: W,
-    stations: Vec<Station<P>>,
-    class_node: Vec<u32>,
+    stations: Vec<Station>,
+    /// One per node, or a single central one under pull dispatching.
+    queues: Vec<P>,
+    /// What dispatchers may see of each node.
+    loads: Vec<NodeLoad>,
+    dispatcher: Option<Dispatcher>,
+    pull: bool,
+    hybrid: bool,
+    /// Node a class is pinned to, or `None` when it is dispatched.
+    class_node: Vec<Option<u32>>,
     class_priority: Vec<i32>,
     jobs: JobTable,
     events: EventList,
@@ -116,20 +131,36 @@ pub struct Simulation<W, P, O> {
     handled: u64,
 }
 
-impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
-    /// Builds the nodes of `scenario`, each with its own copy of `policy`.
-    pub fn new(scenario: &Scenario, workload: W, policy: &P, observer: O) -> Self
-    where
-        P: Clone,
-    {
+impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
+    /// Builds the nodes of `scenario`, each fed by its own copy of `policy`
+    /// (or all by one central copy under pull dispatching). `dispatcher` is
+    /// required when some class is not pinned to a node.
+    pub fn new(
+        scenario: &Scenario,
+        workload: W,
+        policy: &P,
+        dispatcher: Option<Dispatcher>,
+        observer: O,
+    ) -> Self {
+        let pull = matches!(dispatcher.as_ref().map(|d| &d.rule), Some(Rule::Pull));
+        let hybrid = matches!(
+            dispatcher.as_ref().map(|d| &d.rule),
+            Some(Rule::Hybrid { .. })
+        );
+        let classes = scenario.classes.len();
+        let mut queues = Vec::new();
         let stations = scenario
             .nodes
             .iter()
-            .map(|n| {
-                let mut policy = policy.clone();
+            .enumerate()
+            .map(|(j, n)| {
                 let sharing = policy.shares();
-                if sharing {
-                    policy.share_attach(n.servers, n.speed, scenario.classes.len());
+                if !pull || j == 0 {
+                    let mut p = policy.clone();
+                    if sharing {
+                        p.share_attach(n.servers, n.speed, classes);
+                    }
+                    queues.push(p);
                 }
                 Station {
                     speed: n.speed,
@@ -137,18 +168,37 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
                     preemptive: policy.preemptive(),
                     sharing,
                     share_generation: 0,
-                    share_busy: vec![0.0; scenario.classes.len()],
+                    share_busy: vec![0.0; classes],
                     servers: vec![Server::IDLE; n.servers as usize],
                     idle: (0..n.servers).rev().collect(),
-                    policy,
+                    queue: if pull { 0 } else { j },
                 }
+            })
+            .collect();
+        let loads = scenario
+            .nodes
+            .iter()
+            .map(|n| NodeLoad {
+                servers: n.servers,
+                idle: n.servers,
+                speed: n.speed,
+                ..NodeLoad::default()
             })
             .collect();
         Simulation {
             clock: 0.0,
             workload,
             stations,
-            class_node: scenario.classes.iter().map(|c| c.node as u32).collect(),
+            queues,
+            loads,
+            dispatcher,
+            pull,
+            hybrid,
+            class_node: scenario
+                .classes
+                .iter()
+                .map(|c| c.node.map(|n| n as u32))
+                .collect(),
             class_priority: scenario.classes.iter().map(|c| c.priority).collect(),
             jobs: JobTable::default(),
             events: EventList::default(),
@@ -157,6 +207,11 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             completed: 0,
             handled: 0,
         }
+    }
+
+    /// The node index standing for "waiting in the central queue" (pull).
+    fn central(&self) -> u32 {
+        self.stations.len() as u32
     }
 
     /// Current simulated time.
@@ -246,11 +301,11 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
     #[inline]
     fn arrive(&mut self) {
         let a = self.workload.next_arrival();
-        let node = self.class_node[a.class as usize];
+        let now = self.clock;
         let mut job = Job::new(
             self.arrivals,
             a.class,
-            node,
+            0,
             self.class_priority[a.class as usize],
             a.time,
             a.size,
@@ -258,32 +313,97 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         job.deadline = a.deadline;
         job.noise = a.noise;
         self.arrivals += 1;
+        let node = match self.class_node[a.class as usize] {
+            Some(n) => n,
+            None if self.pull => self.central(),
+            None => self
+                .dispatcher
+                .as_mut()
+                .expect("scenario validation requires a dispatcher for unpinned classes")
+                .choose(&job, &self.loads, now),
+        };
+        job.node = node;
         let id = self.jobs.insert(job);
-        self.observer.on_arrival(self.clock, self.jobs.get(id));
+        self.observer.on_arrival(now, self.jobs.get(id));
+        if node == self.central() {
+            return self.arrive_central(id);
+        }
+        let load = &mut self.loads[node as usize];
+        load.present += 1;
+        load.catch_up(now);
+        load.work += self.jobs.get(id).remaining;
         let station = &mut self.stations[node as usize];
         if station.sharing {
             let job = self.jobs.get_mut(id);
-            job.first_start = self.clock;
-            station.policy.share_arrive(id, job, self.clock);
+            job.first_start = now;
+            self.queues[station.queue].share_arrive(id, job, now);
             self.reschedule_shared(node);
         } else if let Some(server) = station.idle.pop() {
             self.start(node, server, id);
-        } else if station.preemptive {
+        } else if station.preemptive && !self.pull {
             self.arrive_preemptive(node, id);
         } else {
-            station
-                .policy
-                .enqueue(id, self.jobs.get_mut(id), self.clock);
+            self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
         }
     }
 
-    /// All servers are busy under a preemptive discipline: the newcomer
-    /// takes the server of the least urgent job in service if it outranks it.
-    fn arrive_preemptive(&mut self, node: u32, id: JobId) {
+    /// Pull dispatching: the fastest node with an idle server takes the
+    /// job (the lowest index among equals); else it waits centrally, or
+    /// preempts across all nodes if the discipline is preemptive.
+    fn arrive_central(&mut self, id: JobId) {
+        let now = self.clock;
+        let mut best: Option<usize> = None;
+        for (j, st) in self.stations.iter().enumerate() {
+            if !st.idle.is_empty() && best.is_none_or(|b| st.speed > self.stations[b].speed) {
+                best = Some(j);
+            }
+        }
+        if let Some(j) = best {
+            let server = self.stations[j].idle.pop().expect("checked idle");
+            self.assign(id, j as u32);
+            self.start(j as u32, server, id);
+        } else if self.stations[0].preemptive {
+            let candidates: Vec<(usize, usize)> = (0..self.stations.len())
+                .map(|j| (j, self.least_urgent(j as u32)))
+                .collect();
+            let job_at = |(j, s): (usize, usize)| self.jobs.get(self.stations[j].servers[s].job);
+            let mut victim = candidates[0];
+            for &c in &candidates[1..] {
+                if self.queues[0].outranks(job_at(victim), job_at(c), now) {
+                    victim = c;
+                }
+            }
+            self.preempt_or_queue(victim.0 as u32, victim.1, id);
+        } else {
+            self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
+        }
+    }
+
+    /// Moves a waiting job to node `to` (pull assignment or hybrid steal).
+    fn assign(&mut self, id: JobId, to: u32) {
+        let now = self.clock;
+        let job = self.jobs.get_mut(id);
+        let from = job.node;
+        job.node = to;
+        if (from as usize) < self.loads.len() {
+            let l = &mut self.loads[from as usize];
+            l.present -= 1;
+            l.catch_up(now);
+            l.work = (l.work - job.remaining).max(0.0);
+        }
+        let l = &mut self.loads[to as usize];
+        l.present += 1;
+        l.catch_up(now);
+        l.work += job.remaining;
+        self.observer.on_move(now, self.jobs.get(id), from);
+    }
+
+    /// The server of node `node` whose job is least urgent, after bringing
+    /// the jobs in service up to date so the policy compares remaining work
+    /// as of now.
+    fn least_urgent(&mut self, node: u32) -> usize {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
-        // Bring the jobs in service up to date so the policy compares
-        // their remaining work as of now.
         for slot in station.servers.iter_mut() {
             let elapsed = now - slot.progress_from;
             if elapsed > 0.0 {
@@ -293,29 +413,64 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
                 slot.progress_from = now;
             }
         }
+        let policy = &self.queues[station.queue];
         let mut victim = 0;
         for (s, slot) in station.servers.iter().enumerate().skip(1) {
             let v = self.jobs.get(station.servers[victim].job);
-            if station.policy.outranks(v, self.jobs.get(slot.job), now) {
+            if policy.outranks(v, self.jobs.get(slot.job), now) {
                 victim = s;
             }
         }
+        victim
+    }
+
+    /// All servers of a node are busy under a preemptive discipline: the
+    /// newcomer takes the server of the least urgent job in service if it
+    /// outranks it.
+    fn arrive_preemptive(&mut self, node: u32, id: JobId) {
+        let victim = self.least_urgent(node);
+        self.preempt_or_queue(node, victim, id);
+    }
+
+    fn preempt_or_queue(&mut self, node: u32, victim: usize, id: JobId) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        let queue = station.queue;
         let victim_id = station.servers[victim].job;
-        if !station
-            .policy
-            .outranks(self.jobs.get(id), self.jobs.get(victim_id), now)
-        {
-            station.policy.enqueue(id, self.jobs.get_mut(id), now);
+        if !self.queues[queue].outranks(self.jobs.get(id), self.jobs.get(victim_id), now) {
+            self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
             return;
         }
         let slot = &mut station.servers[victim];
         slot.generation = slot.generation.wrapping_add(1);
         self.observer
             .on_stop(now, self.jobs.get(victim_id), victim as u32);
-        station
-            .policy
-            .enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        let load = &mut self.loads[node as usize];
+        load.catch_up(now);
+        load.work_rate -= station.speed;
+        if self.pull {
+            // The preempted job goes back to the central queue.
+            self.assign_central(victim_id);
+        }
+        self.queues[queue].enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        if self.pull {
+            self.assign(id, node);
+        }
         self.start(node, victim as u32, id);
+    }
+
+    /// Returns a job in service to the central queue (pull, preempted).
+    fn assign_central(&mut self, id: JobId) {
+        let now = self.clock;
+        let central = self.central();
+        let job = self.jobs.get_mut(id);
+        let from = job.node;
+        job.node = central;
+        let l = &mut self.loads[from as usize];
+        l.present -= 1;
+        l.catch_up(now);
+        l.work = (l.work - job.remaining).max(0.0);
+        self.observer.on_move(now, self.jobs.get(id), from);
     }
 
     /// Handles the earliest server event: a completion or the end of a
@@ -339,11 +494,19 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         }
         let id = slot.job;
         let completed = slot.completes;
+        let queue = station.queue;
+        let load = &mut self.loads[node as usize];
+        load.catch_up(now);
+        load.work_rate -= station.speed;
         if completed {
             let mut job = self.jobs.remove(id);
             job.served += now - slot.progress_from;
             job.remaining = 0.0;
             self.completed += 1;
+            load.present -= 1;
+            if load.present == 0 {
+                load.work = 0.0;
+            }
             self.observer.on_stop(now, &job, server);
             self.observer.on_complete(now, &job);
         } else {
@@ -351,18 +514,59 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             let job = self.jobs.get_mut(id);
             job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
             job.served += elapsed;
-            station.policy.expire(job, now);
+            let policy = &mut self.queues[queue];
+            policy.expire(job, now);
             self.observer.on_stop(now, job, server);
-            station.policy.enqueue(id, job, now);
+            if self.pull {
+                self.assign_central(id);
+            }
+            self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
         }
-        match station.policy.dequeue(now) {
-            Some(next) => self.start(node, server, next),
+        self.serve_next(node, server);
+        completed
+    }
+
+    /// A server has become free: it takes the next job of its queue, or
+    /// under hybrid dispatching of the longest other queue, or goes idle.
+    #[inline]
+    fn serve_next(&mut self, node: u32, server: u32) {
+        let now = self.clock;
+        let queue = self.stations[node as usize].queue;
+        let next = match self.queues[queue].dequeue(now) {
+            Some(next) => Some(next),
+            None if self.hybrid => self.steal(node),
+            None => None,
+        };
+        match next {
+            Some(next) => {
+                if self.pull || self.jobs.get(next).node != node {
+                    self.assign(next, node);
+                }
+                self.start(node, server, next);
+            }
             None => {
-                slot.job = IDLE;
+                let station = &mut self.stations[node as usize];
+                station.servers[server as usize].job = IDLE;
                 station.idle.push(server);
+                self.loads[node as usize].idle += 1;
             }
         }
-        completed
+    }
+
+    /// Hybrid dispatching: the job the longest other queue would serve next
+    /// (lowest node index among equally long queues).
+    fn steal(&mut self, thief: u32) -> Option<JobId> {
+        let now = self.clock;
+        let mut longest: Option<usize> = None;
+        for (j, q) in self.queues.iter().enumerate() {
+            if j != thief as usize
+                && !q.is_empty()
+                && longest.is_none_or(|l| q.len() > self.queues[l].len())
+            {
+                longest = Some(j);
+            }
+        }
+        self.queues[longest?].dequeue(now)
     }
 
     /// Handles the internal event of a sharing node; returns whether a job completed.
@@ -372,10 +576,15 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
         if station.share_generation != generation {
             return false;
         }
-        let done = station.policy.share_advance(now);
+        let done = self.queues[station.queue].share_advance(now);
         let speed = station.speed;
         if let Some(id) = done {
             let mut job = self.jobs.remove(id);
+            let load = &mut self.loads[node as usize];
+            load.present -= 1;
+            if load.present == 0 {
+                load.work = 0.0;
+            }
             // Time in service at a sharing node is the job's own service
             // time, so wait = response - size/speed is the delay sharing caused.
             job.served = job.size / speed;
@@ -391,13 +600,19 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
     /// reports the new shares.
     fn reschedule_shared(&mut self, node: u32) {
         let station = &mut self.stations[node as usize];
+        let policy = &self.queues[station.queue];
         station.share_generation = station.share_generation.wrapping_add(1);
-        let next = station.policy.share_next();
+        let next = policy.share_next();
         if next.is_finite() {
             self.events
                 .push(next.max(self.clock), node, SHARED, station.share_generation);
         }
-        station.policy.share_busy(&mut station.share_busy);
+        policy.share_busy(&mut station.share_busy);
+        let load = &mut self.loads[node as usize];
+        load.catch_up(self.clock);
+        let busy: f64 = station.share_busy.iter().sum();
+        load.work_rate = busy * station.speed;
+        load.idle = load.servers - (busy.round() as u32).min(load.servers);
         self.observer
             .on_shares(self.clock, node, &station.share_busy);
     }
@@ -408,7 +623,13 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
     fn start(&mut self, node: u32, server: u32, id: JobId) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
+        let load = &mut self.loads[node as usize];
+        load.catch_up(now);
+        load.work_rate += station.speed;
         let slot = &mut station.servers[server as usize];
+        if slot.job == IDLE {
+            load.idle -= 1;
+        }
         let switch = if slot.last_job == id {
             0.0
         } else {
@@ -421,7 +642,7 @@ impl<W: Workload, P: Policy, O: Observer> Simulation<W, P, O> {
             job.first_start = now;
         }
         let needed = job.remaining / station.speed;
-        let quantum = station.policy.quantum(job);
+        let quantum = self.queues[station.queue].quantum(job);
         // A quantum that covers the remaining work up to rounding completes it.
         slot.completes = needed <= quantum * (1.0 + 1e-12);
         let run = if slot.completes { needed } else { quantum };
@@ -478,7 +699,7 @@ mod tests {
         let s = scenario(2);
         let w = arrivals(&[(0.0, 4.0), (0.0, 2.0), (0.5, 2.0), (0.5, 1.0)]);
         let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
-        let mut sim = Simulation::new(&s, w, &policy, Trace::default());
+        let mut sim = Simulation::new(&s, w, &policy, None, Trace::default());
         let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
         let t = sim.into_observer();
         // Job 0 and 1 start at 0; job 1 ends at 1, job 2 takes its server
@@ -498,7 +719,7 @@ mod tests {
         let s = scenario(1);
         let w = arrivals(&[(0.0, 2.0), (0.1, 2.0), (5.0, 2.0)]);
         let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
-        let mut sim = Simulation::new(&s, w, &policy, Trace::default());
+        let mut sim = Simulation::new(&s, w, &policy, None, Trace::default());
         let info = sim.run(Limit::Time(0.5), Limit::Time(1.0));
         assert_eq!(info.measure_start, 0.5);
         assert_eq!(info.end, 1.5);

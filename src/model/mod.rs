@@ -17,8 +17,9 @@ pub struct Class {
     pub service: Dist,
     /// Used by priority disciplines; a lower number is more urgent.
     pub priority: i32,
-    /// Index of the node this class is sent to.
-    pub node: usize,
+    /// Index of the node this class is pinned to; `None` when the
+    /// scenario's `[dispatch]` rule spreads it over all nodes.
+    pub node: Option<usize>,
     /// Relative deadline, if the class has one.
     pub deadline: Option<f64>,
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
 use crate::model::dist::{Dist, DistSpec};
 use crate::model::{Class, Limit, Node};
@@ -29,6 +30,7 @@ struct RawScenario {
     classes: Vec<RawClass>,
     nodes: Vec<RawNode>,
     policy: Option<PolicyConfig>,
+    dispatch: Option<DispatchConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -88,6 +90,8 @@ pub struct Scenario {
     /// The policies to run on the same jobs; the first is the baseline of
     /// paired comparisons. Each is a prototype with an empty queue.
     pub policies: Vec<AnyPolicy>,
+    /// How classes that are not pinned to a node are spread over nodes.
+    pub dispatch: Option<Rule>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -151,17 +155,39 @@ impl Scenario {
         1.0 / self.classes[class].arrival.mean()
     }
 
-    /// Offered load of a node: `sum over its classes of λ_k E[S_k] / (c · speed)`.
+    /// Offered load of the classes pinned to a node:
+    /// `sum of λ_k E[S_k] / (c · speed)` over them.
     pub fn offered_load(&self, node: usize) -> f64 {
         let n = &self.nodes[node];
         let work: f64 = self
             .classes
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.node == node)
+            .filter(|(_, c)| c.node == Some(node))
             .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
             .sum();
         work / (f64::from(n.servers) * n.speed)
+    }
+
+    /// Offered load of the whole system: all work over all capacity.
+    pub fn total_load(&self) -> f64 {
+        let work: f64 = (0..self.classes.len())
+            .map(|k| self.arrival_rate(k) * self.classes[k].service.mean())
+            .sum();
+        let capacity: f64 = self
+            .nodes
+            .iter()
+            .map(|n| f64::from(n.servers) * n.speed)
+            .sum();
+        work / capacity
+    }
+
+    /// Servers a class can use: its node's, or every node's when dispatched.
+    pub fn servers_of_class(&self, class: usize) -> u32 {
+        match self.classes[class].node {
+            Some(j) => self.nodes[j].servers,
+            None => self.nodes.iter().map(|n| n.servers).sum(),
+        }
     }
 
     /// Whether some policy schedules on noisy size estimates.
@@ -171,6 +197,14 @@ impl Scenario {
 
     /// Warnings a user should see before a long run (load at or above 1).
     pub fn warnings(&self) -> Vec<String> {
+        let total = self.total_load();
+        let overall = (self.nodes.len() > 1 && total >= 1.0).then(|| {
+            format!(
+                "{}: the system has offered load {total:.3} >= 1: queues grow without bound, \
+                 so the figures describe this finite horizon only",
+                self.path.display()
+            )
+        });
         (0..self.nodes.len())
             .filter_map(|j| {
                 let rho = self.offered_load(j);
@@ -183,6 +217,7 @@ impl Scenario {
                     )
                 })
             })
+            .chain(overall)
             .collect()
     }
 }
@@ -301,20 +336,21 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         let arrival = Dist::from_spec(&c.arrival, &format!("classes[{k}].arrival"), base)?;
         let service = Dist::from_spec(&c.service, &format!("classes[{k}].service"), base)?;
         let node = match &c.node {
-            Some(name) => nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
+            Some(name) => Some(nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
                 let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
                 FieldError::new(
                     format!("classes[{k}].node"),
                     format!("\"{name}\""),
                     format!("no such node; nodes are: {}", known.join(", ")),
                 )
-            })?,
-            None if nodes.len() == 1 => 0,
+            })?),
+            None if raw.dispatch.is_some() => None,
+            None if nodes.len() == 1 => Some(0),
             None => {
                 return Err(FieldError::new(
                     format!("classes[{k}].node"),
                     "(missing)",
-                    "the scenario has several nodes: name the node this class goes to",
+                    "the scenario has several nodes: name the node this class goes to, or add a [dispatch] rule",
                 ));
             }
         };
@@ -339,9 +375,33 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
     let context = PolicyContext {
         class_names: classes.iter().map(|c| c.name.clone()).collect(),
     };
+    let dispatch = raw
+        .dispatch
+        .as_ref()
+        .map(|d| Rule::from_config(d, &nodes))
+        .transpose()?;
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
     let policies = policies_from_section(&section, &context)?;
+    if dispatch == Some(Rule::Pull) {
+        if let Some(p) = policies.iter().find(|p| p.shares()) {
+            return Err(FieldError::new(
+                "dispatch.rule",
+                "\"pull\"",
+                format!(
+                    "pull needs a discipline that hands whole servers to jobs, not `{}`",
+                    p.label()
+                ),
+            ));
+        }
+        if let Some(k) = classes.iter().position(|c| c.node.is_some()) {
+            return Err(FieldError::new(
+                format!("classes[{k}].node"),
+                "(given)",
+                "under pull dispatching every class goes to the central queue: leave out `node`",
+            ));
+        }
+    }
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
@@ -352,6 +412,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         classes,
         nodes,
         policies,
+        dispatch,
         path: PathBuf::new(),
         source: text.to_string(),
     })

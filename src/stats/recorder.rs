@@ -102,6 +102,11 @@ impl Recorder {
         self.resolution
     }
 
+    /// Node columns (nodes, plus the central queue under pull dispatching).
+    pub fn columns(&self) -> usize {
+        self.cells.len() / self.classes
+    }
+
     /// Length of the measured window.
     pub fn window(&self) -> f64 {
         self.window_end - self.window_start
@@ -137,6 +142,15 @@ impl Observer for Recorder {
         let c = self.cell(job);
         c.advance(now);
         c.busy -= 1.0;
+    }
+
+    fn on_move(&mut self, now: f64, job: &Job, from: u32) {
+        let from = &mut self.cells[from as usize * self.classes + job.class as usize];
+        from.advance(now);
+        from.in_system -= 1;
+        let to = self.cell(job);
+        to.advance(now);
+        to.in_system += 1;
     }
 
     fn on_shares(&mut self, now: f64, node: u32, busy: &[f64]) {

@@ -90,22 +90,22 @@ pub fn summarize(
 ) -> RowStats {
     let classes = scenario.classes.len();
     let nodes = scenario.nodes.len();
+    // Under pull dispatching the recorder has one more column: jobs
+    // waiting in the central queue, which belong to no node.
+    let columns = reps.first().map_or(nodes, |r| r.recorder.columns());
     let cells: Vec<(usize, usize)> = (0..classes)
-        .flat_map(|k| (0..nodes).map(move |j| (k, j)))
+        .flat_map(|k| (0..columns).map(move |j| (k, j)))
         .filter(|&(k, j)| match selection {
             Selection::All => true,
             Selection::Class(c) => k == c,
             Selection::Node(n) => j == n,
         })
         .collect();
-    let servers: f64 = (0..nodes)
-        .filter(|&j| match selection {
-            Selection::All => true,
-            Selection::Class(c) => scenario.classes[c].node == j,
-            Selection::Node(n) => j == n,
-        })
-        .map(|j| f64::from(scenario.nodes[j].servers))
-        .sum();
+    let servers = f64::from(match selection {
+        Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
+        Selection::Class(c) => scenario.servers_of_class(c),
+        Selection::Node(n) => scenario.nodes[n].servers,
+    });
 
     let mut jobs = 0;
     let mut columns: [Vec<f64>; 7] = Default::default();
