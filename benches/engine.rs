@@ -85,5 +85,33 @@ fn mm2_fcfs(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm2_fcfs);
+/// M/M/1 at load 0.9 under the disciplines whose bookkeeping is not a
+/// plain queue: SRPT (heap, preemption), PS (virtual time), FB (attained-
+/// service groups) and RR (one event per quantum; 0.1 gives about ten
+/// quanta per job).
+fn mm1_disciplines(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mm1_load_0.9");
+    g.throughput(Throughput::Elements(CUSTOMERS));
+    g.sample_size(10);
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.toml"),
+    )
+    .expect("bundled scenario")
+    .replace("rate = 0.8", "rate = 0.9")
+    .replace(
+        "discipline = \"fcfs\"",
+        "compare = [\"fcfs\", \"srpt\", \"ps\", \"fb\", { discipline = \"rr\", quantum = 0.1 }]",
+    );
+    let mut s = Scenario::from_toml(&text, Path::new("mm1-0.9.toml")).expect("valid scenario");
+    s.warmup = Limit::Jobs(0);
+    s.horizon = Limit::Jobs(CUSTOMERS);
+    for policy in &s.policies {
+        g.bench_function(policy.label(), |b| {
+            b.iter(|| black_box(run_replication(&s, policy, 0).info.completed))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, mm2_fcfs, mm1_disciplines);
 criterion_main!(benches);

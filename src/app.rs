@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::error::{FieldError, InputError};
 use crate::experiment;
 use crate::model::{Limit, Scenario};
+use crate::policy::{AnyPolicy, PolicyContext, parse_policy_arg, split_policy_list};
 use crate::report::{self, RunDocument};
 
 /// Exit code for input the user must fix.
@@ -61,6 +62,30 @@ fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
             return Err(flag("--jobs", n, "must be at least 1"));
         }
         scenario.horizon = Limit::Jobs(n);
+    }
+    if let Some(list) = &args.compare {
+        let context = PolicyContext {
+            class_names: scenario.classes.iter().map(|c| c.name.clone()).collect(),
+        };
+        let mut policies: Vec<AnyPolicy> = Vec::new();
+        for item in split_policy_list(list) {
+            let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
+            let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
+            if policies.iter().any(|p| p.label() == policy.label()) {
+                return Err(flag(
+                    "--compare",
+                    item,
+                    "this policy is already in the list",
+                ));
+            }
+            policies.push(policy);
+        }
+        if policies.is_empty() {
+            return Err(flag("--compare", list, "list at least one policy"));
+        }
+        scenario
+            .replace_policies(policies)
+            .map_err(InputError::Flag)?;
     }
     if args.threads == Some(0) {
         return Err(flag("--threads", 0, "must be at least 1"));

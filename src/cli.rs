@@ -26,7 +26,8 @@ pub enum Command {
         schedlab run scenarios/mm2.toml\n  \
         schedlab run scenarios/mm1.toml --seed 7 --replications 30 --jobs 100000\n  \
         schedlab run scenarios/mh2-1.toml --json > out.json\n  \
-        schedlab run scenarios/two-classes.toml --out results/two-classes\n\n\
+        schedlab run scenarios/two-classes.toml --out results/two-classes\n  \
+        schedlab run scenarios/mh2-1.toml --compare fcfs,srpt,ps,fb,rr(q=0.1)\n\n\
         Definitions: response = completion - arrival; wait = response - time in service.\n\
         Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors.")]
     Run(RunArgs),
@@ -51,6 +52,10 @@ pub struct RunArgs {
     /// Also write results.csv, results.json and manifest.json into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Policies to compare on the same jobs, replacing the scenario's, the
+    /// first being the baseline: e.g. `fcfs,srpt,ps,rr(q=0.1)`.
+    #[arg(long, value_name = "LIST")]
+    pub compare: Option<String>,
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

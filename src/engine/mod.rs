@@ -108,6 +108,82 @@ pub struct RunInfo {
     pub completed: u64,
 }
 
+/// Node loads for dispatchers, kept up to date only when the rule reads them.
+struct LoadBoard {
+    enabled: bool,
+    nodes: Vec<NodeLoad>,
+}
+
+impl LoadBoard {
+    #[inline]
+    fn arrive(&mut self, node: u32, now: f64, work: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present += 1;
+            l.catch_up(now);
+            l.work += work;
+        }
+    }
+
+    /// A waiting job left for another node.
+    fn leave(&mut self, node: u32, now: f64, work: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present -= 1;
+            l.catch_up(now);
+            l.work = (l.work - work).max(0.0);
+        }
+    }
+
+    #[inline]
+    fn start(&mut self, node: u32, now: f64, speed: f64, was_idle: bool) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate += speed;
+            l.idle -= u32::from(was_idle);
+        }
+    }
+
+    #[inline]
+    fn stop(&mut self, node: u32, now: f64, speed: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate -= speed;
+        }
+    }
+
+    #[inline]
+    fn idle(&mut self, node: u32, servers: u32) {
+        if self.enabled {
+            self.nodes[node as usize].idle += servers;
+        }
+    }
+
+    #[inline]
+    fn complete(&mut self, node: u32) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present -= 1;
+            if l.present == 0 {
+                // Rounding must not leave phantom work at an empty node.
+                l.work = 0.0;
+            }
+        }
+    }
+
+    /// A sharing node's busy capacity changed.
+    fn share(&mut self, node: u32, now: f64, busy: f64, speed: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate = busy * speed;
+            l.idle = l.servers - (busy.round() as u32).min(l.servers);
+        }
+    }
+}
+
 /// One replication of a system: workload, nodes and an observer.
 pub struct Simulation<W, P, O> {
     clock: f64,
@@ -116,7 +192,7 @@ pub struct Simulation<W, P, O> {
     /// One per node, or a single central one under pull dispatching.
     queues: Vec<P>,
     /// What dispatchers may see of each node.
-    loads: Vec<NodeLoad>,
+    loads: LoadBoard,
     dispatcher: Option<Dispatcher>,
     pull: bool,
     hybrid: bool,
@@ -175,16 +251,25 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 }
             })
             .collect();
-        let loads = scenario
-            .nodes
-            .iter()
-            .map(|n| NodeLoad {
-                servers: n.servers,
-                idle: n.servers,
-                speed: n.speed,
-                ..NodeLoad::default()
-            })
-            .collect();
+        let loads = LoadBoard {
+            // Only rules that look at node state pay for keeping it.
+            enabled: matches!(
+                dispatcher.as_ref().map(|d| &d.rule),
+                Some(
+                    Rule::Jsq | Rule::PowerOfD { .. } | Rule::Lwl | Rule::Jiq | Rule::Hybrid { .. }
+                )
+            ),
+            nodes: scenario
+                .nodes
+                .iter()
+                .map(|n| NodeLoad {
+                    servers: n.servers,
+                    idle: n.servers,
+                    speed: n.speed,
+                    ..NodeLoad::default()
+                })
+                .collect(),
+        };
         Simulation {
             clock: 0.0,
             workload,
@@ -320,7 +405,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 .dispatcher
                 .as_mut()
                 .expect("scenario validation requires a dispatcher for unpinned classes")
-                .choose(&job, &self.loads, now),
+                .choose(&job, &self.loads.nodes, now),
         };
         job.node = node;
         let id = self.jobs.insert(job);
@@ -328,10 +413,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         if node == self.central() {
             return self.arrive_central(id);
         }
-        let load = &mut self.loads[node as usize];
-        load.present += 1;
-        load.catch_up(now);
-        load.work += self.jobs.get(id).remaining;
+        self.loads.arrive(node, now, self.jobs.get(id).remaining);
         let station = &mut self.stations[node as usize];
         if station.sharing {
             let job = self.jobs.get_mut(id);
@@ -385,16 +467,11 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let job = self.jobs.get_mut(id);
         let from = job.node;
         job.node = to;
-        if (from as usize) < self.loads.len() {
-            let l = &mut self.loads[from as usize];
-            l.present -= 1;
-            l.catch_up(now);
-            l.work = (l.work - job.remaining).max(0.0);
+        let work = job.remaining;
+        if from != self.central() {
+            self.loads.leave(from, now, work);
         }
-        let l = &mut self.loads[to as usize];
-        l.present += 1;
-        l.catch_up(now);
-        l.work += job.remaining;
+        self.loads.arrive(to, now, work);
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
@@ -445,9 +522,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         slot.generation = slot.generation.wrapping_add(1);
         self.observer
             .on_stop(now, self.jobs.get(victim_id), victim as u32);
-        let load = &mut self.loads[node as usize];
-        load.catch_up(now);
-        load.work_rate -= station.speed;
+        self.loads.stop(node, now, station.speed);
         if self.pull {
             // The preempted job goes back to the central queue.
             self.assign_central(victim_id);
@@ -466,10 +541,8 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let job = self.jobs.get_mut(id);
         let from = job.node;
         job.node = central;
-        let l = &mut self.loads[from as usize];
-        l.present -= 1;
-        l.catch_up(now);
-        l.work = (l.work - job.remaining).max(0.0);
+        let work = job.remaining;
+        self.loads.leave(from, now, work);
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
@@ -495,18 +568,13 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let id = slot.job;
         let completed = slot.completes;
         let queue = station.queue;
-        let load = &mut self.loads[node as usize];
-        load.catch_up(now);
-        load.work_rate -= station.speed;
+        self.loads.stop(node, now, station.speed);
         if completed {
             let mut job = self.jobs.remove(id);
             job.served += now - slot.progress_from;
             job.remaining = 0.0;
             self.completed += 1;
-            load.present -= 1;
-            if load.present == 0 {
-                load.work = 0.0;
-            }
+            self.loads.complete(node);
             self.observer.on_stop(now, &job, server);
             self.observer.on_complete(now, &job);
         } else {
@@ -548,7 +616,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 let station = &mut self.stations[node as usize];
                 station.servers[server as usize].job = IDLE;
                 station.idle.push(server);
-                self.loads[node as usize].idle += 1;
+                self.loads.idle(node, 1);
             }
         }
     }
@@ -580,11 +648,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let speed = station.speed;
         if let Some(id) = done {
             let mut job = self.jobs.remove(id);
-            let load = &mut self.loads[node as usize];
-            load.present -= 1;
-            if load.present == 0 {
-                load.work = 0.0;
-            }
+            self.loads.complete(node);
             // Time in service at a sharing node is the job's own service
             // time, so wait = response - size/speed is the delay sharing caused.
             job.served = job.size / speed;
@@ -608,11 +672,8 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 .push(next.max(self.clock), node, SHARED, station.share_generation);
         }
         policy.share_busy(&mut station.share_busy);
-        let load = &mut self.loads[node as usize];
-        load.catch_up(self.clock);
         let busy: f64 = station.share_busy.iter().sum();
-        load.work_rate = busy * station.speed;
-        load.idle = load.servers - (busy.round() as u32).min(load.servers);
+        self.loads.share(node, self.clock, busy, station.speed);
         self.observer
             .on_shares(self.clock, node, &station.share_busy);
     }
@@ -623,13 +684,8 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
     fn start(&mut self, node: u32, server: u32, id: JobId) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
-        let load = &mut self.loads[node as usize];
-        load.catch_up(now);
-        load.work_rate += station.speed;
         let slot = &mut station.servers[server as usize];
-        if slot.job == IDLE {
-            load.idle -= 1;
-        }
+        self.loads.start(node, now, station.speed, slot.job == IDLE);
         let switch = if slot.last_job == id {
             0.0
         } else {

@@ -138,9 +138,20 @@ impl Dist {
         Dist::Exponential { rate: 1.0 / mean }
     }
 
-    /// Draws one value.
-    #[inline]
+    /// Draws one value. The exponential case, the most common by far, is
+    /// kept small enough to inline into the engine's arrival path.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        if let Dist::Exponential { rate } = self {
+            let e: f64 = rand_distr::Exp1.sample(rng);
+            e / rate
+        } else {
+            self.sample_general(rng)
+        }
+    }
+
+    #[inline(never)]
+    fn sample_general<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Exponential { rate } => {
                 let e: f64 = rand_distr::Exp1.sample(rng);

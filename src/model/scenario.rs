@@ -190,6 +190,14 @@ impl Scenario {
         }
     }
 
+    /// Runs these policies instead of the file's, checked against the
+    /// scenario as the file's are.
+    pub fn replace_policies(&mut self, policies: Vec<AnyPolicy>) -> Result<(), FieldError> {
+        check_pull(self.dispatch.as_ref(), &policies, &self.classes)?;
+        self.policies = policies;
+        Ok(())
+    }
+
     /// Whether some policy schedules on noisy size estimates.
     pub fn needs_size_estimates(&self) -> bool {
         self.policies.iter().any(|p| p.uses_size_estimates())
@@ -261,6 +269,35 @@ fn limit(raw: &RawLimit, field: &str, allow_zero: bool) -> Result<Limit, FieldEr
             "give exactly one of `jobs = N` or `time = T`",
         )),
     }
+}
+
+/// Pull dispatching needs whole-server disciplines and no pinned class.
+fn check_pull(
+    dispatch: Option<&Rule>,
+    policies: &[AnyPolicy],
+    classes: &[Class],
+) -> Result<(), FieldError> {
+    if dispatch != Some(&Rule::Pull) {
+        return Ok(());
+    }
+    if let Some(p) = policies.iter().find(|p| p.shares()) {
+        return Err(FieldError::new(
+            "dispatch.rule",
+            "\"pull\"",
+            format!(
+                "pull needs a discipline that hands whole servers to jobs, not `{}`",
+                p.label()
+            ),
+        ));
+    }
+    if let Some(k) = classes.iter().position(|c| c.node.is_some()) {
+        return Err(FieldError::new(
+            format!("classes[{k}].node"),
+            "(given)",
+            "under pull dispatching every class goes to the central queue: leave out `node`",
+        ));
+    }
+    Ok(())
 }
 
 fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, FieldError> {

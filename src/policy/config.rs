@@ -168,3 +168,104 @@ pub fn positive(field: &str, v: f64) -> Result<f64, FieldError> {
 pub fn fmt_param(v: f64) -> String {
     format!("{v}")
 }
+
+/// Parses a policy as written on the command line, in the form of its
+/// label: `srpt`, `rr(q=0.1)`, `rr(q=0.1,s=0.01)`, `sjf(scv=1)`,
+/// `mlfq(0.5,2,fcfs;boost=50)`. Keys: `q`/`quantum`, `s`/`switch_cost`,
+/// `scv`/`estimate_scv`, `boost`; bare values are `mlfq` levels.
+pub fn parse_policy_arg(text: &str, field: &str) -> Result<PolicyConfig, FieldError> {
+    let bad = |msg: &str| FieldError::new(field, format!("\"{text}\""), msg);
+    let text = text.trim();
+    let (name, args) = match text.find('(') {
+        Some(i) if text.ends_with(')') => (&text[..i], Some(&text[i + 1..text.len() - 1])),
+        Some(_) => return Err(bad("unbalanced parentheses; write e.g. rr(q=0.1)")),
+        None => (text, None),
+    };
+    let mut config = PolicyConfig::named(name.trim());
+    config.path = field.to_string();
+    let mut levels = Vec::new();
+    for arg in args
+        .into_iter()
+        .flat_map(|a| a.split([',', ';']))
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        match arg.split_once('=') {
+            Some((key, value)) => {
+                let v: f64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(&format!("`{value}` is not a number")))?;
+                match key.trim() {
+                    "q" | "quantum" => config.quantum = Some(v),
+                    "s" | "switch_cost" => config.switch_cost = Some(v),
+                    "scv" | "estimate_scv" => config.estimate_scv = Some(v),
+                    "boost" => config.boost = Some(v),
+                    other => {
+                        return Err(bad(&format!(
+                            "unknown parameter `{other}`; use q, s, scv or boost"
+                        )));
+                    }
+                }
+            }
+            None if arg == "fcfs" => levels.push(LevelConfig::Name(arg.into())),
+            None => levels.push(LevelConfig::Quantum(arg.parse().map_err(|_| {
+                bad(&format!("`{arg}` is neither key=value nor a level quantum"))
+            })?)),
+        }
+    }
+    if !levels.is_empty() {
+        config.levels = Some(levels);
+    }
+    Ok(config)
+}
+
+/// Splits a comma-separated list of policies, keeping commas inside parentheses.
+pub fn split_policy_list(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_policies_parse_like_their_labels() {
+        let list =
+            split_policy_list("fcfs, rr(q=0.1,s=0.01),mlfq(0.5,2,fcfs;boost=50), sjf(scv=1)");
+        assert_eq!(
+            list,
+            vec![
+                "fcfs",
+                "rr(q=0.1,s=0.01)",
+                "mlfq(0.5,2,fcfs;boost=50)",
+                "sjf(scv=1)"
+            ]
+        );
+        let rr = parse_policy_arg(list[1], "--compare").unwrap();
+        assert_eq!(
+            (rr.discipline.as_str(), rr.quantum, rr.switch_cost),
+            ("rr", Some(0.1), Some(0.01))
+        );
+        let mlfq = parse_policy_arg(list[2], "--compare").unwrap();
+        assert_eq!(mlfq.levels.as_ref().map(Vec::len), Some(3));
+        assert_eq!(mlfq.boost, Some(50.0));
+        assert!(parse_policy_arg("rr(q=fast)", "--compare").is_err());
+        assert!(parse_policy_arg("rr(x=1)", "--compare").is_err());
+        assert!(parse_policy_arg("rr(q=1", "--compare").is_err());
+    }
+}

@@ -21,7 +21,7 @@ mod rr;
 mod sjf;
 mod srpt;
 
-pub use config::{CompareEntry, PolicyConfig, PolicyContext};
+pub use config::{CompareEntry, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
 
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
@@ -143,11 +143,11 @@ macro_rules! disciplines {
         }
 
         impl Policy for AnyPolicy {
-            #[inline]
+            #[inline(always)]
             fn enqueue(&mut self, id: JobId, job: &mut Job, now: f64) {
                 match self { $(AnyPolicy::$variant(p) => p.enqueue(id, job, now)),* }
             }
-            #[inline]
+            #[inline(always)]
             fn dequeue(&mut self, now: f64) -> Option<JobId> {
                 match self { $(AnyPolicy::$variant(p) => p.dequeue(now)),* }
             }
@@ -162,7 +162,7 @@ macro_rules! disciplines {
             fn outranks(&self, a: &Job, b: &Job, now: f64) -> bool {
                 match self { $(AnyPolicy::$variant(p) => p.outranks(a, b, now)),* }
             }
-            #[inline]
+            #[inline(always)]
             fn quantum(&self, job: &Job) -> f64 {
                 match self { $(AnyPolicy::$variant(p) => p.quantum(job)),* }
             }

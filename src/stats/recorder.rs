@@ -161,7 +161,7 @@ impl Observer for Recorder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_complete(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
         let inv = self.inv_resolution;
