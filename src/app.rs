@@ -128,31 +128,37 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let output = pool.install(|| experiment::run(&scenario));
     let wall = started.elapsed().as_secs_f64();
     let document = RunDocument::new(&scenario, &output);
-    if args.json {
-        println!("{}", document.to_json());
-    } else {
-        print!("{}", report::table(&scenario, &output, wall));
-    }
-    if let Some(dir) = &args.out {
-        let manifest = Manifest {
-            schedlab: env!("CARGO_PKG_VERSION"),
-            scenario_file: scenario.path.display().to_string(),
-            scenario: &scenario.source,
-            seed: scenario.seed,
-            replications: scenario.replications,
-            command: std::env::args().collect(),
-            wall_seconds: wall,
-            threads: pool.current_num_threads(),
-            events: output.events,
-        };
-        write_outputs(
-            dir,
-            &[
-                ("results.json", document.to_json()),
+    // Everything is rendered before anything is printed or written, so a
+    // failure leaves no partial output behind.
+    let json = document.to_json();
+    let files = match &args.out {
+        Some(_) => {
+            let manifest = Manifest {
+                schedlab: env!("CARGO_PKG_VERSION"),
+                scenario_file: scenario.path.display().to_string(),
+                scenario: &scenario.source,
+                seed: scenario.seed,
+                replications: scenario.replications,
+                command: std::env::args().collect(),
+                wall_seconds: wall,
+                threads: pool.current_num_threads(),
+                events: output.events,
+            };
+            vec![
+                ("results.json", json.clone()),
                 ("results.csv", report::csv(&output.rows)?),
                 ("manifest.json", serde_json::to_string_pretty(&manifest)?),
-            ],
-        )?;
+            ]
+        }
+        None => Vec::new(),
+    };
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &files)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", report::table(&scenario, &output, wall));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::engine::Simulation;
 use crate::model::Scenario;
 use crate::policy::AnyPolicy;
 use crate::stats::{Estimate, Recorder, ReplicationSummary, RowStats, Selection, summarize};
+use crate::theory::{self, Prediction};
 use crate::workload::{Purpose, SampledWorkload, stream_rng};
 
 /// The "class" part of the dispatcher's stream seed: no real class has it.
@@ -29,6 +30,8 @@ pub struct Row {
     pub node: String,
     pub selection: Selection,
     pub stats: RowStats,
+    /// The closed form for this row, where one applies.
+    pub theory: Option<Prediction>,
 }
 
 /// A policy against the baseline on the same jobs: the difference of
@@ -107,7 +110,7 @@ pub fn run_replications(scenario: &Scenario, policy: &AnyPolicy) -> Vec<Replicat
 }
 
 /// The rows of a run: all jobs, then each class, then each node.
-pub fn rows(scenario: &Scenario, policy: &str, reps: &[ReplicationSummary]) -> Vec<Row> {
+pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
     let mut selections = vec![(Selection::All, "all".to_string(), "all".to_string())];
     for (k, c) in scenario.classes.iter().enumerate() {
         selections.push((Selection::Class(k), c.name.clone(), "all".into()));
@@ -118,11 +121,12 @@ pub fn rows(scenario: &Scenario, policy: &str, reps: &[ReplicationSummary]) -> V
     selections
         .into_iter()
         .map(|(selection, class, node)| Row {
-            policy: policy.to_string(),
+            policy: policy.label(),
             class,
             node,
             selection,
             stats: summarize(scenario, reps, selection),
+            theory: theory::predict(scenario, policy, selection),
         })
         .collect()
 }
@@ -174,8 +178,8 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     RunOutput {
         rows: per_policy
             .iter()
-            .zip(&labels)
-            .flat_map(|(reps, label)| rows(scenario, label, reps))
+            .zip(&scenario.policies)
+            .flat_map(|(reps, policy)| rows(scenario, policy, reps))
             .collect(),
         paired,
         events: per_policy.iter().flatten().map(|r| r.info.events).sum(),

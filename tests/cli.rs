@@ -246,6 +246,12 @@ fn json_document_has_the_documented_shape() {
     ] {
         assert!(all[key].is_number(), "{key} missing or not a number: {all}");
     }
+    // The closed form sits beside the simulated figures.
+    let theory = &all["theory"];
+    assert_eq!(theory["formula"], "mm1");
+    assert_eq!(theory["kind"], "exact");
+    assert!((theory["mean_response"].as_f64().unwrap() - 2.0).abs() < 1e-12);
+    assert!(theory["within_ci"].is_boolean() && theory["rel_error"].is_number());
     // Little's law holds for the measured window: L ≈ X·W.
     let l = all["mean_in_system"].as_f64().unwrap();
     let xw = all["throughput"].as_f64().unwrap() * all["mean_response"].as_f64().unwrap();
@@ -257,6 +263,12 @@ fn json_document_has_the_documented_shape() {
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4);
     assert!(csv.starts_with("policy,class,node,jobs,mean_wait"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("theory_rel_error,theory_within_ci")
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 9);

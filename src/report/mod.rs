@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::experiment::{PairedDifference, Row, RunOutput};
 use crate::model::Scenario;
+use crate::stats::Estimate;
+use crate::theory::{Kind, Prediction};
 
 /// A number for JSON and CSV: non-finite values (nothing observed) become null.
 fn num(x: f64) -> Option<f64> {
@@ -42,6 +44,9 @@ pub struct ResultRecord {
     pub utilization_ci95: Option<f64>,
     pub throughput: Option<f64>,
     pub throughput_ci95: Option<f64>,
+    /// The closed form for this row, where one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<TheoryRecord>,
     /// Present only where some class has a deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_miss_ratio: Option<f64>,
@@ -74,8 +79,41 @@ impl From<&Row> for ResultRecord {
             utilization_ci95: ci(s.utilization.ci95),
             throughput: num(s.throughput.mean),
             throughput_ci95: ci(s.throughput.ci95),
+            theory: r
+                .theory
+                .as_ref()
+                .map(|t| TheoryRecord::new(t, &s.mean_response)),
             deadline_miss_ratio: num(s.deadline_miss_ratio.mean),
             deadline_miss_ratio_ci95: ci(s.deadline_miss_ratio.ci95),
+        }
+    }
+}
+
+/// A row's closed form beside the simulated figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct TheoryRecord {
+    pub formula: String,
+    pub kind: Kind,
+    pub mean_wait: f64,
+    pub mean_response: f64,
+    /// (simulated − theory) / theory, for the mean response.
+    pub rel_error: Option<f64>,
+    /// Whether the theoretical mean response lies in the simulated 95% CI.
+    pub within_ci: Option<bool>,
+}
+
+impl TheoryRecord {
+    fn new(t: &Prediction, simulated: &Estimate) -> TheoryRecord {
+        TheoryRecord {
+            formula: t.formula.clone(),
+            kind: t.kind,
+            mean_wait: t.mean_wait,
+            mean_response: t.mean_response,
+            rel_error: num((simulated.mean - t.mean_response) / t.mean_response),
+            within_ci: simulated
+                .ci95
+                .filter(|_| simulated.mean.is_finite())
+                .map(|h| (simulated.mean - t.mean_response).abs() <= h),
         }
     }
 }
@@ -193,8 +231,11 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
         "Lq",
         "util",
         "throughput",
+        "theory W",
+        "err",
+        "in CI",
     ];
-    let lines: Vec<[String; 13]> = rows
+    let lines: Vec<[String; 16]> = rows
         .iter()
         .map(|r| {
             let x = ResultRecord::from(r);
@@ -212,6 +253,25 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
                 opt(x.mean_in_queue),
                 opt(x.utilization),
                 opt(x.throughput),
+                x.theory.as_ref().map_or_else(
+                    || "-".into(),
+                    |t| {
+                        let approx = if t.kind == Kind::Approximation {
+                            "~"
+                        } else {
+                            ""
+                        };
+                        format!("{approx}{} ({})", sig(t.mean_response), t.formula)
+                    },
+                ),
+                x.theory
+                    .as_ref()
+                    .and_then(|t| t.rel_error)
+                    .map_or_else(|| "-".into(), |e| format!("{:+.2}%", 100.0 * e)),
+                x.theory.as_ref().and_then(|t| t.within_ci).map_or_else(
+                    || "-".into(),
+                    |w| if w { "yes".into() } else { "no".into() },
+                ),
             ]
         })
         .collect();
@@ -282,17 +342,89 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
     let _ = writeln!(
         out,
         "± is a 95% confidence half-width over replications; p50, p95, p99 are response-time \
-         quantiles; {events} events in {wall_seconds:.2} s ({:.1} M events/s)",
+         quantiles; theory W is the closed-form mean response (~ marks an approximation), err the \
+         simulated mean's relative error, in CI whether theory lies in the simulated 95% CI; \
+         {events} events in {wall_seconds:.2} s ({:.1} M events/s)",
         events as f64 / wall_seconds.max(1e-9) / 1e6
     );
     out
 }
 
-/// The rows as CSV, one line per row, same columns as the JSON.
+/// One result row as a flat CSV record: the JSON's fields, with the
+/// theory object spread into `theory_*` columns (empty where none applies).
+#[derive(Debug, Clone, Serialize)]
+struct CsvRecord {
+    policy: String,
+    class: String,
+    node: String,
+    jobs: u64,
+    mean_wait: Option<f64>,
+    mean_wait_ci95: Option<f64>,
+    mean_response: Option<f64>,
+    mean_response_ci95: Option<f64>,
+    p50_response: Option<f64>,
+    p90_response: Option<f64>,
+    p95_response: Option<f64>,
+    p99_response: Option<f64>,
+    mean_in_system: Option<f64>,
+    mean_in_system_ci95: Option<f64>,
+    mean_in_queue: Option<f64>,
+    mean_in_queue_ci95: Option<f64>,
+    utilization: Option<f64>,
+    utilization_ci95: Option<f64>,
+    throughput: Option<f64>,
+    throughput_ci95: Option<f64>,
+    deadline_miss_ratio: Option<f64>,
+    deadline_miss_ratio_ci95: Option<f64>,
+    theory_formula: Option<String>,
+    theory_kind: Option<Kind>,
+    theory_mean_wait: Option<f64>,
+    theory_mean_response: Option<f64>,
+    theory_rel_error: Option<f64>,
+    theory_within_ci: Option<bool>,
+}
+
+impl From<ResultRecord> for CsvRecord {
+    fn from(r: ResultRecord) -> Self {
+        let t = r.theory;
+        CsvRecord {
+            policy: r.policy,
+            class: r.class,
+            node: r.node,
+            jobs: r.jobs,
+            mean_wait: r.mean_wait,
+            mean_wait_ci95: r.mean_wait_ci95,
+            mean_response: r.mean_response,
+            mean_response_ci95: r.mean_response_ci95,
+            p50_response: r.p50_response,
+            p90_response: r.p90_response,
+            p95_response: r.p95_response,
+            p99_response: r.p99_response,
+            mean_in_system: r.mean_in_system,
+            mean_in_system_ci95: r.mean_in_system_ci95,
+            mean_in_queue: r.mean_in_queue,
+            mean_in_queue_ci95: r.mean_in_queue_ci95,
+            utilization: r.utilization,
+            utilization_ci95: r.utilization_ci95,
+            throughput: r.throughput,
+            throughput_ci95: r.throughput_ci95,
+            deadline_miss_ratio: r.deadline_miss_ratio,
+            deadline_miss_ratio_ci95: r.deadline_miss_ratio_ci95,
+            theory_formula: t.as_ref().map(|t| t.formula.clone()),
+            theory_kind: t.as_ref().map(|t| t.kind),
+            theory_mean_wait: t.as_ref().map(|t| t.mean_wait),
+            theory_mean_response: t.as_ref().map(|t| t.mean_response),
+            theory_rel_error: t.as_ref().and_then(|t| t.rel_error),
+            theory_within_ci: t.as_ref().and_then(|t| t.within_ci),
+        }
+    }
+}
+
+/// The rows as CSV, one line per row, the JSON's columns flattened.
 pub fn csv(rows: &[Row]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(ResultRecord::from(r))?;
+        w.serialize(CsvRecord::from(ResultRecord::from(r)))?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }

@@ -18,6 +18,7 @@ mod integrate;
 mod markovian;
 mod mg1;
 mod network;
+mod scenario;
 
 pub use approx::{allen_cunneen, kingman};
 pub use markovian::{
@@ -29,6 +30,7 @@ pub use mg1::{
     priority_preemptive_resume,
 };
 pub use network::{JacksonNode, JacksonResult, jackson};
+pub use scenario::{Prediction, instability, predict};
 
 use serde::Serialize;
 

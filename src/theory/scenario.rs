@@ -1,0 +1,365 @@
+//! Which formula describes a scenario's result row, and its value.
+//!
+//! A node is described by a formula when its arrivals are Poisson (or,
+//! for the approximations, a single renewal stream) and the discipline
+//! has a known mean:
+//!
+//! | discipline | servers | formula |
+//! |---|---|---|
+//! | `fcfs` | 1 | `mm1` (exponential sizes, one class) or `pollaczek-khinchine` |
+//! | `fcfs` | c | `erlang-c` (exponential sizes of one mean), else `allen-cunneen` (approximation) |
+//! | `lcfs` | 1 | `pollaczek-khinchine` (a size-blind non-preemptive order has FCFS's mean) |
+//! | `ps`, `lcfs-pr` | 1 | `ps`: `E[S_k]/(1 − ρ)` per class |
+//! | `ps` | c | `erlang-c` (exponential sizes of one mean: the same birth-death chain) |
+//! | `priority` | 1 | `cobham` per priority level |
+//! | `priority-pr` | 1 | `preemptive-resume` per priority level |
+//! | `srpt`, `fb` | 1 | `srpt`, `fb` integrals (one class) |
+//! | `fcfs` with renewal arrivals | 1 / c | `kingman` / `allen-cunneen` (approximations) |
+//!
+//! Classes pinned to nodes are handled node by node; `random` dispatching
+//! thins a Poisson stream into independent Poisson streams, so each node
+//! is again one of the above; `pull` onto identical single-server nodes
+//! under `fcfs` is one M/M/c or M/G/c. Rows over several nodes or classes
+//! combine the parts weighted by arrival rate.
+
+use serde::Serialize;
+
+use super::{ClassLoad, Kind, Metrics, TheoryError};
+use crate::dispatch::Rule;
+use crate::model::{Dist, Scenario};
+use crate::policy::AnyPolicy;
+use crate::stats::Selection;
+
+/// The theoretical value of a result row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// The formula's name, or `mixed` when parts use different ones.
+    pub formula: String,
+    pub kind: Kind,
+    pub mean_wait: f64,
+    pub mean_response: f64,
+}
+
+/// One class at one node, as a formula sees it.
+#[derive(Debug, Clone)]
+struct Part {
+    class: usize,
+    node: usize,
+    /// Arrival rate of this class at this node.
+    lambda: f64,
+    formula: &'static str,
+    kind: Kind,
+    mean_wait: f64,
+    mean_response: f64,
+}
+
+/// A class's stream at a node: rate and service moments in time units.
+#[derive(Debug, Clone, Copy)]
+struct Stream {
+    class: usize,
+    lambda: f64,
+    es: f64,
+    es2: f64,
+    priority: i32,
+    exponential: bool,
+}
+
+fn is_poisson(d: &Dist) -> bool {
+    matches!(d, Dist::Exponential { .. })
+}
+
+/// How much of class `k`'s arrivals node `j` receives, if the split is
+/// known and keeps the stream Poisson (pinned, or random dispatching).
+fn share(s: &Scenario, k: usize, j: usize) -> Option<f64> {
+    match (s.classes[k].node, &s.dispatch) {
+        (Some(n), _) => Some(f64::from(u8::from(n == j))),
+        (None, Some(Rule::Random { cumulative })) => {
+            let before = if j == 0 { 0.0 } else { cumulative[j - 1] };
+            Some(cumulative[j] - before)
+        }
+        _ => None,
+    }
+}
+
+/// The parts of every class at every node, or `None` when some part has
+/// no formula.
+fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
+    if s.dispatch == Some(Rule::Pull) {
+        return pull_parts(s, policy);
+    }
+    let mut all = Vec::new();
+    for (j, node) in s.nodes.iter().enumerate() {
+        let mut streams = Vec::new();
+        for (k, c) in s.classes.iter().enumerate() {
+            let w = share(s, k, j)?;
+            if w > 0.0 {
+                streams.push(Stream {
+                    class: k,
+                    lambda: s.arrival_rate(k) * w,
+                    es: c.service.mean() / node.speed,
+                    es2: c.service.second_moment() / (node.speed * node.speed),
+                    priority: c.priority,
+                    exponential: is_poisson(&c.service),
+                });
+            }
+        }
+        if streams.is_empty() {
+            continue;
+        }
+        let poisson = streams
+            .iter()
+            .all(|st| is_poisson(&s.classes[st.class].arrival));
+        // A single renewal stream has the G/G/c approximations.
+        let renewal = !poisson && streams.len() == 1 && s.dispatch.is_none();
+        if !poisson && !renewal {
+            return None;
+        }
+        let node_parts = node_parts(s, policy, j, node.servers, node.speed, &streams, renewal)?;
+        all.extend(node_parts);
+    }
+    Some(all)
+}
+
+/// Pull dispatching onto identical nodes under FCFS is one M/G/c queue.
+fn pull_parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
+    let speed = s.nodes[0].speed;
+    if policy.label() != "fcfs" || s.nodes.iter().any(|n| n.speed != speed) {
+        return None;
+    }
+    let servers: u32 = s.nodes.iter().map(|n| n.servers).sum();
+    let streams: Vec<Stream> = s
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(k, c)| Stream {
+            class: k,
+            lambda: s.arrival_rate(k),
+            es: c.service.mean() / speed,
+            es2: c.service.second_moment() / (speed * speed),
+            priority: c.priority,
+            exponential: is_poisson(&c.service),
+        })
+        .collect();
+    if !s.classes.iter().all(|c| is_poisson(&c.arrival)) {
+        return None;
+    }
+    // Jobs waiting centrally belong to no node: report the system only.
+    let mut p = node_parts(s, policy, usize::MAX, servers, speed, &streams, false)?;
+    for part in &mut p {
+        part.node = usize::MAX;
+    }
+    Some(p)
+}
+
+fn merged(streams: &[Stream]) -> (f64, f64, f64) {
+    let lambda: f64 = streams.iter().map(|s| s.lambda).sum();
+    let es = streams.iter().map(|s| s.lambda * s.es).sum::<f64>() / lambda;
+    let es2 = streams.iter().map(|s| s.lambda * s.es2).sum::<f64>() / lambda;
+    (lambda, es, es2)
+}
+
+fn part(
+    st: &Stream,
+    node: usize,
+    formula: &'static str,
+    kind: Kind,
+    wait: f64,
+    response: f64,
+) -> Part {
+    Part {
+        class: st.class,
+        node,
+        lambda: st.lambda,
+        formula,
+        kind,
+        mean_wait: wait,
+        mean_response: response,
+    }
+}
+
+/// Formulas for the classes at one node.
+fn node_parts(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    node: usize,
+    c: u32,
+    speed: f64,
+    streams: &[Stream],
+    renewal: bool,
+) -> Option<Vec<Part>> {
+    let (lambda, es, es2) = merged(streams);
+    let label = policy.label();
+    let one_exponential_mean = streams
+        .iter()
+        .all(|st| st.exponential && (st.es - streams[0].es).abs() < 1e-12 * es);
+    let same_wait = |m: Metrics, formula: &'static str, kind: Kind| -> Vec<Part> {
+        streams
+            .iter()
+            .map(|st| part(st, node, formula, kind, m.mean_wait, m.mean_wait + st.es))
+            .collect()
+    };
+    if renewal {
+        if label != "fcfs" {
+            return None;
+        }
+        let st = &streams[0];
+        let ca2 = s.classes[st.class].arrival.scv();
+        let cs2 = es2 / (es * es) - 1.0;
+        let m = if c == 1 {
+            super::kingman(lambda, es, ca2, cs2).ok()?
+        } else {
+            super::allen_cunneen(lambda, es, c, ca2, cs2).ok()?
+        };
+        let name = if c == 1 { "kingman" } else { "allen-cunneen" };
+        return Some(same_wait(m, name, Kind::Approximation));
+    }
+    match label.as_str() {
+        "fcfs" | "lcfs" if c == 1 => {
+            let m = super::mg1(lambda, es, es2).ok()?;
+            let name = if one_exponential_mean && label == "fcfs" {
+                "mm1"
+            } else {
+                "pollaczek-khinchine"
+            };
+            Some(same_wait(m, name, Kind::Exact))
+        }
+        "fcfs" if one_exponential_mean => {
+            let m = super::mmc(lambda, 1.0 / es, c).ok()?.metrics;
+            Some(same_wait(m, "erlang-c", Kind::Exact))
+        }
+        "fcfs" => {
+            let cs2 = es2 / (es * es) - 1.0;
+            let m = super::allen_cunneen(lambda, es, c, 1.0, cs2).ok()?;
+            Some(same_wait(m, "allen-cunneen", Kind::Approximation))
+        }
+        "ps" | "lcfs-pr" if c == 1 => {
+            let rho = lambda * es;
+            if rho >= 1.0 {
+                return None;
+            }
+            Some(
+                streams
+                    .iter()
+                    .map(|st| {
+                        let t = st.es / (1.0 - rho);
+                        part(st, node, "ps", Kind::Exact, t - st.es, t)
+                    })
+                    .collect(),
+            )
+        }
+        "ps" if one_exponential_mean => {
+            let m = super::mmc(lambda, 1.0 / es, c).ok()?.metrics;
+            Some(same_wait(m, "erlang-c", Kind::Exact))
+        }
+        "priority" | "priority-pr" if c == 1 => {
+            let mut levels: Vec<i32> = streams.iter().map(|st| st.priority).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let groups: Vec<Vec<&Stream>> = levels
+                .iter()
+                .map(|p| streams.iter().filter(|st| st.priority == *p).collect())
+                .collect();
+            let loads: Vec<ClassLoad> = groups
+                .iter()
+                .map(|g| {
+                    let owned: Vec<Stream> = g.iter().map(|st| **st).collect();
+                    let (l, e1, e2) = merged(&owned);
+                    ClassLoad {
+                        lambda: l,
+                        es: e1,
+                        es2: e2,
+                    }
+                })
+                .collect();
+            let preemptive = label == "priority-pr";
+            let results = if preemptive {
+                super::priority_preemptive_resume(&loads)
+            } else {
+                super::priority_nonpreemptive(&loads)
+            };
+            let mut out = Vec::new();
+            let mut sigma_before = 0.0;
+            for (g, (group, result)) in groups.iter().zip(results).enumerate() {
+                let m = result.ok()?;
+                let sigma = m.rho;
+                for st in group {
+                    let (wait, response) = if preemptive {
+                        // The level's waiting term is shared; the first term
+                        // stretches each class's own size.
+                        let shared = m.mean_response - loads[g].es / (1.0 - sigma_before);
+                        let t = st.es / (1.0 - sigma_before) + shared;
+                        (t - st.es, t)
+                    } else {
+                        (m.mean_wait, m.mean_wait + st.es)
+                    };
+                    let name = if preemptive {
+                        "preemptive-resume"
+                    } else {
+                        "cobham"
+                    };
+                    out.push(part(st, node, name, Kind::Exact, wait, response));
+                }
+                sigma_before = sigma;
+            }
+            Some(out)
+        }
+        "srpt" | "fb" if c == 1 && streams.len() == 1 => {
+            // Time runs `speed` times faster at this node: a queue with
+            // sizes S/v and rate λ is the queue (λ/v, S) on a clock v times slower.
+            let st = &streams[0];
+            let dist = &s.classes[st.class].service;
+            let m = if label == "srpt" {
+                super::mg1_srpt(lambda / speed, dist)
+            } else {
+                super::mg1_fb(lambda / speed, dist)
+            }
+            .ok()?;
+            let t = m.mean_response / speed;
+            let name = if label == "srpt" { "srpt" } else { "fb" };
+            Some(vec![part(st, node, name, Kind::Exact, t - st.es, t)])
+        }
+        _ => None,
+    }
+}
+
+/// The theoretical value for a row, if the scenario and policy have one.
+pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option<Prediction> {
+    let parts = parts(s, policy)?;
+    let chosen: Vec<&Part> = parts
+        .iter()
+        .filter(|p| match selection {
+            Selection::All => true,
+            Selection::Class(k) => p.class == k,
+            Selection::Node(j) => p.node == j,
+        })
+        .collect();
+    if chosen.is_empty() {
+        return None;
+    }
+    let lambda: f64 = chosen.iter().map(|p| p.lambda).sum();
+    let weighted =
+        |f: &dyn Fn(&Part) -> f64| chosen.iter().map(|p| p.lambda * f(p)).sum::<f64>() / lambda;
+    let first = chosen[0].formula;
+    let formula = if chosen.iter().all(|p| p.formula == first) {
+        first
+    } else {
+        "mixed"
+    };
+    let kind = if chosen.iter().all(|p| p.kind == Kind::Exact) {
+        Kind::Exact
+    } else {
+        Kind::Approximation
+    };
+    Some(Prediction {
+        formula: formula.to_string(),
+        kind,
+        mean_wait: weighted(&|p| p.mean_wait),
+        mean_response: weighted(&|p| p.mean_response),
+    })
+}
+
+/// Why a scenario's system as a whole has no steady state, if it has none.
+pub fn instability(s: &Scenario) -> Option<TheoryError> {
+    let rho = s.total_load();
+    (rho >= 1.0).then_some(TheoryError::Unstable { rho })
+}
