@@ -22,6 +22,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Theory(args) => crate::commands::theory::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,7 +38,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn flag(name: &str, value: impl ToString, message: &str) -> anyhow::Error {
+pub(crate) fn flag(name: &str, value: impl ToString, message: &str) -> anyhow::Error {
     InputError::Flag(FieldError::new(name, value.to_string(), message)).into()
 }
 

@@ -31,6 +31,78 @@ pub enum Command {
         Definitions: response = completion - arrival; wait = response - time in service.\n\
         Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors.")]
     Run(RunArgs),
+    /// Evaluate a closed form of queueing theory, or apply the right ones to a scenario.
+    #[command(
+        after_help = "Models and their parameters:\n  \
+        mm1            --lambda --mu                      [--percentiles: response time]\n  \
+        mmc            --lambda --mu --servers            [--percentiles: waiting time]\n  \
+        mmck           --lambda --mu --servers --capacity\n  \
+        erlang-b       --lambda --mu --servers\n  \
+        md1            --lambda --es (the constant service time)\n  \
+        mg1            --lambda --es (--es2 | --scv)\n  \
+        priority       --class LAMBDA:ES:ES2 ... (most urgent first) [--preemptive]\n  \
+        ps             --lambda --es\n  \
+        srpt, fb       --lambda --service DIST (e.g. exponential:mean=1, hyperexponential:mean=1,scv=4)\n  \
+        kingman        --lambda --es --ca2 --cs2           (approximation)\n  \
+        allen-cunneen  --lambda --es --servers --ca2 --cs2 (approximation)\n\n\
+        Examples:\n  \
+        schedlab theory mmc --lambda 1.8 --mu 1 --servers 2 --json\n  \
+        schedlab theory mmc --lambda 1.8 --mu 1 --servers 2 --percentiles 50,95,99\n  \
+        schedlab theory priority --class 0.3:1:1.5 --class 0.25:2:16 --preemptive\n  \
+        schedlab theory srpt --lambda 0.7 --service hyperexponential:mean=1,scv=4\n  \
+        schedlab theory scenarios/two-classes.toml\n\n\
+        A load of 1 or more prints \"unstable\" (and \"stable\": false in JSON), never a number.",
+        allow_negative_numbers = true
+    )]
+    Theory(TheoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TheoryArgs {
+    /// A model name (see below) or a scenario file (.toml).
+    pub model: String,
+    /// Arrival rate λ.
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Service rate μ of one server.
+    #[arg(long)]
+    pub mu: Option<f64>,
+    /// Number of servers c.
+    #[arg(long)]
+    pub servers: Option<u32>,
+    /// System capacity K (jobs in system, mmck).
+    #[arg(long)]
+    pub capacity: Option<u32>,
+    /// Mean service time E[S].
+    #[arg(long)]
+    pub es: Option<f64>,
+    /// Second moment of service E[S²].
+    #[arg(long)]
+    pub es2: Option<f64>,
+    /// Squared coefficient of variation of service (instead of --es2).
+    #[arg(long)]
+    pub scv: Option<f64>,
+    /// Squared coefficient of variation of inter-arrival times.
+    #[arg(long)]
+    pub ca2: Option<f64>,
+    /// Squared coefficient of variation of service times.
+    #[arg(long)]
+    pub cs2: Option<f64>,
+    /// A priority class as LAMBDA:ES:ES2, most urgent first; repeat per class.
+    #[arg(long = "class", value_name = "LAMBDA:ES:ES2")]
+    pub classes: Vec<String>,
+    /// Preemptive-resume priority instead of non-preemptive.
+    #[arg(long)]
+    pub preemptive: bool,
+    /// Service distribution for srpt and fb, as NAME:key=value,...
+    #[arg(long, value_name = "DIST")]
+    pub service: Option<String>,
+    /// Percentiles to report (mm1: response time; mmc: waiting time), e.g. 50,95,99.
+    #[arg(long, value_delimiter = ',')]
+    pub percentiles: Vec<f64>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

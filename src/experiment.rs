@@ -110,7 +110,9 @@ pub fn run_replications(scenario: &Scenario, policy: &AnyPolicy) -> Vec<Replicat
 }
 
 /// The rows of a run: all jobs, then each class, then each node.
-pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
+/// The rows every run reports, with their class and node names: all
+/// jobs, then each class, then each node.
+pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
     let mut selections = vec![(Selection::All, "all".to_string(), "all".to_string())];
     for (k, c) in scenario.classes.iter().enumerate() {
         selections.push((Selection::Class(k), c.name.clone(), "all".into()));
@@ -119,6 +121,10 @@ pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]
         selections.push((Selection::Node(j), "all".into(), n.name.clone()));
     }
     selections
+}
+
+pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
+    selections(scenario)
         .into_iter()
         .map(|(selection, class, node)| Row {
             policy: policy.label(),
