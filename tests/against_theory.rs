@@ -196,3 +196,121 @@ fn quantiles_match_the_exponential_response_of_mm1() {
         );
     }
 }
+
+#[test]
+fn finite_capacity_matches_mmck_and_erlang_b() {
+    // M/M/2/5 at offered load 1.5 per server, and the bundled M/M/5/5 loss system.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm2.toml"))
+            .unwrap()
+            .replace("rate = 1.8", "rate = 3.0")
+            .replace("speed = 1.0", "speed = 1.0\ncapacity = 5")
+            .replace("jobs = 1000000", "jobs = 300000");
+    let s = Scenario::from_toml(&text, Path::new("mm25.toml")).unwrap();
+    let exact = theory::mmck(3.0, 1.0, 2, 5).unwrap();
+    let out = experiment::run(&s);
+    let r = &all_row(&out.rows).stats;
+    assert_within(
+        "M/M/2/5 response",
+        r.mean_response.mean,
+        r.mean_response.ci95,
+        exact.metrics.mean_response,
+        2.0,
+    );
+    assert_within(
+        "M/M/2/5 L",
+        r.mean_in_system.mean,
+        r.mean_in_system.ci95,
+        exact.metrics.mean_in_system,
+        2.0,
+    );
+    assert_within(
+        "M/M/2/5 blocking",
+        r.blocking_probability.mean,
+        r.blocking_probability.ci95,
+        exact.p_block,
+        2.0,
+    );
+    assert_within(
+        "M/M/2/5 throughput",
+        r.throughput.mean,
+        r.throughput.ci95,
+        exact.lambda_eff,
+        2.0,
+    );
+
+    let s = scenario("erlang-loss.toml");
+    let out = experiment::run(&s);
+    let r = &all_row(&out.rows).stats;
+    let b = theory::erlang_b(4.0, 5).unwrap();
+    assert_within(
+        "Erlang B blocking",
+        r.blocking_probability.mean,
+        r.blocking_probability.ci95,
+        b,
+        2.0,
+    );
+    assert_eq!(r.mean_wait.mean, 0.0, "a loss system never queues");
+}
+
+#[test]
+fn many_servers_behave_as_mm_infinity() {
+    // With 60 servers at 5 Erlangs the chance of waiting is below 1e-40:
+    // every job is served at once, L = λ/μ and W = 1/μ.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm2.toml"))
+            .unwrap()
+            .replace("rate = 1.8", "rate = 5.0")
+            .replace("servers = 2", "servers = 60")
+            .replace("jobs = 1000000", "jobs = 300000");
+    let s = Scenario::from_toml(&text, Path::new("mminf.toml")).unwrap();
+    assert!(theory::erlang_c(5.0, 60).unwrap() < 1e-40);
+    let exact = theory::mm_inf(5.0, 1.0).unwrap();
+    let out = experiment::run(&s);
+    let r = &all_row(&out.rows).stats;
+    assert_within(
+        "M/M/inf response",
+        r.mean_response.mean,
+        r.mean_response.ci95,
+        exact.mean_response,
+        2.0,
+    );
+    assert_within(
+        "M/M/inf L",
+        r.mean_in_system.mean,
+        r.mean_in_system.ci95,
+        exact.mean_in_system,
+        2.0,
+    );
+}
+
+#[test]
+fn every_exact_row_of_the_bundled_scenarios_holds_its_theory() {
+    // The theory printed beside each row lies within two half-widths of
+    // the simulated mean response, for every bundled scenario and policy.
+    for name in [
+        "mm1.toml",
+        "mm2.toml",
+        "md1.toml",
+        "mh2-1.toml",
+        "two-classes.toml",
+        "erlang-loss.toml",
+    ] {
+        let s = scenario(name);
+        let out = experiment::run(&s);
+        for row in &out.rows {
+            let Some(t) = &row.theory else { continue };
+            if t.kind != theory::Kind::Exact {
+                continue;
+            }
+            let e = &row.stats.mean_response;
+            assert_within(
+                &format!("{name} {} {}", row.class, row.node),
+                e.mean,
+                e.ci95,
+                t.mean_response,
+                2.0,
+            );
+        }
+    }
+}

@@ -125,6 +125,14 @@ fn zero_servers() {
 }
 
 #[test]
+fn capacity_below_servers() {
+    rejects(
+        &GOOD.replace("servers = 1", "servers = 2\ncapacity = 1"),
+        &["nodes[0].capacity = 1"],
+    );
+}
+
+#[test]
 fn empty_classes() {
     let text = "name = \"x\"\nhorizon = { jobs = 10 }\nclasses = []\n[[nodes]]\nname = \"n\"\nservers = 1\n";
     rejects(text, &["classes = []"]);

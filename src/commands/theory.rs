@@ -325,6 +325,9 @@ fn scenario_document(args: &TheoryArgs) -> anyhow::Result<Value> {
                     row["kind"] = json!(p.kind);
                     row["mean_wait"] = json!(p.mean_wait);
                     row["mean_response"] = json!(p.mean_response);
+                    if let Some(pb) = p.p_block {
+                        row["p_block"] = json!(pb);
+                    }
                 }
                 None => row["formula"] = Value::Null,
             }

@@ -363,6 +363,7 @@ mod tests {
                 name: format!("n{i}"),
                 servers: 1,
                 speed: 1.0,
+                capacity: None,
             })
             .collect()
     }

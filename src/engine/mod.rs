@@ -37,6 +37,8 @@ pub trait Observer {
     /// taken by another node's idle server (hybrid), or assigned from the
     /// central queue when a server pulled it (pull).
     fn on_move(&mut self, _now: f64, _job: &Job, _from: u32) {}
+    /// A job was turned away: its node was full.
+    fn on_block(&mut self, _now: f64, _job: &Job) {}
     /// A job finished and left the system (after `on_stop` at a server node).
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
@@ -93,6 +95,9 @@ struct Station {
     /// Index of the policy (queue) that feeds this node: its own, or the
     /// central one under pull dispatching.
     queue: usize,
+    /// Jobs at the node (waiting or in service) and the most it holds.
+    present: u32,
+    capacity: u32,
 }
 
 /// Where a run stopped and how much it did.
@@ -248,6 +253,8 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                     servers: vec![Server::IDLE; n.servers as usize],
                     idle: (0..n.servers).rev().collect(),
                     queue: if pull { 0 } else { j },
+                    present: 0,
+                    capacity: n.capacity.unwrap_or(u32::MAX),
                 }
             })
             .collect();
@@ -408,6 +415,14 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 .choose(&job, &self.loads.nodes, now),
         };
         job.node = node;
+        if node != self.central() {
+            let station = &mut self.stations[node as usize];
+            if station.present >= station.capacity {
+                self.observer.on_block(now, &job);
+                return;
+            }
+            station.present += 1;
+        }
         let id = self.jobs.insert(job);
         self.observer.on_arrival(now, self.jobs.get(id));
         if node == self.central() {
@@ -470,8 +485,10 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let work = job.remaining;
         if from != self.central() {
             self.loads.leave(from, now, work);
+            self.stations[from as usize].present -= 1;
         }
         self.loads.arrive(to, now, work);
+        self.stations[to as usize].present += 1;
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
@@ -543,6 +560,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         job.node = central;
         let work = job.remaining;
         self.loads.leave(from, now, work);
+        self.stations[from as usize].present -= 1;
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
@@ -574,6 +592,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             job.served += now - slot.progress_from;
             job.remaining = 0.0;
             self.completed += 1;
+            station.present -= 1;
             self.loads.complete(node);
             self.observer.on_stop(now, &job, server);
             self.observer.on_complete(now, &job);
@@ -647,6 +666,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let done = self.queues[station.queue].share_advance(now);
         let speed = station.speed;
         if let Some(id) = done {
+            station.present -= 1;
             let mut job = self.jobs.remove(id);
             self.loads.complete(node);
             // Time in service at a sharing node is the job's own service

@@ -31,6 +31,9 @@ pub struct Node {
     pub name: String,
     pub servers: u32,
     pub speed: f64,
+    /// Most jobs the node holds, waiting and in service; an arrival that
+    /// finds it full is lost (blocked). `None`: unlimited.
+    pub capacity: Option<u32>,
 }
 
 /// When a phase of a run ends: after a number of completed jobs or after a

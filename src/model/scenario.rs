@@ -68,6 +68,7 @@ struct RawNode {
     servers: u32,
     #[serde(default = "default_speed")]
     speed: f64,
+    capacity: Option<u32>,
 }
 
 fn default_speed() -> f64 {
@@ -354,10 +355,20 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "must be a finite number greater than 0",
             ));
         }
+        if let Some(k) = n.capacity
+            && k < n.servers
+        {
+            return Err(FieldError::new(
+                format!("nodes[{j}].capacity"),
+                k.to_string(),
+                format!("must be at least the number of servers ({})", n.servers),
+            ));
+        }
         nodes.push(Node {
             name: n.name.clone(),
             servers: n.servers,
             speed: n.speed,
+            capacity: n.capacity,
         });
     }
     let mut classes = Vec::new();

@@ -47,6 +47,11 @@ pub struct ResultRecord {
     /// The closed form for this row, where one applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theory: Option<TheoryRecord>,
+    /// Present only where some node has a finite capacity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocking_probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocking_probability_ci95: Option<f64>,
     /// Present only where some class has a deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_miss_ratio: Option<f64>,
@@ -83,6 +88,8 @@ impl From<&Row> for ResultRecord {
                 .theory
                 .as_ref()
                 .map(|t| TheoryRecord::new(t, &s.mean_response)),
+            blocking_probability: num(s.blocking_probability.mean),
+            blocking_probability_ci95: ci(s.blocking_probability.ci95),
             deadline_miss_ratio: num(s.deadline_miss_ratio.mean),
             deadline_miss_ratio_ci95: ci(s.deadline_miss_ratio.ci95),
         }
@@ -96,6 +103,8 @@ pub struct TheoryRecord {
     pub kind: Kind,
     pub mean_wait: f64,
     pub mean_response: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_block: Option<f64>,
     /// (simulated − theory) / theory, for the mean response.
     pub rel_error: Option<f64>,
     /// Whether the theoretical mean response lies in the simulated 95% CI.
@@ -109,6 +118,7 @@ impl TheoryRecord {
             kind: t.kind,
             mean_wait: t.mean_wait,
             mean_response: t.mean_response,
+            p_block: t.p_block,
             rel_error: num((simulated.mean - t.mean_response) / t.mean_response),
             within_ci: simulated
                 .ci95
@@ -317,6 +327,24 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             with_ci(num(m.mean), ci(m.ci95))
         );
     }
+    for r in rows
+        .iter()
+        .filter(|r| r.class == "all" && r.stats.blocking_probability.mean.is_finite())
+    {
+        let b = &r.stats.blocking_probability;
+        let theory = r
+            .theory
+            .as_ref()
+            .and_then(|t| t.p_block)
+            .map_or_else(String::new, |p| format!(" (theory {})", sig(p)));
+        let _ = writeln!(
+            out,
+            "blocking probability, {}, node {}: {}{theory}",
+            r.policy,
+            r.node,
+            with_ci(num(b.mean), ci(b.ci95))
+        );
+    }
     if !output.paired.is_empty() {
         let _ = writeln!(
             out,
@@ -376,6 +404,8 @@ struct CsvRecord {
     throughput_ci95: Option<f64>,
     deadline_miss_ratio: Option<f64>,
     deadline_miss_ratio_ci95: Option<f64>,
+    blocking_probability: Option<f64>,
+    blocking_probability_ci95: Option<f64>,
     theory_formula: Option<String>,
     theory_kind: Option<Kind>,
     theory_mean_wait: Option<f64>,
@@ -410,6 +440,8 @@ impl From<ResultRecord> for CsvRecord {
             throughput_ci95: r.throughput_ci95,
             deadline_miss_ratio: r.deadline_miss_ratio,
             deadline_miss_ratio_ci95: r.deadline_miss_ratio_ci95,
+            blocking_probability: r.blocking_probability,
+            blocking_probability_ci95: r.blocking_probability_ci95,
             theory_formula: t.as_ref().map(|t| t.formula.clone()),
             theory_kind: t.as_ref().map(|t| t.kind),
             theory_mean_wait: t.as_ref().map(|t| t.mean_wait),

@@ -30,6 +30,9 @@ pub struct CellStats {
     pub response: Welford,
     /// Completions after their deadline.
     pub deadline_misses: u64,
+    /// Arrivals admitted, and turned away because the node was full.
+    pub admitted: u64,
+    pub blocked: u64,
     /// Response times in units of `Recorder::resolution`.
     pub response_hist: Histogram<u64>,
 }
@@ -45,6 +48,8 @@ impl CellStats {
             wait: Welford::default(),
             response: Welford::default(),
             deadline_misses: 0,
+            admitted: 0,
+            blocked: 0,
             response_hist: Histogram::new_with_bounds(1, HIGHEST_UNITS, SIGNIFICANT_DIGITS)
                 .expect("static histogram bounds are valid"),
         }
@@ -125,9 +130,16 @@ impl Recorder {
 impl Observer for Recorder {
     #[inline]
     fn on_arrival(&mut self, now: f64, job: &Job) {
+        let measuring = self.measuring;
         let c = self.cell(job);
         c.advance(now);
         c.in_system += 1;
+        c.admitted += u64::from(measuring);
+    }
+
+    fn on_block(&mut self, _now: f64, job: &Job) {
+        let measuring = self.measuring;
+        self.cell(job).blocked += u64::from(measuring);
     }
 
     #[inline]
@@ -190,6 +202,8 @@ impl Observer for Recorder {
             c.wait = Welford::default();
             c.response = Welford::default();
             c.deadline_misses = 0;
+            c.admitted = 0;
+            c.blocked = 0;
             c.response_hist.reset();
         }
     }

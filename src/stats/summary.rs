@@ -71,6 +71,9 @@ pub struct RowStats {
     /// Share of jobs that completed after their deadline (NaN when the
     /// selection has no class with a deadline).
     pub deadline_miss_ratio: Estimate,
+    /// Share of arrivals turned away by full nodes (NaN when no node of the
+    /// selection has a finite capacity).
+    pub blocking_probability: Estimate,
     /// Response-time quantiles p50, p90, p95, p99 of all replications
     /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
@@ -108,7 +111,12 @@ pub fn summarize(
     });
 
     let mut jobs = 0;
-    let mut columns: [Vec<f64>; 7] = Default::default();
+    let mut columns: [Vec<f64>; 8] = Default::default();
+    let has_capacity = scenario
+        .nodes
+        .iter()
+        .enumerate()
+        .any(|(j, n)| n.capacity.is_some() && cells.iter().any(|&(_, jj)| jj == j));
     let has_deadlines = cells
         .iter()
         .any(|&(k, _)| scenario.classes[k].deadline.is_some());
@@ -129,6 +137,7 @@ pub fn summarize(
         let (mut wait, mut response) = (Welford::default(), Welford::default());
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
+        let (mut admitted, mut blocked) = (0u64, 0u64);
         for &(k, j) in &cells {
             let c = r.cell_at(k, j);
             wait.merge(&c.wait);
@@ -136,6 +145,8 @@ pub fn summarize(
             area_n += c.area_in_system;
             area_busy += c.area_busy;
             misses += c.deadline_misses;
+            admitted += c.admitted;
+            blocked += c.blocked;
             match &mut rep_hist {
                 Some(h) => h
                     .add(&c.response_hist)
@@ -165,6 +176,11 @@ pub fn summarize(
         columns[3].push(per_time(area_n - area_busy));
         columns[4].push(per_time(area_busy) / servers);
         columns[5].push(per_time(response.count as f64));
+        columns[7].push(if has_capacity && admitted + blocked > 0 {
+            blocked as f64 / (admitted + blocked) as f64
+        } else {
+            f64::NAN
+        });
         columns[6].push(if has_deadlines && response.count > 0 {
             misses as f64 / response.count as f64
         } else {
@@ -173,7 +189,7 @@ pub fn summarize(
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
-    let [w, r, l, lq, u, x, miss] = columns.map(|c| Estimate::from_values(&c));
+    let [w, r, l, lq, u, x, miss, block] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
         mean_wait: w,
@@ -183,6 +199,7 @@ pub fn summarize(
         utilization: u,
         throughput: x,
         deadline_miss_ratio: miss,
+        blocking_probability: block,
         response_quantiles,
         response_quantiles_ci95,
     }

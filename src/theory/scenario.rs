@@ -15,6 +15,7 @@
 //! | `priority-pr` | 1 | `preemptive-resume` per priority level |
 //! | `srpt`, `fb` | 1 | `srpt`, `fb` integrals (one class) |
 //! | `fcfs` with renewal arrivals | 1 / c | `kingman` / `allen-cunneen` (approximations) |
+//! | `fcfs`, node `capacity` K | c | `mmck`, or `erlang-b` when K = c (exponential sizes) |
 //!
 //! Classes pinned to nodes are handled node by node; `random` dispatching
 //! thins a Poisson stream into independent Poisson streams, so each node
@@ -38,6 +39,8 @@ pub struct Prediction {
     pub kind: Kind,
     pub mean_wait: f64,
     pub mean_response: f64,
+    /// Probability an arrival is turned away, where nodes have a capacity.
+    pub p_block: Option<f64>,
 }
 
 /// One class at one node, as a formula sees it.
@@ -45,8 +48,11 @@ pub struct Prediction {
 struct Part {
     class: usize,
     node: usize,
-    /// Arrival rate of this class at this node.
+    /// Admitted arrival rate of this class at this node (the weight of its
+    /// response time in a combined row).
     lambda: f64,
+    /// Blocking probability, at a node with a capacity.
+    p_block: Option<f64>,
     formula: &'static str,
     kind: Kind,
     mean_wait: f64,
@@ -114,7 +120,10 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         if !poisson && !renewal {
             return None;
         }
-        let node_parts = node_parts(s, policy, j, node.servers, node.speed, &streams, renewal)?;
+        let node_parts = match node.capacity {
+            Some(k) => capacity_parts(policy, j, node.servers, k, &streams, poisson)?,
+            None => node_parts(s, policy, j, node.servers, node.speed, &streams, renewal)?,
+        };
         all.extend(node_parts);
     }
     Some(all)
@@ -151,6 +160,42 @@ fn pull_parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
     Some(p)
 }
 
+/// A node holding at most `k` jobs: M/M/c/K under FCFS (Erlang B when
+/// `k = c`), for Poisson arrivals and exponential sizes of one mean.
+fn capacity_parts(
+    policy: &AnyPolicy,
+    node: usize,
+    c: u32,
+    k: u32,
+    streams: &[Stream],
+    poisson: bool,
+) -> Option<Vec<Part>> {
+    let (lambda, es, _) = merged(streams);
+    let exponential = streams
+        .iter()
+        .all(|st| st.exponential && (st.es - es).abs() < 1e-12 * es);
+    if !poisson || !exponential || policy.label() != "fcfs" {
+        return None;
+    }
+    let m = super::mmck(lambda, 1.0 / es, c, k).ok()?;
+    let formula = if k == c { "erlang-b" } else { "mmck" };
+    Some(
+        streams
+            .iter()
+            .map(|st| Part {
+                class: st.class,
+                node,
+                lambda: st.lambda * (1.0 - m.p_block),
+                p_block: Some(m.p_block),
+                formula,
+                kind: Kind::Exact,
+                mean_wait: m.metrics.mean_wait,
+                mean_response: m.metrics.mean_response,
+            })
+            .collect(),
+    )
+}
+
 fn merged(streams: &[Stream]) -> (f64, f64, f64) {
     let lambda: f64 = streams.iter().map(|s| s.lambda).sum();
     let es = streams.iter().map(|s| s.lambda * s.es).sum::<f64>() / lambda;
@@ -170,6 +215,7 @@ fn part(
         class: st.class,
         node,
         lambda: st.lambda,
+        p_block: None,
         formula,
         kind,
         mean_wait: wait,
@@ -350,11 +396,22 @@ pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option
     } else {
         Kind::Approximation
     };
+    // Blocking is a share of offered arrivals: weight by λ / (1 − p).
+    let p_block = chosen.iter().any(|p| p.p_block.is_some()).then(|| {
+        let offered = |p: &Part| p.lambda / (1.0 - p.p_block.unwrap_or(0.0));
+        let total: f64 = chosen.iter().map(|p| offered(p)).sum();
+        chosen
+            .iter()
+            .map(|p| offered(p) * p.p_block.unwrap_or(0.0))
+            .sum::<f64>()
+            / total
+    });
     Some(Prediction {
         formula: formula.to_string(),
         kind,
         mean_wait: weighted(&|p| p.mean_wait),
         mean_response: weighted(&|p| p.mean_response),
+        p_block,
     })
 }
 
