@@ -431,25 +431,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
     let policies = policies_from_section(&section, &context)?;
-    if dispatch == Some(Rule::Pull) {
-        if let Some(p) = policies.iter().find(|p| p.shares()) {
-            return Err(FieldError::new(
-                "dispatch.rule",
-                "\"pull\"",
-                format!(
-                    "pull needs a discipline that hands whole servers to jobs, not `{}`",
-                    p.label()
-                ),
-            ));
-        }
-        if let Some(k) = classes.iter().position(|c| c.node.is_some()) {
-            return Err(FieldError::new(
-                format!("classes[{k}].node"),
-                "(given)",
-                "under pull dispatching every class goes to the central queue: leave out `node`",
-            ));
-        }
-    }
+    check_pull(dispatch.as_ref(), &policies, &classes)?;
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
@@ -543,6 +525,18 @@ discipline = "fcfs"
         assert!(e.contains("classes = []"), "{e}");
         let e = error_of("name = [");
         assert!(e.starts_with("test.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn pull_dispatching_is_checked() {
+        let pull = MM2.replace("[policy]", "[dispatch]\nrule = \"pull\"\n\n[policy]");
+        assert!(parse(&pull).is_ok());
+        let e = error_of(&pull.replace("discipline = \"fcfs\"", "discipline = \"ps\""));
+        assert!(e.contains("dispatch.rule") && e.contains("ps"), "{e}");
+        let e = error_of(&pull.replace("priority = 0", "priority = 0\nnode = \"pool\""));
+        assert!(e.contains("classes[0].node"), "{e}");
+        let e = error_of(&pull.replace("speed = 1.0", "speed = 1.0\ncapacity = 4"));
+        assert!(e.contains("nodes[0].capacity"), "{e}");
     }
 
     #[test]
