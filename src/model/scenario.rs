@@ -432,6 +432,15 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
     section.path = "policy".into();
     let policies = policies_from_section(&section, &context)?;
     check_pull(dispatch.as_ref(), &policies, &classes)?;
+    if matches!(dispatch, Some(Rule::Pull | Rule::Hybrid { .. }))
+        && let Some(j) = nodes.iter().position(|n| n.capacity.is_some())
+    {
+        return Err(FieldError::new(
+            format!("nodes[{j}].capacity"),
+            "(given)",
+            "finite capacity works with pinned classes and push dispatching, not with pull or hybrid",
+        ));
+    }
     Ok(Scenario {
         name: raw.name,
         description: raw.description,
