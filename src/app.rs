@@ -23,6 +23,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
+        Command::Gantt(args) => crate::commands::gantt::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,61 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Theory(TheoryArgs),
+    /// Schedule a small job list exactly, as in an exercise: Gantt chart, job table, reasoning.
+    #[command(
+        after_help = "The job list is a CSV file with a header id,arrival,burst and optional priority,deadline.\n\n\
+        Policies: fcfs, sjf, srtf, priority, priority-pr, rr (--quantum), hrrn, edf, mlq (--levels rr:4,fcfs:\n\
+        one discipline per priority level), mlfq (--levels 8,16,fcfs), and every simulator discipline.\n\n\
+        Conventions: ties go to the earlier arrival, then to the earlier line of the file. A lower priority\n\
+        number is more urgent (--high-first flips it). In round robin a job arriving at the instant a\n\
+        quantum expires queues ahead of the preempted job (--preempted-first flips it). Policies are\n\
+        non-preemptive unless the name says otherwise (srtf, priority-pr, lcfs-pr, psjf), except edf, mlq and\n\
+        mlfq, which preempt for a more urgent job. A CPU's first job costs no switch; every later change of\n\
+        job costs --switch-cost.\n\n\
+        Examples:\n  \
+        schedlab gantt jobs.csv --policy rr --quantum 4 --explain\n  \
+        schedlab gantt jobs.csv --policy srtf --json\n  \
+        schedlab gantt jobs.csv --policy mlfq --levels 8,16,fcfs --cpus 2\n  \
+        schedlab gantt jobs.csv --compare all --quantum 4",
+        allow_negative_numbers = true
+    )]
+    Gantt(GanttArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GanttArgs {
+    /// Job list (CSV: id,arrival,burst[,priority][,deadline]).
+    pub jobs: PathBuf,
+    /// Scheduling policy.
+    #[arg(long, default_value = "fcfs")]
+    pub policy: String,
+    /// Round-robin quantum (time units).
+    #[arg(long)]
+    pub quantum: Option<f64>,
+    /// Number of CPUs.
+    #[arg(long, default_value_t = 1)]
+    pub cpus: u32,
+    /// Time a CPU spends switching to another job.
+    #[arg(long)]
+    pub switch_cost: Option<f64>,
+    /// mlfq: quanta per level, e.g. 8,16,fcfs; mlq: a discipline per priority level, e.g. rr:4,fcfs.
+    #[arg(long)]
+    pub levels: Option<String>,
+    /// A higher priority number is more urgent.
+    #[arg(long)]
+    pub high_first: bool,
+    /// At equal times a preempted job queues before an arriving one.
+    #[arg(long)]
+    pub preempted_first: bool,
+    /// Print one line per scheduling decision.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Compare policies: `all` or a comma-separated list; one line each, the best marked.
+    #[arg(long, value_name = "LIST")]
+    pub compare: Option<String>,
 }
 
 #[derive(Debug, Args)]

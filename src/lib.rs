@@ -18,5 +18,6 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod stats;
+pub mod teaching;
 pub mod theory;
 pub mod workload;

@@ -1,3 +1,4 @@
 //! Subcommands whose work is more than a call into the library.
 
+pub mod gantt;
 pub mod theory;

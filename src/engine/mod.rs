@@ -30,6 +30,13 @@ pub trait Observer {
     fn on_start(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// A job left its server: finished, preempted, or its quantum expired.
     fn on_stop(&mut self, _now: f64, _job: &Job, _server: u32) {}
+    /// A server spends `duration` switching to a job before it runs it
+    /// (called just before `on_start`).
+    fn on_switch(&mut self, _now: f64, _server: u32, _duration: f64) {}
+    /// `victim` lost its server to the more urgent `by` (before `on_stop`).
+    fn on_preempt(&mut self, _now: f64, _victim: &Job, _by: &Job, _server: u32) {}
+    /// The job's quantum ran out before it finished (before `on_stop`).
+    fn on_expire(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// At a sharing node, the servers' worth of capacity each class now
     /// receives (indexed by class).
     fn on_shares(&mut self, _now: f64, _node: u32, _busy: &[f64]) {}
@@ -210,6 +217,11 @@ pub struct Simulation<W, P, O> {
     arrivals: u64,
     completed: u64,
     handled: u64,
+    /// Whether an arrival is handled before a server event at the same instant.
+    arrivals_first: bool,
+    /// Nodes that received part of a batch of simultaneous arrivals and
+    /// still have to choose what runs.
+    unsettled: Vec<u32>,
 }
 
 impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
@@ -298,6 +310,22 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             arrivals: 0,
             completed: 0,
             handled: 0,
+            arrivals_first: true,
+            unsettled: Vec::new(),
+        }
+    }
+
+    /// Chooses the order of events at the same instant: arrivals first (the
+    /// default: a job arriving as a quantum expires queues ahead of the
+    /// preempted job), or server events first.
+    pub fn set_arrivals_first(&mut self, arrivals_first: bool) {
+        self.arrivals_first = arrivals_first;
+    }
+
+    /// Sets the context-switch cost of every server, whatever the discipline.
+    pub fn set_switch_cost(&mut self, cost: f64) {
+        for s in &mut self.stations {
+            s.switch_cost = cost;
         }
     }
 
@@ -369,7 +397,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             }
             self.clock = t;
             self.handled += 1;
-            if t_arrival <= t_departure {
+            if t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first) {
                 self.arrive();
             } else if self.depart() {
                 if self.completed == warm_jobs && !measuring {
@@ -430,7 +458,20 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         }
         self.loads.arrive(node, now, self.jobs.get(id).remaining);
         let station = &mut self.stations[node as usize];
-        if station.sharing {
+        // Jobs arriving at the same instant are all queued before any of
+        // them is chosen, so a policy compares them all (SJF among jobs
+        // arriving together picks the shortest, not the first listed).
+        let batch =
+            !station.sharing && (self.workload.peek_time() == now || !self.unsettled.is_empty());
+        if batch {
+            self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            if !self.unsettled.contains(&node) {
+                self.unsettled.push(node);
+            }
+            if self.workload.peek_time() != now {
+                self.settle();
+            }
+        } else if station.sharing {
             let job = self.jobs.get_mut(id);
             job.first_start = now;
             self.queues[station.queue].share_arrive(id, job, now);
@@ -442,6 +483,43 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         } else {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
         }
+    }
+
+    /// After a batch of simultaneous arrivals: idle servers take the most
+    /// urgent queued jobs, then (for preemptive disciplines) queued jobs
+    /// take the servers of less urgent jobs in service.
+    fn settle(&mut self) {
+        let now = self.clock;
+        let nodes = std::mem::take(&mut self.unsettled);
+        for &node in &nodes {
+            let queue = self.stations[node as usize].queue;
+            while let Some(server) = self.stations[node as usize].idle.pop() {
+                match self.queues[queue].dequeue(now) {
+                    Some(next) => self.start(node, server, next),
+                    None => {
+                        self.stations[node as usize].idle.push(server);
+                        break;
+                    }
+                }
+            }
+            if self.stations[node as usize].preemptive && !self.pull {
+                while let Some(best) = self.queues[queue].peek(now) {
+                    let victim = self.least_urgent(node);
+                    let victim_job = self.stations[node as usize].servers[victim].job;
+                    if !self.queues[queue].outranks(
+                        self.jobs.get(best),
+                        self.jobs.get(victim_job),
+                        now,
+                    ) {
+                        break;
+                    }
+                    let best = self.queues[queue].dequeue(now).expect("peeked");
+                    self.preempt_or_queue(node, victim, best);
+                }
+            }
+        }
+        self.unsettled = nodes;
+        self.unsettled.clear();
     }
 
     /// Pull dispatching: the fastest node with an idle server takes the
@@ -537,6 +615,12 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         }
         let slot = &mut station.servers[victim];
         slot.generation = slot.generation.wrapping_add(1);
+        self.observer.on_preempt(
+            now,
+            self.jobs.get(victim_id),
+            self.jobs.get(id),
+            victim as u32,
+        );
         self.observer
             .on_stop(now, self.jobs.get(victim_id), victim as u32);
         self.loads.stop(node, now, station.speed);
@@ -602,6 +686,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
             job.served += elapsed;
             let policy = &mut self.queues[queue];
+            self.observer.on_expire(now, job, server);
             policy.expire(job, now);
             self.observer.on_stop(now, job, server);
             if self.pull {
@@ -706,7 +791,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         self.loads.start(node, now, station.speed, slot.job == IDLE);
-        let switch = if slot.last_job == id {
+        // A server switches when it takes a job other than the one it ran
+        // last; loading the first job onto a fresh server costs nothing.
+        let switch = if slot.last_job == id || slot.last_job == IDLE {
             0.0
         } else {
             station.switch_cost
@@ -723,6 +810,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         slot.completes = needed <= quantum * (1.0 + 1e-12);
         let run = if slot.completes { needed } else { quantum };
         slot.progress_from = now + switch;
+        if switch > 0.0 {
+            self.observer.on_switch(now, server, switch);
+        }
         self.events
             .push(now + switch + run, node, server, slot.generation);
         self.observer.on_start(now, self.jobs.get(id), server);

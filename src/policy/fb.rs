@@ -141,6 +141,9 @@ impl Policy for LeastAttained {
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
         None
     }
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        None
+    }
     fn len(&self) -> usize {
         self.present
     }

@@ -26,6 +26,10 @@ impl Policy for Fcfs {
         self.queue.pop_front()
     }
 
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        self.queue.front().copied()
+    }
+
     #[inline]
     fn len(&self) -> usize {
         self.queue.len()

@@ -33,6 +33,10 @@ impl Policy for Hrrn {
         self.queue.pop_max(now)
     }
 
+    fn peek(&mut self, now: f64) -> Option<JobId> {
+        self.queue.peek_max(now)
+    }
+
     fn len(&self) -> usize {
         self.queue.len()
     }

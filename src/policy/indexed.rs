@@ -58,6 +58,10 @@ impl KeyedQueue {
         self.heap.pop().map(|Reverse(e)| e.id)
     }
 
+    pub fn peek(&self) -> Option<JobId> {
+        self.heap.peek().map(|Reverse(e)| e.id)
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }
@@ -97,6 +101,9 @@ macro_rules! index_policy {
             #[inline]
             fn dequeue(&mut self, _now: f64) -> Option<$crate::job::JobId> {
                 self.queue.pop()
+            }
+            fn peek(&mut self, _now: f64) -> Option<$crate::job::JobId> {
+                self.queue.peek()
             }
             fn len(&self) -> usize {
                 self.queue.len()

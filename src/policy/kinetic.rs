@@ -105,6 +105,15 @@ impl KineticMax {
         Some(line.id)
     }
 
+    /// The line ranking first at time `now`, left in place.
+    pub fn peek_max(&mut self, now: f64) -> Option<JobId> {
+        if self.len == 0 {
+            return None;
+        }
+        self.advance(now);
+        Some(self.line(self.winner[1]).id)
+    }
+
     fn line(&self, slot: u32) -> &Line {
         self.slots[slot as usize]
             .as_ref()

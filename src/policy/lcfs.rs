@@ -30,6 +30,9 @@ impl Policy for Lcfs {
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
         self.stack.pop()
     }
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        self.stack.last().copied()
+    }
     fn len(&self) -> usize {
         self.stack.len()
     }
@@ -41,6 +44,9 @@ impl Policy for LcfsPr {
     }
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
         self.stack.pop()
+    }
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        self.stack.last().copied()
     }
     fn len(&self) -> usize {
         self.stack.len()

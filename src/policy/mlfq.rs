@@ -72,6 +72,11 @@ impl Policy for Mlfq {
         Some(id)
     }
 
+    fn peek(&mut self, now: f64) -> Option<JobId> {
+        self.catch_up(now);
+        self.queues.iter().find_map(|q| q.front().copied())
+    }
+
     fn len(&self) -> usize {
         self.waiting
     }

@@ -50,6 +50,10 @@ impl Policy for Mlq {
         Some(id)
     }
 
+    fn peek(&mut self, now: f64) -> Option<JobId> {
+        self.levels.iter_mut().find_map(|p| p.peek(now))
+    }
+
     fn len(&self) -> usize {
         self.waiting
     }

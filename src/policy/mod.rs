@@ -21,7 +21,9 @@ mod rr;
 mod sjf;
 mod srpt;
 
-pub use config::{CompareEntry, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
+pub use config::{
+    CompareEntry, LevelConfig, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list,
+};
 
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
@@ -34,6 +36,8 @@ pub trait Policy {
     fn enqueue(&mut self, id: JobId, job: &mut Job, now: f64);
     /// Removes and returns the job a server that just became free runs next.
     fn dequeue(&mut self, now: f64) -> Option<JobId>;
+    /// The job `dequeue` would return, left in the queue.
+    fn peek(&mut self, now: f64) -> Option<JobId>;
     /// Number of jobs waiting.
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
@@ -150,6 +154,9 @@ macro_rules! disciplines {
             #[inline(always)]
             fn dequeue(&mut self, now: f64) -> Option<JobId> {
                 match self { $(AnyPolicy::$variant(p) => p.dequeue(now)),* }
+            }
+            fn peek(&mut self, now: f64) -> Option<JobId> {
+                match self { $(AnyPolicy::$variant(p) => p.peek(now)),* }
             }
             #[inline]
             fn len(&self) -> usize {

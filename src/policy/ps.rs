@@ -72,6 +72,9 @@ impl Policy for ProcessorSharing {
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
         None
     }
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        None
+    }
     fn len(&self) -> usize {
         self.tags.len()
     }

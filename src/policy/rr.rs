@@ -4,7 +4,8 @@
 //! A job arriving at the instant a quantum expires enters the queue before
 //! the preempted job (the engine handles arrivals first at equal times).
 //! A server that starts a job other than the one it ran last spends
-//! `switch_cost` first, doing no work. Cost: O(1) per quantum, so a run
+//! `switch_cost` first, doing no work (a server's very first job costs no
+//! switch). Cost: O(1) per quantum, so a run
 //! costs in proportion to the number of quanta served.
 
 use std::collections::VecDeque;
@@ -29,6 +30,9 @@ impl Policy for RoundRobin {
     #[inline]
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
         self.queue.pop_front()
+    }
+    fn peek(&mut self, _now: f64) -> Option<JobId> {
+        self.queue.front().copied()
     }
     fn len(&self) -> usize {
         self.queue.len()

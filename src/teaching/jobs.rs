@@ -1,0 +1,173 @@
+//! Job lists: a CSV file with a header `id,arrival,burst` and optional
+//! `priority` and `deadline` columns.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::error::{FieldError, InputError};
+
+/// One job of an exercise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: String,
+    pub arrival: f64,
+    pub burst: f64,
+    /// Lower is more urgent (unless the caller flips it); 0 when absent.
+    pub priority: i32,
+    /// Absolute deadline, for EDF.
+    pub deadline: Option<f64>,
+}
+
+/// Reads a job list. Errors name the file, the line and the column.
+pub fn read_jobs(path: &Path) -> Result<Vec<Task>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_jobs(&text).map_err(|error| InputError::Field {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Parses job-list text (see [`read_jobs`]).
+pub fn parse_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| FieldError::new("line 1", "(header)", e.to_string()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let known = ["id", "arrival", "burst", "priority", "deadline"];
+    if let Some(other) = headers
+        .iter()
+        .find(|h| !known.iter().any(|k| h.eq_ignore_ascii_case(k)))
+    {
+        return Err(FieldError::new(
+            "line 1",
+            other,
+            "unknown column; the header is id,arrival,burst and optionally priority,deadline",
+        ));
+    }
+    let need = |name: &str| {
+        column(name).ok_or_else(|| {
+            FieldError::new(
+                "line 1",
+                headers.iter().collect::<Vec<_>>().join(","),
+                format!("missing column `{name}`"),
+            )
+        })
+    };
+    let (id_col, arrival_col, burst_col) = (need("id")?, need("arrival")?, need("burst")?);
+    let (priority_col, deadline_col) = (column("priority"), column("deadline"));
+    let mut tasks = Vec::new();
+    let mut seen = HashSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            FieldError::new(format!("line {line}"), "(record)", e.to_string())
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |col: usize| record.get(col).unwrap_or("");
+        let number = |col: usize, name: &str| -> Result<f64, FieldError> {
+            let raw = field(col);
+            raw.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        format!("line {line}, {name}"),
+                        format!("\"{raw}\""),
+                        "must be a number",
+                    )
+                })
+        };
+        let id = field(id_col).to_string();
+        if id.is_empty() {
+            return Err(FieldError::new(
+                format!("line {line}, id"),
+                "\"\"",
+                "every job needs an id",
+            ));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(FieldError::new(
+                format!("line {line}, id"),
+                format!("\"{id}\""),
+                "duplicate id",
+            ));
+        }
+        let arrival = number(arrival_col, "arrival")?;
+        if arrival < 0.0 {
+            return Err(FieldError::new(
+                format!("line {line}, arrival"),
+                arrival.to_string(),
+                "must be >= 0",
+            ));
+        }
+        let burst = number(burst_col, "burst")?;
+        if burst <= 0.0 {
+            return Err(FieldError::new(
+                format!("line {line}, burst"),
+                burst.to_string(),
+                "must be greater than 0",
+            ));
+        }
+        let priority = match priority_col.map(field) {
+            None | Some("") => 0,
+            Some(raw) => raw.parse::<i32>().map_err(|_| {
+                FieldError::new(
+                    format!("line {line}, priority"),
+                    format!("\"{raw}\""),
+                    "must be a whole number",
+                )
+            })?,
+        };
+        let deadline = match deadline_col.map(field) {
+            None | Some("") => None,
+            Some(_) => Some(number(deadline_col.expect("present"), "deadline")?),
+        };
+        tasks.push(Task {
+            id,
+            arrival,
+            burst,
+            priority,
+            deadline,
+        });
+    }
+    if tasks.is_empty() {
+        return Err(FieldError::new(
+            "line 2",
+            "(none)",
+            "the job list has no jobs",
+        ));
+    }
+    Ok(tasks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects_with_line_numbers() {
+        let t = parse_jobs("id,arrival,burst,priority\nP1,0,24,2\nP2, 1.5 ,3,\n").unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[1].arrival, t[1].priority), (1.5, 0));
+        let cases = [
+            ("id,arrival\nP1,0\n", "line 1"),
+            ("id,arrival,burst\nP1,0,-2\n", "line 2, burst"),
+            ("id,arrival,burst\nP1,0,2\nP1,1,2\n", "line 3, id"),
+            ("id,arrival,burst\nP1,x,2\n", "line 2, arrival"),
+            ("id,arrival,burst,colour\nP1,0,2,red\n", "line 1"),
+            ("id,arrival,burst\n", "line 2"),
+        ];
+        for (text, field) in cases {
+            let e = parse_jobs(text).expect_err(text);
+            assert_eq!(e.field, field, "{e}");
+        }
+    }
+}
