@@ -70,7 +70,8 @@ pub enum Command {
         schedlab gantt jobs.csv --policy rr --quantum 4 --explain\n  \
         schedlab gantt jobs.csv --policy srtf --json\n  \
         schedlab gantt jobs.csv --policy mlfq --levels 8,16,fcfs --cpus 2\n  \
-        schedlab gantt jobs.csv --compare all --quantum 4",
+        schedlab gantt jobs.csv --compare all --quantum 4\n  \
+        schedlab gantt jobs.csv --policy srtf --svg gantt.svg --png gantt.png",
         allow_negative_numbers = true
     )]
     Gantt(GanttArgs),
@@ -110,6 +111,12 @@ pub struct GanttArgs {
     /// Compare policies: `all` or a comma-separated list; one line each, the best marked.
     #[arg(long, value_name = "LIST")]
     pub compare: Option<String>,
+    /// Also draw the Gantt chart as SVG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Also draw the Gantt chart as PNG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -393,3 +393,66 @@ fn simulator_and_teaching_mode_agree() {
         assert_eq!(simulated, taught, "{name}");
     }
 }
+
+#[test]
+fn pictures_of_the_gantt_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs.toml");
+    std::fs::write(
+        &jobs,
+        "[[jobs]]\nid = \"P1\"\narrival = 0\nburst = 8\n[[jobs]]\nid = \"P2\"\narrival = 1\nburst = 4\n",
+    )
+    .unwrap();
+    let (svg, png) = (dir.path().join("g.svg"), dir.path().join("g.png"));
+    let out = Command::cargo_bin("schedlab")
+        .unwrap()
+        .args([
+            "gantt",
+            jobs.to_str().unwrap(),
+            "--policy",
+            "srtf",
+            "--cpus",
+            "2",
+        ])
+        .arg("--svg")
+        .arg(&svg)
+        .arg("--png")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"));
+    // plotters writes each label as the content of its own <text> element.
+    let labels: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('<'))
+        .collect();
+    for needle in ["Gantt chart: srpt", "P1", "P2", "CPU 0", "CPU 1", "time"] {
+        assert!(
+            labels.contains(&needle),
+            "{needle} missing from the SVG labels {labels:?}"
+        );
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // A picture name with the wrong extension is refused, and nothing is written.
+    let wrong = dir.path().join("g.jpg");
+    let out = Command::cargo_bin("schedlab")
+        .unwrap()
+        .args([
+            "gantt",
+            jobs.to_str().unwrap(),
+            "--svg",
+            wrong.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!wrong.exists());
+}

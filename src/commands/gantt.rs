@@ -2,6 +2,7 @@
 
 use crate::cli::GanttArgs;
 use crate::error::InputError;
+use crate::report::plot;
 use crate::teaching::{self, Options, TEACHING_POLICIES};
 
 pub fn run(args: &GanttArgs) -> anyhow::Result<()> {
@@ -15,6 +16,13 @@ pub fn run(args: &GanttArgs) -> anyhow::Result<()> {
         high_first: args.high_first,
         preempted_first: args.preempted_first,
     };
+    if args.compare.is_some() && (args.svg.is_some() || args.png.is_some()) {
+        return Err(crate::app::flag(
+            "--compare",
+            "(given)",
+            "draws no chart; leave out --svg and --png",
+        ));
+    }
     if let Some(list) = &args.compare {
         let all = list.trim() == "all";
         let names: Vec<String> = if all {
@@ -36,6 +44,25 @@ pub fn run(args: &GanttArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let schedule = teaching::schedule(&tasks, &options).map_err(InputError::Flag)?;
+    for (flag, path) in [("--svg", &args.svg), ("--png", &args.png)] {
+        if let Some(path) = path {
+            let wanted = &flag[2..];
+            if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+                != Some(wanted)
+            {
+                return Err(crate::app::flag(
+                    flag,
+                    path.display(),
+                    &format!("the file name must end in .{wanted}"),
+                ));
+            }
+            plot::write_gantt(&schedule, path)?;
+        }
+    }
     if args.json {
         let mut doc = teaching::json(&schedule);
         if args.explain {

@@ -1,6 +1,8 @@
 //! Reporting: the readable table, the JSON document, CSV files and the
 //! manifest, written atomically.
 
+pub mod plot;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! `priority` and `deadline` columns.
 
 use std::collections::HashSet;
+
+use serde::Deserialize;
 use std::path::Path;
 
 use crate::error::{FieldError, InputError};
@@ -18,15 +20,84 @@ pub struct Task {
     pub deadline: Option<f64>,
 }
 
-/// Reads a job list. Errors name the file, the line and the column.
+/// Reads a job list: CSV, or TOML with `[[jobs]]` tables of the same
+/// fields. Errors name the file, the line (or job) and the column.
 pub fn read_jobs(path: &Path) -> Result<Vec<Task>, InputError> {
     let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    parse_jobs(&text).map_err(|error| InputError::Field {
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let parsed = if is_toml {
+        parse_toml_jobs(&text)
+    } else {
+        parse_jobs(&text)
+    };
+    parsed.map_err(|error| InputError::Field {
         path: path.to_path_buf(),
         error,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobFile {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    jobs: Vec<RawTask>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    id: String,
+    arrival: f64,
+    burst: f64,
+    #[serde(default)]
+    priority: i32,
+    deadline: Option<f64>,
+}
+
+/// Parses `[[jobs]]` tables (`id`, `arrival`, `burst`, optional `priority`
+/// and `deadline`), with the checks of the CSV form.
+pub fn parse_toml_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
+    let file: JobFile = toml::from_str(text)
+        .map_err(|e| FieldError::new("jobs", "(file)", e.message().trim().replace('\n', " ")))?;
+    let _ = (&file.name, &file.description);
+    let mut csv = String::from("id,arrival,burst,priority,deadline\n");
+    for t in &file.jobs {
+        if t.id.contains([',', '"', '\n']) {
+            return Err(FieldError::new(
+                "jobs.id",
+                format!("\"{}\"", t.id),
+                "ids cannot hold commas or quotes",
+            ));
+        }
+        let deadline = t.deadline.map_or(String::new(), |d| d.to_string());
+        csv.push_str(&format!(
+            "{},{},{},{},{deadline}\n",
+            t.id, t.arrival, t.burst, t.priority
+        ));
+    }
+    parse_jobs(&csv).map_err(|mut e| {
+        // Line n of the generated CSV is job n − 1 of the file.
+        if let Some(n) = e
+            .field
+            .strip_prefix("line ")
+            .and_then(|r| r.split(',').next())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            let rest = e
+                .field
+                .split_once(", ")
+                .map_or(String::new(), |(_, c)| format!(".{c}"));
+            e.field = format!("jobs[{}]{rest}", n.saturating_sub(2));
+        }
+        e
     })
 }
 
@@ -151,6 +222,18 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toml_job_lists() {
+        let t = parse_toml_jobs("[[jobs]]\nid = \"A\"\narrival = 0\nburst = 2.5\n[[jobs]]\nid = \"B\"\narrival = 1\nburst = 1\npriority = 2\ndeadline = 9\n").unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[1].priority, t[1].deadline), (2, Some(9.0)));
+        let e = parse_toml_jobs("[[jobs]]\nid = \"A\"\narrival = 0\nburst = -1\n").unwrap_err();
+        assert_eq!(e.field, "jobs[0].burst");
+        assert!(
+            parse_toml_jobs("[[jobs]]\nid = \"A\"\narrival = 0\nburst = 1\ncolour = 1\n").is_err()
+        );
+    }
 
     #[test]
     fn parses_and_rejects_with_line_numbers() {
