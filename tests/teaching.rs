@@ -456,3 +456,71 @@ fn pictures_of_the_gantt_chart() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!wrong.exists());
 }
+
+/// More exercises, with staggered arrivals, solved by hand.
+#[test]
+fn staggered_arrivals_under_each_policy() {
+    let list = "id,arrival,burst\nP1,0,7\nP2,2,4\nP3,4,1\nP4,5,4\n";
+    // FCFS: 0-7, 7-11, 11-12, 12-16.
+    assert_eq!(
+        completions(&run(list, opts("fcfs"))),
+        vec![7.0, 11.0, 12.0, 16.0]
+    );
+    // SJF: P1 0-7, then P3 7-8, P2 8-12 (ties with P4 on burst, arrived first), P4 12-16; waits 0, 6, 3, 7.
+    let s = run(list, opts("sjf"));
+    assert_eq!(completions(&s), vec![7.0, 12.0, 8.0, 16.0]);
+    assert_eq!(avg_wait(&s), 4.0);
+    // SRTF: P1 0-2, P2 2-4, P3 4-5, P2 5-7, P4 7-11, P1 11-16; waits 9, 1, 0, 2.
+    let s = run(list, opts("srtf"));
+    assert_eq!(completions(&s), vec![16.0, 7.0, 5.0, 11.0]);
+    assert_eq!(avg_wait(&s), 3.0);
+    // HRRN: P1 0-7; at 7 ratios P2 (5+4)/4, P3 (3+1)/1 = 4, P4 (2+4)/4 -> P3 7-8;
+    // at 8 P2 (6+4)/4 = 2.5 beats P4 (3+4)/4 = 1.75 -> P2 8-12, P4 12-16.
+    assert_eq!(
+        completions(&run(list, opts("hrrn"))),
+        vec![7.0, 12.0, 8.0, 16.0]
+    );
+}
+
+#[test]
+fn round_robin_with_arrivals() {
+    // q=2: P1 0-2; at 2 the queue is P2 (arrived 1), P3 (arrives 2, ahead of P1), P1.
+    // P2 2-4, P3 4-5, P1 5-7, P2 7-8, P1 8-9.
+    let mut o = opts("rr");
+    o.quantum = Some(2.0);
+    let s = run("id,arrival,burst\nP1,0,5\nP2,1,3\nP3,2,1\n", o);
+    assert_eq!(completions(&s), vec![9.0, 8.0, 5.0]);
+    let order: Vec<String> = blocks(&s, 0).into_iter().map(|b| b.0).collect();
+    assert_eq!(order, vec!["P1", "P2", "P3", "P1", "P2", "P1"]);
+}
+
+#[test]
+fn nested_preemption_by_priority() {
+    // P1(0,4,pri 3), P2(1,2,pri 1), P3(2,3,pri 2): P1 0-1, P2 1-3, P3 3-6, P1 6-9.
+    let s = run(
+        "id,arrival,burst,priority\nP1,0,4,3\nP2,1,2,1\nP3,2,3,2\n",
+        opts("priority-pr"),
+    );
+    assert_eq!(completions(&s), vec![9.0, 3.0, 6.0]);
+    // Non-preemptive: P1 0-4, then P2 4-6, P3 6-9.
+    let s = run(
+        "id,arrival,burst,priority\nP1,0,4,3\nP2,1,2,1\nP3,2,3,2\n",
+        opts("priority"),
+    );
+    assert_eq!(completions(&s), vec![4.0, 6.0, 9.0]);
+}
+
+#[test]
+fn edf_on_two_cpus_and_hrrn_ties() {
+    // All at 0 on 2 CPUs: the two earliest deadlines (P2, P3) run first, P1 after.
+    let mut o = opts("edf");
+    o.cpus = 2;
+    let s = run(
+        "id,arrival,burst,deadline\nP1,0,3,10\nP2,0,2,3\nP3,0,2,4\n",
+        o,
+    );
+    assert_eq!(completions(&s), vec![5.0, 2.0, 2.0]);
+    // HRRN: equal ratios at t=0 go to the earlier line of the file.
+    let s = run("id,arrival,burst\nP1,0,3\nP2,0,1\n", opts("hrrn"));
+    assert_eq!(completions(&s), vec![3.0, 4.0]);
+}
