@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::error::{FieldError, InputError};
 use crate::experiment;
 use crate::model::{Limit, Scenario};
-use crate::policy::{AnyPolicy, PolicyContext, parse_policy_arg, split_policy_list};
+use crate::policy::{AnyPolicy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
 use crate::report::{self, RunDocument};
 
 /// Exit code for input the user must fix.
@@ -69,18 +69,18 @@ fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
         let context = PolicyContext {
             class_names: scenario.classes.iter().map(|c| c.name.clone()).collect(),
         };
-        let mut policies: Vec<AnyPolicy> = Vec::new();
+        let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
         for item in split_policy_list(list) {
             let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
             let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
-            if policies.iter().any(|p| p.label() == policy.label()) {
+            if policies.iter().any(|(_, p)| p.label() == policy.label()) {
                 return Err(flag(
                     "--compare",
                     item,
                     "this policy is already in the list",
                 ));
             }
-            policies.push(policy);
+            policies.push((config, policy));
         }
         if policies.is_empty() {
             return Err(flag("--compare", list, "list at least one policy"));

@@ -246,6 +246,62 @@ impl Dist {
         }
     }
 
+    /// The distribution of `factor · X` (same shape, every value scaled).
+    pub fn scaled(&self, factor: f64) -> Dist {
+        let f = factor;
+        match self {
+            Dist::Exponential { rate } => Dist::Exponential { rate: rate / f },
+            Dist::Deterministic { value } => Dist::Deterministic { value: value * f },
+            Dist::Uniform { low, high } => Dist::Uniform {
+                low: low * f,
+                high: high * f,
+            },
+            Dist::Erlang { k, rate } => Dist::Erlang {
+                k: *k,
+                rate: rate / f,
+            },
+            Dist::Gamma { shape, scale, .. } => Dist::Gamma {
+                shape: *shape,
+                scale: scale * f,
+                sampler: rand_distr::Gamma::new(*shape, scale * f)
+                    .expect("scaling keeps a valid gamma"),
+            },
+            Dist::HyperExponential {
+                probs,
+                rates,
+                cumulative,
+            } => Dist::HyperExponential {
+                probs: probs.clone(),
+                rates: rates.iter().map(|r| r / f).collect(),
+                cumulative: cumulative.clone(),
+            },
+            Dist::LogNormal { mu, sigma, .. } => Dist::LogNormal {
+                mu: mu + f.ln(),
+                sigma: *sigma,
+                sampler: rand_distr::LogNormal::new(mu + f.ln(), *sigma)
+                    .expect("scaling keeps a valid lognormal"),
+            },
+            Dist::Weibull { shape, scale, .. } => Dist::Weibull {
+                shape: *shape,
+                scale: scale * f,
+                sampler: rand_distr::Weibull::new(scale * f, *shape)
+                    .expect("scaling keeps a valid Weibull"),
+            },
+            Dist::Pareto { shape, scale } => Dist::Pareto {
+                shape: *shape,
+                scale: scale * f,
+            },
+            Dist::BoundedPareto { alpha, low, high } => Dist::BoundedPareto {
+                alpha: *alpha,
+                low: low * f,
+                high: high * f,
+            },
+            Dist::Empirical { values } => Dist::Empirical {
+                values: values.iter().map(|v| v * f).collect(),
+            },
+        }
+    }
+
     /// Cumulative distribution function `P(X <= x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         if x < 0.0 {
@@ -1168,6 +1224,26 @@ mod tests {
         assert_eq!((det.cdf(1.9), det.cdf(2.0)), (0.0, 1.0));
         assert_eq!(det.partial_moment(2, 2.0), 4.0);
         assert!(det.pdf(1.0).is_none());
+    }
+
+    #[test]
+    fn scaling_scales_the_moments() {
+        for d in [
+            Dist::exponential_mean(1.5),
+            by_mean_scv("gamma", 1.0, 0.5),
+            by_mean_scv("hyperexponential", 1.0, 4.0),
+            by_mean_scv("lognormal", 1.0, 0.5),
+            by_mean_scv("weibull", 1.0, 0.5),
+            by_mean_scv("uniform", 1.0, 0.2),
+        ] {
+            let s = d.scaled(2.5);
+            assert!(
+                (s.mean() - 2.5 * d.mean()).abs() < 1e-9 * d.mean(),
+                "{}",
+                d.family()
+            );
+            assert!((s.scv() - d.scv()).abs() < 1e-9, "{}", d.family());
+        }
     }
 
     #[test]

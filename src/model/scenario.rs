@@ -91,6 +91,9 @@ pub struct Scenario {
     /// The policies to run on the same jobs; the first is the baseline of
     /// paired comparisons. Each is a prototype with an empty queue.
     pub policies: Vec<AnyPolicy>,
+    /// The configuration each policy was built from (for sweeps that
+    /// change a parameter).
+    pub policy_configs: Vec<PolicyConfig>,
     /// How classes that are not pinned to a node are spread over nodes.
     pub dispatch: Option<Rule>,
     /// The file it came from, for messages and the manifest.
@@ -193,10 +196,22 @@ impl Scenario {
 
     /// Runs these policies instead of the file's, checked against the
     /// scenario as the file's are.
-    pub fn replace_policies(&mut self, policies: Vec<AnyPolicy>) -> Result<(), FieldError> {
+    pub fn replace_policies(
+        &mut self,
+        policies: Vec<(PolicyConfig, AnyPolicy)>,
+    ) -> Result<(), FieldError> {
+        let (configs, policies): (Vec<_>, Vec<_>) = policies.into_iter().unzip();
         check_pull(self.dispatch.as_ref(), &policies, &self.classes)?;
         self.policies = policies;
+        self.policy_configs = configs;
         Ok(())
+    }
+
+    /// What disciplines see of the scenario (class names, for `mlq`).
+    pub fn policy_context(&self) -> PolicyContext {
+        PolicyContext {
+            class_names: self.classes.iter().map(|c| c.name.clone()).collect(),
+        }
     }
 
     /// Whether some policy schedules on noisy size estimates.
@@ -430,7 +445,9 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         .transpose()?;
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
-    let policies = policies_from_section(&section, &context)?;
+    let (policy_configs, policies): (Vec<_>, Vec<_>) = policies_from_section(&section, &context)?
+        .into_iter()
+        .unzip();
     check_pull(dispatch.as_ref(), &policies, &classes)?;
     if matches!(dispatch, Some(Rule::Pull | Rule::Hybrid { .. }))
         && let Some(j) = nodes.iter().position(|n| n.capacity.is_some())
@@ -451,6 +468,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         classes,
         nodes,
         policies,
+        policy_configs,
         dispatch,
         path: PathBuf::new(),
         source: text.to_string(),

@@ -228,9 +228,12 @@ disciplines! {
 pub fn policies_from_section(
     section: &PolicyConfig,
     context: &PolicyContext,
-) -> Result<Vec<AnyPolicy>, FieldError> {
+) -> Result<Vec<(PolicyConfig, AnyPolicy)>, FieldError> {
     let Some(entries) = &section.compare else {
-        return Ok(vec![AnyPolicy::from_config(section, context)?]);
+        return Ok(vec![(
+            section.clone(),
+            AnyPolicy::from_config(section, context)?,
+        )]);
     };
     if !section.discipline.is_empty() {
         return Err(FieldError::new(
@@ -250,7 +253,7 @@ pub fn policies_from_section(
             "list at least one policy",
         ));
     }
-    let mut policies = Vec::new();
+    let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let mut config = match entry {
             CompareEntry::Name(name) => PolicyConfig::named(name),
@@ -265,17 +268,14 @@ pub fn policies_from_section(
             ));
         }
         let policy = AnyPolicy::from_config(&config, context)?;
-        if policies
-            .iter()
-            .any(|p: &AnyPolicy| p.label() == policy.label())
-        {
+        if policies.iter().any(|(_, p)| p.label() == policy.label()) {
             return Err(FieldError::new(
                 config.path.clone(),
                 policy.label(),
                 "this policy is already in the list",
             ));
         }
-        policies.push(policy);
+        policies.push((config, policy));
     }
     Ok(policies)
 }

@@ -182,6 +182,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
             capacity: None,
         }],
         policies: vec![policy.clone()],
+        policy_configs: Vec::new(),
         dispatch: None,
         path: PathBuf::from("jobs"),
         source: String::new(),
