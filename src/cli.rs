@@ -75,6 +75,52 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Gantt(GanttArgs),
+    /// Vary one parameter (load, a rate, servers, quantum...) and run every policy at each value.
+    #[command(
+        after_help = "Parameters (--param), or [sweep] param = ... in the scenario:\n  \
+        load                        offered load: every arrival rate scaled by one factor\n  \
+        arrival.rate                total arrival rate (every class scaled by one factor)\n  \
+        classes.NAME.arrival.rate   one class's arrival rate\n  \
+        service.mean                mean service requirement (every class scaled by one factor)\n  \
+        classes.NAME.service.mean   one class's mean service requirement\n  \
+        servers, nodes.NAME.servers number of servers (of the only node, or of one node)\n  \
+        nodes.NAME.speed            speed of one node\n  \
+        quantum                     the quantum of every compared policy that takes one\n  \
+        dispatch.cutoffs[I]         cutoff I of size-interval (sita) dispatching\n\n\
+        Values (--values): start:stop:step (stop included), or a list such as 1,2,4.\n\
+        Point i runs with a seed derived from the scenario's seed and i: the output is the same on any\n\
+        number of threads.\n\n\
+        Examples:\n  \
+        schedlab sweep scenarios/mh2-1.toml --param load --values 0.1:0.9:0.1 --compare fcfs,srpt,ps\n  \
+        schedlab sweep scenarios/mm2.toml --param servers --values 2,3,4 --out results/mm2-servers\n  \
+        schedlab sweep scenarios/sweep-load.toml --out results/sweep-load"
+    )]
+    Sweep(SweepArgs),
+    /// Redraw the plots of a results tree from its CSV files, without simulating again.
+    #[command(
+        after_help = "Reads results.csv (with response-cdf.csv, response-histogram.csv and\n\
+        sample-path.csv when present) or sweep.csv from DIR, and writes DIR/plots/*.svg and *.png.\n\n\
+        Example:\n  schedlab plot results/sweep-load"
+    )]
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The parameter to vary (see below), instead of the scenario's [sweep].
+    #[arg(long)]
+    pub param: Option<String>,
+    /// Its values: start:stop:step or a list, e.g. 0.1:0.9:0.1 or 1,2,4.
+    #[arg(long)]
+    pub values: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A results tree written by `schedlab run --out` or `schedlab sweep --out`.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -183,7 +229,7 @@ pub struct RunArgs {
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Also write results.csv, results.json and manifest.json into DIR.
+    /// Also write the results tree into DIR: CSV, JSON, manifest.json and plots/*.png|svg.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Policies to compare on the same jobs, replacing the scenario's, the

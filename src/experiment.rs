@@ -8,10 +8,14 @@
 use rayon::prelude::*;
 
 use crate::dispatch::{Dispatcher, Rule};
-use crate::engine::Simulation;
-use crate::model::Scenario;
+use crate::engine::{Observer, RunInfo, Simulation};
+use crate::job::Job;
+use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
-use crate::stats::{Estimate, Recorder, ReplicationSummary, RowStats, Selection, summarize};
+use crate::stats::{
+    Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
+    response_distribution, summarize,
+};
 use crate::theory::{self, Prediction};
 use crate::workload::{Purpose, SampledWorkload, stream_rng};
 
@@ -54,6 +58,8 @@ pub struct RunOutput {
     pub paired: Vec<PairedDifference>,
     /// Events handled over all replications.
     pub events: u64,
+    /// Per policy (label, distribution of every job's response time).
+    pub distributions: Vec<(String, ResponseDistribution)>,
 }
 
 /// The histogram resolution for a scenario.
@@ -72,16 +78,17 @@ fn resolution(scenario: &Scenario) -> f64 {
     shortest * RESOLUTION_FRACTION
 }
 
-/// Runs replication `replication` of `scenario` under `policy`.
-pub fn run_replication(
+/// Runs replication `replication` of `scenario` under `policy`, reporting
+/// to `observer`, for the given warm-up and horizon.
+pub fn simulate<O: Observer>(
     scenario: &Scenario,
     policy: &AnyPolicy,
     replication: u32,
-) -> ReplicationSummary {
+    observer: O,
+    warmup: Limit,
+    horizon: Limit,
+) -> (O, RunInfo) {
     let workload = SampledWorkload::new(scenario, replication);
-    let pull = scenario.dispatch == Some(Rule::Pull);
-    let columns = scenario.nodes.len() + usize::from(pull);
-    let recorder = Recorder::new(scenario.classes.len(), columns, resolution(scenario));
     let dispatcher = scenario.dispatch.clone().map(|rule| {
         Dispatcher::new(
             rule,
@@ -93,11 +100,71 @@ pub fn run_replication(
             ),
         )
     });
-    let mut sim = Simulation::new(scenario, workload, policy, dispatcher, recorder);
-    let info = sim.run(scenario.warmup, scenario.horizon);
-    ReplicationSummary {
-        recorder: sim.into_observer(),
-        info,
+    let mut sim = Simulation::new(scenario, workload, policy, dispatcher, observer);
+    let info = sim.run(warmup, horizon);
+    (sim.into_observer(), info)
+}
+
+/// Runs replication `replication` of `scenario` under `policy`.
+pub fn run_replication(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    replication: u32,
+) -> ReplicationSummary {
+    let pull = scenario.dispatch == Some(Rule::Pull);
+    // Under pull the central queue is one more column, where no job is served.
+    let speeds: Vec<f64> = scenario
+        .nodes
+        .iter()
+        .map(|n| n.speed)
+        .chain(pull.then_some(1.0))
+        .collect();
+    let recorder = Recorder::new(scenario.classes.len(), &speeds, resolution(scenario));
+    let (recorder, info) = simulate(
+        scenario,
+        policy,
+        replication,
+        recorder,
+        scenario.warmup,
+        scenario.horizon,
+    );
+    ReplicationSummary { recorder, info }
+}
+
+/// Jobs whose passage the sample path of a run shows.
+pub const SAMPLE_PATH_JOBS: u64 = 500;
+
+/// The number of jobs in the system over time, from the start of
+/// replication 0 until `jobs` jobs have completed: a step function, one
+/// point per change.
+pub fn sample_path(scenario: &Scenario, policy: &AnyPolicy, jobs: u64) -> Vec<(f64, u32)> {
+    let (path, _) = simulate(
+        scenario,
+        policy,
+        0,
+        PathRecorder::default(),
+        Limit::Jobs(0),
+        Limit::Jobs(jobs),
+    );
+    path.points
+}
+
+/// Records each change of the number of jobs present.
+#[derive(Debug, Default)]
+struct PathRecorder {
+    present: u32,
+    points: Vec<(f64, u32)>,
+}
+
+impl Observer for PathRecorder {
+    fn on_arrival(&mut self, now: f64, _job: &Job) {
+        self.present += 1;
+        self.points.push((now, self.present));
+    }
+
+    fn on_complete(&mut self, now: f64, _job: &Job) {
+        self.present -= 1;
+        self.points.push((now, self.present));
     }
 }
 
@@ -189,5 +256,10 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .collect(),
         paired,
         events: per_policy.iter().flatten().map(|r| r.info.events).sum(),
+        distributions: labels
+            .iter()
+            .zip(&per_policy)
+            .map(|(l, reps)| (l.clone(), response_distribution(reps)))
+            .collect(),
     }
 }

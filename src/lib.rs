@@ -18,6 +18,7 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod stats;
+pub mod sweep;
 pub mod teaching;
 pub mod theory;
 pub mod workload;

@@ -72,6 +72,12 @@ pub fn stream_seed(seed: u64, replication: u32, class: u32, purpose: Purpose) ->
     mix(mix(mix(mix(seed) ^ u64::from(replication)) ^ u64::from(class)) ^ purpose as u64)
 }
 
+/// The base seed of point `point` of a sweep: every point draws its own
+/// numbers, and which point runs first does not matter.
+pub fn point_seed(seed: u64, point: u32) -> u64 {
+    mix(mix(seed) ^ mix(0x5EED_0000_0000 | u64::from(point)))
+}
+
 /// The random generator of one stream.
 pub fn stream_rng(seed: u64, replication: u32, class: u32, purpose: Purpose) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(stream_seed(seed, replication, class, purpose))

@@ -14,6 +14,7 @@ use crate::error::{FieldError, InputError};
 use crate::model::dist::{Dist, DistSpec};
 use crate::model::{Class, Limit, Node};
 use crate::policy::{AnyPolicy, Policy, PolicyConfig, PolicyContext, policies_from_section};
+use crate::sweep::{Sweep, SweepSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +32,7 @@ struct RawScenario {
     nodes: Vec<RawNode>,
     policy: Option<PolicyConfig>,
     dispatch: Option<DispatchConfig>,
+    sweep: Option<SweepSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -96,6 +98,8 @@ pub struct Scenario {
     pub policy_configs: Vec<PolicyConfig>,
     /// How classes that are not pinned to a node are spread over nodes.
     pub dispatch: Option<Rule>,
+    /// `[sweep]`: the parameter `schedlab sweep` varies, unless flags say.
+    pub sweep: Option<Sweep>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -458,7 +462,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             "finite capacity works with pinned classes and push dispatching, not with pull or hybrid",
         ));
     }
-    Ok(Scenario {
+    let mut scenario = Scenario {
         name: raw.name,
         description: raw.description,
         seed: raw.seed,
@@ -470,9 +474,20 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         policies,
         policy_configs,
         dispatch,
+        sweep: None,
         path: PathBuf::new(),
         source: text.to_string(),
-    })
+    };
+    if let Some(spec) = &raw.sweep {
+        scenario.sweep = Some(Sweep::new(
+            &scenario,
+            &spec.param,
+            &spec.values,
+            "sweep.param",
+            "sweep.values",
+        )?);
+    }
+    Ok(scenario)
 }
 
 #[cfg(test)]

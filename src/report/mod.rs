@@ -1,13 +1,15 @@
 //! Reporting: the readable table, the JSON document, CSV files and the
 //! manifest, written atomically.
 
+pub mod files;
 pub mod plot;
+pub mod tree;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::experiment::{PairedDifference, Row, RunOutput};
 use crate::model::Scenario;
@@ -34,6 +36,8 @@ pub struct ResultRecord {
     pub mean_wait_ci95: Option<f64>,
     pub mean_response: Option<f64>,
     pub mean_response_ci95: Option<f64>,
+    pub mean_slowdown: Option<f64>,
+    pub mean_slowdown_ci95: Option<f64>,
     pub p50_response: Option<f64>,
     pub p90_response: Option<f64>,
     pub p95_response: Option<f64>,
@@ -74,6 +78,8 @@ impl From<&Row> for ResultRecord {
             mean_wait_ci95: ci(s.mean_wait.ci95),
             mean_response: num(s.mean_response.mean),
             mean_response_ci95: ci(s.mean_response.ci95),
+            mean_slowdown: num(s.mean_slowdown.mean),
+            mean_slowdown_ci95: ci(s.mean_slowdown.ci95),
             p50_response: num(p50),
             p90_response: num(p90),
             p95_response: num(p95),
@@ -185,7 +191,7 @@ impl RunDocument {
 }
 
 /// Formats `mean ± ci` with a precision suited to the value.
-fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
+pub fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
     match (mean, ci) {
         (None, _) => "-".into(),
         (Some(m), Some(h)) => format!("{} ± {}", sig(m), sig(h)),
@@ -194,7 +200,7 @@ fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
 }
 
 /// Four significant digits, without switching to exponents for ordinary sizes.
-fn sig(x: f64) -> String {
+pub fn sig(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
@@ -382,38 +388,40 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
 
 /// One result row as a flat CSV record: the JSON's fields, with the
 /// theory object spread into `theory_*` columns (empty where none applies).
-#[derive(Debug, Clone, Serialize)]
-struct CsvRecord {
-    policy: String,
-    class: String,
-    node: String,
-    jobs: u64,
-    mean_wait: Option<f64>,
-    mean_wait_ci95: Option<f64>,
-    mean_response: Option<f64>,
-    mean_response_ci95: Option<f64>,
-    p50_response: Option<f64>,
-    p90_response: Option<f64>,
-    p95_response: Option<f64>,
-    p99_response: Option<f64>,
-    mean_in_system: Option<f64>,
-    mean_in_system_ci95: Option<f64>,
-    mean_in_queue: Option<f64>,
-    mean_in_queue_ci95: Option<f64>,
-    utilization: Option<f64>,
-    utilization_ci95: Option<f64>,
-    throughput: Option<f64>,
-    throughput_ci95: Option<f64>,
-    deadline_miss_ratio: Option<f64>,
-    deadline_miss_ratio_ci95: Option<f64>,
-    blocking_probability: Option<f64>,
-    blocking_probability_ci95: Option<f64>,
-    theory_formula: Option<String>,
-    theory_kind: Option<Kind>,
-    theory_mean_wait: Option<f64>,
-    theory_mean_response: Option<f64>,
-    theory_rel_error: Option<f64>,
-    theory_within_ci: Option<bool>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsvRecord {
+    pub policy: String,
+    pub class: String,
+    pub node: String,
+    pub jobs: u64,
+    pub mean_wait: Option<f64>,
+    pub mean_wait_ci95: Option<f64>,
+    pub mean_response: Option<f64>,
+    pub mean_response_ci95: Option<f64>,
+    pub mean_slowdown: Option<f64>,
+    pub mean_slowdown_ci95: Option<f64>,
+    pub p50_response: Option<f64>,
+    pub p90_response: Option<f64>,
+    pub p95_response: Option<f64>,
+    pub p99_response: Option<f64>,
+    pub mean_in_system: Option<f64>,
+    pub mean_in_system_ci95: Option<f64>,
+    pub mean_in_queue: Option<f64>,
+    pub mean_in_queue_ci95: Option<f64>,
+    pub utilization: Option<f64>,
+    pub utilization_ci95: Option<f64>,
+    pub throughput: Option<f64>,
+    pub throughput_ci95: Option<f64>,
+    pub deadline_miss_ratio: Option<f64>,
+    pub deadline_miss_ratio_ci95: Option<f64>,
+    pub blocking_probability: Option<f64>,
+    pub blocking_probability_ci95: Option<f64>,
+    pub theory_formula: Option<String>,
+    pub theory_kind: Option<Kind>,
+    pub theory_mean_wait: Option<f64>,
+    pub theory_mean_response: Option<f64>,
+    pub theory_rel_error: Option<f64>,
+    pub theory_within_ci: Option<bool>,
 }
 
 impl From<ResultRecord> for CsvRecord {
@@ -428,6 +436,8 @@ impl From<ResultRecord> for CsvRecord {
             mean_wait_ci95: r.mean_wait_ci95,
             mean_response: r.mean_response,
             mean_response_ci95: r.mean_response_ci95,
+            mean_slowdown: r.mean_slowdown,
+            mean_slowdown_ci95: r.mean_slowdown_ci95,
             p50_response: r.p50_response,
             p90_response: r.p90_response,
             p95_response: r.p95_response,
@@ -456,11 +466,7 @@ impl From<ResultRecord> for CsvRecord {
 
 /// The rows as CSV, one line per row, the JSON's columns flattened.
 pub fn csv(rows: &[Row]) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(CsvRecord::from(ResultRecord::from(r)))?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    files::to_csv(rows.iter().map(|r| CsvRecord::from(ResultRecord::from(r))))
 }
 
 /// Writes `contents` to `path` through a temporary file in the same
@@ -476,6 +482,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
+    // Temporary files are private (0600); results are ordinary files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path)?;
     Ok(())

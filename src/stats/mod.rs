@@ -13,7 +13,8 @@ mod summary;
 
 pub use recorder::{CellStats, Recorder};
 pub use summary::{
-    Estimate, ReplicationSummary, RowStats, Selection, confidence_half_width, summarize,
+    Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, confidence_half_width,
+    response_distribution, summarize,
 };
 
 /// Running mean and variance by Welford's algorithm, mergeable by Chan et

@@ -28,6 +28,8 @@ pub struct CellStats {
     pub area_busy: f64,
     pub wait: Welford,
     pub response: Welford,
+    /// Response time over the job's time in service alone (size / speed).
+    pub slowdown: Welford,
     /// Completions after their deadline.
     pub deadline_misses: u64,
     /// Arrivals admitted, and turned away because the node was full.
@@ -47,6 +49,7 @@ impl CellStats {
             area_busy: 0.0,
             wait: Welford::default(),
             response: Welford::default(),
+            slowdown: Welford::default(),
             deadline_misses: 0,
             admitted: 0,
             blocked: 0,
@@ -71,6 +74,8 @@ pub struct Recorder {
     classes: usize,
     cells: Vec<CellStats>,
     measuring: bool,
+    /// Per node column: 1 / speed, turning a size into time in service.
+    inv_speed: Vec<f64>,
     /// Time units per histogram unit.
     resolution: f64,
     inv_resolution: f64,
@@ -79,13 +84,18 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// `resolution` is the smallest response-time difference the quantiles
-    /// resolve; pick it well below the smallest mean service time.
-    pub fn new(classes: usize, nodes: usize, resolution: f64) -> Recorder {
+    /// One column per entry of `speeds` (the nodes' speeds, plus 1 for a
+    /// central queue). `resolution` is the smallest response-time
+    /// difference the quantiles resolve; pick it well below the smallest
+    /// mean service time.
+    pub fn new(classes: usize, speeds: &[f64], resolution: f64) -> Recorder {
         Recorder {
             classes,
-            cells: (0..classes * nodes).map(|_| CellStats::new()).collect(),
+            cells: (0..classes * speeds.len())
+                .map(|_| CellStats::new())
+                .collect(),
             measuring: false,
+            inv_speed: speeds.iter().map(|s| 1.0 / s).collect(),
             resolution,
             inv_resolution: 1.0 / resolution,
             window_start: 0.0,
@@ -105,6 +115,11 @@ impl Recorder {
 
     pub fn resolution(&self) -> f64 {
         self.resolution
+    }
+
+    /// Classes (cells in each node column).
+    pub fn cells_per_column(&self) -> usize {
+        self.classes
     }
 
     /// Node columns (nodes, plus the central queue under pull dispatching).
@@ -177,6 +192,7 @@ impl Observer for Recorder {
     fn on_complete(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
         let inv = self.inv_resolution;
+        let inv_speed = self.inv_speed[job.node as usize];
         let c = self.cell(job);
         c.advance(now);
         c.in_system -= 1;
@@ -186,6 +202,7 @@ impl Observer for Recorder {
             let wait = (response - job.served).max(0.0);
             c.response.push(response);
             c.wait.push(wait);
+            c.slowdown.push(response / (job.size * inv_speed));
             c.deadline_misses += u64::from(now > job.deadline);
             c.response_hist
                 .saturating_record(((response * inv) as u64).max(1));
@@ -201,6 +218,7 @@ impl Observer for Recorder {
             c.area_busy = 0.0;
             c.wait = Welford::default();
             c.response = Welford::default();
+            c.slowdown = Welford::default();
             c.deadline_misses = 0;
             c.admitted = 0;
             c.blocked = 0;

@@ -64,6 +64,8 @@ pub struct RowStats {
     pub jobs: u64,
     pub mean_wait: Estimate,
     pub mean_response: Estimate,
+    /// Mean of response / time in service (size / speed).
+    pub mean_slowdown: Estimate,
     pub mean_in_system: Estimate,
     pub mean_in_queue: Estimate,
     pub utilization: Estimate,
@@ -111,7 +113,7 @@ pub fn summarize(
     });
 
     let mut jobs = 0;
-    let mut columns: [Vec<f64>; 8] = Default::default();
+    let mut columns: [Vec<f64>; 9] = Default::default();
     let has_capacity = scenario
         .nodes
         .iter()
@@ -134,7 +136,8 @@ pub fn summarize(
     for rep in reps {
         let mut rep_hist: Option<Histogram<u64>> = None;
         let r = &rep.recorder;
-        let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let (mut wait, mut response, mut slowdown) =
+            (Welford::default(), Welford::default(), Welford::default());
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
         let (mut admitted, mut blocked) = (0u64, 0u64);
@@ -142,6 +145,7 @@ pub fn summarize(
             let c = r.cell_at(k, j);
             wait.merge(&c.wait);
             response.merge(&c.response);
+            slowdown.merge(&c.slowdown);
             area_n += c.area_in_system;
             area_busy += c.area_busy;
             misses += c.deadline_misses;
@@ -186,14 +190,16 @@ pub fn summarize(
         } else {
             f64::NAN
         });
+        columns[8].push(mean_or_nan(&slowdown));
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
-    let [w, r, l, lq, u, x, miss, block] = columns.map(|c| Estimate::from_values(&c));
+    let [w, r, l, lq, u, x, miss, block, sd] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
         mean_wait: w,
         mean_response: r,
+        mean_slowdown: sd,
         mean_in_system: l,
         mean_in_queue: lq,
         utilization: u,
@@ -203,6 +209,67 @@ pub fn summarize(
         response_quantiles,
         response_quantiles_ci95,
     }
+}
+
+/// The distribution of response times of all jobs of a run (every
+/// class, node and replication pooled), reduced to what a plot needs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResponseDistribution {
+    /// (response time, fraction of jobs at or below it), increasing.
+    pub cdf: Vec<(f64, f64)>,
+    /// (bin start, bin end, density): equal bins from 0 to the 99th
+    /// percentile; the density integrates to the share of jobs in range.
+    pub histogram: Vec<(f64, f64, f64)>,
+}
+
+/// Probability levels of the CDF: steps of 1/400, then the far tail.
+fn cdf_levels() -> impl Iterator<Item = f64> {
+    (1..400)
+        .map(|i| f64::from(i) / 400.0)
+        .chain([0.999, 0.9999])
+}
+
+/// Bins of the histogram.
+const HISTOGRAM_BINS: u64 = 50;
+
+/// Pools the response-time histograms of every replication and cell.
+pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistribution {
+    let Some(first) = reps.first() else {
+        return ResponseDistribution::default();
+    };
+    let resolution = first.recorder.resolution();
+    let mut pooled: Option<Histogram<u64>> = None;
+    for rep in reps {
+        let r = &rep.recorder;
+        let classes = r.cells_per_column();
+        for j in 0..r.columns() {
+            for k in 0..classes {
+                let h = &r.cell_at(k, j).response_hist;
+                match &mut pooled {
+                    Some(p) => p.add(h).expect("histograms share their bounds"),
+                    None => pooled = Some(h.clone()),
+                }
+            }
+        }
+    }
+    let Some(h) = pooled.filter(|h| !h.is_empty()) else {
+        return ResponseDistribution::default();
+    };
+    let value = |q: f64| (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution;
+    let cdf = cdf_levels().map(|q| (value(q), q)).collect();
+    let top = h.value_at_quantile(0.99).max(HISTOGRAM_BINS);
+    let width = top.div_ceil(HISTOGRAM_BINS);
+    let total = h.len() as f64;
+    let histogram = (0..HISTOGRAM_BINS)
+        .map(|b| {
+            let (lo, hi) = (b * width, (b + 1) * width);
+            // count_between is inclusive at both ends: stop one unit short.
+            let count = h.count_between(lo, hi - 1) as f64;
+            let (x0, x1) = (lo as f64 * resolution, hi as f64 * resolution);
+            (x0, x1, count / total / (x1 - x0))
+        })
+        .collect();
+    ResponseDistribution { cdf, histogram }
 }
 
 #[cfg(test)]

@@ -184,6 +184,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         policies: vec![policy.clone()],
         policy_configs: Vec::new(),
         dispatch: None,
+        sweep: None,
         path: PathBuf::from("jobs"),
         source: String::new(),
     }

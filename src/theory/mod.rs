@@ -56,7 +56,7 @@ pub enum TheoryError {
 pub type Result<T> = std::result::Result<T, TheoryError>;
 
 /// Whether a value is exact or an approximation (Kingman, Allen-Cunneen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Exact,

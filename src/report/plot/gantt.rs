@@ -1,50 +1,21 @@
-//! Pictures, drawn with plotters and an embedded DejaVu font, so no system
-//! font or library is needed. Colours are the Okabe-Ito palette, which
-//! readers with colour-vision deficiencies can tell apart.
+//! The teaching mode's Gantt chart.
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
+use super::{PALETTE, Picture, draw_err};
+use crate::report::write_atomic;
 use crate::teaching::{Schedule, SegmentKind};
-
-/// Okabe & Ito, "Color universal design" (2008).
-pub const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(213, 94, 0),
-    RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
-];
-
-/// Registers the embedded font once; plotters has no other font here.
-pub fn fonts() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for style in [FontStyle::Normal, FontStyle::Bold] {
-            // The bytes are a valid TTF shipped by the dejavu crate.
-            let _ = register_font("sans-serif", style, dejavu::sans::regular());
-        }
-    });
-}
 
 /// Draws a teaching schedule as a Gantt chart: one lane per CPU, one
 /// coloured block per run, grey for context switches, a time axis.
-pub fn draw_gantt<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &Schedule,
-) -> anyhow::Result<()>
+fn draw_gantt<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &Schedule) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
-    fonts();
-    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+    root.fill(&WHITE).map_err(draw_err)?;
     let end = s.makespan().max(1e-9);
     let cpus = f64::from(s.cpus);
     let mut chart = ChartBuilder::on(root)
@@ -53,7 +24,7 @@ where
         .x_label_area_size(55)
         .y_label_area_size(90)
         .build_cartesian_2d(0f64..end, 0f64..cpus)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(draw_err)?;
     let lane = |y: &f64| {
         let k = y.floor();
         if (y - k - 0.5).abs() < 1e-6 {
@@ -71,7 +42,7 @@ where
         .label_style(("sans-serif", 20))
         .axis_desc_style(("sans-serif", 22))
         .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(draw_err)?;
     let mut colour_of: Vec<&str> = Vec::new();
     for g in &s.timeline {
         let (y0, y1) = (f64::from(g.cpu) + 0.15, f64::from(g.cpu) + 0.85);
@@ -94,13 +65,13 @@ where
                 [(g.start, y0), (g.end, y1)],
                 colour.filled(),
             )))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(draw_err)?;
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(g.start, y0), (g.end, y1)],
                 BLACK.stroke_width(1),
             )))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(draw_err)?;
         let label = match g.kind {
             SegmentKind::Run => g.job.clone().unwrap_or_default(),
             _ => "cs".into(),
@@ -122,25 +93,31 @@ where
                 ((g.start + g.end) / 2.0, f64::from(g.cpu) + 0.5),
                 style,
             )))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(draw_err)?;
     }
-    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 
-/// Size of a Gantt picture: readable on a slide.
-fn gantt_size(s: &Schedule) -> (u32, u32) {
-    (1280, 220 + 110 * s.cpus.min(16))
+/// A teaching schedule as a picture.
+pub struct GanttPicture<'a>(pub &'a Schedule);
+
+impl Picture for GanttPicture<'_> {
+    /// Readable on a slide: one lane per CPU.
+    fn size(&self) -> (u32, u32) {
+        (1280, 220 + 110 * self.0.cpus.min(16))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_gantt(root, self.0)
+    }
 }
 
 /// The Gantt chart as SVG text.
 pub fn gantt_svg(s: &Schedule) -> anyhow::Result<String> {
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, gantt_size(s)).into_drawing_area();
-        draw_gantt(&root, s)?;
-    }
-    Ok(text)
+    super::svg(&GanttPicture(s))
 }
 
 /// Writes the Gantt chart as SVG or PNG (by the file's extension), through
@@ -151,27 +128,13 @@ pub fn write_gantt(s: &Schedule, path: &Path) -> anyhow::Result<()> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    match ext.as_str() {
-        "svg" => super::write_atomic(path, gantt_svg(s)?.as_bytes()),
-        "png" => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let tmp = tempfile::Builder::new()
-                .prefix(".schedlab-")
-                .suffix(".png")
-                .tempfile_in(dir)?;
-            {
-                let root = BitMapBackend::new(tmp.path(), gantt_size(s)).into_drawing_area();
-                draw_gantt(&root, s)?;
-            }
-            tmp.persist(path)?;
-            Ok(())
-        }
+    let bytes = match ext.as_str() {
+        "svg" => gantt_svg(s)?.into_bytes(),
+        "png" => super::png(&GanttPicture(s))?,
         _ => anyhow::bail!(
             "{}: the picture's name must end in .svg or .png",
             path.display()
         ),
-    }
+    };
+    write_atomic(path, &bytes)
 }

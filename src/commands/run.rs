@@ -1,0 +1,200 @@
+//! `schedlab run`: a scenario's replications, the table, and the results tree.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::app::flag;
+use crate::cli::RunArgs;
+use crate::error::InputError;
+use crate::experiment::{self, RunOutput, SAMPLE_PATH_JOBS};
+use crate::model::{Limit, Scenario};
+use crate::policy::{AnyPolicy, PolicyConfig, parse_policy_arg, split_policy_list};
+use crate::report::files::{self, PathRecord, RunData};
+use crate::report::plot::{self, Rendered};
+use crate::report::tree::{MANIFEST, Manifest, Tree};
+use crate::report::{self, RunDocument};
+
+/// Loads the scenario and applies command-line overrides.
+pub fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
+    let mut scenario = Scenario::from_file(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(r) = args.replications {
+        if r == 0 {
+            return Err(flag(
+                "--replications",
+                r,
+                "must be at least 1 (2 or more for a confidence interval)",
+            ));
+        }
+        scenario.replications = r;
+    }
+    if let Some(n) = args.jobs {
+        if n == 0 {
+            return Err(flag("--jobs", n, "must be at least 1"));
+        }
+        scenario.horizon = Limit::Jobs(n);
+    }
+    if let Some(list) = &args.compare {
+        let context = scenario.policy_context();
+        let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
+        for item in split_policy_list(list) {
+            let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
+            let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
+            if policies.iter().any(|(_, p)| p.label() == policy.label()) {
+                return Err(flag(
+                    "--compare",
+                    item,
+                    "this policy is already in the list",
+                ));
+            }
+            policies.push((config, policy));
+        }
+        if policies.is_empty() {
+            return Err(flag("--compare", list, "list at least one policy"));
+        }
+        scenario
+            .replace_policies(policies)
+            .map_err(InputError::Flag)?;
+    }
+    if args.threads == Some(0) {
+        return Err(flag("--threads", 0, "must be at least 1"));
+    }
+    if let Some(out) = &args.out
+        && out.exists()
+        && !out.is_dir()
+    {
+        return Err(flag(
+            "--out",
+            out.display(),
+            "exists and is not a directory",
+        ));
+    }
+    Ok(scenario)
+}
+
+/// The rayon pool of `--threads` (all cores by default).
+pub fn pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?)
+}
+
+/// The manifest fields every kind of tree shares.
+pub fn manifest(
+    kind: &str,
+    scenario: &Scenario,
+    wall_seconds: f64,
+    threads: usize,
+    events: u64,
+) -> Manifest {
+    Manifest {
+        schedlab: env!("CARGO_PKG_VERSION").to_string(),
+        kind: kind.to_string(),
+        scenario_name: scenario.name.clone(),
+        scenario_file: scenario.path.display().to_string(),
+        scenario: scenario.source.clone(),
+        seed: scenario.seed,
+        replications: scenario.replications,
+        param: None,
+        values: Vec::new(),
+        command: std::env::args().collect(),
+        wall_seconds,
+        threads,
+        host_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        events,
+    }
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let scenario = load(args)?;
+    for w in scenario.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let pool = pool(args.threads)?;
+    let started = Instant::now();
+    let output = pool.install(|| experiment::run(&scenario));
+    let wall = started.elapsed().as_secs_f64();
+    let document = RunDocument::new(&scenario, &output);
+    // Everything is rendered before anything is printed or written, so a
+    // failure leaves no partial output behind.
+    let json = document.to_json();
+    if let Some(dir) = &args.out {
+        let manifest = manifest(
+            "run",
+            &scenario,
+            wall,
+            pool.current_num_threads(),
+            output.events,
+        );
+        let tree = run_tree(&scenario, &output, &json, &manifest, dir)?;
+        tree.write(dir)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else {
+        print!("{}", report::table(&scenario, &output, wall));
+    }
+    Ok(())
+}
+
+/// The files of a run's tree, pictures included.
+fn run_tree(
+    scenario: &Scenario,
+    output: &RunOutput,
+    json: &str,
+    manifest: &Manifest,
+    dir: &Path,
+) -> anyhow::Result<Tree> {
+    let results = report::csv(&output.rows)?;
+    let (cdf, histogram) = files::distribution_records(&output.distributions);
+    let cdf = files::to_csv(cdf)?;
+    let histogram = files::to_csv(histogram)?;
+    let path: Vec<PathRecord> = scenario
+        .policies
+        .iter()
+        .flat_map(|p| {
+            let label = p.label();
+            experiment::sample_path(scenario, p, SAMPLE_PATH_JOBS)
+                .into_iter()
+                .map(move |(time, in_system)| PathRecord {
+                    policy: label.clone(),
+                    time,
+                    in_system,
+                })
+        })
+        .collect();
+    let path = files::to_csv(path)?;
+    let pictures = run_pictures(
+        &scenario.name,
+        dir,
+        &results,
+        Some(&cdf),
+        Some(&histogram),
+        Some(&path),
+    )?;
+    let mut tree = Tree::default();
+    tree.add("results.json", json);
+    tree.add(files::RESULTS, results);
+    tree.add(files::CDF, cdf);
+    tree.add(files::HISTOGRAM, histogram);
+    tree.add(files::SAMPLE_PATH, path);
+    tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
+    tree.add_pictures(pictures);
+    Ok(tree)
+}
+
+/// The pictures of a run, drawn from the CSV texts of its tree (so that
+/// `schedlab plot` redraws them identically from the files).
+pub fn run_pictures(
+    scenario: &str,
+    dir: &Path,
+    results: &str,
+    cdf: Option<&str>,
+    histogram: Option<&str>,
+    sample_path: Option<&str>,
+) -> anyhow::Result<Vec<Rendered>> {
+    let data = RunData::parse(scenario, dir, results, cdf, histogram, sample_path)?;
+    plot::run_pictures(&data)
+}

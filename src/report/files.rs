@@ -1,0 +1,236 @@
+//! The CSV files of a results tree: what they hold, how they are written,
+//! and how `schedlab plot` reads them back. The plots of a run are drawn
+//! from these records after a round trip through their CSV text, so
+//! redrawing from the files gives the same pictures.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{CsvRecord, ResultRecord, TheoryRecord};
+use crate::error::InputError;
+use crate::stats::ResponseDistribution;
+use crate::sweep::SweepOutput;
+use crate::theory::Kind;
+
+/// `results.csv`: one row per (policy, class, node).
+pub const RESULTS: &str = "results.csv";
+/// `sweep.csv`: one row per (point, policy, class).
+pub const SWEEP: &str = "sweep.csv";
+/// `response-cdf.csv`: the response-time distribution of each policy.
+pub const CDF: &str = "response-cdf.csv";
+/// `response-histogram.csv`: its histogram.
+pub const HISTOGRAM: &str = "response-histogram.csv";
+/// `sample-path.csv`: jobs in the system over time, replication 0.
+pub const SAMPLE_PATH: &str = "sample-path.csv";
+
+/// A point of a policy's response-time CDF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CdfRecord {
+    pub policy: String,
+    pub response: f64,
+    pub probability: f64,
+}
+
+/// A bin of a policy's response-time histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistogramRecord {
+    pub policy: String,
+    pub bin_start: f64,
+    pub bin_end: f64,
+    pub density: f64,
+}
+
+/// A change of the number of jobs present, in a policy's sample path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathRecord {
+    pub policy: String,
+    pub time: f64,
+    pub in_system: u32,
+}
+
+/// One row of `sweep.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// Index of the point, from 0.
+    pub point: usize,
+    pub param: String,
+    pub value: f64,
+    pub load: f64,
+    pub policy: String,
+    pub class: String,
+    pub jobs: u64,
+    pub mean_wait: Option<f64>,
+    pub mean_wait_ci95: Option<f64>,
+    pub mean_response: Option<f64>,
+    pub mean_response_ci95: Option<f64>,
+    pub mean_slowdown: Option<f64>,
+    pub mean_slowdown_ci95: Option<f64>,
+    pub p50_response: Option<f64>,
+    pub p90_response: Option<f64>,
+    pub p95_response: Option<f64>,
+    pub p99_response: Option<f64>,
+    pub mean_in_system: Option<f64>,
+    pub utilization: Option<f64>,
+    pub throughput: Option<f64>,
+    pub theory_formula: Option<String>,
+    pub theory_kind: Option<Kind>,
+    pub theory_mean_wait: Option<f64>,
+    pub theory_mean_response: Option<f64>,
+    pub theory_rel_error: Option<f64>,
+    pub theory_within_ci: Option<bool>,
+}
+
+impl SweepRecord {
+    fn new(point: usize, param: &str, value: f64, load: f64, r: ResultRecord) -> SweepRecord {
+        let t: Option<TheoryRecord> = r.theory;
+        SweepRecord {
+            point,
+            param: param.to_string(),
+            value,
+            load,
+            policy: r.policy,
+            class: r.class,
+            jobs: r.jobs,
+            mean_wait: r.mean_wait,
+            mean_wait_ci95: r.mean_wait_ci95,
+            mean_response: r.mean_response,
+            mean_response_ci95: r.mean_response_ci95,
+            mean_slowdown: r.mean_slowdown,
+            mean_slowdown_ci95: r.mean_slowdown_ci95,
+            p50_response: r.p50_response,
+            p90_response: r.p90_response,
+            p95_response: r.p95_response,
+            p99_response: r.p99_response,
+            mean_in_system: r.mean_in_system,
+            utilization: r.utilization,
+            throughput: r.throughput,
+            theory_formula: t.as_ref().map(|t| t.formula.clone()),
+            theory_kind: t.as_ref().map(|t| t.kind),
+            theory_mean_wait: t.as_ref().map(|t| t.mean_wait),
+            theory_mean_response: t.as_ref().map(|t| t.mean_response),
+            theory_rel_error: t.as_ref().and_then(|t| t.rel_error),
+            theory_within_ci: t.as_ref().and_then(|t| t.within_ci),
+        }
+    }
+}
+
+/// The records of a sweep, point by point, policy by policy.
+pub fn sweep_records(output: &SweepOutput) -> Vec<SweepRecord> {
+    output
+        .points
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            p.rows.iter().map(move |r| {
+                SweepRecord::new(i, &output.param, p.value, p.load, ResultRecord::from(r))
+            })
+        })
+        .collect()
+}
+
+/// The CDF and histogram records of a run's distributions.
+pub fn distribution_records(
+    distributions: &[(String, ResponseDistribution)],
+) -> (Vec<CdfRecord>, Vec<HistogramRecord>) {
+    let mut cdf = Vec::new();
+    let mut hist = Vec::new();
+    for (policy, d) in distributions {
+        cdf.extend(d.cdf.iter().map(|&(response, probability)| CdfRecord {
+            policy: policy.clone(),
+            response,
+            probability,
+        }));
+        hist.extend(
+            d.histogram
+                .iter()
+                .map(|&(bin_start, bin_end, density)| HistogramRecord {
+                    policy: policy.clone(),
+                    bin_start,
+                    bin_end,
+                    density,
+                }),
+        );
+    }
+    (cdf, hist)
+}
+
+/// What the pictures of a run are drawn from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunData {
+    /// The scenario's name, for titles.
+    pub scenario: String,
+    pub results: Vec<CsvRecord>,
+    pub cdf: Vec<CdfRecord>,
+    pub histogram: Vec<HistogramRecord>,
+    pub sample_path: Vec<PathRecord>,
+}
+
+impl RunData {
+    /// Parses the CSV texts of a run, as written or as read from its tree
+    /// (`dir` names the files in errors). Distribution and sample-path
+    /// files are optional.
+    pub fn parse(
+        scenario: &str,
+        dir: &Path,
+        results: &str,
+        cdf: Option<&str>,
+        histogram: Option<&str>,
+        sample_path: Option<&str>,
+    ) -> Result<RunData, InputError> {
+        Ok(RunData {
+            scenario: scenario.to_string(),
+            results: from_csv(results, &dir.join(RESULTS))?,
+            cdf: cdf.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(CDF)))?,
+            histogram: histogram.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(HISTOGRAM)))?,
+            sample_path: sample_path
+                .map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SAMPLE_PATH)))?,
+        })
+    }
+}
+
+/// Serialises records as CSV text with a header row.
+pub fn to_csv<T: Serialize>(records: impl IntoIterator<Item = T>) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        w.serialize(r)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Parses CSV text into records; `path` names the file in errors, with
+/// the line and the column at fault.
+pub fn from_csv<T: DeserializeOwned>(text: &str, path: &Path) -> Result<Vec<T>, InputError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for result in reader.deserialize() {
+        let record = result.map_err(|e| {
+            let line = e.position().map_or(1, |p| p.line() as usize);
+            let message = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+                    Some(i) => format!("column {}: {err}", i + 1),
+                    None => err.to_string(),
+                },
+                _ => e.to_string(),
+            };
+            InputError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column: 1,
+                message,
+            }
+        })?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// Reads a CSV file of a results tree.
+pub fn read_csv<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_csv(&text, path)
+}

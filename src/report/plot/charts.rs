@@ -1,0 +1,688 @@
+//! The charts of a results tree: line charts (sweeps, distributions,
+//! sample paths) and grouped bar charts (percentiles, utilisation), each
+//! built from the records of the tree's CSV files.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::prelude::*;
+
+use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
+use crate::report::files::{RunData, SweepRecord};
+
+const CAPTION: u32 = 34;
+const LABEL: u32 = 22;
+const AXIS_TITLE: u32 = 24;
+const LEGEND: u32 = 22;
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stroke {
+    /// A solid line through the points, a marker at each.
+    Marked,
+    /// A solid line, no markers (dense data).
+    Solid,
+    /// A dashed line (closed forms).
+    Dashed,
+    /// A step function: each value holds until the next point.
+    Step,
+}
+
+/// One line of a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub colour: usize,
+    pub stroke: Stroke,
+    pub points: Vec<(f64, f64)>,
+    /// Vertical error bars: (x, low, high).
+    pub errors: Vec<(f64, f64, f64)>,
+}
+
+/// Where a chart's legend goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Corner {
+    UpperLeft,
+    UpperRight,
+    LowerRight,
+}
+
+/// A chart of lines over two (linear or logarithmic) axes.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    pub title: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub series: Vec<Series>,
+    pub legend: Corner,
+}
+
+impl LineChart {
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (x, y) = (self.x.range.clone(), self.y.range.clone());
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(&self.title, ("sans-serif", CAPTION))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(95);
+        match (self.x.log, self.y.log) {
+            (false, false) => {
+                let mut c = builder.build_cartesian_2d(x, y).map_err(draw_err)?;
+                self.draw_series(&mut c)
+            }
+            (true, false) => {
+                let mut c = builder
+                    .build_cartesian_2d(x.log_scale(), y)
+                    .map_err(draw_err)?;
+                self.draw_series(&mut c)
+            }
+            (false, true) => {
+                let mut c = builder
+                    .build_cartesian_2d(x, y.log_scale())
+                    .map_err(draw_err)?;
+                self.draw_series(&mut c)
+            }
+            (true, true) => {
+                let mut c = builder
+                    .build_cartesian_2d(x.log_scale(), y.log_scale())
+                    .map_err(draw_err)?;
+                self.draw_series(&mut c)
+            }
+        }
+    }
+
+    fn draw_series<'a, DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> anyhow::Result<()>
+    where
+        DB: DrawingBackend + 'a,
+        DB::ErrorType: 'static,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        chart
+            .configure_mesh()
+            .x_desc(self.x.label())
+            .y_desc(self.y.label())
+            .x_label_formatter(&|v| tick(*v))
+            .y_label_formatter(&|v| tick(*v))
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", AXIS_TITLE))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(draw_err)?;
+        // Values off a logarithmic axis (zeros) cannot be drawn: leave them out.
+        let (xr, yr) = (&self.x, &self.y);
+        let fits = move |&(px, py): &(f64, f64)| {
+            px.is_finite() && py.is_finite() && (!xr.log || px > 0.0) && (!yr.log || py > 0.0)
+        };
+        for s in &self.series {
+            let c = colour(s.colour);
+            // Simulated lines are thin so the dashed closed form drawn
+            // over them in the same colour stays visible.
+            let width = match s.stroke {
+                Stroke::Step | Stroke::Marked => 2,
+                Stroke::Solid | Stroke::Dashed => 3,
+            };
+            let style = ShapeStyle::from(c).stroke_width(width);
+            let points: Vec<(f64, f64)> = match s.stroke {
+                Stroke::Step => s
+                    .points
+                    .windows(2)
+                    .flat_map(|w| [w[0], (w[1].0, w[0].1)])
+                    .chain(s.points.last().copied())
+                    .filter(fits)
+                    .collect(),
+                _ => s.points.iter().copied().filter(fits).collect(),
+            };
+            let legend_style = style;
+            let drawn = match s.stroke {
+                Stroke::Dashed => chart
+                    .draw_series(DashedLineSeries::new(points.clone(), 12, 8, style))
+                    .map_err(draw_err)?,
+                _ => chart
+                    .draw_series(LineSeries::new(points.clone(), style))
+                    .map_err(draw_err)?,
+            };
+            let dashed = s.stroke == Stroke::Dashed;
+            drawn.label(&s.name).legend(move |(lx, ly)| {
+                if dashed {
+                    PathElement::new(vec![(lx, ly), (lx + 8, ly)], legend_style)
+                } else {
+                    PathElement::new(vec![(lx, ly), (lx + 24, ly)], legend_style)
+                }
+            });
+            if s.stroke == Stroke::Marked {
+                chart
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, 5, ShapeStyle::from(c).filled())),
+                    )
+                    .map_err(draw_err)?;
+            }
+            let bars = s.errors.iter().copied().filter(|&(ex, lo, hi)| {
+                fits(&(ex, lo)) && fits(&(ex, hi)) && lo.is_finite() && hi.is_finite()
+            });
+            chart
+                .draw_series(bars.map(|(ex, lo, hi)| {
+                    ErrorBar::new_vertical(ex, lo, (lo + hi) / 2.0, hi, style.stroke_width(2), 10)
+                }))
+                .map_err(draw_err)?;
+        }
+        let position = match self.legend {
+            Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Corner::UpperRight => SeriesLabelPosition::UpperRight,
+            Corner::LowerRight => SeriesLabelPosition::LowerRight,
+        };
+        chart
+            .configure_series_labels()
+            .position(position)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", LEGEND))
+            .draw()
+            .map_err(draw_err)?;
+        Ok(())
+    }
+}
+
+impl Picture for LineChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(draw_err)?;
+        self.draw_on(root)
+    }
+}
+
+/// Line charts stacked one above the other (one per policy).
+#[derive(Debug, Clone)]
+pub struct Panels(pub Vec<LineChart>);
+
+impl Picture for Panels {
+    fn size(&self) -> (u32, u32) {
+        (1280, 120 + 300 * self.0.len().clamp(1, 8) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(draw_err)?;
+        for (area, chart) in root
+            .split_evenly((self.0.len().max(1), 1))
+            .iter()
+            .zip(&self.0)
+        {
+            chart.draw_on(area)?;
+        }
+        Ok(())
+    }
+}
+
+/// Bars in groups: one group per category, one bar per member, each with
+/// an optional 95% confidence half-width.
+#[derive(Debug, Clone)]
+pub struct BarChart {
+    pub title: String,
+    pub groups: Vec<String>,
+    pub members: Vec<String>,
+    /// `values[group][member]`: the height and its half-width.
+    pub values: Vec<Vec<(f64, Option<f64>)>>,
+    pub group_title: String,
+    pub y: Axis,
+}
+
+impl Picture for BarChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(draw_err)?;
+        let n = self.groups.len().max(1);
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(&self.title, ("sans-serif", CAPTION))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(95);
+        // Group i is centred on x = i; the formatter names the whole numbers.
+        let x = -0.5..n as f64 - 0.5;
+        let groups = &self.groups;
+        let name = |v: &f64| {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < groups.len() {
+                groups[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        macro_rules! bars {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(n + 1)
+                    .x_label_formatter(&name)
+                    .y_label_formatter(&|v| tick(*v))
+                    .x_desc(self.group_title.as_str())
+                    .y_desc(self.y.label())
+                    .label_style(("sans-serif", LABEL))
+                    .axis_desc_style(("sans-serif", AXIS_TITLE))
+                    .light_line_style(RGBColor(235, 235, 235))
+                    .draw()
+                    .map_err(draw_err)?;
+                let m = self.members.len().max(1) as f64;
+                let width = 0.8 / m;
+                let floor = self.y.range.start;
+                for (j, member) in self.members.iter().enumerate() {
+                    let c = colour(j);
+                    let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
+                    let heights: Vec<(usize, f64, Option<f64>)> = self
+                        .values
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, row)| {
+                            row.get(j)
+                                .filter(|(v, _)| v.is_finite() && *v > floor)
+                                .map(|&(v, h)| (i, v, h))
+                        })
+                        .collect();
+                    chart
+                        .draw_series(heights.iter().map(|&(i, v, _)| {
+                            Rectangle::new(
+                                [(left(i), floor), (left(i) + width * 0.92, v)],
+                                c.filled(),
+                            )
+                        }))
+                        .map_err(draw_err)?
+                        .label(member)
+                        .legend(move |(lx, ly)| {
+                            Rectangle::new([(lx, ly - 8), (lx + 20, ly + 8)], c.filled())
+                        });
+                    chart
+                        .draw_series(heights.iter().filter_map(|&(i, v, h)| {
+                            let h = h?;
+                            let mid = left(i) + width * 0.46;
+                            Some(ErrorBar::new_vertical(
+                                mid,
+                                (v - h).max(floor),
+                                v,
+                                v + h,
+                                BLACK.stroke_width(2),
+                                10,
+                            ))
+                        }))
+                        .map_err(draw_err)?;
+                }
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", LEGEND))
+                    .draw()
+                    .map_err(draw_err)?;
+            }};
+        }
+        if self.y.log {
+            bars!(
+                builder
+                    .build_cartesian_2d(x, self.y.range.clone().log_scale())
+                    .map_err(draw_err)?
+            );
+        } else {
+            bars!(
+                builder
+                    .build_cartesian_2d(x, self.y.range.clone())
+                    .map_err(draw_err)?
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Policies in order of first appearance.
+fn policies<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_string());
+        }
+    }
+    out
+}
+
+/// The pictures of a run: response-time CDF and histogram, percentiles,
+/// sample paths and utilisation per node.
+pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
+    let mut out = Vec::new();
+    let name = &data.scenario;
+    let all: Vec<_> = data
+        .results
+        .iter()
+        .filter(|r| r.class == "all" && r.node == "all")
+        .collect();
+    let order = policies(all.iter().map(|r| r.policy.as_str()));
+
+    if !data.cdf.is_empty() {
+        let series: Vec<Series> = policies(data.cdf.iter().map(|r| r.policy.as_str()))
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| Series {
+                points: data
+                    .cdf
+                    .iter()
+                    .filter(|r| r.policy == p)
+                    .map(|r| (r.response, r.probability))
+                    .collect(),
+                name: p,
+                colour: i,
+                stroke: Stroke::Solid,
+                errors: Vec::new(),
+            })
+            .collect();
+        let x = Axis::fit(
+            data.cdf.iter().map(|r| r.response),
+            "response time (time units)",
+            true,
+        );
+        let chart = LineChart {
+            title: format!("{name}: distribution of response time"),
+            x,
+            y: Axis {
+                range: 0.0..1.0,
+                log: false,
+                title: "fraction of jobs with response <= t".into(),
+            },
+            series,
+            legend: Corner::LowerRight,
+        };
+        out.push(render("response-cdf", &chart)?);
+    }
+
+    if !data.histogram.is_empty() {
+        let series: Vec<Series> = policies(data.histogram.iter().map(|r| r.policy.as_str()))
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let bins: Vec<_> = data.histogram.iter().filter(|r| r.policy == p).collect();
+                let mut points: Vec<(f64, f64)> =
+                    bins.iter().map(|b| (b.bin_start, b.density)).collect();
+                if let Some(last) = bins.last() {
+                    points.push((last.bin_end, last.density));
+                }
+                Series {
+                    name: p,
+                    colour: i,
+                    stroke: Stroke::Step,
+                    points,
+                    errors: Vec::new(),
+                }
+            })
+            .collect();
+        let chart = LineChart {
+            title: format!("{name}: histogram of response time (up to each policy's p99)"),
+            x: Axis::fit(
+                data.histogram.iter().flat_map(|r| [r.bin_start, r.bin_end]),
+                "response time (time units)",
+                false,
+            ),
+            y: Axis::fit(
+                data.histogram.iter().map(|r| r.density),
+                "density (fraction of jobs per time unit)",
+                false,
+            ),
+            series,
+            legend: Corner::UpperRight,
+        };
+        out.push(render("response-histogram", &chart)?);
+    }
+
+    if !all.is_empty() {
+        let values: Vec<Vec<(f64, Option<f64>)>> = all
+            .iter()
+            .map(|r| {
+                [r.p50_response, r.p95_response, r.p99_response]
+                    .map(|v| (v.unwrap_or(f64::NAN), None))
+                    .to_vec()
+            })
+            .collect();
+        let y = Axis::fit(
+            values.iter().flatten().map(|v| v.0).chain([0.0]),
+            "response time (time units)",
+            false,
+        );
+        let chart = BarChart {
+            title: format!("{name}: response-time percentiles"),
+            groups: order.clone(),
+            members: vec!["p50".into(), "p95".into(), "p99".into()],
+            values,
+            group_title: "policy".into(),
+            y,
+        };
+        out.push(render("percentiles", &chart)?);
+    }
+
+    let nodes: Vec<String> = policies(
+        data.results
+            .iter()
+            .filter(|r| r.class == "all" && r.node != "all")
+            .map(|r| r.node.as_str()),
+    );
+    if !nodes.is_empty() {
+        let values: Vec<Vec<(f64, Option<f64>)>> = nodes
+            .iter()
+            .map(|node| {
+                order
+                    .iter()
+                    .map(|p| {
+                        data.results
+                            .iter()
+                            .find(|r| r.class == "all" && &r.node == node && &r.policy == p)
+                            .map_or((f64::NAN, None), |r| {
+                                (r.utilization.unwrap_or(f64::NAN), r.utilization_ci95)
+                            })
+                    })
+                    .collect()
+            })
+            .collect();
+        let top = values
+            .iter()
+            .flatten()
+            .map(|(v, h)| v + h.unwrap_or(0.0))
+            .fold(1.0, f64::max);
+        let chart = BarChart {
+            title: format!("{name}: utilisation per node"),
+            groups: nodes,
+            members: order.clone(),
+            values,
+            group_title: "node".into(),
+            y: Axis {
+                range: 0.0..top * 1.15,
+                log: false,
+                title: "utilisation (busy share of the servers)".into(),
+            },
+        };
+        out.push(render("utilization", &chart)?);
+    }
+
+    if !data.sample_path.is_empty() {
+        let names = policies(data.sample_path.iter().map(|r| r.policy.as_str()));
+        let x = Axis::fit(
+            data.sample_path.iter().map(|r| r.time),
+            "time (time units)",
+            false,
+        );
+        let y = Axis::fit(
+            data.sample_path.iter().map(|r| f64::from(r.in_system)),
+            "jobs in system",
+            false,
+        );
+        let panels = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| LineChart {
+                title: format!("{name}: jobs in system, replication 0, {p}"),
+                x: x.clone(),
+                y: y.clone(),
+                series: vec![Series {
+                    points: data
+                        .sample_path
+                        .iter()
+                        .filter(|r| r.policy == p)
+                        .map(|r| (r.time, f64::from(r.in_system)))
+                        .collect(),
+                    name: p,
+                    colour: i,
+                    stroke: Stroke::Step,
+                    errors: Vec::new(),
+                }],
+                legend: Corner::UpperRight,
+            })
+            .collect();
+        out.push(render("sample-path", &Panels(panels))?);
+    }
+    Ok(out)
+}
+
+/// What a sweep chart plots.
+struct Metric {
+    file: &'static str,
+    what: &'static str,
+    value: fn(&SweepRecord) -> (Option<f64>, Option<f64>),
+    theory: fn(&SweepRecord) -> Option<f64>,
+}
+
+const METRICS: [Metric; 3] = [
+    Metric {
+        file: "sweep-response",
+        what: "mean response time (time units)",
+        value: |r| (r.mean_response, r.mean_response_ci95),
+        theory: |r| r.theory_mean_response,
+    },
+    Metric {
+        file: "sweep-wait",
+        what: "mean waiting time (time units)",
+        value: |r| (r.mean_wait, r.mean_wait_ci95),
+        theory: |r| r.theory_mean_wait,
+    },
+    Metric {
+        file: "sweep-slowdown",
+        what: "mean slowdown (response / time in service)",
+        value: |r| (r.mean_slowdown, r.mean_slowdown_ci95),
+        theory: |_| None,
+    },
+];
+
+/// A legend name for each policy of a sweep: its label, or when the
+/// label changes from point to point (a swept quantum), the discipline's.
+fn series_names(all: &[&SweepRecord], per_point: usize) -> Vec<String> {
+    (0..per_point)
+        .map(|k| {
+            let labels = policies(
+                all.iter()
+                    .skip(k)
+                    .step_by(per_point)
+                    .map(|r| r.policy.as_str()),
+            );
+            match labels.as_slice() {
+                [one] => one.clone(),
+                many => many
+                    .first()
+                    .map(|l| l.split('(').next().unwrap_or(l).to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The pictures of a sweep: mean response, wait and slowdown against the
+/// swept parameter, one line per policy with 95% error bars, and the
+/// closed form dashed where there is one.
+pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result<Vec<Rendered>> {
+    let all: Vec<&SweepRecord> = records.iter().filter(|r| r.class == "all").collect();
+    let Some(first) = all.first() else {
+        return Ok(Vec::new());
+    };
+    let param = first.param.clone();
+    let per_point = all.iter().filter(|r| r.point == first.point).count();
+    let names = series_names(&all, per_point);
+    let x_title = if param == "load" {
+        "offered load".to_string()
+    } else {
+        param.clone()
+    };
+    let mut out = Vec::new();
+    for metric in &METRICS {
+        let mut series = Vec::new();
+        let mut theory_series = Vec::new();
+        for (k, name) in names.iter().enumerate() {
+            let rows: Vec<&SweepRecord> = all.iter().skip(k).step_by(per_point).copied().collect();
+            let mut points = Vec::new();
+            let mut errors = Vec::new();
+            for r in &rows {
+                let (mean, half) = (metric.value)(r);
+                if let Some(m) = mean {
+                    points.push((r.value, m));
+                    if let Some(h) = half {
+                        errors.push((r.value, m - h, m + h));
+                    }
+                }
+            }
+            let theory: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|r| (metric.theory)(r).map(|t| (r.value, t)))
+                .collect();
+            if !theory.is_empty() {
+                theory_series.push(Series {
+                    name: format!("{name}: theory"),
+                    colour: k,
+                    stroke: Stroke::Dashed,
+                    points: theory,
+                    errors: Vec::new(),
+                });
+            }
+            series.push(Series {
+                name: name.clone(),
+                colour: k,
+                stroke: Stroke::Marked,
+                points,
+                errors,
+            });
+        }
+        series.extend(theory_series);
+        let y = Axis::fit(
+            series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .chain(
+                    series
+                        .iter()
+                        .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
+                ),
+            metric.what,
+            true,
+        );
+        let x = Axis::fit(all.iter().map(|r| r.value), &x_title, false);
+        let chart = LineChart {
+            title: format!(
+                "{scenario}: {} against {x_title}",
+                metric.what.split(" (").next().unwrap_or(metric.what)
+            ),
+            x,
+            y,
+            series,
+            legend: Corner::UpperLeft,
+        };
+        out.push(render(metric.file, &chart)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,483 @@
+//! Sweeps: one parameter of a scenario varied over a list of values, every
+//! compared policy run at each value with its replications.
+//!
+//! Point `i` runs with the seed derived from (scenario seed, i), and all
+//! (point, policy, replication) runs are independent tasks whose results
+//! are put back in order, so a sweep's output is bit-identical whatever
+//! the number of threads or the order in which the tasks finish.
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::dispatch::Rule;
+use crate::error::FieldError;
+use crate::experiment::{self, Row};
+use crate::model::Scenario;
+use crate::policy::{AnyPolicy, PolicyConfig};
+use crate::stats::Selection;
+use crate::workload::point_seed;
+
+/// What varies along a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// Offered load of the whole system, `Σ λ_k E[S_k] / Σ c_j speed_j`:
+    /// every arrival rate scaled by one factor.
+    Load,
+    /// Total arrival rate: every class's rate scaled by one factor.
+    ArrivalRate,
+    /// One class's arrival rate.
+    ClassArrivalRate(usize),
+    /// The arrival-weighted mean service requirement: every class's sizes
+    /// scaled by one factor.
+    ServiceMean,
+    /// One class's mean service requirement (sizes scaled, shape kept).
+    ClassServiceMean(usize),
+    /// The servers of the only node.
+    Servers,
+    /// The servers of one node.
+    NodeServers(usize),
+    /// The speed of one node.
+    NodeSpeed(usize),
+    /// The quantum of every compared policy that has one.
+    Quantum,
+    /// One cutoff of size-interval (`sita`) dispatching.
+    Cutoff(usize),
+}
+
+/// The names `param` accepts, for messages.
+pub const PARAMS: &str = "load, arrival.rate, classes.NAME.arrival.rate, service.mean, \
+                          classes.NAME.service.mean, servers, nodes.NAME.servers, \
+                          nodes.NAME.speed, quantum, dispatch.cutoffs[I]";
+
+/// A validated sweep: the parameter, as written and parsed, and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    pub name: String,
+    pub param: Param,
+    pub values: Vec<f64>,
+}
+
+/// `[sweep]` as written in a scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    pub param: String,
+    pub values: Values,
+}
+
+/// Values as a range `"0.1:0.9:0.1"`, a list `"1,2,4"` or a TOML array.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Values {
+    Text(String),
+    List(Vec<f64>),
+}
+
+/// Most points a sweep may have (a typo such as a step of 1e-9 would
+/// otherwise run for ever).
+pub const MAX_POINTS: usize = 10_000;
+
+/// Parses `start:stop:step` (stop included when a whole number of steps
+/// reaches it) or a comma-separated list.
+pub fn parse_values(text: &str, field: &str) -> Result<Vec<f64>, FieldError> {
+    let bad = |msg: &str| FieldError::new(field, format!("\"{text}\""), msg);
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(&format!("`{}` is not a finite number", s.trim())))
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let values = match parts.as_slice() {
+        [single] => single
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(number)
+            .collect::<Result<Vec<_>, _>>()?,
+        [start, stop, step] => {
+            let (start, stop, step) = (number(start)?, number(stop)?, number(step)?);
+            if step <= 0.0 {
+                return Err(bad("the step of start:stop:step must be greater than 0"));
+            }
+            if stop < start {
+                return Err(bad("stop is below start in start:stop:step"));
+            }
+            // Counting steps (rather than adding them up) keeps 0.1:0.9:0.1
+            // at exactly nine points with no drift.
+            let steps = ((stop - start) / step + 1e-9).floor();
+            if steps + 1.0 > MAX_POINTS as f64 {
+                return Err(bad(&format!("more than {MAX_POINTS} points")));
+            }
+            (0..=steps as usize)
+                .map(|i| start + i as f64 * step)
+                .collect()
+        }
+        _ => {
+            return Err(bad(
+                "write start:stop:step (e.g. 0.1:0.9:0.1) or a list (e.g. 1,2,4)",
+            ));
+        }
+    };
+    check_values(values, field, text)
+}
+
+fn check_values(values: Vec<f64>, field: &str, text: &str) -> Result<Vec<f64>, FieldError> {
+    if values.is_empty() {
+        return Err(FieldError::new(field, format!("\"{text}\""), "no values"));
+    }
+    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+        return Err(FieldError::new(
+            field,
+            v.to_string(),
+            "values must be finite numbers",
+        ));
+    }
+    if values.len() > MAX_POINTS {
+        return Err(FieldError::new(
+            field,
+            format!("{} values", values.len()),
+            format!("more than {MAX_POINTS} points"),
+        ));
+    }
+    Ok(values)
+}
+
+impl Sweep {
+    /// Checks a parameter name and its values against the scenario: the
+    /// class or node it names exists, every value is allowed, and applying
+    /// the first value gives a valid scenario.
+    pub fn new(
+        scenario: &Scenario,
+        param: &str,
+        values: &Values,
+        param_field: &str,
+        values_field: &str,
+    ) -> Result<Sweep, FieldError> {
+        let values = match values {
+            Values::Text(text) => parse_values(text, values_field)?,
+            Values::List(list) => check_values(list.clone(), values_field, &format!("{list:?}"))?,
+        };
+        let parsed = Param::parse(param, scenario, param_field)?;
+        let sweep = Sweep {
+            name: param.trim().to_string(),
+            param: parsed,
+            values,
+        };
+        for &v in &sweep.values {
+            sweep.check_value(v, values_field)?;
+        }
+        sweep.point(scenario, 0)?;
+        Ok(sweep)
+    }
+
+    fn check_value(&self, v: f64, field: &str) -> Result<(), FieldError> {
+        let bad = |msg: &str| Err(FieldError::new(field, v.to_string(), msg));
+        let whole = matches!(self.param, Param::Servers | Param::NodeServers(_));
+        if whole && (v < 1.0 || v.fract() != 0.0 || v > f64::from(u32::MAX)) {
+            return bad(&format!(
+                "`{}` takes whole numbers of servers, at least 1",
+                self.name
+            ));
+        }
+        if v.is_nan() || v <= 0.0 {
+            return bad(&format!("`{}` takes values greater than 0", self.name));
+        }
+        Ok(())
+    }
+
+    /// The scenario of point `i`: the parameter set to `values[i]` and the
+    /// seed derived from the scenario's seed and `i`.
+    pub fn point(&self, base: &Scenario, i: usize) -> Result<Scenario, FieldError> {
+        let mut s = base.clone();
+        s.seed = point_seed(base.seed, i as u32);
+        self.param.apply(&mut s, self.values[i], &self.name)?;
+        Ok(s)
+    }
+}
+
+impl Param {
+    /// Parses a parameter name, resolving the class or node it names.
+    pub fn parse(text: &str, scenario: &Scenario, field: &str) -> Result<Param, FieldError> {
+        let text = text.trim();
+        let bad = |msg: String| FieldError::new(field, format!("\"{text}\""), msg);
+        let class = |name: &str| {
+            scenario
+                .classes
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<_> = scenario.classes.iter().map(|c| c.name.as_str()).collect();
+                    bad(format!(
+                        "no class `{name}`; classes are: {}",
+                        known.join(", ")
+                    ))
+                })
+        };
+        let node = |name: &str| {
+            scenario
+                .nodes
+                .iter()
+                .position(|n| n.name == name)
+                .ok_or_else(|| {
+                    let known: Vec<_> = scenario.nodes.iter().map(|n| n.name.as_str()).collect();
+                    bad(format!("no node `{name}`; nodes are: {}", known.join(", ")))
+                })
+        };
+        let param = match text {
+            "load" => Param::Load,
+            "arrival.rate" => Param::ArrivalRate,
+            "service.mean" => Param::ServiceMean,
+            "servers" => {
+                if scenario.nodes.len() != 1 {
+                    return Err(bad(format!(
+                        "the scenario has {} nodes: name one, as nodes.NAME.servers",
+                        scenario.nodes.len()
+                    )));
+                }
+                Param::Servers
+            }
+            "quantum" => {
+                let takes_one = scenario
+                    .policy_configs
+                    .iter()
+                    .any(|c| with_quantum(c, 1.0, scenario).is_some());
+                if !takes_one {
+                    return Err(bad("no compared policy takes a quantum (rr does)".into()));
+                }
+                Param::Quantum
+            }
+            _ => {
+                if let Some(rest) = text.strip_prefix("classes.") {
+                    if let Some(name) = rest.strip_suffix(".arrival.rate") {
+                        Param::ClassArrivalRate(class(name)?)
+                    } else if let Some(name) = rest.strip_suffix(".service.mean") {
+                        Param::ClassServiceMean(class(name)?)
+                    } else {
+                        return Err(bad(format!("unknown parameter; parameters are: {PARAMS}")));
+                    }
+                } else if let Some(rest) = text.strip_prefix("nodes.") {
+                    if let Some(name) = rest.strip_suffix(".servers") {
+                        Param::NodeServers(node(name)?)
+                    } else if let Some(name) = rest.strip_suffix(".speed") {
+                        Param::NodeSpeed(node(name)?)
+                    } else {
+                        return Err(bad(format!("unknown parameter; parameters are: {PARAMS}")));
+                    }
+                } else if let Some(index) = text
+                    .strip_prefix("dispatch.cutoffs[")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
+                    let Some(Rule::Sita { cutoffs }) = &scenario.dispatch else {
+                        return Err(bad(
+                            "the scenario does not dispatch by size interval (rule = \"sita\")"
+                                .into(),
+                        ));
+                    };
+                    let i: usize = index
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad(format!("`{index}` is not an index")))?;
+                    if i >= cutoffs.len() {
+                        return Err(bad(format!(
+                            "the scenario has {} cutoff(s), indexed from 0",
+                            cutoffs.len()
+                        )));
+                    }
+                    Param::Cutoff(i)
+                } else {
+                    return Err(bad(format!("unknown parameter; parameters are: {PARAMS}")));
+                }
+            }
+        };
+        Ok(param)
+    }
+
+    /// Sets the parameter to `v` in `s`. Scaling keeps each distribution's
+    /// shape (its coefficient of variation), so only the scale moves.
+    pub fn apply(&self, s: &mut Scenario, v: f64, name: &str) -> Result<(), FieldError> {
+        let total_rate =
+            |s: &Scenario| (0..s.classes.len()).map(|k| s.arrival_rate(k)).sum::<f64>();
+        // A factor f on the rate is a factor 1/f on inter-arrival times.
+        let scale_rates = |s: &mut Scenario, f: f64| {
+            for c in &mut s.classes {
+                c.arrival = c.arrival.scaled(1.0 / f);
+            }
+        };
+        match *self {
+            Param::Load => {
+                let f = v / s.total_load();
+                scale_rates(s, f);
+            }
+            Param::ArrivalRate => {
+                let f = v / total_rate(s);
+                scale_rates(s, f);
+            }
+            Param::ClassArrivalRate(k) => {
+                let f = v / s.arrival_rate(k);
+                s.classes[k].arrival = s.classes[k].arrival.scaled(1.0 / f);
+            }
+            Param::ServiceMean => {
+                let work: f64 = (0..s.classes.len())
+                    .map(|k| s.arrival_rate(k) * s.classes[k].service.mean())
+                    .sum();
+                let f = v / (work / total_rate(s));
+                for c in &mut s.classes {
+                    c.service = c.service.scaled(f);
+                }
+            }
+            Param::ClassServiceMean(k) => {
+                let f = v / s.classes[k].service.mean();
+                s.classes[k].service = s.classes[k].service.scaled(f);
+            }
+            Param::Servers => s.nodes[0].servers = v as u32,
+            Param::NodeServers(j) => s.nodes[j].servers = v as u32,
+            Param::NodeSpeed(j) => s.nodes[j].speed = v,
+            Param::Quantum => {
+                let pairs: Vec<(PolicyConfig, AnyPolicy)> = s
+                    .policy_configs
+                    .iter()
+                    .zip(&s.policies)
+                    .map(|(c, p)| with_quantum(c, v, s).unwrap_or_else(|| (c.clone(), p.clone())))
+                    .collect();
+                s.replace_policies(pairs)?;
+            }
+            Param::Cutoff(i) => {
+                let Some(Rule::Sita { cutoffs }) = &mut s.dispatch else {
+                    unreachable!("Param::parse accepts cutoffs only under sita");
+                };
+                cutoffs[i] = v;
+                if cutoffs.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(FieldError::new(
+                        name,
+                        v.to_string(),
+                        format!("cutoffs must stay strictly increasing, and would be {cutoffs:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The policy of `config` with quantum `q`, if its discipline takes one.
+fn with_quantum(config: &PolicyConfig, q: f64, s: &Scenario) -> Option<(PolicyConfig, AnyPolicy)> {
+    let mut c = config.clone();
+    c.quantum = Some(q);
+    AnyPolicy::from_config(&c, &s.policy_context())
+        .ok()
+        .map(|p| (c, p))
+}
+
+/// One value of the swept parameter and what every policy gave there.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    pub value: f64,
+    /// The scenario's offered load at this point.
+    pub load: f64,
+    /// Per policy (in order): the all-jobs row, then one row per class.
+    pub rows: Vec<Row>,
+}
+
+/// Everything a sweep produced.
+#[derive(Debug, Clone)]
+pub struct SweepOutput {
+    pub param: String,
+    pub points: Vec<SweepPoint>,
+    pub events: u64,
+    /// Warnings of the points' scenarios (e.g. loads of 1 or more).
+    pub warnings: Vec<String>,
+}
+
+/// Runs every (point, policy) pair, replications in parallel within each,
+/// and calls `tick` after each replication (for a progress bar).
+pub fn run(
+    base: &Scenario,
+    sweep: &Sweep,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepOutput, FieldError> {
+    let scenarios: Vec<Scenario> = (0..sweep.values.len())
+        .map(|i| sweep.point(base, i))
+        .collect::<Result<_, _>>()?;
+    let n_policies = base.policies.len();
+    let units: Vec<(usize, usize)> = (0..scenarios.len())
+        .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
+        .collect();
+    // Each unit is summarised as soon as its replications are done, so
+    // memory holds a few units' histograms, not the whole sweep's.
+    let results: Vec<(Vec<Row>, u64)> = units
+        .par_iter()
+        .map(|&(p, k)| {
+            let scenario = &scenarios[p];
+            let policy = &scenario.policies[k];
+            let reps: Vec<_> = (0..scenario.replications)
+                .into_par_iter()
+                .map(|r| {
+                    let rep = experiment::run_replication(scenario, policy, r);
+                    tick();
+                    rep
+                })
+                .collect();
+            let events = reps.iter().map(|r| r.info.events).sum();
+            let rows = experiment::rows(scenario, policy, &reps)
+                .into_iter()
+                .filter(|row| !matches!(row.selection, Selection::Node(_)))
+                .collect();
+            (rows, events)
+        })
+        .collect();
+    let mut points: Vec<SweepPoint> = scenarios
+        .iter()
+        .zip(&sweep.values)
+        .map(|(s, &value)| SweepPoint {
+            value,
+            load: s.total_load(),
+            rows: Vec::new(),
+        })
+        .collect();
+    let mut events = 0;
+    for (&(p, _), (rows, e)) in units.iter().zip(results) {
+        points[p].rows.extend(rows);
+        events += e;
+    }
+    let mut warnings: Vec<String> = Vec::new();
+    for (s, v) in scenarios.iter().zip(&sweep.values) {
+        for w in s.warnings() {
+            warnings.push(format!("{} = {v}: {w}", sweep.name));
+        }
+    }
+    Ok(SweepOutput {
+        param: sweep.name.clone(),
+        points,
+        events,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_count_steps_without_drift() {
+        let v = parse_values("0.1:0.9:0.1", "--values").unwrap();
+        assert_eq!(v.len(), 9);
+        assert!((v[8] - 0.9).abs() < 1e-12);
+        assert_eq!(
+            parse_values("1,2, 4", "--values").unwrap(),
+            vec![1.0, 2.0, 4.0]
+        );
+        assert_eq!(parse_values("2:2:1", "--values").unwrap(), vec![2.0]);
+        for bad in [
+            "0.9:0.1:0.1",
+            "0:1:0",
+            "a:b:c",
+            "1:2",
+            "",
+            "1,x",
+            "0:1:1e-9",
+        ] {
+            assert!(parse_values(bad, "--values").is_err(), "{bad}");
+        }
+    }
+}
