@@ -93,7 +93,8 @@ pub enum Command {
         Examples:\n  \
         schedlab sweep scenarios/mh2-1.toml --param load --values 0.1:0.9:0.1 --compare fcfs,srpt,ps\n  \
         schedlab sweep scenarios/mm2.toml --param servers --values 2,3,4 --out results/mm2-servers\n  \
-        schedlab sweep scenarios/sweep-load.toml --out results/sweep-load"
+        schedlab sweep scenarios/sweep-load.toml --out results/sweep-load",
+        allow_negative_numbers = true
     )]
     Sweep(SweepArgs),
     /// Redraw the plots of a results tree from its CSV files, without simulating again.

@@ -162,6 +162,9 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
         "p95",
         "slowdown",
     ];
+    // A load sweep's value is the load: one column says it.
+    let skip = usize::from(output.param == "load");
+    let header = [&header[..1], &header[1 + skip..]].concat();
     let lines: Vec<Vec<String>> = records
         .iter()
         .filter(|r| r.class == "all")
@@ -179,6 +182,11 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
                 r.p95_response.map_or("-".into(), sig),
                 with_ci(r.mean_slowdown, r.mean_slowdown_ci95),
             ]
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| i != 1 || skip == 0)
+            .map(|(_, c)| c)
+            .collect()
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
@@ -204,7 +212,7 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, w))| {
-                if i == 2 {
+                if i == 2 - skip {
                     format!("{c:<w$}")
                 } else {
                     format!("{c:>w$}")
