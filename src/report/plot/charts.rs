@@ -165,12 +165,20 @@ impl LineChart {
                     )
                     .map_err(draw_err)?;
             }
-            let bars = s.errors.iter().copied().filter(|&(ex, lo, hi)| {
-                fits(&(ex, lo)) && fits(&(ex, hi)) && lo.is_finite() && hi.is_finite()
-            });
+            // On a log axis a bar reaching zero or below is cut at the
+            // axis floor rather than dropped.
+            let floor = yr.range.start;
+            let bars = s
+                .errors
+                .iter()
+                .map(move |&(ex, lo, hi)| {
+                    let mid = (lo + hi) / 2.0;
+                    (ex, if yr.log { lo.max(floor) } else { lo }, mid, hi)
+                })
+                .filter(|&(ex, lo, _, hi)| fits(&(ex, lo)) && fits(&(ex, hi)));
             chart
-                .draw_series(bars.map(|(ex, lo, hi)| {
-                    ErrorBar::new_vertical(ex, lo, (lo + hi) / 2.0, hi, style.stroke_width(2), 10)
+                .draw_series(bars.map(|(ex, lo, mid, hi)| {
+                    ErrorBar::new_vertical(ex, lo, mid, hi, style.stroke_width(2), 10)
                 }))
                 .map_err(draw_err)?;
         }
@@ -659,17 +667,12 @@ pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result
             });
         }
         series.extend(theory_series);
-        let y = Axis::fit(
+        let y = Axis::fit_with_bars(
+            series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
             series
                 .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1))
-                .chain(
-                    series
-                        .iter()
-                        .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
-                ),
+                .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
             metric.what,
-            true,
         );
         let x = Axis::fit(all.iter().map(|r| r.value), &x_title, false);
         let chart = LineChart {
