@@ -457,6 +457,87 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    const TWO_NODES: &str = r#"
+name = "t"
+horizon = { jobs = 10 }
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 0.6 }
+service = { dist = "hyperexponential", mean = 1.0, scv = 4.0 }
+[[classes]]
+name = "b"
+arrival = { dist = "gamma", mean = 5.0, scv = 0.5 }
+service = { dist = "lognormal", mean = 3.0, scv = 2.0 }
+[[nodes]]
+name = "small"
+servers = 1
+[[nodes]]
+name = "big"
+servers = 2
+speed = 2.0
+[dispatch]
+rule = "sita"
+cutoffs = [2.0]
+"#;
+
+    fn scenario() -> Scenario {
+        Scenario::from_toml(TWO_NODES, Path::new("t.toml")).unwrap()
+    }
+
+    fn point(param: &str, v: f64) -> Result<Scenario, FieldError> {
+        let s = scenario();
+        let sweep = Sweep::new(&s, param, &Values::List(vec![v]), "p", "v")?;
+        sweep.point(&s, 0)
+    }
+
+    #[test]
+    fn each_parameter_moves_what_it_names_and_keeps_shapes() {
+        let base = scenario();
+        // Offered load: (0.6 * 1 + 0.2 * 3) / (1 + 2 * 2) = 0.24.
+        assert!((base.total_load() - 0.24).abs() < 1e-12);
+        let s = point("load", 0.6).unwrap();
+        assert!((s.total_load() - 0.6).abs() < 1e-12);
+        assert!(
+            (s.arrival_rate(0) / s.arrival_rate(1) - 3.0).abs() < 1e-9,
+            "mix kept"
+        );
+        assert!((s.classes[1].arrival.scv() - base.classes[1].arrival.scv()).abs() < 1e-12);
+        let s = point("arrival.rate", 1.6).unwrap();
+        assert!((s.arrival_rate(0) - 1.2).abs() < 1e-9 && (s.arrival_rate(1) - 0.4).abs() < 1e-9);
+        let s = point("classes.b.arrival.rate", 0.5).unwrap();
+        assert!((s.arrival_rate(1) - 0.5).abs() < 1e-9 && (s.arrival_rate(0) - 0.6).abs() < 1e-9);
+        // Arrival-weighted mean size: (0.6 * 1 + 0.2 * 3) / 0.8 = 1.5; doubled.
+        let s = point("service.mean", 3.0).unwrap();
+        assert!((s.classes[0].service.mean() - 2.0).abs() < 1e-9);
+        assert!((s.classes[1].service.mean() - 6.0).abs() < 1e-9);
+        assert!((s.classes[1].service.scv() - 2.0).abs() < 1e-9);
+        let s = point("classes.a.service.mean", 0.5).unwrap();
+        assert!((s.classes[0].service.mean() - 0.5).abs() < 1e-12);
+        assert!((s.classes[0].service.scv() - 4.0).abs() < 1e-9);
+        assert_eq!(point("nodes.big.servers", 5.0).unwrap().nodes[1].servers, 5);
+        assert_eq!(point("nodes.small.speed", 3.0).unwrap().nodes[0].speed, 3.0);
+        let s = point("dispatch.cutoffs[0]", 4.0).unwrap();
+        assert_eq!(s.dispatch, Some(Rule::Sita { cutoffs: vec![4.0] }));
+        assert_ne!(s.seed, base.seed, "each point draws its own numbers");
+    }
+
+    #[test]
+    fn parameters_that_do_not_fit_the_scenario_are_refused() {
+        let e = point("servers", 2.0).unwrap_err();
+        assert!(e.message.contains("2 nodes"), "{e}");
+        let e = point("nodes.huge.servers", 2.0).unwrap_err();
+        assert!(e.message.contains("small, big"), "{e}");
+        let e = point("dispatch.cutoffs[1]", 2.0).unwrap_err();
+        assert!(e.message.contains("1 cutoff"), "{e}");
+        let e = point("quantum", 2.0).unwrap_err();
+        assert!(e.message.contains("quantum"), "{e}");
+        let e = point("nodes.big.servers", 0.0).unwrap_err();
+        assert!(e.message.contains("whole numbers"), "{e}");
+        let e = point("load", f64::INFINITY).unwrap_err();
+        assert!(e.message.contains("finite"), "{e}");
+    }
 
     #[test]
     fn ranges_count_steps_without_drift() {
