@@ -344,7 +344,11 @@ impl Param {
             }
             Param::Cutoff(i) => {
                 let Some(Rule::Sita { cutoffs }) = &mut s.dispatch else {
-                    unreachable!("Param::parse accepts cutoffs only under sita");
+                    return Err(FieldError::new(
+                        name,
+                        v.to_string(),
+                        "the scenario does not dispatch by size interval (rule = \"sita\")",
+                    ));
                 };
                 cutoffs[i] = v;
                 if cutoffs.windows(2).any(|w| w[0] >= w[1]) {
