@@ -2,3 +2,4 @@
 
 pub mod gantt;
 pub mod theory;
+pub mod validate;
