@@ -211,6 +211,7 @@ pub struct RealRun {
     /// preemption slice, or infinite (tasks run to completion).
     pub slice: SliceRule,
     pub workers: u32,
+    pub time_scale: Duration,
     pub wall: Duration,
 }
 
@@ -365,6 +366,7 @@ pub fn run(
         dispatch_latency: logs.into_iter().flat_map(|l| l.dispatch_latency).collect(),
         slice: SliceRule::of(policy, config.slice),
         workers,
+        time_scale: config.time_scale,
         wall,
     }
 }
