@@ -12,12 +12,17 @@
 //! worker gives its task up when the policy says the head of the queue
 //! `outranks` it. Preemption by an arrival therefore happens at the next
 //! slice boundary rather than at the arrival instant.
+//!
+//! Slice ends that serve only that check are plain sleeps in sleep mode
+//! (no spinning, so short slices cost no CPU), and the task is credited
+//! with the time it actually held the worker; completions, quanta and
+//! timeouts end precisely (see [`super::work::Timer`]).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::task::{Task, TaskState};
-use super::work::Work;
+use super::work::{Work, WorkMode};
 use crate::job::{Job, JobId};
 use crate::policy::{AnyPolicy, Policy};
 
@@ -249,8 +254,15 @@ impl Pool {
             };
             let timeout_left = cfg.timeout - s.attempt_served[i];
             let limit = quantum_left.min(slice).min(timeout_left);
-            let completes = needed <= limit * (1.0 + 1e-12);
+            let mut completes = needed <= limit * (1.0 + 1e-12);
             let run = if completes { needed } else { limit };
+            // A slice that ends only to let the policy look for a more
+            // urgent task needs no precise end: in sleep mode it is a plain
+            // sleep, and the task is credited with the time it really held
+            // the worker. Completions, quanta and timeouts end on time.
+            let coarse = !completes
+                && slice < quantum_left.min(timeout_left)
+                && cfg.work.mode == WorkMode::Sleep;
             drop(g);
 
             let begin = Instant::now();
@@ -259,9 +271,21 @@ impl Pool {
                 log.dispatch_latency
                     .push(begin.saturating_duration_since(from).as_secs_f64());
             }
-            cfg.work.execute(cfg.real(run));
+            if coarse {
+                std::thread::sleep(cfg.real(run));
+            } else {
+                cfg.work.execute(cfg.real(run));
+            }
             let end = Instant::now();
             let held = end - begin;
+            let mut progress = run;
+            if coarse {
+                progress = held.as_secs_f64() / cfg.scale;
+                if progress >= needed * (1.0 - 1e-12) {
+                    completes = true;
+                    progress = needed;
+                }
+            }
 
             g = self.lock();
             let s = &mut *g;
@@ -275,8 +299,8 @@ impl Pool {
             if job.first_start.is_nan() {
                 job.first_start = cfg.model(begin);
             }
-            turn_used += run;
-            s.attempt_served[i] += run;
+            turn_used += progress;
+            s.attempt_served[i] += progress;
             let mut leaves = true;
             let mut done = false;
             if completes {
@@ -289,7 +313,7 @@ impl Pool {
                     done = true;
                 }
             } else {
-                job.remaining = (job.remaining - run * self.speed).max(0.0);
+                job.remaining = (job.remaining - progress * self.speed).max(0.0);
                 if s.attempt_served[i] >= cfg.timeout * (1.0 - EPS) {
                     s.tasks[i].timeouts += 1;
                     done = Self::end_attempt(s, id, TaskState::TimedOut, end, cfg);

@@ -79,14 +79,17 @@ impl Timer {
     }
 
     /// Waits until `deadline`: sleeps until `spin_margin` before it, then
-    /// spins (yielding) the rest.
+    /// spins the rest, yielding the core at each turn.
     pub fn wait_until(&self, deadline: Instant) {
         let now = Instant::now();
         if deadline > now + self.spin_margin {
             std::thread::sleep(deadline - now - self.spin_margin);
         }
+        // Yielding, so a spinning thread lets another runnable one (the
+        // dispatcher, a worker) have the core when there are more threads
+        // than cores.
         while Instant::now() < deadline {
-            std::hint::spin_loop();
+            std::thread::yield_now();
         }
     }
 }
