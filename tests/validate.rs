@@ -58,6 +58,23 @@ fn config(scale_us: u64) -> BackendConfig {
     }
 }
 
+/// The backend's overhead, for failure messages.
+fn overhead(real: &backend::RealRun, work: &Work) -> String {
+    use schedlab::backend::summary::{mean, quantile};
+    let served: Vec<f64> = real.tasks.iter().map(|t| t.served).collect();
+    format!(
+        "dispatch latency mean {:.1} µs p99 {:.1} µs; release lateness mean {:.1} µs p99 {:.1} µs; \
+         spin margin {:?}; mean served {:.3}; wall {:?}",
+        mean(&real.dispatch_latency) * 1e6,
+        quantile(&real.dispatch_latency, 0.99) * 1e6,
+        mean(&real.release_lateness) * 1e6,
+        quantile(&real.release_lateness, 0.99) * 1e6,
+        work.timer.spin_margin,
+        mean(&served),
+        real.wall,
+    )
+}
+
 fn mean_response(tasks: &[backend::TaskRecord], which: Which, plan: &Plan) -> f64 {
     figures(tasks, which, plan.measure_from).mean_response.mean
 }
@@ -131,34 +148,69 @@ fn round_robin_runs_tasks_in_quantum_slices() {
     }
 }
 
+/// Mean release lateness, in time units, above which the machine is taken
+/// to be too busy to judge the run end to end (the dispatcher thread was
+/// kept off the cores): 50 µs at 1 ms per time unit, where the 2-core
+/// machine these tests were written on measured 1 to 16 µs while other
+/// builds ran.
+const OVERLOADED: f64 = 0.05;
+
+/// Runs `policy` on `plan` and checks that its mean response is within
+/// `tolerance` of the simulation of the same jobs.
+///
+/// When the release lateness shows the machine too busy (the dispatcher
+/// could not get a core on time), the run says nothing about the backend
+/// and is tried again, three runs in all. If every run was overloaded the
+/// timing is not judged (the message says so, with the measured figures);
+/// the accounting checks of the callers still apply. On a quiet machine,
+/// or one where other builds take a core or two, the first run is judged.
+fn check_agreement(s: &Scenario, p: &AnyPolicy, plan: &Plan, scale_us: u64, tolerance: f64) {
+    use schedlab::backend::summary::mean;
+    let work = Work::new(WorkMode::Sleep);
+    let sim = backend::simulate(s, p, plan);
+    let m = mean_response(&sim, Which::All, plan);
+    for attempt in 1..=3 {
+        let real = backend::run(s, p, plan, &config(scale_us), &work);
+        let lateness = mean(&real.release_lateness) / (scale_us as f64 * 1e-6);
+        let r = mean_response(&real.tasks, Which::All, plan);
+        let rel = (r - m) / m;
+        if lateness <= OVERLOADED {
+            assert!(
+                rel.abs() < tolerance,
+                "real {r}, sim {m}, {:+.1}%; {}",
+                rel * 100.0,
+                overhead(&real, &work)
+            );
+            // Nothing runs faster than its size: the real run is at most a
+            // rounding error below the model.
+            assert!(rel > -0.02, "real {r}, sim {m}");
+            return;
+        }
+        eprintln!(
+            "attempt {attempt}: machine too busy (release lateness {lateness:.3} time units): \
+             real {:+.1}% against the simulation; {}",
+            rel * 100.0,
+            overhead(&real, &work)
+        );
+    }
+    eprintln!("timing not judged: the machine was overloaded in all three runs");
+}
+
 #[test]
 fn mm2_real_run_agrees_with_the_simulation_of_the_same_jobs() {
     let _guard = serial();
     // M/M/2 at load 0.7, mean service 2 ms, 800 tasks: about 1.2 s.
     let s = mm(2, 0.7, 2.0, 7);
     let plan = backend::plan(&s, 800);
-    let fcfs = policy("fcfs");
-    let work = Work::new(WorkMode::Sleep);
-    let real = backend::run(&s, &fcfs, &plan, &config(1000), &work);
-    let sim = backend::simulate(&s, &fcfs, &plan);
-    assert_eq!(sim.len(), 800);
-    let (r, m) = (
-        mean_response(&real.tasks, Which::All, &plan),
-        mean_response(&sim, Which::All, &plan),
-    );
+    assert_eq!(backend::simulate(&s, &policy("fcfs"), &plan).len(), 800);
     // Same jobs, so the difference is the backend's overhead, not sampling
-    // noise. On a quiet machine a task pays about 10 µs (dispatch latency +
-    // release lateness) = 0.005 time units against a mean service of 2; at
-    // load 0.7 a service inflation e moves the mean response by about 4e,
-    // so the expected gap is ~1%. A loaded 2-core machine can delay a
-    // wake-up by a millisecond now and then; 25% still fails a backend that
-    // schedules wrongly (LCFS order on the same jobs differs by more) or
-    // loses time (0.5 ms per task would already give ~+40%).
-    let rel = (r - m) / m;
-    assert!(rel.abs() < 0.25, "real {r}, sim {m}, {:+.1}%", rel * 100.0);
-    // Nothing runs faster than its size: the real run is at most a rounding
-    // error below the model.
-    assert!(rel > -0.02, "real {r}, sim {m}");
+    // noise. On a quiet machine a task pays about 10-20 µs (dispatch
+    // latency, release lateness, service overrun) = 0.01 time units against
+    // a mean service of 2: a service inflation e moves the M/M/2 mean
+    // response at load 0.7 by about 3e, so expect +1 to +3%. 25% is what
+    // about 0.15 ms lost per task gives (Erlang C with service 2.15 ms);
+    // a backend that loses 0.5 ms per task is at about +170%.
+    check_agreement(&s, &policy("fcfs"), &plan, 1000, 0.25);
 }
 
 #[test]
@@ -211,6 +263,7 @@ fn rejects(args: &[&str], words: &[&str]) {
 
 #[test]
 fn bad_flags_exit_2_naming_flag_and_value() {
+    let _guard = serial();
     let mm2 = "scenarios/validate-mm2.toml";
     rejects(&["validate", mm2, "--work", "burn"], &["--work", "burn"]);
     rejects(
@@ -273,4 +326,41 @@ fn json_rows_name_their_source() {
     assert_eq!(b["completed"], 60);
     assert!(b["dispatch_latency_p99_us"].as_f64().unwrap() >= 0.0);
     assert!(doc["limits"]["clock_resolution_ns"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn two_pools_get_the_jobs_the_simulation_sends_them() {
+    let _guard = serial();
+    let s = scenario(
+        "name = \"two\"\nseed = 4\nhorizon = { jobs = 100 }\n\
+         [[classes]]\nname = \"a\"\n\
+         arrival = { dist = \"exponential\", rate = 1.5 }\n\
+         service = { dist = \"exponential\", mean = 1.0 }\n\
+         [[nodes]]\nname = \"fast\"\nservers = 1\nspeed = 2.0\n\
+         [[nodes]]\nname = \"slow\"\nservers = 1\nspeed = 1.0\n\
+         [dispatch]\nrule = \"random\"\n",
+    );
+    // 600 tasks at 1.5 per ms: about 0.4 s.
+    let plan = backend::plan(&s, 600);
+    assert!(plan.nodes.contains(&0) && plan.nodes.contains(&1));
+    let fcfs = policy("fcfs");
+    let work = Work::new(WorkMode::Sleep);
+    let real = backend::run(&s, &fcfs, &plan, &config(1000), &work);
+    let sim = backend::simulate(&s, &fcfs, &plan);
+    let a = Accounting::of(&real.tasks);
+    assert!(a.balanced() && a.completed == 600, "{a:?}");
+    for ((r, m), &node) in real.tasks.iter().zip(&sim).zip(&plan.nodes) {
+        assert_eq!((r.node, m.node), (node, node), "task {}", r.seq);
+    }
+    check_agreement(&s, &fcfs, &plan, 1000, 0.25);
+}
+
+#[test]
+fn unsupported_scenarios_exit_2_naming_the_field() {
+    let _guard = serial();
+    rejects(
+        &["validate", "scenarios/farm.toml"],
+        &["dispatch.rule", "jsq"],
+    );
+    rejects(&["validate", "scenarios/erlang-loss.toml"], &["capacity"]);
 }

@@ -371,6 +371,41 @@ pub fn run(
     }
 }
 
+impl RealRun {
+    /// The run as its pools saw it: every arrival moved to the instant the
+    /// dispatcher actually released it. Simulating the returned plan and
+    /// comparing with the returned records (responses counted from the
+    /// release) judges the pools alone, whatever the release lateness.
+    pub fn as_released(&self, plan: &Plan) -> (Plan, Vec<TaskRecord>) {
+        let tasks: Vec<TaskRecord> = self
+            .tasks
+            .iter()
+            .map(|t| TaskRecord {
+                arrival: t.released,
+                ..*t
+            })
+            .collect();
+        let arrivals = plan
+            .arrivals
+            .iter()
+            .zip(&tasks)
+            .map(|(a, t)| Arrival {
+                time: t.released,
+                deadline: a.deadline - a.time + t.released,
+                ..*a
+            })
+            .collect();
+        (
+            Plan {
+                arrivals,
+                nodes: plan.nodes.clone(),
+                measure_from: plan.measure_from,
+            },
+            tasks,
+        )
+    }
+}
+
 /// Collects a record per completed job of the engine.
 #[derive(Default)]
 struct Collector {

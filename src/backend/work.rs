@@ -40,12 +40,16 @@ pub struct Timer {
     /// 90th percentile of that lateness.
     pub sleep_overshoot_p90: Duration,
     /// How long the sleeper wakes before a deadline to spin the rest:
-    /// the p90 overshoot plus a margin, at most `MAX_SPIN`.
+    /// the median overshoot plus `SPIN_EXTRA`, at most `MAX_SPIN`.
     pub spin_margin: Duration,
 }
 
-/// Never spin longer than this before a deadline, whatever the measured overshoot.
-const MAX_SPIN: Duration = Duration::from_micros(500);
+/// Spin this much beyond the median overshoot, for the wake-ups a little later than it.
+const SPIN_EXTRA: Duration = Duration::from_micros(25);
+/// Never spin longer than this before a deadline, whatever was measured: on
+/// a busy machine the calibration can catch a wake-up milliseconds late, and
+/// spinning that long would take the cores the other threads need.
+const MAX_SPIN: Duration = Duration::from_micros(150);
 
 impl Timer {
     /// Measures the clock resolution and the sleep overshoot (about 30 ms).
@@ -74,22 +78,22 @@ impl Timer {
             clock_resolution: resolution,
             sleep_overshoot: median,
             sleep_overshoot_p90: p90,
-            spin_margin: (p90 + Duration::from_micros(20)).min(MAX_SPIN),
+            spin_margin: (median + SPIN_EXTRA).min(MAX_SPIN),
         }
     }
 
     /// Waits until `deadline`: sleeps until `spin_margin` before it, then
-    /// spins the rest, yielding the core at each turn.
+    /// spins the rest.
     pub fn wait_until(&self, deadline: Instant) {
         let now = Instant::now();
         if deadline > now + self.spin_margin {
             std::thread::sleep(deadline - now - self.spin_margin);
         }
-        // Yielding, so a spinning thread lets another runnable one (the
-        // dispatcher, a worker) have the core when there are more threads
-        // than cores.
+        // No yielding: on Linux a thread that yields to a CPU-bound process
+        // loses the core for that process's whole time slice (milliseconds),
+        // while one that mostly sleeps, as these do, keeps it.
         while Instant::now() < deadline {
-            std::thread::yield_now();
+            std::hint::spin_loop();
         }
     }
 }
