@@ -21,6 +21,9 @@ const MAX_SCALE: Duration = Duration::from_secs(1);
 /// Shortest: below it the clock and the wake-up latency swamp the service times.
 const MIN_SCALE: Duration = Duration::from_micros(10);
 
+/// Real seconds per policy above which the command warns before it starts.
+const LONG_RUN: f64 = 120.0;
+
 /// Parses a duration such as `1ms`, `250us`, `0.5s`, `800ns`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let t = text.trim();
@@ -418,6 +421,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             "ies"
         }
     );
+    if span > LONG_RUN {
+        eprintln!(
+            "warning: each policy takes about {span:.0} s of real time; --jobs or a shorter \
+             --time-scale makes it shorter"
+        );
+    }
     let mut rows = Vec::new();
     let mut reports = Vec::new();
     for policy in &scenario.policies {
@@ -606,4 +615,28 @@ pub fn table(d: &ValidateDocument) -> String {
         l.time_scale_us,
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1ms"), Some(Duration::from_millis(1)));
+        assert_eq!(parse_duration("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_duration("250µs"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_duration("0.5s"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("800ns"), Some(Duration::from_nanos(800)));
+        for bad in ["", "1", "ms", "-1ms", "0ms", "1 parsec", "nanms", "1e400s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn relative_differences() {
+        assert_eq!(relative(Some(3.0), Some(2.0)), Some(0.5));
+        assert_eq!(relative(Some(3.0), None), None);
+        assert_eq!(relative(Some(3.0), Some(0.0)), None);
+    }
 }
