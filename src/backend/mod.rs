@@ -66,7 +66,8 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "policy",
             policy.label(),
             "a sharing discipline (ps, fb) serves every job at once, which a worker thread cannot; \
-             the real backend runs one task per worker (use rr, srpt, priority-pr, mlfq, ...)",
+             the real backend runs one task per worker: approach ps with rr and a short quantum, \
+             e.g. rr(q=0.25), and fb with mlfq and short levels, e.g. mlfq(0.25,0.5,1,2,fcfs)",
         ));
     }
     if policy.switch_cost() > 0.0 {

@@ -10,7 +10,7 @@ use crate::app::flag;
 use crate::backend::summary::{self, Figures, Which};
 use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, WorkMode};
 use crate::cli::ValidateArgs;
-use crate::error::InputError;
+use crate::error::{FieldError, InputError};
 use crate::model::{Limit, Scenario};
 use crate::policy::{AnyPolicy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
 use crate::stats::Selection;
@@ -132,9 +132,15 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
             .map_err(InputError::Flag)?;
     }
     for p in &scenario.policies {
-        backend::check_supported(&scenario, p).map_err(|error| InputError::Field {
-            path: scenario.path.clone(),
-            error,
+        backend::check_supported(&scenario, p).map_err(|error| {
+            if args.compare.is_some() && error.field.starts_with("policy") {
+                InputError::Flag(FieldError::new("--compare", error.value, error.message))
+            } else {
+                InputError::Field {
+                    path: scenario.path.clone(),
+                    error,
+                }
+            }
         })?;
     }
     let jobs = match (args.jobs, scenario.horizon) {
@@ -502,9 +508,11 @@ pub fn table(d: &ValidateDocument) -> String {
         out,
         "times in model time units; ± is a 95% CI (batch means for real and sim, one run each)\n"
     );
+    let pw = d.rows.iter().map(|r| r.policy.len()).fold(18, usize::max);
+    let cw = d.rows.iter().map(|r| r.class.len()).fold(12, usize::max);
     let _ = writeln!(
         out,
-        "{:<18} {:<12} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+        "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
         "policy",
         "class",
         "source",
@@ -522,7 +530,7 @@ pub fn table(d: &ValidateDocument) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<18} {:<12} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+            "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
             r.policy,
             r.class,
             source,
