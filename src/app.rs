@@ -20,6 +20,7 @@ pub fn main() -> ExitCode {
         Command::Plot(args) => crate::commands::plot::run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
         Command::Gantt(args) => crate::commands::gantt::run(&args),
+        Command::Validate(args) => crate::commands::validate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@
 //! against; [`report`] prints and writes the results.
 
 pub mod app;
+pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod dispatch;

@@ -5,3 +5,4 @@ pub mod plot;
 pub mod run;
 pub mod sweep;
 pub mod theory;
+pub mod validate;

@@ -1,0 +1,129 @@
+//! Figures of one run (real or simulated) from its task records: means
+//! with 95% confidence intervals by batch means, and the 95th percentile.
+//!
+//! One run is one long, autocorrelated sample path, so the i.i.d. formula
+//! would understate the error. Batch means (Law, *Simulation Modeling and
+//! Analysis*, 5th ed., §9.5.3): the measured jobs, in order of arrival, are
+//! cut into `BATCHES` consecutive batches whose means are nearly
+//! independent; the half-width is the Student-t interval of those means,
+//! computed by the same [`Estimate::from_values`] that treats replications.
+
+use super::task::{TaskRecord, TaskState};
+use crate::stats::{Estimate, Welford};
+
+/// Number of batches for batch means.
+pub const BATCHES: usize = 20;
+
+/// Which tasks a row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    All,
+    Class(u32),
+}
+
+/// The figures of a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// Completed tasks measured.
+    pub jobs: u64,
+    pub mean_wait: Estimate,
+    pub mean_response: Estimate,
+    /// 95th percentile of response (NaN without tasks).
+    pub p95_response: f64,
+}
+
+/// The mean of all values, with the half-width of batch means.
+fn batch_estimate(values: &[f64]) -> Estimate {
+    let mut all = Welford::default();
+    for &v in values {
+        all.push(v);
+    }
+    let mean = if all.count == 0 { f64::NAN } else { all.mean };
+    let n = values.len();
+    let batches = BATCHES.min(n / 2);
+    let ci95 = if batches >= 2 {
+        let means: Vec<f64> = (0..batches)
+            .map(|b| {
+                let chunk = &values[b * n / batches..(b + 1) * n / batches];
+                chunk.iter().sum::<f64>() / chunk.len() as f64
+            })
+            .collect();
+        Estimate::from_values(&means).ci95
+    } else {
+        None
+    };
+    Estimate { mean, ci95 }
+}
+
+/// Quantile `q` of `values` (the smallest value with at least a share `q`
+/// at or below it); NaN when empty.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// Figures of the completed tasks of `tasks` (in order of arrival) that
+/// `which` selects, from sequence number `measure_from` on.
+pub fn figures(tasks: &[TaskRecord], which: Which, measure_from: u64) -> Figures {
+    let chosen: Vec<&TaskRecord> = tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Completed && t.seq >= measure_from)
+        .filter(|t| match which {
+            Which::All => true,
+            Which::Class(k) => t.class == k,
+        })
+        .collect();
+    let responses: Vec<f64> = chosen.iter().map(|t| t.response()).collect();
+    let waits: Vec<f64> = chosen.iter().map(|t| t.wait()).collect();
+    Figures {
+        jobs: chosen.len() as u64,
+        mean_wait: batch_estimate(&waits),
+        mean_response: batch_estimate(&responses),
+        p95_response: quantile(&responses, 0.95),
+    }
+}
+
+/// Mean of `values` (NaN when empty).
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_is_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&v, 0.95), 95.0);
+        assert_eq!(quantile(&v, 0.0), 1.0);
+        assert_eq!(quantile(&v, 1.0), 100.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn batch_means_of_constant_batches() {
+        // Batches of alternating means 1 and 3: mean 2, a positive half-width.
+        let v: Vec<f64> = (0..200)
+            .map(|i| if (i / 10) % 2 == 0 { 1.0 } else { 3.0 })
+            .collect();
+        let e = batch_estimate(&v);
+        assert!((e.mean - 2.0).abs() < 1e-12);
+        // Means 1, 3, 1, 3, ...: s = sqrt(20/19), t_{0.975,19} = 2.093, h = t s / sqrt(20).
+        let h = e.ci95.unwrap();
+        assert!(
+            (h - 2.093 * (20.0f64 / 19.0).sqrt() / 20f64.sqrt()).abs() < 1e-3,
+            "{h}"
+        );
+        assert_eq!(batch_estimate(&[1.0]).ci95, None);
+    }
+}

@@ -1,0 +1,650 @@
+//! `schedlab validate`: the real thread-pool backend against the simulator
+//! on the same job sequence, and against theory where a closed form exists.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::app::flag;
+use crate::backend::summary::{self, Figures, Which};
+use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, WorkMode};
+use crate::cli::ValidateArgs;
+use crate::error::{FieldError, InputError};
+use crate::model::{Limit, Scenario};
+use crate::policy::{AnyPolicy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
+use crate::stats::Selection;
+use crate::theory::{self, Prediction};
+
+/// Longest time scale accepted: beyond it a run of a few thousand tasks takes hours.
+const MAX_SCALE: Duration = Duration::from_secs(1);
+/// Shortest: below it the clock and the wake-up latency swamp the service times.
+const MIN_SCALE: Duration = Duration::from_micros(10);
+
+/// Real seconds per policy above which the command warns before it starts.
+const LONG_RUN: f64 = 120.0;
+
+/// Parses a duration such as `1ms`, `250us`, `0.5s`, `800ns`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| {
+            !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')
+        })
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "s" => value,
+        "ms" => value * 1e-3,
+        "us" | "µs" => value * 1e-6,
+        "ns" => value * 1e-9,
+        _ => return None,
+    };
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+fn parse_work(text: &str) -> anyhow::Result<WorkMode> {
+    match text {
+        "sleep" => Ok(WorkMode::Sleep),
+        "spin" => Ok(WorkMode::Spin),
+        _ => Err(flag(
+            "--work",
+            text,
+            "use sleep (the worker sleeps, I/O-like) or spin (busy CPU work)",
+        )),
+    }
+}
+
+/// The checked flags.
+struct Setup {
+    scenario: Scenario,
+    work: WorkMode,
+    jobs: u64,
+    config: BackendConfig,
+}
+
+fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
+    let time_scale = parse_duration(&args.time_scale)
+        .filter(|d| (MIN_SCALE..=MAX_SCALE).contains(d))
+        .ok_or_else(|| {
+            flag(
+                "--time-scale",
+                &args.time_scale,
+                "expected a duration between 10us and 1s, such as 1ms, 250us or 0.5ms",
+            )
+        })?;
+    let work = parse_work(&args.work)?;
+    if args.jobs == Some(0) {
+        return Err(flag("--jobs", 0, "must be at least 1"));
+    }
+    if !(args.slice.is_finite() && args.slice > 0.0) {
+        return Err(flag(
+            "--slice",
+            args.slice,
+            "must be a positive number of time units",
+        ));
+    }
+    if !(0.0..1.0).contains(&args.fail_prob) {
+        return Err(flag(
+            "--fail-prob",
+            args.fail_prob,
+            "must be at least 0 and below 1",
+        ));
+    }
+    let timeout = match &args.timeout {
+        None => f64::INFINITY,
+        Some(t) => {
+            let d = parse_duration(t)
+                .ok_or_else(|| flag("--timeout", t, "expected a positive duration such as 20ms"))?;
+            d.as_secs_f64() / time_scale.as_secs_f64()
+        }
+    };
+    let mut scenario = Scenario::from_file(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(list) = &args.compare {
+        let context = PolicyContext {
+            class_names: scenario.classes.iter().map(|c| c.name.clone()).collect(),
+        };
+        let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
+        for item in split_policy_list(list) {
+            let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
+            let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
+            if policies.iter().any(|(_, p)| p.label() == policy.label()) {
+                return Err(flag(
+                    "--compare",
+                    item,
+                    "this policy is already in the list",
+                ));
+            }
+            policies.push((config, policy));
+        }
+        if policies.is_empty() {
+            return Err(flag("--compare", list, "list at least one policy"));
+        }
+        scenario
+            .replace_policies(policies)
+            .map_err(InputError::Flag)?;
+    }
+    for p in &scenario.policies {
+        backend::check_supported(&scenario, p).map_err(|error| {
+            if args.compare.is_some() && error.field.starts_with("policy") {
+                InputError::Flag(FieldError::new("--compare", error.value, error.message))
+            } else {
+                InputError::Field {
+                    path: scenario.path.clone(),
+                    error,
+                }
+            }
+        })?;
+    }
+    let jobs = match (args.jobs, scenario.horizon) {
+        (Some(n), _) => n,
+        (None, Limit::Jobs(n)) => n,
+        (None, Limit::Time(t)) => {
+            let rate: f64 = (0..scenario.classes.len())
+                .map(|k| scenario.arrival_rate(k))
+                .sum();
+            ((rate * t).round() as u64).max(1)
+        }
+    };
+    Ok(Setup {
+        config: BackendConfig {
+            time_scale,
+            slice: args.slice,
+            timeout,
+            retries: args.retries,
+            fail_prob: args.fail_prob,
+            seed: scenario.seed,
+        },
+        scenario,
+        work,
+        jobs,
+    })
+}
+
+/// One row of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub source: &'static str,
+    pub policy: String,
+    pub class: String,
+    /// Tasks measured (absent for theory).
+    pub jobs: Option<u64>,
+    pub mean_wait: Option<f64>,
+    pub mean_wait_ci95: Option<f64>,
+    pub mean_response: Option<f64>,
+    pub mean_response_ci95: Option<f64>,
+    pub p95_response: Option<f64>,
+    /// The closed form's name (theory rows).
+    pub formula: Option<String>,
+    /// (real − sim) / sim and (real − theory) / theory of the mean response (real rows).
+    pub response_vs_sim: Option<f64>,
+    pub response_vs_theory: Option<f64>,
+}
+
+fn num(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Per-policy measurements of the backend itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendReport {
+    pub policy: String,
+    pub slice: String,
+    pub workers: u32,
+    pub released: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub retries: u64,
+    pub failed_attempts: u64,
+    pub timed_out_attempts: u64,
+    pub preemptions: u64,
+    pub slices: u64,
+    pub dispatch_latency_mean_us: Option<f64>,
+    pub dispatch_latency_p99_us: Option<f64>,
+    pub release_lateness_mean_us: Option<f64>,
+    pub release_lateness_p99_us: Option<f64>,
+    /// Real time a completed single-attempt task held its worker beyond
+    /// its nominal service time (size / speed × time scale): mean and p99.
+    pub service_overrun_mean_us: Option<f64>,
+    pub service_overrun_p99_us: Option<f64>,
+    /// The pools alone: (real − sim) / sim of the mean response when both
+    /// count from the actual release instants and the simulation replays
+    /// those instants, so release lateness drops out.
+    pub pools_vs_sim_on_releases: Option<f64>,
+    pub wall_seconds: f64,
+}
+
+/// The machine's limits, measured at start-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    pub cores: usize,
+    pub work: &'static str,
+    pub time_scale_us: f64,
+    pub clock_resolution_ns: f64,
+    pub sleep_overshoot_median_us: f64,
+    pub sleep_overshoot_p90_us: f64,
+    pub spin_margin_us: f64,
+}
+
+/// Everything `validate` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateDocument {
+    pub scenario: String,
+    pub seed: u64,
+    pub tasks: u64,
+    pub warmup_tasks: u64,
+    pub limits: Limits,
+    pub rows: Vec<Row>,
+    pub backend: Vec<BackendReport>,
+}
+
+fn us(x: f64) -> Option<f64> {
+    num(x * 1e6)
+}
+
+fn figures_row(source: &'static str, policy: &str, class: &str, f: &Figures) -> Row {
+    Row {
+        source,
+        policy: policy.into(),
+        class: class.into(),
+        jobs: Some(f.jobs),
+        mean_wait: num(f.mean_wait.mean),
+        mean_wait_ci95: f.mean_wait.ci95,
+        mean_response: num(f.mean_response.mean),
+        mean_response_ci95: f.mean_response.ci95,
+        p95_response: num(f.p95_response),
+        formula: None,
+        response_vs_sim: None,
+        response_vs_theory: None,
+    }
+}
+
+fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
+    Row {
+        source: "theory",
+        policy: policy.into(),
+        class: class.into(),
+        jobs: None,
+        mean_wait: num(p.mean_wait),
+        mean_wait_ci95: None,
+        mean_response: num(p.mean_response),
+        mean_response_ci95: None,
+        p95_response: None,
+        formula: Some(p.formula.clone()),
+        response_vs_sim: None,
+        response_vs_theory: None,
+    }
+}
+
+fn relative(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b != 0.0 => Some((a - b) / b),
+        _ => None,
+    }
+}
+
+/// The rows of one policy: per selection (all, then each class), real, sim, theory.
+pub fn policy_rows(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    plan: &backend::Plan,
+    real: &RealRun,
+    sim: &[backend::TaskRecord],
+) -> Vec<Row> {
+    let label = policy.label();
+    let mut selections = vec![(Which::All, Selection::All, "all".to_string())];
+    for (k, c) in scenario.classes.iter().enumerate() {
+        if scenario.classes.len() > 1 {
+            selections.push((Which::Class(k as u32), Selection::Class(k), c.name.clone()));
+        }
+    }
+    let mut rows = Vec::new();
+    for (which, selection, name) in selections {
+        let mut r = figures_row(
+            "real",
+            &label,
+            &name,
+            &summary::figures(&real.tasks, which, plan.measure_from),
+        );
+        let s = figures_row(
+            "sim",
+            &label,
+            &name,
+            &summary::figures(sim, which, plan.measure_from),
+        );
+        let t = theory::predict(scenario, policy, selection).map(|p| theory_row(&label, &name, &p));
+        r.response_vs_sim = relative(r.mean_response, s.mean_response);
+        r.response_vs_theory = relative(r.mean_response, t.as_ref().and_then(|t| t.mean_response));
+        rows.push(r);
+        rows.push(s);
+        rows.extend(t);
+    }
+    rows
+}
+
+/// The backend's own figures for one policy.
+pub fn backend_report(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    plan: &backend::Plan,
+    real: &RealRun,
+) -> BackendReport {
+    let a = Accounting::of(&real.tasks);
+    let scale = real.time_scale.as_secs_f64();
+    let overrun: Vec<f64> = real
+        .tasks
+        .iter()
+        .zip(&plan.arrivals)
+        .filter(|(t, _)| t.state == backend::TaskState::Completed && t.attempts == 1)
+        .map(|(t, a)| (t.served - a.size / scenario.nodes[t.node as usize].speed) * scale)
+        .collect();
+    BackendReport {
+        policy: policy.label(),
+        slice: real.slice.describe(),
+        workers: real.workers,
+        released: a.released,
+        completed: a.completed,
+        failed: a.failed,
+        timed_out: a.timed_out,
+        retries: a.retries,
+        failed_attempts: a.failed_attempts,
+        timed_out_attempts: a.timed_out_attempts,
+        preemptions: a.preemptions,
+        slices: a.slices,
+        dispatch_latency_mean_us: us(summary::mean(&real.dispatch_latency)),
+        dispatch_latency_p99_us: us(summary::quantile(&real.dispatch_latency, 0.99)),
+        release_lateness_mean_us: us(summary::mean(&real.release_lateness)),
+        release_lateness_p99_us: us(summary::quantile(&real.release_lateness, 0.99)),
+        service_overrun_mean_us: us(summary::mean(&overrun)),
+        service_overrun_p99_us: us(summary::quantile(&overrun, 0.99)),
+        pools_vs_sim_on_releases: {
+            let (released, tasks) = real.as_released(plan);
+            let sim = backend::simulate(scenario, policy, &released);
+            relative(
+                num(summary::figures(&tasks, Which::All, plan.measure_from)
+                    .mean_response
+                    .mean),
+                num(summary::figures(&sim, Which::All, plan.measure_from)
+                    .mean_response
+                    .mean),
+            )
+        },
+        wall_seconds: real.wall.as_secs_f64(),
+    }
+}
+
+pub fn limits(work: &Work, time_scale: Duration) -> Limits {
+    let t: &Timer = &work.timer;
+    Limits {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        work: work.mode.name(),
+        time_scale_us: time_scale.as_secs_f64() * 1e6,
+        clock_resolution_ns: t.clock_resolution.as_secs_f64() * 1e9,
+        sleep_overshoot_median_us: t.sleep_overshoot.as_secs_f64() * 1e6,
+        sleep_overshoot_p90_us: t.sleep_overshoot_p90.as_secs_f64() * 1e6,
+        spin_margin_us: t.spin_margin.as_secs_f64() * 1e6,
+    }
+}
+
+pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
+    let Setup {
+        scenario,
+        work,
+        jobs,
+        config,
+    } = setup(args)?;
+    for w in scenario.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let servers: u32 = scenario.nodes.iter().map(|n| n.servers).sum();
+    if work == WorkMode::Spin && servers as usize > cores {
+        eprintln!(
+            "warning: --work spin with {servers} servers on {cores} cores: workers compete for cores, \
+             so real service times stretch and the comparison is not meaningful; use --work sleep"
+        );
+    }
+    let work = Work::new(work);
+    let plan = backend::plan(&scenario, jobs);
+    let span = plan.arrivals.last().map_or(0.0, |a| a.time) * config.time_scale.as_secs_f64();
+    eprintln!(
+        "validate: {} tasks ({} measured) per policy, about {:.1} s of real time each, {} polic{}",
+        plan.arrivals.len(),
+        plan.arrivals.len() as u64 - plan.measure_from,
+        span,
+        scenario.policies.len(),
+        if scenario.policies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    if span > LONG_RUN {
+        eprintln!(
+            "warning: each policy takes about {span:.0} s of real time; --jobs or a shorter \
+             --time-scale makes it shorter"
+        );
+    }
+    let mut rows = Vec::new();
+    let mut reports = Vec::new();
+    for policy in &scenario.policies {
+        let real = backend::run(&scenario, policy, &plan, &config, &work);
+        let accounting = Accounting::of(&real.tasks);
+        if !accounting.balanced() || accounting.released != plan.arrivals.len() as u64 {
+            anyhow::bail!(
+                "internal error: {}: {} released, {} completed, {} failed, {} timed out",
+                policy.label(),
+                accounting.released,
+                accounting.completed,
+                accounting.failed,
+                accounting.timed_out
+            );
+        }
+        let sim = backend::simulate(&scenario, policy, &plan);
+        rows.extend(policy_rows(&scenario, policy, &plan, &real, &sim));
+        reports.push(backend_report(&scenario, policy, &plan, &real));
+    }
+    let document = ValidateDocument {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        tasks: plan.arrivals.len() as u64,
+        warmup_tasks: plan.measure_from,
+        limits: limits(&work, config.time_scale),
+        rows,
+        backend: reports,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&document)?);
+    } else {
+        print!("{}", table(&document));
+    }
+    Ok(())
+}
+
+fn sig(x: Option<f64>) -> String {
+    match x {
+        None => "-".into(),
+        Some(0.0) => "0".into(),
+        Some(x) => {
+            let digits = (3 - x.abs().log10().floor() as i32 - 1).clamp(0, 6) as usize;
+            format!("{x:.digits$}")
+        }
+    }
+}
+
+fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
+    match (mean, ci) {
+        (Some(_), Some(h)) => format!("{} ± {}", sig(mean), sig(Some(h))),
+        _ => sig(mean),
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{:+.1}%", x * 100.0))
+}
+
+fn opt_us(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{x:.1} µs"))
+}
+
+/// The human-readable report.
+pub fn table(d: &ValidateDocument) -> String {
+    let mut out = String::new();
+    let l = &d.limits;
+    let _ = writeln!(
+        out,
+        "{}: {} tasks ({} warm-up), seed {}, work {}, 1 time unit = {} µs",
+        d.scenario, d.tasks, d.warmup_tasks, d.seed, l.work, l.time_scale_us
+    );
+    let _ = writeln!(
+        out,
+        "times in model time units; ± is a 95% CI (batch means for real and sim, one run each)\n"
+    );
+    let pw = d.rows.iter().map(|r| r.policy.len()).fold(18, usize::max);
+    let cw = d.rows.iter().map(|r| r.class.len()).fold(12, usize::max);
+    let _ = writeln!(
+        out,
+        "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+        "policy",
+        "class",
+        "source",
+        "jobs",
+        "mean wait",
+        "mean response",
+        "p95 resp",
+        "vs sim",
+        "vs theory"
+    );
+    for r in &d.rows {
+        let source = match &r.formula {
+            Some(_) => "theory",
+            None => r.source,
+        };
+        let _ = writeln!(
+            out,
+            "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+            r.policy,
+            r.class,
+            source,
+            r.jobs.map_or("-".into(), |j| j.to_string()),
+            with_ci(r.mean_wait, r.mean_wait_ci95),
+            with_ci(r.mean_response, r.mean_response_ci95),
+            sig(r.p95_response),
+            pct(r.response_vs_sim),
+            pct(r.response_vs_theory),
+        );
+    }
+    let formulas: Vec<String> = d
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.formula
+                .as_ref()
+                .map(|f| format!("{} {}: {f}", r.policy, r.class))
+        })
+        .collect();
+    if !formulas.is_empty() {
+        let _ = writeln!(out, "\ntheory: {}", formulas.join("; "));
+    }
+    let _ = writeln!(out, "\nbackend:");
+    for b in &d.backend {
+        let _ = writeln!(
+            out,
+            "  {}: {} workers; slice: {}\n    \
+             tasks: released {} = completed {} + failed {} + timed out {}; retries {} \
+             (failed attempts {}, timed-out attempts {}); slices {}, preemptions {}\n    \
+             overhead: dispatch latency mean {}, p99 {}; release lateness mean {}, p99 {}; \
+             service overrun mean {}, p99 {}; wall {:.2} s\n    \
+             pools alone (responses from the actual releases, against the simulation of \
+             those releases): mean response {}",
+            b.policy,
+            b.workers,
+            b.slice,
+            b.released,
+            b.completed,
+            b.failed,
+            b.timed_out,
+            b.retries,
+            b.failed_attempts,
+            b.timed_out_attempts,
+            b.slices,
+            b.preemptions,
+            opt_us(b.dispatch_latency_mean_us),
+            opt_us(b.dispatch_latency_p99_us),
+            opt_us(b.release_lateness_mean_us),
+            opt_us(b.release_lateness_p99_us),
+            opt_us(b.service_overrun_mean_us),
+            opt_us(b.service_overrun_p99_us),
+            b.wall_seconds,
+            pct(b.pools_vs_sim_on_releases),
+        );
+    }
+    if d.backend
+        .iter()
+        .any(|b| b.failed_attempts + b.timed_out_attempts > 0)
+    {
+        let _ = writeln!(
+            out,
+            "  note: failed and timed-out attempts were retried or dropped, so the real run did \
+             work the simulation did not; its figures count completed tasks only"
+        );
+    }
+    let workers = d.backend.first().map_or(0, |b| b.workers);
+    let _ = writeln!(
+        out,
+        "\nlimits of agreement:\n  \
+         cores: {} for {} workers, work {}\n  \
+         timer: clock resolution {:.0} ns; thread::sleep wakes {:.1} µs late (median; p90 {:.1} µs), \
+         so every timed wait sleeps until {:.1} µs before its instant and spins the rest\n  \
+         overhead: dispatch latency, release lateness and service overrun (above) add to real \
+         responses; 10 µs per task is {:.2}% of a time unit ({} µs)\n  \
+         preemption: only at slice boundaries (see each policy's slice), where the simulator \
+         preempts at the arrival instant",
+        l.cores,
+        workers,
+        if l.work == "spin" && workers as usize > l.cores {
+            "spin (more workers than cores: not meaningful)"
+        } else {
+            l.work
+        },
+        l.clock_resolution_ns,
+        l.sleep_overshoot_median_us,
+        l.sleep_overshoot_p90_us,
+        l.spin_margin_us,
+        1000.0 / l.time_scale_us,
+        l.time_scale_us,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1ms"), Some(Duration::from_millis(1)));
+        assert_eq!(parse_duration("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_duration("250µs"), Some(Duration::from_micros(250)));
+        assert_eq!(parse_duration("0.5s"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("800ns"), Some(Duration::from_nanos(800)));
+        for bad in ["", "1", "ms", "-1ms", "0ms", "1 parsec", "nanms", "1e400s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn relative_differences() {
+        assert_eq!(relative(Some(3.0), Some(2.0)), Some(0.5));
+        assert_eq!(relative(Some(3.0), None), None);
+        assert_eq!(relative(Some(3.0), Some(0.0)), None);
+    }
+}
