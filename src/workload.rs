@@ -152,7 +152,7 @@ impl Workload for SampledWorkload {
         self.streams[self.next_class].next_time
     }
 
-    #[inline]
+    #[inline(always)]
     fn next_arrival(&mut self) -> Arrival {
         let k = self.next_class;
         let s = &mut self.streams[k];

@@ -136,8 +136,8 @@ pub fn summarize(
     for rep in reps {
         let mut rep_hist: Option<Histogram<u64>> = None;
         let r = &rep.recorder;
-        let (mut wait, mut response, mut slowdown) =
-            (Welford::default(), Welford::default(), Welford::default());
+        let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let mut slowdown_sum = 0.0;
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
         let (mut admitted, mut blocked) = (0u64, 0u64);
@@ -145,7 +145,7 @@ pub fn summarize(
             let c = r.cell_at(k, j);
             wait.merge(&c.wait);
             response.merge(&c.response);
-            slowdown.merge(&c.slowdown);
+            slowdown_sum += c.slowdown_sum;
             area_n += c.area_in_system;
             area_busy += c.area_busy;
             misses += c.deadline_misses;
@@ -190,7 +190,11 @@ pub fn summarize(
         } else {
             f64::NAN
         });
-        columns[8].push(mean_or_nan(&slowdown));
+        columns[8].push(if response.count == 0 {
+            f64::NAN
+        } else {
+            slowdown_sum / response.count as f64
+        });
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
@@ -255,11 +259,25 @@ pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistributio
     let Some(h) = pooled.filter(|h| !h.is_empty()) else {
         return ResponseDistribution::default();
     };
-    let value = |q: f64| (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution;
-    let cdf = cdf_levels().map(|q| (value(q), q)).collect();
+    // One pass over the recorded values: asking value_at_quantile for each
+    // of the 400 levels would scan the histogram 400 times.
+    let total = h.len() as f64;
+    let mut levels = cdf_levels().peekable();
+    let mut cdf = Vec::new();
+    let mut seen = 0u64;
+    for v in h.iter_recorded() {
+        seen += v.count_since_last_iteration();
+        let x = (h.median_equivalent(v.value_iterated_to()) as f64 + 0.5) * resolution;
+        while let Some(&q) = levels.peek() {
+            if q * total > seen as f64 {
+                break;
+            }
+            cdf.push((x, q));
+            levels.next();
+        }
+    }
     let top = h.value_at_quantile(0.99).max(HISTOGRAM_BINS);
     let width = top.div_ceil(HISTOGRAM_BINS);
-    let total = h.len() as f64;
     let histogram = (0..HISTOGRAM_BINS)
         .map(|b| {
             let (lo, hi) = (b * width, (b + 1) * width);
