@@ -24,6 +24,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
         Command::Gantt(args) => crate::commands::gantt::run(&args),
+        Command::Optimize(command) => crate::commands::optimize::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -75,6 +75,78 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Gantt(GanttArgs),
+    /// Optimal bounds by LP, MILP, dynamic programming and MDPs, and each policy's gap to them.
+    #[command(subcommand)]
+    Optimize(OptimizeCommand),
+}
+
+/// `schedlab optimize ...`: one sub-subcommand per kind of optimum.
+#[derive(Debug, Subcommand)]
+pub enum OptimizeCommand {
+    /// Optimal makespan of a batch of jobs on parallel nodes (MILP), its LP bound, and list heuristics.
+    #[command(
+        after_help = "The job list is a CSV file id,size[,release] (uniform nodes: --nodes and/or --speeds)\n\
+        or id,t_A,t_B,...[,release] with one processing time per node (unrelated nodes).\n\n\
+        Examples:\n  \
+        schedlab optimize makespan jobs.csv --nodes 4\n  \
+        schedlab optimize makespan jobs.csv --speeds 1,1,2,2 --time-limit 10s --json\n\n\
+        Exit codes: 0 success, 2 bad input (the message names the file, line, field and value).",
+        allow_negative_numbers = true
+    )]
+    Makespan(BatchArgs),
+    /// Minimum total completion time on parallel nodes (assignment LP), against SPT and SRPT.
+    #[command(
+        after_help = "Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
+        allow_negative_numbers = true
+    )]
+    Completion(BatchArgs),
+    /// One machine with release dates: minimum total (weighted) completion time by DP over subsets.
+    #[command(
+        after_help = "The job list is a CSV file id,size[,release][,weight] of at most 20 jobs.\n\n\
+        Examples:\n  \
+        schedlab optimize sequence jobs.csv\n  \
+        schedlab optimize sequence jobs.csv --weighted --svg optimal.svg"
+    )]
+    Sequence(SequenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Job list (CSV: id,size[,release] or id,t_NODE,...[,release]).
+    pub jobs: PathBuf,
+    /// Number of identical nodes (speed 1 unless --speeds).
+    #[arg(long)]
+    pub nodes: Option<u32>,
+    /// Speed of each node, e.g. 1,1,2,2.
+    #[arg(long, value_delimiter = ',')]
+    pub speeds: Vec<f64>,
+    /// Time limit of the MILP solver, e.g. 10 or 10s.
+    #[arg(long, default_value = "10s")]
+    pub time_limit: String,
+    /// Seed of the random dispatching heuristic.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SequenceArgs {
+    /// Job list (CSV: id,size[,release][,weight]).
+    pub jobs: PathBuf,
+    /// Minimise Σ w_j C_j with the weight column (else Σ C_j).
+    #[arg(long)]
+    pub weighted: bool,
+    /// Also draw the optimal schedule as SVG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Also draw the optimal schedule as PNG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -151,11 +151,9 @@ fn size_order(inst: &Instance) -> Vec<usize> {
 fn node_groups(inst: &Instance) -> Vec<usize> {
     let m = inst.nodes();
     let same = |a: usize, b: usize| inst.p.iter().all(|row| row[a] == row[b]);
-    let mut place = vec![0; m];
-    for i in 0..m {
-        place[i] = (0..i).filter(|&k| same(k, i)).count();
-    }
-    place
+    (0..m)
+        .map(|i| (0..i).filter(|&k| same(k, i)).count())
+        .collect()
 }
 
 /// Renumbers nodes within each group of interchangeable nodes so that an
@@ -188,6 +186,24 @@ struct Model {
     constraints: Vec<good_lp::Constraint>,
 }
 
+/// Whether every processing time and release date is a whole number, so
+/// that every makespan is one too and `⌈LP bound⌉` is a lower bound.
+pub fn integral(inst: &Instance) -> bool {
+    let whole = |x: f64| x == x.round();
+    inst.p.iter().flatten().all(|&x| whole(x)) && inst.release.iter().all(|&x| whole(x))
+}
+
+/// The best lower bound known without branching: the LP bound, rounded up
+/// when the data are whole numbers.
+pub fn lower_bound(inst: &Instance) -> Result<f64, String> {
+    let lp = lp_bound(inst)?;
+    Ok(if integral(inst) {
+        (lp - 1e-6).ceil()
+    } else {
+        lp
+    })
+}
+
 fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
     let (n, m) = (inst.jobs(), inst.nodes());
     let mut vars = ProblemVariables::new();
@@ -200,6 +216,9 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
         .map(|j| inst.release[j] + inst.p[j].iter().cloned().fold(f64::INFINITY, f64::min))
         .fold(0.0, f64::max);
     let mut cdef = variable().min(lower);
+    if integer && integral(inst) {
+        cdef = cdef.integer();
+    }
     if let Some(u) = upper {
         cdef = cdef.max(u.max(lower));
     }
@@ -227,6 +246,7 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
     let mut releases = inst.release.clone();
     releases.sort_by(f64::total_cmp);
     releases.dedup();
+    #[allow(clippy::needless_range_loop)]
     for i in 0..m {
         for &rho in &releases {
             let mut e = Expression::from(rho);
@@ -276,8 +296,10 @@ pub struct MilpOutcome {
 }
 
 /// Solves the MILP with a time limit in seconds, starting from
-/// `incumbent` (an assignment) if given. When the limit expires before the
-/// solver finds anything better, the incumbent is returned, not proven.
+/// `incumbent` (an assignment) if given. An incumbent that meets the
+/// [`lower_bound`] is optimal without branching. When the limit expires
+/// before the solver finds anything better, the incumbent is returned, not
+/// proven.
 pub fn solve_milp(
     inst: &Instance,
     time_limit: f64,
@@ -285,6 +307,16 @@ pub fn solve_milp(
 ) -> Result<MilpOutcome, String> {
     let started = Instant::now();
     let upper = incumbent.map(|a| makespan_of(inst, a));
+    if let (Some(a), Some(u)) = (incumbent, upper)
+        && u <= lower_bound(inst)? * (1.0 + 1e-9) + 1e-9
+    {
+        return Ok(MilpOutcome {
+            makespan: u,
+            assignment: a.to_vec(),
+            proven_optimal: true,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
     let Model {
         vars,
         x,
@@ -505,6 +537,13 @@ pub fn list_heuristics(
             acc
         })
         .collect();
+    // Jobs released together reach the central queue in list order, so an
+    // idle node takes the first of the list, not the first of the file.
+    let by = |keys: &[f64]| {
+        let mut o = file.clone();
+        o.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]).then(a.cmp(&b)));
+        o
+    };
     Ok(vec![
         run_list(
             "lpt",
@@ -513,7 +552,7 @@ pub fn list_heuristics(
             release,
             "priority",
             &ranks(&neg),
-            &file,
+            &by(&neg),
             Rule::Pull,
             seed,
         )?,
@@ -524,7 +563,7 @@ pub fn list_heuristics(
             release,
             "priority",
             &ranks(sizes),
-            &file,
+            &by(sizes),
             Rule::Pull,
             seed,
         )?,

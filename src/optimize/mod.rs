@@ -13,6 +13,7 @@
 //! - [`mdp`]: the optimal dynamic dispatching policy by relative value
 //!   iteration.
 
+pub mod completion;
 pub mod input;
 pub mod makespan;
 pub mod sequencing;
