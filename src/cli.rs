@@ -108,6 +108,108 @@ pub enum OptimizeCommand {
         schedlab optimize sequence jobs.csv --weighted --svg optimal.svg"
     )]
     Sequence(SequenceArgs),
+    /// Optimal static split of Poisson arrivals over heterogeneous servers (square-root rule).
+    #[command(
+        after_help = "Examples:\n  \
+        schedlab optimize split --lambda 1.5 --mu 1,2\n  \
+        schedlab optimize split --lambda 2.4 --mu 2,1,0.5 --simulate --replications 10 --jobs 200000",
+        allow_negative_numbers = true
+    )]
+    Split(SplitArgs),
+    /// Class flows to nodes by LP: least cost with every node's load within its cap.
+    #[command(
+        after_help = "--mu gives each class's service rate at each node, classes separated by ';'.\n\
+        The default cost of a unit of class-k flow at node i is 1/μ_ki (total utilisation).\n\n\
+        Example:\n  \
+        schedlab optimize flow --rates 1,0.5 --mu '2,1;1,3' --cap 0.9",
+        allow_negative_numbers = true
+    )]
+    Flow(FlowArgs),
+    /// Optimal dynamic dispatching by an MDP (relative value iteration), against jsq, lwl and static splits.
+    #[command(
+        after_help = "Examples:\n  \
+        schedlab optimize mdp --lambda 2 --mu 2,1\n  \
+        schedlab optimize mdp --lambda 2 --mu 2,1 --truncate 60 --simulate --json",
+        allow_negative_numbers = true
+    )]
+    Mdp(MdpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Also simulate each policy with the engine.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Replications per simulated policy.
+    #[arg(long, default_value_t = 10)]
+    pub replications: u32,
+    /// Measured jobs per replication (a tenth more are warm-up).
+    #[arg(long, default_value_t = 200_000)]
+    pub jobs: u64,
+    /// Base seed of the simulations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Poisson arrival rate λ.
+    #[arg(long)]
+    pub lambda: f64,
+    /// Service rate of each server, e.g. 1,2.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub mu: Vec<f64>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// Arrival rate of each class, e.g. 1,0.5.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub rates: Vec<f64>,
+    /// Service rates: one row per class, one value per node, e.g. '2,1;1,3'.
+    #[arg(long)]
+    pub mu: String,
+    /// Cost per unit of flow, same shape as --mu (default 1/μ).
+    #[arg(long)]
+    pub cost: Option<String>,
+    /// Load cap of each node (one value for all), a utilisation in (0, 1].
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.95])]
+    pub cap: Vec<f64>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MdpArgs {
+    /// Poisson arrival rate λ.
+    #[arg(long)]
+    pub lambda: f64,
+    /// Service rate of each server, e.g. 2,1.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub mu: Vec<f64>,
+    /// Most jobs per queue in the truncated state space.
+    #[arg(long, default_value_t = 60)]
+    pub truncate: usize,
+    /// Stop when the span of T h − h (per unit time) is below this.
+    #[arg(long, default_value_t = 1e-9)]
+    pub tol: f64,
+    /// Most value-iteration sweeps.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_iterations: usize,
+    /// Rows and columns of the policy table to print (two servers).
+    #[arg(long, default_value_t = 12)]
+    pub show: usize,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,8 @@
 pub mod completion;
 pub mod input;
 pub mod makespan;
+pub mod mdp;
 pub mod sequencing;
+pub mod split;
 
 pub use input::{JobList, OptJob, parse_job_list, read_job_list};
