@@ -370,3 +370,272 @@ fn cli_makespan_json_reports_optimum_bound_and_heuristics() {
     assert_eq!(lpt["name"], "lpt");
     assert!((lpt["ratio"].as_f64().unwrap() - 7.0 / 6.0).abs() < 1e-9);
 }
+
+use schedlab::dispatch::{Dispatcher, NodeLoad, Rule};
+use schedlab::job::Job;
+use schedlab::optimize::mdp;
+use schedlab::optimize::split::{self, SimPlan};
+
+#[test]
+fn square_root_rule_matches_a_grid_search() {
+    for seed in 0..10u64 {
+        let mut rng = Pcg64Mcg::seed_from_u64(5000 + seed);
+        let n = if seed < 5 { 2 } else { 3 };
+        let mu: Vec<f64> = (0..n).map(|_| rng.random_range(0.5..4.0)).collect();
+        let total: f64 = mu.iter().sum();
+        let lambda = total * rng.random_range(0.1..0.95);
+        let best = split::square_root_split(lambda, &mu).unwrap();
+        let t_best = split::mean_response(&best, &mu);
+        assert!(close(best.iter().sum::<f64>(), lambda));
+        // Grid over the simplex of splits.
+        let steps = if n == 2 { 20_000 } else { 600 };
+        let mut t_grid = f64::INFINITY;
+        for a in 0..=steps {
+            let x = lambda * a as f64 / steps as f64;
+            if n == 2 {
+                t_grid = t_grid.min(split::mean_response(&[x, lambda - x], &mu));
+            } else {
+                for b in 0..=(steps - a) {
+                    let y = lambda * b as f64 / steps as f64;
+                    let z = (lambda - x - y).max(0.0);
+                    t_grid = t_grid.min(split::mean_response(&[x, y, z], &mu));
+                }
+            }
+        }
+        assert!(
+            t_best <= t_grid + 1e-12,
+            "seed {seed}: rule {t_best} > grid {t_grid}"
+        );
+        assert!(
+            t_grid - t_best <= 1e-3 * t_best,
+            "seed {seed}: grid {t_grid} far from {t_best}"
+        );
+        let numeric = split::numeric_split(lambda, &mu).unwrap();
+        let t_numeric = split::mean_response(&numeric, &mu);
+        assert!(
+            (t_numeric - t_best).abs() <= 1e-9 * t_best,
+            "seed {seed}: {t_numeric} vs {t_best}"
+        );
+    }
+}
+
+#[test]
+fn class_flow_lp_by_hand() {
+    // Class 0 (rate 1) is fast on node 0, class 1 (rate 0.5) on node 1:
+    // each goes where it is fast; cost = total utilisation 1/2 + 0.5/3.
+    let mu = vec![vec![2.0, 1.0], vec![1.0, 3.0]];
+    let cost: Vec<Vec<f64>> = mu
+        .iter()
+        .map(|r| r.iter().map(|m| 1.0 / m).collect())
+        .collect();
+    let plan = split::class_flow(&[1.0, 0.5], &mu, &cost, &[0.9, 0.9]).unwrap();
+    assert!(close(plan.cost, 0.5 + 0.5 / 3.0));
+    assert!(close(plan.flow[0][0], 1.0) && close(plan.flow[1][1], 0.5));
+    // A cap of 0.4 at node 0 leaves it 0.8 of class 0 (load 0.8/2); the
+    // other 0.2 goes to node 1.
+    let plan = split::class_flow(&[1.0, 0.5], &mu, &cost, &[0.4, 0.9]).unwrap();
+    assert!(close(plan.flow[0][0], 0.8), "{plan:?}");
+    assert!(
+        plan.load
+            .iter()
+            .zip([0.4, 0.9])
+            .all(|(l, c)| *l <= c + 1e-9)
+    );
+    // Infeasible: not enough capacity for both classes.
+    let e = split::class_flow(&[3.0, 3.0], &mu, &cost, &[0.9, 0.9]).unwrap_err();
+    assert_eq!(e.field, "--cap");
+    assert!(e.message.contains("infeasible"));
+}
+
+fn slow_server_model() -> mdp::Model {
+    mdp::Model::new(2.0, &[2.0, 1.0], 60).unwrap()
+}
+
+#[test]
+fn value_iteration_converges_to_a_monotone_switching_curve() {
+    let model = slow_server_model();
+    let tol = 1e-9;
+    let sol = mdp::solve(&model, tol, 1_000_000);
+    assert!(sol.converged && sol.span < tol, "span {}", sol.span);
+    let eval = mdp::evaluate(&model, &sol.policy);
+    // The truncation at 60 jobs per queue does not matter.
+    assert!(eval.boundary_mass < 1e-9, "{}", eval.boundary_mass);
+    assert!((eval.mean_number - sol.gain).abs() < 1e-6);
+    let coarser = mdp::solve(
+        &mdp::Model::new(2.0, &[2.0, 1.0], 40).unwrap(),
+        tol,
+        1_000_000,
+    );
+    assert!((coarser.gain - sol.gain).abs() < 1e-7);
+    // Server 0 is the fast one. In every row (jobs at the slow server),
+    // once the slow server is chosen it stays chosen for longer fast
+    // queues, and the threshold does not decrease with the slow queue.
+    let limit = 20;
+    let t = mdp::thresholds(&model, &sol.policy, limit);
+    for q1 in 0..=limit {
+        if let Some(start) = t[q1] {
+            for q0 in start..=limit {
+                assert_eq!(sol.policy[model.encode(&[q0, q1])], 1, "state ({q0}, {q1})");
+            }
+        }
+    }
+    let found: Vec<usize> = t.iter().flatten().copied().collect();
+    assert!(found.len() >= 5, "{t:?}");
+    assert!(found.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
+    // An empty fast server always gets the job.
+    assert!(t.iter().flatten().all(|&x| x >= 1));
+    // The optimum beats jsq and every static split.
+    let jsq = mdp::evaluate(&model, &mdp::jsq_table(&model));
+    assert!(eval.mean_response <= jsq.mean_response + 1e-9);
+    let best_static = split::square_root_split(2.0, &[2.0, 1.0]).unwrap();
+    assert!(eval.mean_response < split::mean_response(&best_static, &[2.0, 1.0]));
+}
+
+#[test]
+fn mdp_policy_simulated_in_the_engine_agrees_within_the_ci() {
+    let model = slow_server_model();
+    let sol = mdp::solve(&model, 1e-9, 1_000_000);
+    let exact = mdp::evaluate(&model, &sol.policy).mean_response;
+    let plan = SimPlan {
+        replications: 20,
+        jobs: if cfg!(debug_assertions) {
+            50_000
+        } else {
+            400_000
+        },
+        seed: 8,
+    };
+    let est = split::simulate(2.0, &[2.0, 1.0], mdp::rule(&model, &sol.policy), plan);
+    let h = est.ci95.unwrap();
+    assert!(
+        (est.mean - exact).abs() <= 2.0 * h,
+        "simulated {:.4} ± {h:.4}, MDP {exact:.4}",
+        est.mean
+    );
+    // The static split, simulated the same way, agrees with its formula.
+    let flows = split::square_root_split(2.0, &[2.0, 1.0]).unwrap();
+    let est = split::simulate(2.0, &[2.0, 1.0], split::split_rule(&flows), plan);
+    let h = est.ci95.unwrap();
+    let t = split::mean_response(&flows, &[2.0, 1.0]);
+    assert!(
+        (est.mean - t).abs() <= 2.0 * h,
+        "static {:.4} ± {h:.4} vs {t:.4}",
+        est.mean
+    );
+}
+
+#[test]
+fn table_and_earliest_finish_rules_pick_as_documented() {
+    let job = Job::new(0, 0, 0, 0, 0.0, 3.0);
+    let mut loads = vec![
+        NodeLoad {
+            servers: 1,
+            speed: 1.0,
+            ..NodeLoad::default()
+        };
+        2
+    ];
+    loads[1].speed = 3.0;
+    // Node 0: 1 unit of work left; node 1: 4 units at speed 3. The job
+    // (size 3) ends at (1 + 3)/1 = 4 on node 0, (4 + 3)/3 ≈ 2.33 on node 1.
+    loads[0].work = 1.0;
+    loads[1].work = 4.0;
+    let mut d = Dispatcher::new(Rule::EarliestFinish, Pcg64Mcg::seed_from_u64(1));
+    assert_eq!(d.choose(&job, &loads, 0.0), 1);
+    // Table with cap 2: index = min(n0, 2) + 3 min(n1, 2).
+    let mut choice = vec![0u32; 9];
+    choice[2 + 3] = 1;
+    let mut d = Dispatcher::new(Rule::Table { cap: 2, choice }, Pcg64Mcg::seed_from_u64(1));
+    loads[0].present = 5; // capped at 2
+    loads[1].present = 1;
+    assert_eq!(d.choose(&job, &loads, 0.0), 1);
+    loads[1].present = 0;
+    assert_eq!(d.choose(&job, &loads, 0.0), 0);
+}
+
+#[test]
+fn cli_rejects_bad_rates_and_caps_with_exit_2() {
+    fails_with(
+        &["optimize", "split", "--lambda", "3", "--mu", "1,2"],
+        &["--lambda = 3", "unstable"],
+    );
+    fails_with(
+        &["optimize", "split", "--lambda", "1", "--mu", "1,0"],
+        &["--mu = 0"],
+    );
+    fails_with(
+        &["optimize", "mdp", "--lambda", "1", "--mu", "1,-1"],
+        &["--mu = -1"],
+    );
+    fails_with(
+        &[
+            "optimize",
+            "mdp",
+            "--lambda",
+            "1",
+            "--mu",
+            "1,1,1,1,1",
+            "--truncate",
+            "60",
+        ],
+        &["--truncate = 60", "states"],
+    );
+    fails_with(
+        &[
+            "optimize", "flow", "--rates", "3,3", "--mu", "2,1;1,3", "--cap", "0.9",
+        ],
+        &["--cap = 0.9,0.9", "infeasible"],
+    );
+    fails_with(
+        &["optimize", "flow", "--rates", "1", "--mu", "2,x"],
+        &["--mu = x"],
+    );
+}
+
+#[test]
+fn cli_mdp_prints_the_policy_table_and_the_gaps() {
+    let out = schedlab()
+        .args([
+            "optimize",
+            "mdp",
+            "--lambda",
+            "1.5",
+            "--mu",
+            "2,1",
+            "--truncate",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "q1\\q0",
+        "threshold",
+        "mdp optimum",
+        "jsq",
+        "optimal static split",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let out = schedlab()
+        .args([
+            "optimize",
+            "mdp",
+            "--lambda",
+            "1.5",
+            "--mu",
+            "2,1",
+            "--truncate",
+            "30",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["span"].as_f64().unwrap() < 1e-9);
+    assert_eq!(
+        doc["policy_rows_q1_columns_q0"].as_array().unwrap().len(),
+        31
+    );
+}
