@@ -472,8 +472,8 @@ fn value_iteration_converges_to_a_monotone_switching_curve() {
     // queues, and the threshold does not decrease with the slow queue.
     let limit = 20;
     let t = mdp::thresholds(&model, &sol.policy, limit);
-    for q1 in 0..=limit {
-        if let Some(start) = t[q1] {
+    for (q1, threshold) in t.iter().enumerate() {
+        if let Some(start) = *threshold {
             for q0 in start..=limit {
                 assert_eq!(sol.policy[model.encode(&[q0, q1])], 1, "state ({q0}, {q1})");
             }
