@@ -154,11 +154,8 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| greedy_unrelated(&inst));
     let started = Instant::now();
     let lp = makespan::lp_bound(&inst).map_err(|e| anyhow::anyhow!("LP relaxation: {e}"))?;
-    let bound = if makespan::integral(&inst) {
-        (lp - 1e-6).ceil()
-    } else {
-        lp
-    };
+    let grid = makespan::granularity(&inst);
+    let bound = makespan::round_up(lp, grid);
     let lp_seconds = started.elapsed().as_secs_f64();
     let milp = makespan::solve_milp(&inst, limit, Some(&incumbent))
         .map_err(|e| anyhow::anyhow!("MILP: {e}"))?;
@@ -235,8 +232,9 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     if bound != lp {
         let _ = writeln!(
             out,
-            "lower bound      {:>10}   ⌈LP bound⌉: the data are whole numbers",
-            fmt(bound)
+            "lower bound      {:>10}   LP bound rounded up to a multiple of 1/{}, as every makespan is",
+            fmt(bound),
+            grid.unwrap_or(1)
         );
     }
     let _ = writeln!(out, "gap to the bound {:>9.2}%", 100.0 * gap);

@@ -183,25 +183,47 @@ struct Model {
     vars: ProblemVariables,
     x: Vec<Vec<Option<Variable>>>,
     cmax: Variable,
+    /// `D · C` on a grid of `1/D`.
+    steps: Option<(Variable, u32)>,
     constraints: Vec<good_lp::Constraint>,
 }
 
-/// Whether every processing time and release date is a whole number, so
-/// that every makespan is one too and `⌈LP bound⌉` is a lower bound.
-pub fn integral(inst: &Instance) -> bool {
-    let whole = |x: f64| x == x.round();
-    inst.p.iter().flatten().all(|&x| whole(x)) && inst.release.iter().all(|&x| whole(x))
+/// The least `D ≤ 1000` such that every processing time and release date
+/// is a whole multiple of `1/D` (e.g. 2 for whole sizes on speeds 1 and
+/// 2), if any: every makespan is then a multiple of `1/D` too, and
+/// `⌈D · LP bound⌉ / D` is a lower bound.
+pub fn granularity(inst: &Instance) -> Option<u32> {
+    let values: Vec<f64> = inst
+        .p
+        .iter()
+        .flatten()
+        .chain(&inst.release)
+        .copied()
+        .collect();
+    (1..=1000u32).find(|&d| {
+        values.iter().all(|&x| {
+            let y = x * f64::from(d);
+            (y - y.round()).abs() <= 1e-9 * y.abs().max(1.0)
+        })
+    })
 }
 
 /// The best lower bound known without branching: the LP bound, rounded up
-/// when the data are whole numbers.
+/// to the [`granularity`] of the data when there is one.
 pub fn lower_bound(inst: &Instance) -> Result<f64, String> {
     let lp = lp_bound(inst)?;
-    Ok(if integral(inst) {
-        (lp - 1e-6).ceil()
-    } else {
-        lp
-    })
+    Ok(round_up(lp, granularity(inst)))
+}
+
+/// `⌈D x⌉ / D` (with a little slack for rounding), or `x` without a grid.
+pub fn round_up(x: f64, grid: Option<u32>) -> f64 {
+    match grid {
+        Some(d) => {
+            let d = f64::from(d);
+            (x * d - 1e-6).ceil() / d
+        }
+        None => x,
+    }
 }
 
 fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
@@ -216,13 +238,13 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
         .map(|j| inst.release[j] + inst.p[j].iter().cloned().fold(f64::INFINITY, f64::min))
         .fold(0.0, f64::max);
     let mut cdef = variable().min(lower);
-    if integer && integral(inst) {
-        cdef = cdef.integer();
-    }
     if let Some(u) = upper {
         cdef = cdef.max(u.max(lower));
     }
     let cmax = vars.add(cdef);
+    // On a grid of 1/D the makespan is D·C = k for a whole number k.
+    let grid = if integer { granularity(inst) } else { None };
+    let steps = grid.map(|_| vars.add(variable().integer().min(0.0)));
     let x: Vec<Vec<Option<Variable>>> = (0..n)
         .map(|j| {
             (0..m)
@@ -239,6 +261,12 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
         })
         .collect();
     let mut constraints = Vec::new();
+    if let (Some(d), Some(k)) = (grid, steps) {
+        let mut e = Expression::default();
+        e.add_mul(f64::from(d), cmax);
+        e.add_mul(-1.0, k);
+        constraints.push(e.eq(0.0));
+    }
     for row in &x {
         let e: Expression = row.iter().flatten().copied().sum();
         constraints.push(e.eq(1.0));
@@ -262,6 +290,7 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
         vars,
         x,
         cmax,
+        steps: steps.zip(grid),
         constraints,
     }
 }
@@ -321,6 +350,7 @@ pub fn solve_milp(
         vars,
         x,
         cmax,
+        steps,
         constraints,
     } = build(inst, true, upper.map(|u| u * (1.0 + 1e-9) + 1e-9));
     let mut problem = vars
@@ -330,6 +360,9 @@ pub fn solve_milp(
     if let (Some(a), Some(u)) = (incumbent, upper) {
         let a = canonical(inst, a);
         let mut start = vec![(cmax, u)];
+        if let Some((k, d)) = steps {
+            start.push((k, (u * f64::from(d)).round()));
+        }
         for (j, row) in x.iter().enumerate() {
             for (i, v) in row.iter().enumerate() {
                 if let Some(v) = v {
