@@ -969,7 +969,8 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     if plan.is_some() {
         let _ = writeln!(
             out,
-            "(lwl sees each node's unfinished work, which holds the exact sizes of the jobs queued:\n              more than the queue lengths the MDP sees, so it may beat the MDP optimum)"
+            "(lwl sees each node's unfinished work, which holds the exact sizes of the jobs queued:\n \
+             more than the queue lengths the MDP sees, so it may beat the MDP optimum)"
         );
     }
     if let Some(est) = &rows[0].3 {
