@@ -122,7 +122,7 @@ fn milp_equals_brute_force_on_random_instances() {
         let mut rng = Pcg64Mcg::seed_from_u64(1000 + seed);
         let inst = random_instance(&mut rng, seed);
         let brute = makespan::brute_force(&inst);
-        let milp = makespan::solve_milp(&inst, 60.0, None).unwrap();
+        let milp = makespan::solve_milp(&inst, 60.0, None, None).unwrap();
         assert!(milp.proven_optimal, "seed {seed}");
         assert!(
             close(milp.makespan, brute),
@@ -136,7 +136,7 @@ fn milp_equals_brute_force_on_random_instances() {
         // With a heuristic warm start the answer is the same.
         if let Some((sizes, speeds)) = &inst.uniform {
             let runs = makespan::list_heuristics(sizes, speeds, &inst.release, seed).unwrap();
-            let warm = makespan::solve_milp(&inst, 60.0, Some(&runs[0].node)).unwrap();
+            let warm = makespan::solve_milp(&inst, 60.0, Some(&runs[0].node), None).unwrap();
             assert!(
                 close(warm.makespan, brute),
                 "seed {seed}: warm {} vs {brute}",
@@ -156,7 +156,7 @@ fn lp_bound_le_optimum_le_every_heuristic() {
         let release: Vec<f64> = (0..n).map(|_| rng.random_range(0..=3) as f64).collect();
         let inst = Instance::uniform(&sizes, &speeds, &release).unwrap();
         let lp = makespan::lp_bound(&inst).unwrap();
-        let opt = makespan::solve_milp(&inst, 60.0, None).unwrap();
+        let opt = makespan::solve_milp(&inst, 60.0, None, None).unwrap();
         assert!(opt.proven_optimal);
         assert!(
             lp <= opt.makespan + 1e-6,

@@ -157,7 +157,7 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     let grid = makespan::granularity(&inst);
     let bound = makespan::round_up(lp, grid);
     let lp_seconds = started.elapsed().as_secs_f64();
-    let milp = makespan::solve_milp(&inst, limit, Some(&incumbent))
+    let milp = makespan::solve_milp(&inst, limit, Some(&incumbent), Some(bound))
         .map_err(|e| anyhow::anyhow!("MILP: {e}"))?;
     let reference = if milp.proven_optimal {
         milp.makespan

@@ -183,6 +183,8 @@ struct Model {
     vars: ProblemVariables,
     x: Vec<Vec<Option<Variable>>>,
     cmax: Variable,
+    /// `work[i][k]`: work on node `i` released at the `k`-th release date or later.
+    work: Vec<Vec<Variable>>,
     /// `D · C` on a grid of `1/D`.
     steps: Option<(Variable, u32)>,
     constraints: Vec<good_lp::Constraint>,
@@ -224,6 +226,14 @@ pub fn round_up(x: f64, grid: Option<u32>) -> f64 {
         }
         None => x,
     }
+}
+
+/// The distinct release dates, in increasing order.
+fn release_levels(inst: &Instance) -> Vec<f64> {
+    let mut releases = inst.release.clone();
+    releases.sort_by(f64::total_cmp);
+    releases.dedup();
+    releases
 }
 
 fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
@@ -271,25 +281,43 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
         let e: Expression = row.iter().flatten().copied().sum();
         constraints.push(e.eq(1.0));
     }
-    let mut releases = inst.release.clone();
-    releases.sort_by(f64::total_cmp);
-    releases.dedup();
+    // Work released at ρ_k or later on node i, as a suffix sum
+    // W_ik = Σ_{j: r_j = ρ_k} p_ij x_ij + W_i,k+1 and C ≥ ρ_k + W_ik: the
+    // model grows as n·m + m·R (R release dates), not m·R·n.
+    let releases = release_levels(inst);
+    let mut at_level: Vec<Vec<usize>> = vec![Vec::new(); releases.len()];
+    for j in 0..n {
+        at_level[releases.partition_point(|&r| r < inst.release[j])].push(j);
+    }
+    let mut work = Vec::with_capacity(m);
+    // `i` indexes the second dimension of `x` and `p`.
     #[allow(clippy::needless_range_loop)]
     for i in 0..m {
-        for &rho in &releases {
-            let mut e = Expression::from(rho);
-            for j in (0..n).filter(|&j| inst.release[j] >= rho) {
+        let w: Vec<Variable> = (0..releases.len())
+            .map(|_| vars.add(variable().min(0.0)))
+            .collect();
+        for (k, &rho) in releases.iter().enumerate() {
+            let mut e = Expression::from_other_affine(w[k]);
+            if k + 1 < releases.len() {
+                e.add_mul(-1.0, w[k + 1]);
+            }
+            for &j in &at_level[k] {
                 if let Some(v) = x[j][i] {
-                    e.add_mul(inst.p[j][i], v);
+                    e.add_mul(-inst.p[j][i], v);
                 }
             }
-            constraints.push(e.leq(Expression::from_other_affine(cmax)));
+            constraints.push(e.eq(0.0));
+            let mut c = Expression::from(rho);
+            c.add_mul(1.0, w[k]);
+            constraints.push(c.leq(Expression::from_other_affine(cmax)));
         }
+        work.push(w);
     }
     Model {
         vars,
         x,
         cmax,
+        work,
         steps: steps.zip(grid),
         constraints,
     }
@@ -326,18 +354,24 @@ pub struct MilpOutcome {
 
 /// Solves the MILP with a time limit in seconds, starting from
 /// `incumbent` (an assignment) if given. An incumbent that meets the
-/// [`lower_bound`] is optimal without branching. When the limit expires
-/// before the solver finds anything better, the incumbent is returned, not
-/// proven.
+/// lower bound (`bound`, or else [`lower_bound`], computed here) is
+/// optimal without branching. When the limit expires before the solver
+/// finds anything better, the incumbent is returned, not proven.
 pub fn solve_milp(
     inst: &Instance,
     time_limit: f64,
     incumbent: Option<&[usize]>,
+    bound: Option<f64>,
 ) -> Result<MilpOutcome, String> {
     let started = Instant::now();
     let upper = incumbent.map(|a| makespan_of(inst, a));
+    let bound = match (incumbent, bound) {
+        (None, _) => f64::NEG_INFINITY,
+        (Some(_), Some(b)) => b,
+        (Some(_), None) => lower_bound(inst)?,
+    };
     if let (Some(a), Some(u)) = (incumbent, upper)
-        && u <= lower_bound(inst)? * (1.0 + 1e-9) + 1e-9
+        && u <= bound * (1.0 + 1e-9) + 1e-9
     {
         return Ok(MilpOutcome {
             makespan: u,
@@ -350,6 +384,7 @@ pub fn solve_milp(
         vars,
         x,
         cmax,
+        work,
         steps,
         constraints,
     } = build(inst, true, upper.map(|u| u * (1.0 + 1e-9) + 1e-9));
@@ -362,6 +397,16 @@ pub fn solve_milp(
         let mut start = vec![(cmax, u)];
         if let Some((k, d)) = steps {
             start.push((k, (u * f64::from(d)).round()));
+        }
+        let releases = release_levels(inst);
+        for (i, w) in work.iter().enumerate() {
+            for (k, &v) in w.iter().enumerate() {
+                let load: f64 = (0..inst.jobs())
+                    .filter(|&j| a[j] == i && inst.release[j] >= releases[k])
+                    .map(|j| inst.p[j][i])
+                    .sum();
+                start.push((v, load));
+            }
         }
         for (j, row) in x.iter().enumerate() {
             for (i, v) in row.iter().enumerate() {
@@ -649,7 +694,7 @@ mod tests {
         let runs = list_heuristics(&sizes, &[1.0, 1.0], &[0.0; 5], 1).unwrap();
         assert_eq!(runs[0].name, "lpt");
         assert!((runs[0].makespan() - 7.0).abs() < 1e-9);
-        let milp = solve_milp(&inst, 10.0, Some(&runs[0].node)).unwrap();
+        let milp = solve_milp(&inst, 10.0, Some(&runs[0].node), None).unwrap();
         assert!(milp.proven_optimal);
         assert!((milp.makespan - 6.0).abs() < 1e-9);
         assert!((brute_force(&inst) - 6.0).abs() < 1e-9);
