@@ -222,10 +222,10 @@ pub struct BatchArgs {
     /// Speed of each node, e.g. 1,1,2,2.
     #[arg(long, value_delimiter = ',')]
     pub speeds: Vec<f64>,
-    /// Time limit of the MILP solver, e.g. 10 or 10s.
+    /// Time limit of the makespan MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
     #[arg(long, default_value = "10s")]
     pub time_limit: String,
-    /// Seed of the random dispatching heuristic.
+    /// Seed of the random dispatching heuristic (makespan).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print one JSON document.
