@@ -23,8 +23,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
-        Command::Gantt(args) => crate::commands::gantt::run(&args),
         Command::Optimize(command) => crate::commands::optimize::run(&command),
+        Command::Gantt(args) => crate::commands::gantt::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,9 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Theory(TheoryArgs),
+    /// Optimal bounds by LP, MILP, dynamic programming and MDPs, and each policy's gap to them.
+    #[command(subcommand)]
+    Optimize(OptimizeCommand),
     /// Schedule a small job list exactly, as in an exercise: Gantt chart, job table, reasoning.
     #[command(
         after_help = "The job list is a CSV file with a header id,arrival,burst and optional priority,deadline.\n\n\
@@ -75,9 +78,48 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Gantt(GanttArgs),
-    /// Optimal bounds by LP, MILP, dynamic programming and MDPs, and each policy's gap to them.
-    #[command(subcommand)]
-    Optimize(OptimizeCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct GanttArgs {
+    /// Job list (CSV: id,arrival,burst[,priority][,deadline]).
+    pub jobs: PathBuf,
+    /// Scheduling policy.
+    #[arg(long, default_value = "fcfs")]
+    pub policy: String,
+    /// Round-robin quantum (time units).
+    #[arg(long)]
+    pub quantum: Option<f64>,
+    /// Number of CPUs.
+    #[arg(long, default_value_t = 1)]
+    pub cpus: u32,
+    /// Time a CPU spends switching to another job.
+    #[arg(long)]
+    pub switch_cost: Option<f64>,
+    /// mlfq: quanta per level, e.g. 8,16,fcfs; mlq: a discipline per priority level, e.g. rr:4,fcfs.
+    #[arg(long)]
+    pub levels: Option<String>,
+    /// A higher priority number is more urgent.
+    #[arg(long)]
+    pub high_first: bool,
+    /// At equal times a preempted job queues before an arriving one.
+    #[arg(long)]
+    pub preempted_first: bool,
+    /// Print one line per scheduling decision.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    /// Compare policies: `all` or a comma-separated list; one line each, the best marked.
+    #[arg(long, value_name = "LIST")]
+    pub compare: Option<String>,
+    /// Also draw the Gantt chart as SVG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Also draw the Gantt chart as PNG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
 }
 
 /// `schedlab optimize ...`: one sub-subcommand per kind of optimum.
@@ -249,48 +291,6 @@ pub struct SequenceArgs {
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct GanttArgs {
-    /// Job list (CSV: id,arrival,burst[,priority][,deadline]).
-    pub jobs: PathBuf,
-    /// Scheduling policy.
-    #[arg(long, default_value = "fcfs")]
-    pub policy: String,
-    /// Round-robin quantum (time units).
-    #[arg(long)]
-    pub quantum: Option<f64>,
-    /// Number of CPUs.
-    #[arg(long, default_value_t = 1)]
-    pub cpus: u32,
-    /// Time a CPU spends switching to another job.
-    #[arg(long)]
-    pub switch_cost: Option<f64>,
-    /// mlfq: quanta per level, e.g. 8,16,fcfs; mlq: a discipline per priority level, e.g. rr:4,fcfs.
-    #[arg(long)]
-    pub levels: Option<String>,
-    /// A higher priority number is more urgent.
-    #[arg(long)]
-    pub high_first: bool,
-    /// At equal times a preempted job queues before an arriving one.
-    #[arg(long)]
-    pub preempted_first: bool,
-    /// Print one line per scheduling decision.
-    #[arg(long)]
-    pub explain: bool,
-    /// Print one JSON document.
-    #[arg(long)]
-    pub json: bool,
-    /// Compare policies: `all` or a comma-separated list; one line each, the best marked.
-    #[arg(long, value_name = "LIST")]
-    pub compare: Option<String>,
-    /// Also draw the Gantt chart as SVG into FILE.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
-    /// Also draw the Gantt chart as PNG into FILE.
-    #[arg(long, value_name = "FILE")]
-    pub png: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,7 @@
 //! Subcommands whose work is more than a call into the library.
 
-pub mod gantt;
+/// `schedlab optimize`: optimal bounds (kept apart so that other subcommands merge cleanly).
 pub mod optimize;
+
+pub mod gantt;
 pub mod theory;
