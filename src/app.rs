@@ -19,6 +19,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => crate::commands::sweep::run(&args),
         Command::Plot(args) => crate::commands::plot::run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
+        Command::Optimize(command) => crate::commands::optimize::run(&command),
         Command::Gantt(args) => crate::commands::gantt::run(&args),
         Command::Validate(args) => crate::commands::validate::run(&args),
     };

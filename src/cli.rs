@@ -71,6 +71,9 @@ pub enum Command {
         allow_negative_numbers = true
     )]
     Theory(TheoryArgs),
+    /// Optimal bounds by LP, MILP, dynamic programming and MDPs, and each policy's gap to them.
+    #[command(subcommand)]
+    Optimize(OptimizeCommand),
     /// Schedule a small job list exactly, as in an exercise: Gantt chart, job table, reasoning.
     #[command(
         after_help = "The job list is a CSV file with a header id,arrival,burst and optional priority,deadline.\n\n\
@@ -180,6 +183,177 @@ pub struct GanttArgs {
     /// Also draw the Gantt chart as PNG into FILE.
     #[arg(long, value_name = "FILE")]
     pub png: Option<PathBuf>,
+}
+
+/// `schedlab optimize ...`: one sub-subcommand per kind of optimum.
+#[derive(Debug, Subcommand)]
+pub enum OptimizeCommand {
+    /// Optimal makespan of a batch of jobs on parallel nodes (MILP), its LP bound, and list heuristics.
+    #[command(
+        after_help = "The job list is a CSV file id,size[,release] (uniform nodes: --nodes and/or --speeds)\n\
+        or id,t_A,t_B,...[,release] with one processing time per node (unrelated nodes).\n\n\
+        Examples:\n  \
+        schedlab optimize makespan jobs.csv --nodes 4\n  \
+        schedlab optimize makespan jobs.csv --speeds 1,1,2,2 --time-limit 10s --json\n\n\
+        Exit codes: 0 success, 2 bad input (the message names the file, line, field and value).",
+        allow_negative_numbers = true
+    )]
+    Makespan(BatchArgs),
+    /// Minimum total completion time on parallel nodes (assignment LP), against SPT and SRPT.
+    #[command(
+        after_help = "Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
+        allow_negative_numbers = true
+    )]
+    Completion(BatchArgs),
+    /// One machine with release dates: minimum total (weighted) completion time by DP over subsets.
+    #[command(
+        after_help = "The job list is a CSV file id,size[,release][,weight] of at most 20 jobs.\n\n\
+        Examples:\n  \
+        schedlab optimize sequence jobs.csv\n  \
+        schedlab optimize sequence jobs.csv --weighted --svg optimal.svg"
+    )]
+    Sequence(SequenceArgs),
+    /// Optimal static split of Poisson arrivals over heterogeneous servers (square-root rule).
+    #[command(
+        after_help = "Examples:\n  \
+        schedlab optimize split --lambda 1.5 --mu 1,2\n  \
+        schedlab optimize split --lambda 2.4 --mu 2,1,0.5 --simulate --replications 10 --jobs 200000",
+        allow_negative_numbers = true
+    )]
+    Split(SplitArgs),
+    /// Class flows to nodes by LP: least cost with every node's load within its cap.
+    #[command(
+        after_help = "--mu gives each class's service rate at each node, classes separated by ';'.\n\
+        The default cost of a unit of class-k flow at node i is 1/μ_ki (total utilisation).\n\n\
+        Example:\n  \
+        schedlab optimize flow --rates 1,0.5 --mu '2,1;1,3' --cap 0.9",
+        allow_negative_numbers = true
+    )]
+    Flow(FlowArgs),
+    /// Optimal dynamic dispatching by an MDP (relative value iteration), against jsq, lwl and static splits.
+    #[command(
+        after_help = "Examples:\n  \
+        schedlab optimize mdp --lambda 2 --mu 2,1\n  \
+        schedlab optimize mdp --lambda 2 --mu 2,1 --truncate 60 --simulate --json",
+        allow_negative_numbers = true
+    )]
+    Mdp(MdpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Also simulate each policy with the engine.
+    #[arg(long)]
+    pub simulate: bool,
+    /// Replications per simulated policy.
+    #[arg(long, default_value_t = 10)]
+    pub replications: u32,
+    /// Measured jobs per replication (a tenth more are warm-up).
+    #[arg(long, default_value_t = 200_000)]
+    pub jobs: u64,
+    /// Base seed of the simulations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Poisson arrival rate λ.
+    #[arg(long)]
+    pub lambda: f64,
+    /// Service rate of each server, e.g. 1,2.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub mu: Vec<f64>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowArgs {
+    /// Arrival rate of each class, e.g. 1,0.5.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub rates: Vec<f64>,
+    /// Service rates: one row per class, one value per node, e.g. '2,1;1,3'.
+    #[arg(long)]
+    pub mu: String,
+    /// Cost per unit of flow, same shape as --mu (default 1/μ).
+    #[arg(long)]
+    pub cost: Option<String>,
+    /// Load cap of each node (one value for all), a utilisation in (0, 1].
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.95])]
+    pub cap: Vec<f64>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MdpArgs {
+    /// Poisson arrival rate λ.
+    #[arg(long)]
+    pub lambda: f64,
+    /// Service rate of each server, e.g. 2,1.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub mu: Vec<f64>,
+    /// Most jobs per queue in the truncated state space.
+    #[arg(long, default_value_t = 60)]
+    pub truncate: usize,
+    /// Stop when the span of T h − h (per unit time) is below this.
+    #[arg(long, default_value_t = 1e-9)]
+    pub tol: f64,
+    /// Most value-iteration sweeps.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_iterations: usize,
+    /// Rows and columns of the policy table to print (two servers).
+    #[arg(long, default_value_t = 12)]
+    pub show: usize,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Job list (CSV: id,size[,release] or id,t_NODE,...[,release]).
+    pub jobs: PathBuf,
+    /// Number of identical nodes (speed 1 unless --speeds).
+    #[arg(long)]
+    pub nodes: Option<u32>,
+    /// Speed of each node, e.g. 1,1,2,2.
+    #[arg(long, value_delimiter = ',')]
+    pub speeds: Vec<f64>,
+    /// Time limit of the makespan MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
+    #[arg(long, default_value = "10s")]
+    pub time_limit: String,
+    /// Seed of the random dispatching heuristic (makespan).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SequenceArgs {
+    /// Job list (CSV: id,size[,release][,weight]).
+    pub jobs: PathBuf,
+    /// Minimise Σ w_j C_j with the weight column (else Σ C_j).
+    #[arg(long)]
+    pub weighted: bool,
+    /// Also draw the optimal schedule as SVG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Also draw the optimal schedule as PNG into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod error;
 pub mod experiment;
 pub mod job;
 pub mod model;
+pub mod optimize;
 pub mod policy;
 pub mod report;
 pub mod stats;

@@ -114,6 +114,8 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::Jiq => "jiq",
         Rule::Pull => "pull",
         Rule::Hybrid { .. } => "hybrid",
+        Rule::EarliestFinish => "earliest-finish",
+        Rule::Table { .. } => "table",
     }
 }
 

@@ -1,5 +1,8 @@
 //! Subcommands whose work is more than a call into the library.
 
+/// `schedlab optimize`: optimal bounds (kept apart so that other subcommands merge cleanly).
+pub mod optimize;
+
 pub mod gantt;
 pub mod plot;
 pub mod run;

@@ -64,6 +64,17 @@ pub enum Rule {
     Hybrid {
         push: Box<Rule>,
     },
+    /// The node where the job would finish first if it joined the end of
+    /// its queue: least (work left + size) per unit of capacity (exact for
+    /// FCFS single-server nodes). Built by the optimiser, not from files.
+    EarliestFinish,
+    /// A state-feedback table (e.g. an optimal MDP policy): with `n_i` jobs
+    /// at node `i`, each capped at `cap`, the node is
+    /// `choice[Σ_i min(n_i, cap) (cap + 1)^i]`. Built by the optimiser.
+    Table {
+        cap: u32,
+        choice: Vec<u32>,
+    },
 }
 
 /// Names accepted in `rule = "..."`.
@@ -231,6 +242,8 @@ impl Rule {
             Rule::Jiq => "jiq".into(),
             Rule::Pull => "pull".into(),
             Rule::Hybrid { push } => format!("hybrid({})", push.label()),
+            Rule::EarliestFinish => "earliest-finish".into(),
+            Rule::Table { .. } => "table".into(),
         }
     }
 }
@@ -336,6 +349,19 @@ impl Dispatcher {
                 Some(i) => i,
                 None => self.rng.random_range(0..nodes.len()),
             },
+            Rule::EarliestFinish => argmin(
+                nodes
+                    .iter()
+                    .map(|n| (n.work_at(now) + job.size) / (f64::from(n.servers) * n.speed)),
+            ),
+            Rule::Table { cap, choice } => {
+                let (mut index, mut stride) = (0usize, 1usize);
+                for n in nodes {
+                    index += n.present.min(*cap) as usize * stride;
+                    stride *= *cap as usize + 1;
+                }
+                choice[index] as usize
+            }
             Rule::Pull | Rule::Hybrid { .. } => {
                 unreachable!("pull has no push step; hybrid pushes by its inner rule")
             }

@@ -275,7 +275,13 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             enabled: matches!(
                 dispatcher.as_ref().map(|d| &d.rule),
                 Some(
-                    Rule::Jsq | Rule::PowerOfD { .. } | Rule::Lwl | Rule::Jiq | Rule::Hybrid { .. }
+                    Rule::Jsq
+                        | Rule::PowerOfD { .. }
+                        | Rule::Lwl
+                        | Rule::Jiq
+                        | Rule::Hybrid { .. }
+                        | Rule::EarliestFinish
+                        | Rule::Table { .. }
                 )
             ),
             nodes: scenario

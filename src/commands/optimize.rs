@@ -1,0 +1,993 @@
+//! `schedlab optimize ...`: optimal bounds and every policy's gap to them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::app::flag;
+use crate::cli::{BatchArgs, FlowArgs, MdpArgs, OptimizeCommand, SequenceArgs, SimArgs, SplitArgs};
+use crate::dispatch::Rule;
+use crate::error::{FieldError, InputError};
+use crate::optimize::completion;
+use crate::optimize::makespan::{self, Instance, ListRun};
+use crate::optimize::mdp;
+use crate::optimize::sequencing::{self, SeqJob};
+use crate::optimize::split::{self, SimPlan};
+use crate::optimize::{JobList, read_job_list};
+use crate::report::plot;
+use crate::stats::Estimate;
+use crate::teaching;
+
+pub fn run(command: &OptimizeCommand) -> anyhow::Result<()> {
+    match command {
+        OptimizeCommand::Makespan(args) => run_makespan(args),
+        OptimizeCommand::Completion(args) => run_completion(args),
+        OptimizeCommand::Sequence(args) => run_sequence(args),
+        OptimizeCommand::Split(args) => run_split(args),
+        OptimizeCommand::Flow(args) => run_flow(args),
+        OptimizeCommand::Mdp(args) => run_mdp(args),
+    }
+}
+
+/// A number as a table shows it: up to 4 decimals, no trailing zeros.
+fn fmt(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+fn file_error(path: &Path, error: FieldError) -> anyhow::Error {
+    InputError::Field {
+        path: path.to_path_buf(),
+        error,
+    }
+    .into()
+}
+
+/// Seconds from `10`, `10s`, `1.5s`, `2m`.
+fn parse_duration(text: &str) -> Result<f64, FieldError> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| v * scale)
+        .ok_or_else(|| {
+            FieldError::new(
+                "--time-limit",
+                text,
+                "must be a positive duration such as 10, 10s, 500ms or 2m",
+            )
+        })
+}
+
+/// The instance the flags and the job list describe.
+fn instance(args: &BatchArgs, list: &JobList) -> Result<Instance, anyhow::Error> {
+    let release: Vec<f64> = list.jobs.iter().map(|j| j.release).collect();
+    if list.unrelated() {
+        let m = list.node_names.len();
+        if !args.speeds.is_empty() {
+            return Err(flag(
+                "--speeds",
+                "(given)",
+                "the job list gives a time per node (t_ columns); speeds do not apply",
+            ));
+        }
+        if let Some(n) = args.nodes
+            && n as usize != m
+        {
+            return Err(flag(
+                "--nodes",
+                n,
+                &format!("the job list has {m} per-node columns"),
+            ));
+        }
+        let p = list.jobs.iter().map(|j| j.times.clone()).collect();
+        return Instance::unrelated(p, &release).map_err(|e| file_error(&args.jobs, e));
+    }
+    let speeds = match (args.nodes, args.speeds.is_empty()) {
+        (None, true) => {
+            return Err(flag(
+                "--nodes",
+                "(missing)",
+                "give --nodes N or --speeds S1,S2,...",
+            ));
+        }
+        (Some(0), _) => return Err(flag("--nodes", 0, "needs at least 1 node")),
+        (Some(n), true) => vec![1.0; n as usize],
+        (Some(n), false) if n as usize != args.speeds.len() => {
+            return Err(flag(
+                "--nodes",
+                n,
+                &format!("--speeds gives {} speeds", args.speeds.len()),
+            ));
+        }
+        (_, false) => args.speeds.clone(),
+    };
+    let sizes: Vec<f64> = list.jobs.iter().map(|j| j.size).collect();
+    Instance::uniform(&sizes, &speeds, &release).map_err(|e| InputError::Flag(e).into())
+}
+
+/// A warm start for unrelated nodes (which the engine does not model):
+/// jobs in decreasing total time, each to the node where it ends first.
+fn greedy_unrelated(inst: &Instance) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..inst.jobs()).collect();
+    order.sort_by(|&a, &b| inst.release[a].total_cmp(&inst.release[b]));
+    let mut end = vec![0.0f64; inst.nodes()];
+    let mut a = vec![0; inst.jobs()];
+    for j in order {
+        let (i, t) = (0..inst.nodes())
+            .map(|i| (i, end[i].max(inst.release[j]) + inst.p[j][i]))
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .expect("at least one node");
+        end[i] = t;
+        a[j] = i;
+    }
+    a
+}
+
+fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
+    let limit = parse_duration(&args.time_limit).map_err(InputError::Flag)?;
+    let list = read_job_list(&args.jobs)?;
+    let inst = instance(args, &list)?;
+    let runs: Vec<ListRun> = match &inst.uniform {
+        Some((sizes, speeds)) => makespan::list_heuristics(sizes, speeds, &inst.release, args.seed)
+            .map_err(InputError::Flag)?,
+        None => Vec::new(),
+    };
+    let incumbent = runs
+        .iter()
+        .min_by(|a, b| a.makespan().total_cmp(&b.makespan()))
+        .map(|r| r.node.clone())
+        .unwrap_or_else(|| greedy_unrelated(&inst));
+    let started = Instant::now();
+    let lp = makespan::lp_bound(&inst).map_err(|e| anyhow::anyhow!("LP relaxation: {e}"))?;
+    let grid = makespan::granularity(&inst);
+    let bound = makespan::round_up(lp, grid);
+    let lp_seconds = started.elapsed().as_secs_f64();
+    let milp = makespan::solve_milp(&inst, limit, Some(&incumbent), Some(bound))
+        .map_err(|e| anyhow::anyhow!("MILP: {e}"))?;
+    let reference = if milp.proven_optimal {
+        milp.makespan
+    } else {
+        bound
+    };
+    let gap = (milp.makespan - bound) / milp.makespan;
+    if args.json {
+        let doc = json!({
+            "problem": "makespan",
+            "jobs": inst.jobs(),
+            "nodes": inst.nodes(),
+            "speeds": inst.uniform.as_ref().map(|(_, s)| s.clone()),
+            "unrelated": inst.uniform.is_none(),
+            "milp": {
+                "makespan": milp.makespan,
+                "proven_optimal": milp.proven_optimal,
+                "seconds": milp.seconds,
+                "time_limit": limit,
+                "assignment": list.jobs.iter().zip(&milp.assignment)
+                    .map(|(j, &i)| json!({"id": j.id, "node": i}))
+                    .collect::<Vec<_>>(),
+            },
+            "lp_bound": lp,
+            "lower_bound": bound,
+            "lp_seconds": lp_seconds,
+            "gap_to_lower_bound": gap,
+            "heuristics": runs.iter().map(|r| json!({
+                "name": r.name,
+                "makespan": r.makespan(),
+                "ratio": r.makespan() / reference,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let nodes = match &inst.uniform {
+        Some((_, speeds)) => format!(
+            "{} nodes, speeds {}",
+            speeds.len(),
+            speeds
+                .iter()
+                .map(|s| fmt(*s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!("{} unrelated nodes", inst.nodes()),
+    };
+    let _ = writeln!(out, "makespan: {} jobs on {nodes}\n", inst.jobs());
+    if milp.proven_optimal {
+        let _ = writeln!(
+            out,
+            "optimum (MILP)   {:>10}   proven optimal in {:.3} s",
+            fmt(milp.makespan),
+            milp.seconds
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "best found (MILP) {:>9}   not proven: time limit {} s reached",
+            fmt(milp.makespan),
+            fmt(limit)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "LP bound         {:>10}   ({:.3} s)",
+        fmt(lp),
+        lp_seconds
+    );
+    if bound != lp {
+        let _ = writeln!(
+            out,
+            "lower bound      {:>10}   LP bound rounded up to a multiple of 1/{}, as every makespan is",
+            fmt(bound),
+            grid.unwrap_or(1)
+        );
+    }
+    let _ = writeln!(out, "gap to the bound {:>9.2}%", 100.0 * gap);
+    if runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nlist heuristics need uniform nodes (the engine models speeds, not per-node times)"
+        );
+    } else {
+        let against = if milp.proven_optimal {
+            "optimum"
+        } else {
+            "bound"
+        };
+        let _ = writeln!(
+            out,
+            "\n{:<12}  {:>10}  {:>9}",
+            "heuristic",
+            "makespan",
+            format!("/ {against}")
+        );
+        for r in &runs {
+            let _ = writeln!(
+                out,
+                "{:<12}  {:>10}  {:>9.4}",
+                r.name,
+                fmt(r.makespan()),
+                r.makespan() / reference
+            );
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
+    parse_duration(&args.time_limit).map_err(InputError::Flag)?;
+    let list = read_job_list(&args.jobs)?;
+    if let Some((k, j)) = list.jobs.iter().enumerate().find(|(_, j)| j.release != 0.0) {
+        return Err(file_error(
+            &args.jobs,
+            FieldError::new(
+                format!("job {} (line {}), release", j.id, k + 2),
+                j.release.to_string(),
+                "total completion time is solved exactly only with every job released at 0",
+            ),
+        ));
+    }
+    let inst = instance(args, &list)?;
+    let started = Instant::now();
+    let plan = completion::min_total_completion(&inst.p)
+        .map_err(|e| anyhow::anyhow!("assignment LP: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let runs: Vec<ListRun> = match &inst.uniform {
+        Some((sizes, speeds)) => {
+            let mut spt_order: Vec<usize> = (0..sizes.len()).collect();
+            spt_order.sort_by(|&a, &b| sizes[a].total_cmp(&sizes[b]).then(a.cmp(&b)));
+            vec![
+                makespan::run_list(
+                    "spt",
+                    sizes,
+                    speeds,
+                    &inst.release,
+                    "priority",
+                    &makespan::ranks(sizes),
+                    &spt_order,
+                    crate::dispatch::Rule::Pull,
+                    args.seed,
+                )
+                .map_err(InputError::Flag)?,
+                makespan::run_list(
+                    "srpt",
+                    sizes,
+                    speeds,
+                    &inst.release,
+                    "srpt",
+                    &vec![0; sizes.len()],
+                    &spt_order,
+                    crate::dispatch::Rule::Pull,
+                    args.seed,
+                )
+                .map_err(InputError::Flag)?,
+            ]
+        }
+        None => Vec::new(),
+    };
+    let ids: Vec<&str> = list.jobs.iter().map(|j| j.id.as_str()).collect();
+    if args.json {
+        let doc = json!({
+            "problem": "total-completion",
+            "jobs": inst.jobs(),
+            "nodes": inst.nodes(),
+            "optimum": plan.total,
+            "seconds": seconds,
+            "sequences": plan.sequences.iter()
+                .map(|s| s.iter().map(|&j| ids[j]).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            "heuristics": runs.iter().map(|r| json!({
+                "name": r.name,
+                "total_completion": r.total_completion(),
+                "ratio": r.total_completion() / plan.total,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "total completion time: {} jobs on {} nodes\n",
+        inst.jobs(),
+        inst.nodes()
+    );
+    let _ = writeln!(
+        out,
+        "optimum (assignment LP)  Σ C_j = {}   ({:.3} s)",
+        fmt(plan.total),
+        seconds
+    );
+    for (i, s) in plan.sequences.iter().enumerate() {
+        let names: Vec<&str> = s.iter().map(|&j| ids[j]).collect();
+        let _ = writeln!(out, "  node {i}: {}", names.join(" "));
+    }
+    if runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSPT and SRPT need uniform nodes (the engine models speeds, not per-node times)"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\n{:<8}  {:>10}  {:>10}",
+            "policy", "Σ C_j", "/ optimum"
+        );
+        for r in &runs {
+            let _ = writeln!(
+                out,
+                "{:<8}  {:>10}  {:>10.4}",
+                r.name,
+                fmt(r.total_completion()),
+                r.total_completion() / plan.total
+            );
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
+    for (name, path) in [("--svg", &args.svg), ("--png", &args.png)] {
+        if let Some(path) = path {
+            let wanted = &name[2..];
+            if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+                != Some(wanted)
+            {
+                return Err(flag(
+                    name,
+                    path.display(),
+                    &format!("the file name must end in .{wanted}"),
+                ));
+            }
+        }
+    }
+    let list = read_job_list(&args.jobs)?;
+    if list.unrelated() {
+        return Err(file_error(
+            &args.jobs,
+            FieldError::new(
+                "line 1",
+                "t_ columns",
+                "sequencing is on one machine: give a size column",
+            ),
+        ));
+    }
+    if args.weighted && !list.has_weight {
+        return Err(file_error(
+            &args.jobs,
+            FieldError::new(
+                "line 1",
+                "(no weight column)",
+                "--weighted needs a weight column",
+            ),
+        ));
+    }
+    let jobs: Vec<SeqJob> = list
+        .jobs
+        .iter()
+        .map(|j| SeqJob {
+            release: j.release,
+            size: j.size,
+            weight: if args.weighted { j.weight } else { 1.0 },
+        })
+        .collect();
+    let ids: Vec<String> = list.jobs.iter().map(|j| j.id.clone()).collect();
+    let started = Instant::now();
+    let best = sequencing::optimal_sequence(&jobs).map_err(|e| file_error(&args.jobs, e))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let heuristics = sequencing::heuristics(&ids, &jobs).map_err(InputError::Flag)?;
+    let schedule = sequencing::as_schedule(&ids, &jobs, &best);
+    for path in [&args.svg, &args.png].into_iter().flatten() {
+        plot::write_gantt(&schedule, path)?;
+    }
+    let objective = if args.weighted {
+        "Σ w_j C_j"
+    } else {
+        "Σ C_j"
+    };
+    if args.json {
+        let doc = json!({
+            "problem": if args.weighted { "weighted-completion" } else { "total-completion" },
+            "jobs": jobs.len(),
+            "optimum": best.objective,
+            "seconds": seconds,
+            "order": best.order.iter().map(|&j| ids[j].as_str()).collect::<Vec<_>>(),
+            "schedule": teaching::json(&schedule),
+            "policies": heuristics.iter().map(|h| json!({
+                "name": h.name,
+                "objective": h.objective,
+                "ratio": h.objective / best.objective,
+            })).collect::<Vec<Value>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "one machine, {} jobs, non-preemptive: minimise {objective}\n",
+        jobs.len()
+    );
+    let _ = writeln!(
+        out,
+        "optimum (DP over {} subsets)  {objective} = {}   ({:.3} s)",
+        1u64 << jobs.len(),
+        fmt(best.objective),
+        seconds
+    );
+    let order: Vec<&str> = best.order.iter().map(|&j| ids[j].as_str()).collect();
+    let _ = writeln!(out, "optimal order: {}\n", order.join(" "));
+    out.push_str(&teaching::ascii_gantt(&schedule));
+    out.push('\n');
+    out.push_str(&teaching::job_table(&schedule));
+    let _ = writeln!(
+        out,
+        "\n{:<18}  {:>10}  {:>10}",
+        "policy", objective, "/ optimum"
+    );
+    for h in &heuristics {
+        let note = if h.name.starts_with("srpt") && !args.weighted {
+            "  (preemptive: a lower bound)"
+        } else if h.name.starts_with("srpt") {
+            "  (preemptive)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<18}  {:>10}  {:>10.4}{note}",
+            h.name,
+            fmt(h.objective),
+            h.objective / best.objective
+        );
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn sim_plan(sim: &SimArgs) -> anyhow::Result<SimPlan> {
+    if sim.replications < 2 {
+        return Err(flag(
+            "--replications",
+            sim.replications,
+            "must be at least 2 for a confidence interval",
+        ));
+    }
+    if sim.jobs < 100 {
+        return Err(flag("--jobs", sim.jobs, "must be at least 100"));
+    }
+    Ok(SimPlan {
+        replications: sim.replications,
+        jobs: sim.jobs,
+        seed: sim.seed,
+    })
+}
+
+fn estimate_json(e: &Estimate) -> Value {
+    json!({"mean": e.mean, "ci95": e.ci95})
+}
+
+fn fmt_estimate(e: &Estimate) -> String {
+    match e.ci95 {
+        Some(h) => format!("{:.4} ± {:.4}", e.mean, h),
+        None => format!("{:.4}", e.mean),
+    }
+}
+
+/// The rules simulated next to an optimum, with their labels.
+fn compared_rules(mu: &[f64]) -> Vec<(String, Rule)> {
+    let proportional: Vec<f64> = mu.to_vec();
+    let mut rules = vec![
+        ("random (∝ μ)".to_string(), split::split_rule(&proportional)),
+        ("round-robin".to_string(), Rule::RoundRobin),
+        ("jsq".to_string(), Rule::Jsq),
+        ("lwl".to_string(), Rule::Lwl),
+    ];
+    if mu.len() > 2 {
+        rules.push(("power-of-2".to_string(), Rule::PowerOfD { d: 2 }));
+    }
+    rules
+}
+
+fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
+    let lambda = args.lambda;
+    let mu = &args.mu;
+    let best = split::square_root_split(lambda, mu).map_err(InputError::Flag)?;
+    let numeric = split::numeric_split(lambda, mu).map_err(InputError::Flag)?;
+    let total: f64 = mu.iter().sum();
+    let proportional: Vec<f64> = mu.iter().map(|m| lambda * m / total).collect();
+    let t_best = split::mean_response(&best, mu);
+    let t_numeric = split::mean_response(&numeric, mu);
+    let t_prop = split::mean_response(&proportional, mu);
+    let plan = if args.sim.simulate {
+        Some(sim_plan(&args.sim)?)
+    } else {
+        None
+    };
+    // (label, rule, exact mean response if static)
+    let mut rows: Vec<(String, Option<f64>, Option<Estimate>)> = Vec::new();
+    if let Some(plan) = plan {
+        let mut rules = vec![("optimal static split".to_string(), split::split_rule(&best))];
+        rules.extend(compared_rules(mu));
+        for (name, rule) in rules {
+            let exact = match name.as_str() {
+                "optimal static split" => Some(t_best),
+                "random (∝ μ)" => Some(t_prop),
+                _ => None,
+            };
+            let est = split::simulate(lambda, mu, rule, plan);
+            rows.push((name, exact, Some(est)));
+        }
+    }
+    if args.json {
+        let doc = json!({
+            "problem": "static-split",
+            "lambda": lambda,
+            "mu": mu,
+            "square_root": {"flows": best, "mean_response": t_best},
+            "numeric": {"flows": numeric, "mean_response": t_numeric},
+            "proportional": {"flows": proportional, "mean_response": t_prop},
+            "simulated": rows.iter().map(|(name, exact, est)| json!({
+                "policy": name,
+                "theory": exact,
+                "mean_response": est.as_ref().map(estimate_json),
+                "ratio_to_optimal_static": est.as_ref().map(|e| e.mean / t_best),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "static split of Poisson arrivals λ = {} over {} exponential servers (load {:.3})\n",
+        fmt(lambda),
+        mu.len(),
+        lambda / total
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+        "server", "μ", "square-root", "numeric", "∝ μ"
+    );
+    for i in 0..mu.len() {
+        let _ = writeln!(
+            out,
+            "{:<8} {:>8}  {:>12.6}  {:>12.6}  {:>12.6}",
+            i,
+            fmt(mu[i]),
+            best[i],
+            numeric[i],
+            proportional[i]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<8} {:>8}  {:>12.6}  {:>12.6}  {:>12.6}",
+        "E[T]", "", t_best, t_numeric, t_prop
+    );
+    if !rows.is_empty() {
+        if mu.iter().any(|m| lambda / mu.len() as f64 >= *m) {
+            let _ = writeln!(
+                out,
+                "\n(round-robin sends λ/{} to every server, which overloads the slowest: its figure only grows with --jobs)",
+                mu.len()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{:<22}  {:>22}  {:>10}  {:>16}",
+            "policy (simulated)", "mean response (95% CI)", "theory", "/ optimal static"
+        );
+        for (name, exact, est) in &rows {
+            let est = est.as_ref().expect("simulated");
+            let _ = writeln!(
+                out,
+                "{:<22}  {:>22}  {:>10}  {:>16.4}",
+                name,
+                fmt_estimate(est),
+                exact.map_or("-".to_string(), |t| format!("{t:.4}")),
+                est.mean / t_best
+            );
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// A matrix written as rows separated by ';' and values by ','.
+fn parse_matrix(name: &str, text: &str, rows: usize) -> anyhow::Result<Vec<Vec<f64>>> {
+    let m: Vec<Vec<f64>> = text
+        .split(';')
+        .map(|row| {
+            row.split(',')
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite() && *x > 0.0)
+                        .ok_or_else(|| {
+                            flag(
+                                name,
+                                v.trim(),
+                                "every entry must be a finite number greater than 0",
+                            )
+                        })
+                })
+                .collect::<anyhow::Result<Vec<f64>>>()
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if m.len() != rows {
+        return Err(flag(
+            name,
+            text,
+            &format!("give one row per class ({rows}), rows separated by ';'"),
+        ));
+    }
+    let width = m[0].len();
+    if m.iter().any(|r| r.len() != width) {
+        return Err(flag(name, text, "every row needs one value per node"));
+    }
+    Ok(m)
+}
+
+fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
+    let k = args.rates.len();
+    let mu = parse_matrix("--mu", &args.mu, k)?;
+    let nodes = mu[0].len();
+    let cost = match &args.cost {
+        Some(text) => {
+            let c = parse_matrix("--cost", text, k)?;
+            if c[0].len() != nodes {
+                return Err(flag("--cost", text, "must have the shape of --mu"));
+            }
+            c
+        }
+        None => mu
+            .iter()
+            .map(|row| row.iter().map(|m| 1.0 / m).collect())
+            .collect(),
+    };
+    let cap = match args.cap.len() {
+        1 => vec![args.cap[0]; nodes],
+        n if n == nodes => args.cap.clone(),
+        n => {
+            return Err(flag(
+                "--cap",
+                format!("{n} values"),
+                &format!("give one cap, or one per node ({nodes})"),
+            ));
+        }
+    };
+    let plan = split::class_flow(&args.rates, &mu, &cost, &cap).map_err(InputError::Flag)?;
+    if args.json {
+        let doc = json!({
+            "problem": "class-flow",
+            "rates": args.rates,
+            "mu": mu,
+            "cost": cost,
+            "cap": cap,
+            "flow": plan.flow,
+            "load": plan.load,
+            "objective": plan.cost,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "class flows to {nodes} nodes, least cost with loads within their caps\n"
+    );
+    let mut header = format!("{:<8} {:>8}", "class", "rate");
+    for i in 0..nodes {
+        header.push_str(&format!("  {:>10}", format!("node {i}")));
+    }
+    let _ = writeln!(out, "{header}");
+    for (c, row) in plan.flow.iter().enumerate() {
+        let mut line = format!("{:<8} {:>8}", c, fmt(args.rates[c]));
+        for f in row {
+            line.push_str(&format!("  {f:>10.4}"));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let mut line = format!("{:<8} {:>8}", "load", "");
+    for l in &plan.load {
+        line.push_str(&format!("  {l:>10.4}"));
+    }
+    let _ = writeln!(out, "{line}");
+    let mut line = format!("{:<8} {:>8}", "cap", "");
+    for c in &cap {
+        line.push_str(&format!("  {c:>10.4}"));
+    }
+    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "\nminimum cost {:.6}", plan.cost);
+    print!("{out}");
+    Ok(())
+}
+
+fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
+    let model = mdp::Model::new(args.lambda, &args.mu, args.truncate).map_err(InputError::Flag)?;
+    if !(args.tol.is_finite() && args.tol > 0.0) {
+        return Err(flag(
+            "--tol",
+            args.tol,
+            "must be a finite number greater than 0",
+        ));
+    }
+    let plan = if args.sim.simulate {
+        Some(sim_plan(&args.sim)?)
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let sol = mdp::solve(&model, args.tol, args.max_iterations);
+    let seconds = started.elapsed().as_secs_f64();
+    if !sol.converged {
+        return Err(flag(
+            "--max-iterations",
+            args.max_iterations,
+            &format!(
+                "value iteration stopped with span {:.3e} above --tol {}; allow more iterations",
+                sol.span, args.tol
+            ),
+        ));
+    }
+    let opt = mdp::evaluate(&model, &sol.policy);
+    let jsq = mdp::evaluate(&model, &mdp::jsq_table(&model));
+    let lambda = args.lambda;
+    let mu = &args.mu;
+    let static_best = split::square_root_split(lambda, mu).map_err(InputError::Flag)?;
+    let total: f64 = mu.iter().sum();
+    let proportional: Vec<f64> = mu.iter().map(|m| lambda * m / total).collect();
+    let t_static = split::mean_response(&static_best, mu);
+    let t_prop = split::mean_response(&proportional, mu);
+    let t_opt = opt.mean_response;
+    // (policy, exact, how, simulated)
+    let mut rows: Vec<(String, Option<f64>, &str, Option<Estimate>)> = vec![
+        ("mdp optimum".into(), Some(t_opt), "truncated chain", None),
+        (
+            "jsq".into(),
+            Some(jsq.mean_response),
+            "truncated chain",
+            None,
+        ),
+        ("lwl".into(), None, "", None),
+        (
+            "optimal static split".into(),
+            Some(t_static),
+            "M/M/1 split",
+            None,
+        ),
+        ("random (∝ μ)".into(), Some(t_prop), "M/M/1 split", None),
+    ];
+    if let Some(plan) = plan {
+        let rules = [
+            mdp::rule(&model, &sol.policy),
+            Rule::Jsq,
+            Rule::Lwl,
+            split::split_rule(&static_best),
+            split::split_rule(&proportional),
+        ];
+        for (row, rule) in rows.iter_mut().zip(rules) {
+            row.3 = Some(split::simulate(lambda, mu, rule, plan));
+        }
+    } else {
+        rows.retain(|r| r.1.is_some());
+    }
+    let thresholds =
+        (mu.len() == 2).then(|| mdp::thresholds(&model, &sol.policy, args.truncate / 2));
+    if args.json {
+        let policy = if mu.len() == 2 {
+            json!(
+                (0..=args.truncate)
+                    .map(|q1| (0..=args.truncate)
+                        .map(|q0| sol.policy[model.encode(&[q0, q1])])
+                        .collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            )
+        } else {
+            Value::Null
+        };
+        let doc = json!({
+            "problem": "mdp-dispatch",
+            "lambda": lambda,
+            "mu": mu,
+            "truncate": args.truncate,
+            "states": model.states(),
+            "iterations": sol.iterations,
+            "span": sol.span,
+            "seconds": seconds,
+            "gain_mean_number": sol.gain,
+            "mean_response": t_opt,
+            "boundary_mass": opt.boundary_mass,
+            "blocking": opt.blocking,
+            "policy_rows_q1_columns_q0": policy,
+            "thresholds": thresholds,
+            "policies": rows.iter().map(|(name, exact, how, est)| json!({
+                "policy": name,
+                "exact": exact,
+                "exact_from": how,
+                "simulated": est.as_ref().map(estimate_json),
+                "gap_to_optimum": exact.or(est.map(|e| e.mean)).map(|t| t / t_opt - 1.0),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "optimal dispatching: Poisson λ = {} to {} exponential servers μ = {}, cost 1 per job per unit time\n",
+        fmt(lambda),
+        mu.len(),
+        mu.iter().map(|m| fmt(*m)).collect::<Vec<_>>().join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{} states (truncated at {} jobs per queue); relative value iteration: {} sweeps, span {:.2e}, {:.2} s",
+        model.states(),
+        args.truncate,
+        sol.iterations,
+        sol.span,
+        seconds
+    );
+    let _ = writeln!(
+        out,
+        "optimal mean number in system {:.6} (value iteration) / {:.6} (stationary distribution)",
+        sol.gain, opt.mean_number
+    );
+    let _ = writeln!(
+        out,
+        "truncation check: P(some queue at {}) = {:.2e}, P(arrival lost) = {:.2e}{}",
+        args.truncate,
+        opt.boundary_mass,
+        opt.blocking,
+        if opt.boundary_mass > 1e-6 {
+            "  (too large: raise --truncate)"
+        } else {
+            ""
+        }
+    );
+    if mu.len() == 2 {
+        let show = args.show.min(args.truncate);
+        let _ = writeln!(
+            out,
+            "\nserver an arrival joins (rows: jobs at server 1, columns: jobs at server 0)"
+        );
+        let mut header = "q1\\q0 ".to_string();
+        for q0 in 0..=show {
+            header.push_str(&format!("{q0:>3}"));
+        }
+        let _ = writeln!(out, "{header}");
+        for q1 in 0..=show {
+            let mut line = format!("{q1:>5} ");
+            for q0 in 0..=show {
+                line.push_str(&format!("{:>3}", sol.policy[model.encode(&[q0, q1])]));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        if let Some(t) = &thresholds {
+            let (fast, slow) = if mu[0] >= mu[1] { (0, 1) } else { (1, 0) };
+            let list: Vec<String> = t
+                .iter()
+                .take(show + 1)
+                .map(|x| x.map_or("-".into(), |v| v.to_string()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "threshold: the slow server {slow} gets the arrival once server {fast} holds at least T jobs;\n\
+                 T for {slow}'s queue = 0, 1, 2, ...: {}",
+                list.join(", ")
+            );
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\n(the policy table of {} servers is in --json only for two servers)",
+            mu.len()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
+        "policy", "exact E[T]", "from", "simulated (95% CI)", "gap"
+    );
+    for (name, exact, how, est) in &rows {
+        let t = exact.or(est.map(|e| e.mean)).expect("exact or simulated");
+        let _ = writeln!(
+            out,
+            "{:<22}  {:>10}  {:<16}  {:>22}  {:>9.2}%",
+            name,
+            exact.map_or("-".into(), |x| format!("{x:.4}")),
+            how,
+            est.as_ref().map_or("-".into(), fmt_estimate),
+            100.0 * (t / t_opt - 1.0)
+        );
+    }
+    if plan.is_some() {
+        let _ = writeln!(
+            out,
+            "(lwl sees each node's unfinished work, which holds the exact sizes of the jobs queued:\n \
+             more than the queue lengths the MDP sees, so it may beat the MDP optimum)"
+        );
+    }
+    if let Some(est) = &rows[0].3 {
+        let h = est.ci95.unwrap_or(f64::NAN);
+        let _ = writeln!(
+            out,
+            "\nMDP policy simulated as a dispatch table: {:.4} ± {:.4} vs {:.4} from the MDP ({} the 95% CI)",
+            est.mean,
+            h,
+            t_opt,
+            if (est.mean - t_opt).abs() <= h {
+                "within"
+            } else {
+                "outside"
+            }
+        );
+    }
+    print!("{out}");
+    Ok(())
+}
