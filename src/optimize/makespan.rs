@@ -463,7 +463,8 @@ pub fn solve_milp(
     }
 }
 
-/// Completion time and node of every job of a list run through the engine.
+/// Completion time and node of every job of a list schedule (run through
+/// the engine on uniform nodes, computed directly on unrelated ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListRun {
     pub name: String,
