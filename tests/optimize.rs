@@ -134,16 +134,119 @@ fn milp_equals_brute_force_on_random_instances() {
             milp.makespan
         ));
         // With a heuristic warm start the answer is the same.
-        if let Some((sizes, speeds)) = &inst.uniform {
-            let runs = makespan::list_heuristics(sizes, speeds, &inst.release, seed).unwrap();
-            let warm = makespan::solve_milp(&inst, 60.0, Some(&runs[0].node), None).unwrap();
+        let runs = match &inst.uniform {
+            Some((sizes, speeds)) => {
+                makespan::list_heuristics(sizes, speeds, &inst.release, seed).unwrap()
+            }
+            None => makespan::unrelated_heuristics(&inst, seed),
+        };
+        let warm = makespan::solve_milp(&inst, 60.0, Some(&runs[0].node), None).unwrap();
+        assert!(
+            close(warm.makespan, brute),
+            "seed {seed}: warm {} vs {brute}",
+            warm.makespan
+        );
+    }
+}
+
+#[test]
+fn lp_bound_le_optimum_le_every_heuristic_on_unrelated_nodes() {
+    for seed in 0..30u64 {
+        let mut rng = Pcg64Mcg::seed_from_u64(4000 + seed);
+        let n = rng.random_range(1..=8usize);
+        let m = rng.random_range(2..=3usize);
+        let p: Vec<Vec<f64>> = (0..n)
+            .map(|_| (0..m).map(|_| rng.random_range(1.0..10.0)).collect())
+            .collect();
+        let release: Vec<f64> = (0..n)
+            .map(|_| {
+                if seed.is_multiple_of(2) {
+                    rng.random_range(0.0..5.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let inst = Instance::unrelated(p, &release).unwrap();
+        let lp = makespan::lp_bound(&inst).unwrap();
+        let brute = makespan::brute_force(&inst);
+        let opt = makespan::solve_milp(&inst, 60.0, None, None).unwrap();
+        assert!(opt.proven_optimal, "seed {seed}");
+        assert!(
+            close(opt.makespan, brute),
+            "seed {seed}: MILP {} vs brute force {brute}",
+            opt.makespan
+        );
+        assert!(lp <= opt.makespan + 1e-6, "seed {seed}: LP {lp} > {brute}");
+        let runs = makespan::unrelated_heuristics(&inst, seed);
+        let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["lpt", "spt", "greedy-eft", "round-robin", "random"]);
+        for run in &runs {
+            for (j, r) in release.iter().enumerate() {
+                // No job starts before its release.
+                let start = run.completion[j] - inst.p[j][run.node[j]];
+                assert!(start >= r - 1e-9, "seed {seed}: {}", run.name);
+            }
+            assert!(run.makespan() >= makespan::makespan_of(&inst, &run.node) - 1e-6);
             assert!(
-                close(warm.makespan, brute),
-                "seed {seed}: warm {} vs {brute}",
-                warm.makespan
+                run.makespan() >= opt.makespan - 1e-6,
+                "seed {seed}: {} {} < optimum {}",
+                run.name,
+                run.makespan(),
+                opt.makespan
             );
         }
     }
+}
+
+/// Jobs `A..D` with a time on each of two unrelated nodes, `C` released at 3.
+const TINY_UNRELATED: &str = "id,t_0,t_1,release\nA,4,3,0\nB,5,1,0\nC,2,4,3\nD,5,4,0\n";
+
+#[test]
+fn unrelated_heuristics_by_hand() {
+    let list = schedlab::optimize::input::parse_job_list(TINY_UNRELATED).unwrap();
+    let p: Vec<Vec<f64>> = list.jobs.iter().map(|j| j.times.clone()).collect();
+    let release: Vec<f64> = list.jobs.iter().map(|j| j.release).collect();
+    let inst = Instance::unrelated(p, &release).unwrap();
+    let runs = makespan::unrelated_heuristics(&inst, 7);
+    let got: Vec<(&str, f64)> = runs
+        .iter()
+        .map(|r| (r.name.as_str(), r.makespan()))
+        .collect();
+    // Least times A 3, B 1, C 2, D 4; list order (release, file) A B D C.
+    // lpt D A C B: D→1 (ends 0,4), A→0 (4,4), C→0 at max(4,3) (6,4), B→1 (6,5): 6.
+    // spt B C A D: B→1 (0,1), C→0 at 3 (5,1), A→1 (5,4), D→1 (5,8): 8.
+    // greedy-eft A B D C: A→1 (0,3), B→1 (0,4), D→0 (5,4), C→0 (7,4): 7.
+    // round-robin A→0 B→1 D→0 C→1: node 0 ends 9, node 1 at max(1,3)+4 = 7: 9.
+    assert_eq!(
+        &got[..4],
+        &[
+            ("lpt", 6.0),
+            ("spt", 8.0),
+            ("greedy-eft", 7.0),
+            ("round-robin", 9.0)
+        ]
+    );
+    assert_eq!(runs[0].node, vec![0, 1, 0, 1]);
+    assert_eq!(runs[3].node, vec![0, 1, 1, 0]);
+    // random: whatever nodes it drew, each runs its jobs in list order.
+    let random = &runs[4];
+    let mut end = [0.0f64; 2];
+    for j in [0, 1, 3, 2] {
+        let i = random.node[j];
+        end[i] = end[i].max(release[j]) + inst.p[j][i];
+        assert_eq!(random.completion[j], end[i]);
+    }
+    assert_eq!(random.makespan(), end[0].max(end[1]));
+    assert_eq!(
+        makespan::unrelated_heuristics(&inst, 7)[4].node,
+        random.node,
+        "seeded"
+    );
+    // The optimum: C on node 1 ends at 3 + 4 = 7 at best; C alone on node 0
+    // leaves 3 + 1 + 4 = 8 on node 1; C with another job on node 0 ends at
+    // 6 at best (after A). So 6, which lpt found.
+    assert_eq!(makespan::brute_force(&inst), 6.0);
 }
 
 #[test]
@@ -369,6 +472,42 @@ fn cli_makespan_json_reports_optimum_bound_and_heuristics() {
     let lpt = &doc["heuristics"][0];
     assert_eq!(lpt["name"], "lpt");
     assert!((lpt["ratio"].as_f64().unwrap() - 7.0 / 6.0).abs() < 1e-9);
+}
+
+#[test]
+fn cli_makespan_prints_heuristics_for_unrelated_nodes() {
+    let f = job_file(TINY_UNRELATED);
+    let out = schedlab()
+        .args(["optimize", "makespan", f.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("4 jobs on 2 unrelated nodes"), "{text}");
+    assert!(text.contains("proven optimal"), "{text}");
+    for (name, makespan, ratio) in [
+        ("lpt", "6", "1.0000"),
+        ("spt", "8", "1.3333"),
+        ("greedy-eft", "7", "1.1667"),
+        ("round-robin", "9", "1.5000"),
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} row: {text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells, [name, makespan, ratio], "{text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("random ")), "{text}");
+    assert!(text.contains("computed directly"), "{text}");
+    let out = schedlab()
+        .args(["optimize", "makespan", f.path().to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["heuristics_computed"], "direct");
+    assert_eq!(doc["heuristics"].as_array().unwrap().len(), 5);
+    assert_eq!(doc["heuristics"][1]["makespan"].as_f64(), Some(8.0));
 }
 
 use schedlab::dispatch::{Dispatcher, NodeLoad, Rule};

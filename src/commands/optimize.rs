@@ -120,24 +120,6 @@ fn instance(args: &BatchArgs, list: &JobList) -> Result<Instance, anyhow::Error>
     Instance::uniform(&sizes, &speeds, &release).map_err(|e| InputError::Flag(e).into())
 }
 
-/// A warm start for unrelated nodes (which the engine does not model):
-/// jobs in decreasing total time, each to the node where it ends first.
-fn greedy_unrelated(inst: &Instance) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..inst.jobs()).collect();
-    order.sort_by(|&a, &b| inst.release[a].total_cmp(&inst.release[b]));
-    let mut end = vec![0.0f64; inst.nodes()];
-    let mut a = vec![0; inst.jobs()];
-    for j in order {
-        let (i, t) = (0..inst.nodes())
-            .map(|i| (i, end[i].max(inst.release[j]) + inst.p[j][i]))
-            .min_by(|x, y| x.1.total_cmp(&y.1))
-            .expect("at least one node");
-        end[i] = t;
-        a[j] = i;
-    }
-    a
-}
-
 fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     let limit = parse_duration(&args.time_limit).map_err(InputError::Flag)?;
     let list = read_job_list(&args.jobs)?;
@@ -145,13 +127,13 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     let runs: Vec<ListRun> = match &inst.uniform {
         Some((sizes, speeds)) => makespan::list_heuristics(sizes, speeds, &inst.release, args.seed)
             .map_err(InputError::Flag)?,
-        None => Vec::new(),
+        None => makespan::unrelated_heuristics(&inst, args.seed),
     };
     let incumbent = runs
         .iter()
         .min_by(|a, b| a.makespan().total_cmp(&b.makespan()))
         .map(|r| r.node.clone())
-        .unwrap_or_else(|| greedy_unrelated(&inst));
+        .expect("five heuristics");
     let started = Instant::now();
     let lp = makespan::lp_bound(&inst).map_err(|e| anyhow::anyhow!("LP relaxation: {e}"))?;
     let grid = makespan::granularity(&inst);
@@ -185,6 +167,7 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
             "lower_bound": bound,
             "lp_seconds": lp_seconds,
             "gap_to_lower_bound": gap,
+            "heuristics_computed": if inst.uniform.is_some() { "engine" } else { "direct" },
             "heuristics": runs.iter().map(|r| json!({
                 "name": r.name,
                 "makespan": r.makespan(),
@@ -238,33 +221,32 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
         );
     }
     let _ = writeln!(out, "gap to the bound {:>9.2}%", 100.0 * gap);
-    if runs.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nlist heuristics need uniform nodes (the engine models speeds, not per-node times)"
-        );
+    let against = if milp.proven_optimal {
+        "optimum"
     } else {
-        let against = if milp.proven_optimal {
-            "optimum"
-        } else {
-            "bound"
-        };
+        "bound"
+    };
+    let _ = writeln!(
+        out,
+        "\n{:<12}  {:>10}  {:>9}",
+        "heuristic",
+        "makespan",
+        format!("/ {against}")
+    );
+    for r in &runs {
         let _ = writeln!(
             out,
-            "\n{:<12}  {:>10}  {:>9}",
-            "heuristic",
-            "makespan",
-            format!("/ {against}")
+            "{:<12}  {:>10}  {:>9.4}",
+            r.name,
+            fmt(r.makespan()),
+            r.makespan() / reference
         );
-        for r in &runs {
-            let _ = writeln!(
-                out,
-                "{:<12}  {:>10}  {:>9.4}",
-                r.name,
-                fmt(r.makespan()),
-                r.makespan() / reference
-            );
-        }
+    }
+    if inst.uniform.is_none() {
+        let _ = writeln!(
+            out,
+            "(unrelated nodes: list schedules computed directly, as the engine models uniform speeds)"
+        );
     }
     print!("{out}");
     Ok(())
@@ -290,8 +272,7 @@ fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let runs: Vec<ListRun> = match &inst.uniform {
         Some((sizes, speeds)) => {
-            let mut spt_order: Vec<usize> = (0..sizes.len()).collect();
-            spt_order.sort_by(|&a, &b| sizes[a].total_cmp(&sizes[b]).then(a.cmp(&b)));
+            let spt_order = makespan::list_order(sizes);
             vec![
                 makespan::run_list(
                     "spt",

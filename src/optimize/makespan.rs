@@ -1,6 +1,7 @@
 //! The optimal makespan of a batch of jobs on parallel nodes, by integer
-//! programming, its LP relaxation, and list heuristics run through the
-//! engine.
+//! programming, its LP relaxation, and list heuristics: run through the
+//! engine on uniform nodes, computed directly on unrelated nodes (the
+//! engine models a node as a speed, not as a time per job).
 //!
 //! Nodes are uniform (`p_ij = size_j / speed_i`, problem `Q | r_j | C_max`)
 //! or unrelated (`p_ij` given, `R | r_j | C_max`). Once jobs are assigned,
@@ -32,7 +33,7 @@ use good_lp::{
     Expression, ProblemVariables, Solution, SolutionStatus, SolverModel, Variable,
     WithInitialSolution, WithTimeLimit, microlp, variable,
 };
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::dispatch::{Dispatcher, Rule};
@@ -462,7 +463,8 @@ pub fn solve_milp(
     }
 }
 
-/// Completion time and node of every job of a list run through the engine.
+/// Completion time and node of every job of a list schedule (run through
+/// the engine on uniform nodes, computed directly on unrelated ones).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListRun {
     pub name: String,
@@ -577,13 +579,32 @@ pub fn run_list(
 
 /// Ranks of jobs by a key (0 first; ties by index).
 pub fn ranks(keys: &[f64]) -> Vec<i32> {
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]).then(a.cmp(&b)));
     let mut rank = vec![0; keys.len()];
-    for (r, j) in order.into_iter().enumerate() {
+    for (r, j) in list_order(keys).into_iter().enumerate() {
         rank[j] = r as i32;
     }
     rank
+}
+
+/// Jobs sorted by a key, ties by index: the list a list-scheduling rule
+/// works through (the inverse of [`ranks`]).
+pub fn list_order(keys: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]).then(a.cmp(&b)));
+    order
+}
+
+/// The list keys of LPT (longest first, so the key is minus the length)
+/// and SPT (shortest first), one definition for both kinds of nodes. A
+/// job's length is its least processing time over the nodes,
+/// `min_i p_ij`; on uniform nodes that is size / fastest speed, which
+/// orders jobs as their sizes do.
+pub fn lpt_spt_keys(p: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>) {
+    let shortest: Vec<f64> = p
+        .iter()
+        .map(|row| row.iter().copied().fold(f64::INFINITY, f64::min))
+        .collect();
+    (shortest.iter().map(|t| -t).collect(), shortest)
 }
 
 /// List heuristics on uniform nodes, each run through the engine:
@@ -606,7 +627,11 @@ pub fn list_heuristics(
     let n = sizes.len();
     let file: Vec<usize> = (0..n).collect();
     let zero = vec![0; n];
-    let neg: Vec<f64> = sizes.iter().map(|s| -s).collect();
+    let p: Vec<Vec<f64>> = sizes
+        .iter()
+        .map(|s| speeds.iter().map(|v| s / v).collect())
+        .collect();
+    let (lpt_keys, spt_keys) = lpt_spt_keys(&p);
     let total: f64 = speeds.iter().sum();
     let mut acc = 0.0;
     let cumulative = speeds
@@ -618,11 +643,6 @@ pub fn list_heuristics(
         .collect();
     // Jobs released together reach the central queue in list order, so an
     // idle node takes the first of the list, not the first of the file.
-    let by = |keys: &[f64]| {
-        let mut o = file.clone();
-        o.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]).then(a.cmp(&b)));
-        o
-    };
     Ok(vec![
         run_list(
             "lpt",
@@ -630,8 +650,8 @@ pub fn list_heuristics(
             speeds,
             release,
             "priority",
-            &ranks(&neg),
-            &by(&neg),
+            &ranks(&lpt_keys),
+            &list_order(&lpt_keys),
             Rule::Pull,
             seed,
         )?,
@@ -641,8 +661,8 @@ pub fn list_heuristics(
             speeds,
             release,
             "priority",
-            &ranks(sizes),
-            &by(sizes),
+            &ranks(&spt_keys),
+            &list_order(&spt_keys),
             Rule::Pull,
             seed,
         )?,
@@ -680,6 +700,79 @@ pub fn list_heuristics(
             seed,
         )?,
     ])
+}
+
+/// List heuristics on unrelated nodes (`p_ij` given), computed directly:
+/// the engine models a node as a speed, so it cannot give a job a time of
+/// its own on each node. Each rule takes the jobs in its list, one at a
+/// time, and appends each to a node, where it starts when both the node
+/// and the job are ready (`max(node's end, r_j)`: a job never starts
+/// before its release) and runs `p_ij`; each node runs its jobs in list
+/// order.
+///
+/// - `lpt`: jobs by longest least processing time `min_i p_ij` first
+///   (ties by index), each to the node where it would finish earliest.
+/// - `spt`: the same, shortest first.
+/// - `greedy-eft`: jobs in list order (release, then the file's order),
+///   each to the node where it would finish earliest.
+/// - `round-robin`: jobs in list order to nodes 0, 1, 2, ... in turn.
+/// - `random`: jobs in list order, each to a node drawn uniformly from a
+///   generator seeded with `seed`.
+///
+/// Ties between nodes go to the lowest index.
+pub fn unrelated_heuristics(inst: &Instance, seed: u64) -> Vec<ListRun> {
+    let m = inst.nodes();
+    let (lpt_keys, spt_keys) = lpt_spt_keys(&inst.p);
+    let listed = list_order(&inst.release);
+    let earliest = |j: usize, end: &[f64]| {
+        (0..m)
+            .map(|i| end[i].max(inst.release[j]) + inst.p[j][i])
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |best, (i, t)| {
+                    if t < best.1 { (i, t) } else { best }
+                },
+            )
+            .0
+    };
+    let mut turn = 0;
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    vec![
+        list_schedule("lpt", inst, &list_order(&lpt_keys), earliest),
+        list_schedule("spt", inst, &list_order(&spt_keys), earliest),
+        list_schedule("greedy-eft", inst, &listed, earliest),
+        list_schedule("round-robin", inst, &listed, |_, _| {
+            turn += 1;
+            (turn - 1) % m
+        }),
+        list_schedule("random", inst, &listed, |_, _| rng.random_range(0..m)),
+    ]
+}
+
+/// Appends the jobs of `order` one by one to the node `pick(job, ends)`
+/// chooses (ends: when each node is free), starting each at
+/// `max(end, release)`.
+fn list_schedule(
+    name: &str,
+    inst: &Instance,
+    order: &[usize],
+    mut pick: impl FnMut(usize, &[f64]) -> usize,
+) -> ListRun {
+    let mut end = vec![0.0f64; inst.nodes()];
+    let mut completion = vec![f64::NAN; inst.jobs()];
+    let mut node = vec![0; inst.jobs()];
+    for &j in order {
+        let i = pick(j, &end);
+        end[i] = end[i].max(inst.release[j]) + inst.p[j][i];
+        completion[j] = end[i];
+        node[j] = i;
+    }
+    ListRun {
+        name: name.into(),
+        completion,
+        node,
+    }
 }
 
 #[cfg(test)]
