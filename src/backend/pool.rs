@@ -13,6 +13,12 @@
 //! `outranks` it. Preemption by an arrival therefore happens at the next
 //! slice boundary rather than at the arrival instant.
 //!
+//! `fb`, a sharing discipline in the engine, runs here through its slice
+//! mode (see `policy::fb`): a preemptive discipline ranking by attained
+//! service, so between slices the task with the least service so far takes
+//! the worker, and tasks with equal service take turns. Exact sharing is
+//! the limit of short slices.
+//!
 //! Slice ends that serve only that check are plain sleeps in sleep mode
 //! (no spinning, so short slices cost no CPU), and the task is credited
 //! with the time it actually held the worker; completions, quanta and
