@@ -265,10 +265,18 @@ impl Pool {
             // A slice that ends only to let the policy look for a more
             // urgent task needs no precise end: in sleep mode it is a plain
             // sleep, and the task is credited with the time it really held
-            // the worker. Completions, quanta and timeouts end on time.
+            // the worker. Completions, quanta and timeouts end on time, so
+            // a slice whose late wake-up could carry the task past its
+            // completion ends on time as well.
+            let late = cfg
+                .work
+                .timer
+                .sleep_overshoot_p90
+                .max(cfg.work.timer.spin_margin);
             let coarse = !completes
                 && slice < quantum_left.min(timeout_left)
-                && cfg.work.mode == WorkMode::Sleep;
+                && cfg.work.mode == WorkMode::Sleep
+                && needed > run + late.as_secs_f64() / cfg.scale;
             drop(g);
 
             let begin = Instant::now();
