@@ -37,12 +37,15 @@ pub enum Command {
         threads (one per server, one pool per node, a dispatcher thread releasing tasks at their arrival\n\
         instants times --time-scale), and by the simulator on the same sequence. Theory is added where a\n\
         closed form exists. Means carry 95% confidence intervals (batch means for the real run).\n\n\
-        Preemptive disciplines preempt only at slice boundaries (--slice, or the quantum).\n\
+        Preemptive disciplines preempt only at slice boundaries (--slice, or the quantum); fb is\n\
+        served a slice at a time, least attained service first (the simulator runs it exactly).\n\
+        ps is refused: use rr with a short quantum.\n\
         --timeout cuts off an attempt whose service exceeds it; --retries and --fail-prob exercise the\n\
         task lifecycle (completed + failed + timed out = released).\n\n\
         Examples:\n  \
         schedlab validate scenarios/validate-mm2.toml --jobs 5000 --time-scale 1ms --work sleep\n  \
         schedlab validate scenarios/validate-priority.toml --jobs 2000 --json\n  \
+        schedlab validate scenarios/validate-fb.toml --jobs 2000 --slice 0.1\n  \
         schedlab validate scenarios/validate-mm2.toml --jobs 500 --compare fcfs,rr(q=0.5) --fail-prob 0.05 --retries 2\n\n\
         Exit codes: 0 success, 2 bad input (the message names the flag or field and the value), 1 other errors."
     )]

@@ -251,6 +251,79 @@ fn priority_and_srpt_rank_classes_and_policies_as_the_simulation_does() {
     }
 }
 
+#[test]
+fn fb_runs_at_slice_boundaries_and_ranks_against_fcfs_as_the_simulation_does() {
+    let _guard = serial();
+    // One server at load 0.7, hyperexponential service (mean 2, scv 8): the
+    // simulation's exact fb has a mean response about a fifth of fcfs's on
+    // these jobs. 400 tasks at 0.35 per ms: about 1.2 s per policy.
+    let text = std::fs::read_to_string("scenarios/validate-fb.toml").unwrap();
+    let s = scenario(&text);
+    let plan = backend::plan(&s, 400);
+    let work = Work::new(WorkMode::Sleep);
+    let mut real_all = Vec::new();
+    let mut sim_all = Vec::new();
+    for name in ["fcfs", "fb"] {
+        let p = policy(name);
+        backend::check_supported(&s, &p).unwrap();
+        let real = backend::run(&s, &p, &plan, &config(1000), &work);
+        let a = Accounting::of(&real.tasks);
+        assert!(a.balanced() && a.completed == 400, "{name}: {a:?}");
+        if name == "fb" {
+            assert_eq!(real.slice, backend::SliceRule::Slice(0.5));
+            // Long tasks gave their worker up to newcomers and to each other.
+            assert!(a.preemptions > 50, "{a:?}");
+            assert!(a.slices >= a.completed + a.preemptions, "{a:?}");
+        }
+        let sim = backend::simulate(&s, &p, &plan);
+        assert_eq!(sim.len(), 400);
+        real_all.push(mean_response(&real.tasks, Which::All, &plan));
+        sim_all.push(mean_response(&sim, Which::All, &plan));
+    }
+    // fb well ahead of fcfs in the simulation (so the ranking is a
+    // meaningful check), and ahead in the real run.
+    assert!(sim_all[1] < 0.5 * sim_all[0], "sim {sim_all:?}");
+    assert!(
+        real_all[1] < real_all[0],
+        "real {real_all:?} (sim {sim_all:?})"
+    );
+}
+
+#[test]
+fn validate_accepts_fb_and_says_how_it_approximates_it() {
+    let _guard = serial();
+    let out = schedlab()
+        .args([
+            "validate",
+            "scenarios/validate-fb.toml",
+            "--compare",
+            "fb",
+            "--jobs",
+            "60",
+            "--time-scale",
+            "200us",
+            "--slice",
+            "0.25",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &doc["backend"][0];
+    assert_eq!(b["policy"], "fb");
+    assert_eq!(b["completed"], 60);
+    assert!(b["slice"].as_str().unwrap().starts_with("0.25 "), "{b}");
+    assert!(
+        b["approximation"].as_str().unwrap().contains("exact fb"),
+        "{b}"
+    );
+}
+
 fn schedlab() -> Command {
     Command::cargo_bin("schedlab").expect("binary is built")
 }

@@ -61,13 +61,13 @@ pub struct Plan {
 /// Whether the backend can run `policy` on `scenario`; the error names the
 /// field and value it cannot handle.
 pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), FieldError> {
-    if policy.shares() {
+    if policy.shares() && !policy.share_by_slices() {
         return Err(FieldError::new(
             "policy",
             policy.label(),
-            "a sharing discipline (ps, fb) serves every job at once, which a worker thread cannot; \
+            "a sharing discipline (ps) serves every job at once, which a worker thread cannot; \
              the real backend runs one task per worker: approach ps with rr and a short quantum, \
-             e.g. rr(q=0.25), and fb with mlfq and short levels, e.g. mlfq(0.25,0.5,1,2,fcfs)",
+             e.g. rr(q=0.25)",
         ));
     }
     if policy.switch_cost() > 0.0 {

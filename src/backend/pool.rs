@@ -13,6 +13,12 @@
 //! `outranks` it. Preemption by an arrival therefore happens at the next
 //! slice boundary rather than at the arrival instant.
 //!
+//! `fb`, a sharing discipline in the engine, runs here through its slice
+//! mode (see `policy::fb`): a preemptive discipline ranking by attained
+//! service, so between slices the task with the least service so far takes
+//! the worker, and tasks with equal service take turns. Exact sharing is
+//! the limit of short slices.
+//!
 //! Slice ends that serve only that check are plain sleeps in sleep mode
 //! (no spinning, so short slices cost no CPU), and the task is credited
 //! with the time it actually held the worker; completions, quanta and
@@ -259,10 +265,18 @@ impl Pool {
             // A slice that ends only to let the policy look for a more
             // urgent task needs no precise end: in sleep mode it is a plain
             // sleep, and the task is credited with the time it really held
-            // the worker. Completions, quanta and timeouts end on time.
+            // the worker. Completions, quanta and timeouts end on time, so
+            // a slice whose late wake-up could carry the task past its
+            // completion ends on time as well.
+            let late = cfg
+                .work
+                .timer
+                .sleep_overshoot_p90
+                .max(cfg.work.timer.spin_margin);
             let coarse = !completes
                 && slice < quantum_left.min(timeout_left)
-                && cfg.work.mode == WorkMode::Sleep;
+                && cfg.work.mode == WorkMode::Sleep
+                && needed > run + late.as_secs_f64() / cfg.scale;
             drop(g);
 
             let begin = Instant::now();

@@ -12,7 +12,9 @@ use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, Work
 use crate::cli::ValidateArgs;
 use crate::error::{FieldError, InputError};
 use crate::model::{Limit, Scenario};
-use crate::policy::{AnyPolicy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list};
+use crate::policy::{
+    AnyPolicy, Policy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list,
+};
 use crate::stats::Selection;
 use crate::theory::{self, Prediction};
 
@@ -220,6 +222,9 @@ pub struct BackendReport {
     /// those instants, so release lateness drops out.
     pub pools_vs_sim_on_releases: Option<f64>,
     pub wall_seconds: f64,
+    /// How the real run approximates a discipline the simulator runs
+    /// exactly (a sharing discipline served a slice at a time).
+    pub approximation: Option<String>,
 }
 
 /// The machine's limits, measured at start-up.
@@ -378,6 +383,14 @@ pub fn backend_report(
             )
         },
         wall_seconds: real.wall.as_secs_f64(),
+        approximation: policy.shares().then(|| {
+            format!(
+                "the simulation runs exact {label} (the jobs with the least attained service \
+                 share the servers); the real run serves it a slice at a time, least attained \
+                 service first, and approaches it as --slice shrinks",
+                label = policy.label()
+            )
+        }),
     }
 }
 
@@ -586,6 +599,9 @@ pub fn table(d: &ValidateDocument) -> String {
             b.wall_seconds,
             pct(b.pools_vs_sim_on_releases),
         );
+        if let Some(a) = &b.approximation {
+            let _ = writeln!(out, "    approximation: {a}");
+        }
     }
     if d.backend
         .iter()

@@ -80,6 +80,15 @@ pub trait Policy {
     fn shares(&self) -> bool {
         false
     }
+    /// Whether a sharing discipline can also be served a slice at a time
+    /// through the ordinary queue methods (`enqueue`, `dequeue`, `peek`,
+    /// `preemptive`, `outranks`), as the real backend does: a worker runs
+    /// one task per slice and returns to the policy between slices. Its
+    /// exact sharing is the limit of short slices. The engine keeps to the
+    /// `share_*` hooks whatever this says.
+    fn share_by_slices(&self) -> bool {
+        false
+    }
     /// The node's servers and speed, given once before the run.
     fn share_attach(&mut self, _servers: u32, _speed: f64, _classes: usize) {}
     /// A job joins the node at `now`.
@@ -185,6 +194,9 @@ macro_rules! disciplines {
             }
             fn shares(&self) -> bool {
                 match self { $(AnyPolicy::$variant(p) => p.shares()),* }
+            }
+            fn share_by_slices(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.share_by_slices()),* }
             }
             fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
                 match self { $(AnyPolicy::$variant(p) => p.share_attach(servers, speed, classes)),* }
