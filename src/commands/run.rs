@@ -37,26 +37,7 @@ pub fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
         scenario.horizon = Limit::Jobs(n);
     }
     if let Some(list) = &args.compare {
-        let context = scenario.policy_context();
-        let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
-        for item in split_policy_list(list) {
-            let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
-            let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
-            if policies.iter().any(|(_, p)| p.label() == policy.label()) {
-                return Err(flag(
-                    "--compare",
-                    item,
-                    "this policy is already in the list",
-                ));
-            }
-            policies.push((config, policy));
-        }
-        if policies.is_empty() {
-            return Err(flag("--compare", list, "list at least one policy"));
-        }
-        scenario
-            .replace_policies(policies)
-            .map_err(InputError::Flag)?;
+        compare(&mut scenario, list)?;
     }
     if args.threads == Some(0) {
         return Err(flag("--threads", 0, "must be at least 1"));
@@ -72,6 +53,32 @@ pub fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
         ));
     }
     Ok(scenario)
+}
+
+/// Replaces the scenario's policies with those of `--compare LIST` (the
+/// first being the baseline), checked as the file's are.
+pub fn compare(scenario: &mut Scenario, list: &str) -> anyhow::Result<()> {
+    let context = scenario.policy_context();
+    let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
+    for item in split_policy_list(list) {
+        let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
+        let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
+        if policies.iter().any(|(_, p)| p.label() == policy.label()) {
+            return Err(flag(
+                "--compare",
+                item,
+                "this policy is already in the list",
+            ));
+        }
+        policies.push((config, policy));
+    }
+    if policies.is_empty() {
+        return Err(flag("--compare", list, "list at least one policy"));
+    }
+    scenario
+        .replace_policies(policies)
+        .map_err(InputError::Flag)?;
+    Ok(())
 }
 
 /// The rayon pool of `--threads` (all cores by default).

@@ -12,9 +12,7 @@ use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, Work
 use crate::cli::ValidateArgs;
 use crate::error::{FieldError, InputError};
 use crate::model::{Limit, Scenario};
-use crate::policy::{
-    AnyPolicy, Policy, PolicyConfig, PolicyContext, parse_policy_arg, split_policy_list,
-};
+use crate::policy::{AnyPolicy, Policy};
 use crate::stats::Selection;
 use crate::theory::{self, Prediction};
 
@@ -110,28 +108,7 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
         scenario.seed = seed;
     }
     if let Some(list) = &args.compare {
-        let context = PolicyContext {
-            class_names: scenario.classes.iter().map(|c| c.name.clone()).collect(),
-        };
-        let mut policies: Vec<(PolicyConfig, AnyPolicy)> = Vec::new();
-        for item in split_policy_list(list) {
-            let config = parse_policy_arg(item, "--compare").map_err(InputError::Flag)?;
-            let policy = AnyPolicy::from_config(&config, &context).map_err(InputError::Flag)?;
-            if policies.iter().any(|(_, p)| p.label() == policy.label()) {
-                return Err(flag(
-                    "--compare",
-                    item,
-                    "this policy is already in the list",
-                ));
-            }
-            policies.push((config, policy));
-        }
-        if policies.is_empty() {
-            return Err(flag("--compare", list, "list at least one policy"));
-        }
-        scenario
-            .replace_policies(policies)
-            .map_err(InputError::Flag)?;
+        super::run::compare(&mut scenario, list)?;
     }
     for p in &scenario.policies {
         backend::check_supported(&scenario, p).map_err(|error| {

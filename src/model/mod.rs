@@ -2,6 +2,7 @@
 //! and the scenario that ties them together.
 
 pub mod dist;
+pub mod rows;
 pub mod scenario;
 
 pub use dist::Dist;

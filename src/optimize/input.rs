@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::error::{FieldError, InputError};
+use crate::model::rows::{self, Row};
 
 /// One job of an optimisation instance.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,74 +112,23 @@ pub fn parse_job_list(text: &str) -> Result<JobList, FieldError> {
     let mut jobs = Vec::new();
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            FieldError::new(format!("line {line}"), "(record)", e.to_string())
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let number = |col: usize, name: &str| -> Result<f64, FieldError> {
-            let raw = record.get(col).unwrap_or("");
-            raw.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    FieldError::new(
-                        format!("line {line}, {name}"),
-                        format!("\"{raw}\""),
-                        "must be a number",
-                    )
-                })
-        };
-        let positive = |col: usize, name: &str| -> Result<f64, FieldError> {
-            let v = number(col, name)?;
-            if v <= 0.0 {
-                return Err(FieldError::new(
-                    format!("line {line}, {name}"),
-                    v.to_string(),
-                    "must be greater than 0",
-                ));
-            }
-            Ok(v)
-        };
-        let id = record.get(id_col).unwrap_or("").to_string();
-        if id.is_empty() {
-            return Err(FieldError::new(
-                format!("line {line}, id"),
-                "\"\"",
-                "every job needs an id",
-            ));
-        }
-        if !seen.insert(id.clone()) {
-            return Err(FieldError::new(
-                format!("line {line}, id"),
-                format!("\"{id}\""),
-                "duplicate id",
-            ));
-        }
+        let record = rows::record(record)?;
+        let row = Row::new(&record);
+        let id = row.id(id_col, &mut seen)?;
         let size = match size_col {
-            Some(c) => positive(c, &headers[c])?,
+            Some(c) => row.positive(c, &headers[c])?,
             None => f64::NAN,
         };
         let times = time_cols
             .iter()
-            .map(|&c| positive(c, &headers[c]))
+            .map(|&c| row.positive(c, &headers[c]))
             .collect::<Result<Vec<_>, _>>()?;
         let release = match release_col {
-            Some(c) if !record.get(c).unwrap_or("").is_empty() => {
-                let r = number(c, &headers[c])?;
-                if r < 0.0 {
-                    return Err(FieldError::new(
-                        format!("line {line}, {}", &headers[c]),
-                        r.to_string(),
-                        "must be >= 0",
-                    ));
-                }
-                r
-            }
+            Some(c) if !row.text(c).is_empty() => row.non_negative(c, &headers[c])?,
             _ => 0.0,
         };
         let weight = match weight_col {
-            Some(c) if !record.get(c).unwrap_or("").is_empty() => positive(c, "weight")?,
+            Some(c) if !row.text(c).is_empty() => row.positive(c, "weight")?,
             _ => 1.0,
         };
         jobs.push(OptJob {

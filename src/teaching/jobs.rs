@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 use crate::error::{FieldError, InputError};
+use crate::model::rows::{self, Row};
 
 /// One job of an exercise.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,69 +138,20 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
     let mut tasks = Vec::new();
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            FieldError::new(format!("line {line}"), "(record)", e.to_string())
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |col: usize| record.get(col).unwrap_or("");
-        let number = |col: usize, name: &str| -> Result<f64, FieldError> {
-            let raw = field(col);
-            raw.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    FieldError::new(
-                        format!("line {line}, {name}"),
-                        format!("\"{raw}\""),
-                        "must be a number",
-                    )
-                })
-        };
-        let id = field(id_col).to_string();
-        if id.is_empty() {
-            return Err(FieldError::new(
-                format!("line {line}, id"),
-                "\"\"",
-                "every job needs an id",
-            ));
-        }
-        if !seen.insert(id.clone()) {
-            return Err(FieldError::new(
-                format!("line {line}, id"),
-                format!("\"{id}\""),
-                "duplicate id",
-            ));
-        }
-        let arrival = number(arrival_col, "arrival")?;
-        if arrival < 0.0 {
-            return Err(FieldError::new(
-                format!("line {line}, arrival"),
-                arrival.to_string(),
-                "must be >= 0",
-            ));
-        }
-        let burst = number(burst_col, "burst")?;
-        if burst <= 0.0 {
-            return Err(FieldError::new(
-                format!("line {line}, burst"),
-                burst.to_string(),
-                "must be greater than 0",
-            ));
-        }
-        let priority = match priority_col.map(field) {
+        let record = rows::record(record)?;
+        let row = Row::new(&record);
+        let id = row.id(id_col, &mut seen)?;
+        let arrival = row.non_negative(arrival_col, "arrival")?;
+        let burst = row.positive(burst_col, "burst")?;
+        let priority = match priority_col.map(|c| row.text(c)) {
             None | Some("") => 0,
             Some(raw) => raw.parse::<i32>().map_err(|_| {
-                FieldError::new(
-                    format!("line {line}, priority"),
-                    format!("\"{raw}\""),
-                    "must be a whole number",
-                )
+                row.error("priority", format!("\"{raw}\""), "must be a whole number")
             })?,
         };
-        let deadline = match deadline_col.map(field) {
-            None | Some("") => None,
-            Some(_) => Some(number(deadline_col.expect("present"), "deadline")?),
+        let deadline = match deadline_col {
+            Some(c) if !row.text(c).is_empty() => Some(row.number(c, "deadline")?),
+            _ => None,
         };
         tasks.push(Task {
             id,
