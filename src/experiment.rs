@@ -119,7 +119,12 @@ pub fn run_replication(
         .map(|n| n.speed)
         .chain(pull.then_some(1.0))
         .collect();
-    let recorder = Recorder::new(scenario.classes.len(), &speeds, resolution(scenario));
+    let recorder = Recorder::new(
+        scenario.classes.len(),
+        &speeds,
+        resolution(scenario),
+        scenario.is_network(),
+    );
     let (recorder, info) = simulate(
         scenario,
         policy,

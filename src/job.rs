@@ -9,12 +9,14 @@ pub type JobId = u32;
 pub struct Job {
     /// Arrival order over the whole run; the final tie-breaker of every policy.
     pub seq: u64,
+    /// Class at this visit (class switching may change it on the way).
     pub class: u32,
     pub node: u32,
     /// Class priority (lower is more urgent).
     pub priority: i32,
+    /// Arrival at the current node.
     pub arrival: f64,
-    /// Service requirement, in time units at speed 1.
+    /// Service requirement of this visit, in time units at speed 1.
     pub size: f64,
     /// Requirement not yet served.
     pub remaining: f64,
@@ -31,6 +33,31 @@ pub struct Job {
     pub level: u8,
     /// Free for a discipline's own bookkeeping (e.g. a boost epoch).
     pub tag: u32,
+    /// Servers this visit holds at once.
+    pub width: u32,
+    /// The class the job entered as (its per-class statistics row).
+    pub origin: u32,
+    /// Arrival in the system (the first visit's arrival).
+    pub entered: f64,
+    /// Visits finished before this one.
+    pub visits: u32,
+    /// Time spent holding servers in earlier visits.
+    pub served_before: f64,
+    /// Σ size / speed over earlier visits: the job's time in service
+    /// alone, for its slowdown.
+    pub demand_time: f64,
+    /// When this visit's service ended and its server(s) became blocked
+    /// (NaN unless blocked now).
+    pub blocked_since: f64,
+    /// Time this visit spent blocked after service, and whether it was.
+    pub blocked: f64,
+    pub was_blocked: bool,
+    /// Time spent blocked over the whole job, and how many times.
+    pub blocked_total: f64,
+    pub blocks: u32,
+    /// While blocked: the node and class the job waits to enter.
+    pub next_node: u32,
+    pub next_class: u32,
 }
 
 impl Job {
@@ -49,6 +76,19 @@ impl Job {
             noise: 0.0,
             level: 0,
             tag: 0,
+            width: 1,
+            origin: class,
+            entered: arrival,
+            visits: 0,
+            served_before: 0.0,
+            demand_time: 0.0,
+            blocked_since: f64::NAN,
+            blocked: 0.0,
+            was_blocked: false,
+            blocked_total: 0.0,
+            blocks: 0,
+            next_node: 0,
+            next_class: 0,
         }
     }
 

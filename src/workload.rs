@@ -56,11 +56,35 @@ pub enum Purpose {
     Estimate = 3,
     /// Random choices of a dispatcher.
     Dispatch = 4,
+    /// Where a visit goes next (routing).
+    Route = 5,
+    /// Demands of visits after the first, and at nodes with their own demand.
+    Visit = 6,
+}
+
+/// A key from which the draws of one job's visits derive (see [`visit_draw`]).
+pub fn visit_key(seed: u64, replication: u32, purpose: Purpose) -> u64 {
+    stream_seed(seed, replication, u32::MAX - 1, purpose)
+}
+
+/// A 64-bit draw for visit `visit` of job `seq`, a pure function of them
+/// and `key`: counter-based, so a job's route and demands are the same
+/// whatever the policy or the order events happen in (common random
+/// numbers across policies, as for arrival sizes).
+#[inline]
+pub fn visit_draw(key: u64, seq: u64, visit: u32) -> u64 {
+    mix(key ^ mix(seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(visit)))
+}
+
+/// [`visit_draw`] as a uniform number in [0, 1).
+#[inline]
+pub fn visit_uniform(key: u64, seq: u64, visit: u32) -> f64 {
+    (visit_draw(key, seq, visit) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// SplitMix64 finaliser: a bijective mix whose outputs for neighbouring
 /// inputs are unrelated, which makes derived seeds independent enough.
-fn mix(mut z: u64) -> u64 {
+pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

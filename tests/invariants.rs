@@ -71,7 +71,7 @@ impl Observer for Probe {
         self.advance(now);
         self.busy -= 1.0;
     }
-    fn on_shares(&mut self, now: f64, _node: u32, busy: &[f64]) {
+    fn on_shares(&mut self, now: f64, _node: u32, busy: &[f64], _before: &[f64]) {
         self.advance(now);
         self.busy = busy.iter().sum();
     }

@@ -385,12 +385,7 @@ mod tests {
 
     fn nodes(n: usize) -> Vec<Node> {
         (0..n)
-            .map(|i| Node {
-                name: format!("n{i}"),
-                servers: 1,
-                speed: 1.0,
-                capacity: None,
-            })
+            .map(|i| Node::new(&format!("n{i}"), 1, 1.0))
             .collect()
     }
 

@@ -1,15 +1,33 @@
-//! The future event list: a binary heap ordered by time, then by the order
-//! events were scheduled, so ties are broken the same way on every run.
+//! The future event list (the calendar): a binary heap ordered by time, then
+//! by the order events were scheduled, so ties are broken the same way on
+//! every run. Each event carries its kind, where it happens and a
+//! cancellation token: the generation of the server (or sharing node) it
+//! belongs to when it was scheduled, so an event made stale by a
+//! preemption or a new share is recognised and skipped when it comes up.
+//! Arrivals from sources are not stored here: the engine merges the
+//! workload's next arrival with the calendar's head (cheaper than pushing
+//! every arrival through the heap, and the same order).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+
+/// What happens when an event comes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A server's job completes its visit or its quantum ends.
+    ServiceEnd,
+    /// A sharing node's next internal event (a completion or a change of rates).
+    ShareTick,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Event {
     pub time: f64,
     seq: u64,
+    pub kind: Kind,
     pub node: u32,
     pub server: u32,
+    /// Cancellation token: valid while it equals its owner's generation.
     pub generation: u32,
 }
 
@@ -46,10 +64,11 @@ pub(super) struct EventList {
 
 impl EventList {
     #[inline]
-    pub fn push(&mut self, time: f64, node: u32, server: u32, generation: u32) {
+    pub fn push(&mut self, time: f64, kind: Kind, node: u32, server: u32, generation: u32) {
         self.heap.push(Event {
             time,
             seq: self.scheduled,
+            kind,
             node,
             server,
             generation,
@@ -77,10 +96,9 @@ mod tests {
     #[test]
     fn pops_by_time_then_by_scheduling_order() {
         let mut l = EventList::default();
-        l.push(2.0, 0, 0, 0);
-        l.push(1.0, 0, 1, 0);
-        l.push(2.0, 0, 2, 0);
-        l.push(1.0, 0, 3, 0);
+        for (t, s) in [(2.0, 0), (1.0, 1), (2.0, 2), (1.0, 3)] {
+            l.push(t, Kind::ServiceEnd, 0, s, 0);
+        }
         let order: Vec<u32> = (0..4).map(|_| l.pop().server).collect();
         assert_eq!(order, vec![1, 3, 0, 2]);
         assert_eq!(l.peek_time(), f64::INFINITY);

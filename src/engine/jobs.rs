@@ -34,10 +34,10 @@ impl JobTable {
         &mut self.slots[id as usize]
     }
 
-    /// Frees the slot and returns the job as it was.
+    /// Frees the slot and returns the job, readable until the next insert.
     #[inline]
-    pub fn remove(&mut self, id: JobId) -> Job {
+    pub fn take(&mut self, id: JobId) -> &mut Job {
         self.vacant.push(id);
-        self.slots[id as usize]
+        &mut self.slots[id as usize]
     }
 }

@@ -1,32 +1,50 @@
-//! The discrete-event engine: a clock, an event list, arrivals from a
-//! workload, and nodes whose servers a policy feeds.
+//! The discrete-event engine: a clock, a calendar of typed events, sources
+//! of arrivals, and stations whose servers a policy feeds.
+//!
+//! A job arrives from its source, is placed on a node (its class's entry
+//! node, or the `[dispatch]` placement rule), and visits stations: each
+//! visit waits in the node's queue, holds one or several servers (or a
+//! share of them), and ends; the router then sends the job to its next
+//! node (possibly as another class) or out through `exit`. A station's
+//! buffer rule decides what a full node does with a newcomer: lose it, or
+//! leave a job routed from another node blocked on the server it finished
+//! on until room frees (blocking after service). Deadlock, possible with
+//! blocking and feedback, is detected when it happens and ends the run.
 //!
 //! Events at the same instant are handled in a fixed order: arrivals first
 //! (so a job arriving as a server frees joins the queue before the server
-//! picks), then departures in the order they were scheduled. The engine
-//! knows nothing of any particular discipline; it asks the node's
+//! picks), then server events in the order they were scheduled. The
+//! engine knows nothing of any particular discipline; it asks the node's
 //! [`Policy`] which job a free server takes.
 
 mod events;
 mod jobs;
+mod loads;
+mod station;
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
 
 use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::job::{Job, JobId};
-use crate::model::{Limit, Scenario};
-use crate::policy::Policy;
-use crate::workload::Workload;
+use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
+use crate::policy::{AnyPolicy, Policy};
+use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
 
-use events::{Event, EventList};
+use events::{Event, EventList, Kind};
 use jobs::JobTable;
+use loads::LoadBoard;
+use station::{IDLE, SHARED, Server, Station};
 
 /// What the engine reports while it runs: statistics, traces.
 ///
 /// Every hook has an empty default so an observer implements only what it needs;
 /// the engine is generic over it, so unused hooks cost nothing.
 pub trait Observer {
-    /// A job arrived at its node.
+    /// A visit began: the job arrived at `job.node`, from its source
+    /// (`job.visits == 0`) or routed from another node.
     fn on_arrival(&mut self, _now: f64, _job: &Job) {}
-    /// A job took a server.
+    /// A job took a server (`job.width` servers, for a rigid visit).
     fn on_start(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// A job left its server: finished, preempted, or its quantum expired.
     fn on_stop(&mut self, _now: f64, _job: &Job, _server: u32) {}
@@ -38,15 +56,24 @@ pub trait Observer {
     /// The job's quantum ran out before it finished (before `on_stop`).
     fn on_expire(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// At a sharing node, the servers' worth of capacity each class now
-    /// receives (indexed by class).
-    fn on_shares(&mut self, _now: f64, _node: u32, _busy: &[f64]) {}
+    /// receives (indexed by class), and what each received before.
+    fn on_shares(&mut self, _now: f64, _node: u32, _busy: &[f64], _before: &[f64]) {}
     /// A waiting job moved to another node (`job.node`) from node `from`:
     /// taken by another node's idle server (hybrid), or assigned from the
     /// central queue when a server pulled it (pull).
     fn on_move(&mut self, _now: f64, _job: &Job, _from: u32) {}
-    /// A job was turned away: its node was full.
+    /// A job was turned away: `job.node` was full. With `job.visits > 0`
+    /// it was routed there from another node (after that visit's
+    /// `on_visit_end`) and leaves the system lost.
     fn on_block(&mut self, _now: f64, _job: &Job) {}
-    /// A job finished and left the system (after `on_stop` at a server node).
+    /// The visit's service ended but its next node (`job.next_node`) is
+    /// full: the job stays on its server(s), which are blocked.
+    fn on_blocked(&mut self, _now: f64, _job: &Job) {}
+    /// The visit at `job.node` ended: the job leaves the node (for
+    /// another node, for `exit`, or to be lost downstream). `job.blocked`
+    /// is the time it spent blocked after service.
+    fn on_visit_end(&mut self, _now: f64, _job: &Job) {}
+    /// A job finished and left the system (after `on_visit_end`).
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
     fn on_measure_start(&mut self, _now: f64) {}
@@ -57,160 +84,64 @@ pub trait Observer {
 /// An observer that records nothing.
 impl Observer for () {}
 
-const IDLE: JobId = JobId::MAX;
-/// The `server` of events that belong to a sharing node as a whole.
-const SHARED: u32 = u32::MAX;
-
-#[derive(Debug, Clone, Copy)]
-struct Server {
-    job: JobId,
-    /// Bumped whenever the server's pending event is cancelled, so a stale
-    /// event is recognised and skipped.
-    generation: u32,
-    /// When the current job began to make progress (after any switch cost).
-    progress_from: f64,
-    /// Whether the pending event is the job's completion (else its quantum ends).
-    completes: bool,
-    /// The job this server ran last, so resuming it costs no switch.
-    last_job: JobId,
-}
-
-impl Server {
-    const IDLE: Server = Server {
-        job: IDLE,
-        generation: 0,
-        progress_from: 0.0,
-        completes: false,
-        last_job: IDLE,
-    };
-}
-
-/// A node in the running simulation: its servers, and which queue feeds them.
-struct Station {
-    speed: f64,
-    /// Time a server spends switching to a job other than the one it ran last.
-    switch_cost: f64,
-    preemptive: bool,
-    /// A sharing discipline (ps, fb) serves all jobs at once; `servers`
-    /// and `idle` are then unused.
-    sharing: bool,
-    share_generation: u32,
-    share_busy: Vec<f64>,
-    servers: Vec<Server>,
-    /// Idle servers, taken last-freed first.
-    idle: Vec<u32>,
-    /// Index of the policy (queue) that feeds this node: its own, or the
-    /// central one under pull dispatching.
-    queue: usize,
-    /// Jobs at the node (waiting or in service) and the most it holds.
-    present: u32,
-    capacity: u32,
+/// Jobs blocked in a cycle of full nodes: none can ever move again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deadlock {
+    pub time: f64,
+    /// Indices of the nodes in the cycle, increasing.
+    pub nodes: Vec<u32>,
 }
 
 /// Where a run stopped and how much it did.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
     /// Simulated time at which statistics started.
     pub measure_start: f64,
     /// Simulated time at which the run stopped.
     pub end: f64,
-    /// Events handled (arrivals and departures).
+    /// Events handled (arrivals and server events).
     pub events: u64,
     /// Jobs completed, warm-up included.
     pub completed: u64,
+    /// The deadlock that stopped the run early, if one did.
+    pub deadlock: Option<Deadlock>,
 }
 
-/// Node loads for dispatchers, kept up to date only when the rule reads them.
-struct LoadBoard {
-    enabled: bool,
-    nodes: Vec<NodeLoad>,
+/// Per (node, class): what a visit there demands.
+#[derive(Debug, Clone)]
+enum Demand {
+    /// The size the arrival was drawn with on a first visit; the class's
+    /// `service` on later ones.
+    Default(Dist),
+    /// The class's own demand at this node (`service_at`).
+    Own(Dist),
 }
 
-impl LoadBoard {
-    #[inline]
-    fn arrive(&mut self, node: u32, now: f64, work: f64) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.present += 1;
-            l.catch_up(now);
-            l.work += work;
-        }
-    }
-
-    /// A waiting job left for another node.
-    fn leave(&mut self, node: u32, now: f64, work: f64) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.present -= 1;
-            l.catch_up(now);
-            l.work = (l.work - work).max(0.0);
-        }
-    }
-
-    #[inline]
-    fn start(&mut self, node: u32, now: f64, speed: f64, was_idle: bool) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.catch_up(now);
-            l.work_rate += speed;
-            l.idle -= u32::from(was_idle);
-        }
-    }
-
-    #[inline]
-    fn stop(&mut self, node: u32, now: f64, speed: f64) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.catch_up(now);
-            l.work_rate -= speed;
-        }
-    }
-
-    #[inline]
-    fn idle(&mut self, node: u32, servers: u32) {
-        if self.enabled {
-            self.nodes[node as usize].idle += servers;
-        }
-    }
-
-    #[inline]
-    fn complete(&mut self, node: u32) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.present -= 1;
-            if l.present == 0 {
-                // Rounding must not leave phantom work at an empty node.
-                l.work = 0.0;
-            }
-        }
-    }
-
-    /// A sharing node's busy capacity changed.
-    fn share(&mut self, node: u32, now: f64, busy: f64, speed: f64) {
-        if self.enabled {
-            let l = &mut self.nodes[node as usize];
-            l.catch_up(now);
-            l.work_rate = busy * speed;
-            l.idle = l.servers - (busy.round() as u32).min(l.servers);
-        }
-    }
-}
-
-/// One replication of a system: workload, nodes and an observer.
-pub struct Simulation<W, P, O> {
+/// One replication of a system: sources, stations, router and an observer.
+pub struct Simulation<W, O> {
     clock: f64,
     workload: W,
     stations: Vec<Station>,
     /// One per node, or a single central one under pull dispatching.
-    queues: Vec<P>,
+    queues: Vec<AnyPolicy>,
     /// What dispatchers may see of each node.
     loads: LoadBoard,
     dispatcher: Option<Dispatcher>,
     pull: bool,
     hybrid: bool,
+    /// Where visits go when they end; `None` when every job leaves after one visit.
+    routing: Option<Routing>,
+    route_key: u64,
+    demand_key: u64,
+    /// Per (node · classes + class).
+    demands: Vec<Demand>,
+    /// Whether some class has its own demand at some node.
+    own_demands: bool,
+    classes: usize,
     /// Node a class is pinned to, or `None` when it is dispatched.
     class_node: Vec<Option<u32>>,
     class_priority: Vec<i32>,
+    class_width: Vec<u32>,
     jobs: JobTable,
     events: EventList,
     observer: O,
@@ -222,18 +153,36 @@ pub struct Simulation<W, P, O> {
     /// Nodes that received part of a batch of simultaneous arrivals and
     /// still have to choose what runs.
     unsettled: Vec<u32>,
+    /// Scratch for the previous shares of a sharing node.
+    share_before: Vec<f64>,
+    deadlock: Option<Deadlock>,
 }
 
-impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
-    /// Builds the nodes of `scenario`, each fed by its own copy of `policy`
-    /// (or all by one central copy under pull dispatching). `dispatcher` is
-    /// required when some class is not pinned to a node.
+impl<W: Workload, O: Observer> Simulation<W, O> {
+    /// Builds the nodes of `scenario`, each fed by its own discipline or a
+    /// copy of `policy` (or all by one central copy under pull
+    /// dispatching). `dispatcher` is required when some class is not
+    /// pinned to a node. Routes and demands per node come from the
+    /// scenario, with their draws keyed by (seed, `replication`).
     pub fn new(
         scenario: &Scenario,
         workload: W,
-        policy: &P,
+        policy: &AnyPolicy,
         dispatcher: Option<Dispatcher>,
         observer: O,
+    ) -> Self {
+        Self::with_replication(scenario, workload, policy, dispatcher, observer, 0)
+    }
+
+    /// [`Simulation::new`] for replication `replication` (it keys the
+    /// draws of routes and of later visits' demands).
+    pub fn with_replication(
+        scenario: &Scenario,
+        workload: W,
+        policy: &AnyPolicy,
+        dispatcher: Option<Dispatcher>,
+        observer: O,
+        replication: u32,
     ) -> Self {
         let pull = matches!(dispatcher.as_ref().map(|d| &d.rule), Some(Rule::Pull));
         let hybrid = matches!(
@@ -242,14 +191,16 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         );
         let classes = scenario.classes.len();
         let mut queues = Vec::new();
+        let states = scenario.reachable_states();
         let stations = scenario
             .nodes
             .iter()
             .enumerate()
             .map(|(j, n)| {
-                let sharing = policy.shares();
+                let discipline = scenario.discipline_at(j, policy);
+                let sharing = discipline.shares();
                 if !pull || j == 0 {
-                    let mut p = policy.clone();
+                    let mut p = discipline.clone();
                     if sharing {
                         p.share_attach(n.servers, n.speed, classes);
                     }
@@ -257,9 +208,12 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 }
                 Station {
                     speed: n.speed,
-                    switch_cost: policy.switch_cost(),
-                    preemptive: policy.preemptive(),
+                    switch_cost: discipline.switch_cost(),
+                    preemptive: discipline.preemptive(),
                     sharing,
+                    rigid: (0..classes).any(|c| {
+                        states[j * classes + c] && scenario.classes[c].servers_per_job > 1
+                    }),
                     share_generation: 0,
                     share_busy: vec![0.0; classes],
                     servers: vec![Server::IDLE; n.servers as usize],
@@ -267,6 +221,10 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                     queue: if pull { 0 } else { j },
                     present: 0,
                     capacity: n.capacity.unwrap_or(u32::MAX),
+                    blocks: n.when_full == WhenFull::Block,
+                    waiting_room: Default::default(),
+                    blocked_jobs: Vec::new(),
+                    blocked_servers: 0,
                 }
             })
             .collect();
@@ -295,6 +253,17 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 })
                 .collect(),
         };
+        let demands = (0..scenario.nodes.len())
+            .flat_map(|j| {
+                scenario
+                    .classes
+                    .iter()
+                    .map(move |c| match &c.service_at[j] {
+                        Some(d) => Demand::Own(d.clone()),
+                        None => Demand::Default(c.service.clone()),
+                    })
+            })
+            .collect();
         Simulation {
             clock: 0.0,
             workload,
@@ -304,12 +273,22 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             dispatcher,
             pull,
             hybrid,
+            routing: scenario.is_network().then(|| scenario.routing.clone()),
+            route_key: visit_key(scenario.seed, replication, Purpose::Route),
+            demand_key: visit_key(scenario.seed, replication, Purpose::Visit),
+            own_demands: scenario
+                .classes
+                .iter()
+                .any(|c| c.service_at.iter().any(Option::is_some)),
+            demands,
+            classes,
             class_node: scenario
                 .classes
                 .iter()
                 .map(|c| c.node.map(|n| n as u32))
                 .collect(),
             class_priority: scenario.classes.iter().map(|c| c.priority).collect(),
+            class_width: scenario.classes.iter().map(|c| c.servers_per_job).collect(),
             jobs: JobTable::default(),
             events: EventList::default(),
             observer,
@@ -318,6 +297,8 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             handled: 0,
             arrivals_first: true,
             unsettled: Vec::new(),
+            share_before: vec![0.0; classes],
+            deadlock: None,
         }
     }
 
@@ -355,7 +336,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
 
     /// Runs a warm-up and then a measured horizon (both counted in completed
     /// jobs or in simulated time), or until the workload is exhausted and
-    /// every job has left.
+    /// every job has left, or until a deadlock.
     pub fn run(&mut self, warmup: Limit, horizon: Limit) -> RunInfo {
         let mut measuring = false;
         let mut measure_start = 0.0;
@@ -367,7 +348,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             |sim: &mut Self, checkpoint: &mut f64, stop_jobs: &mut u64, now: f64| {
                 sim.observer.on_measure_start(now);
                 match horizon {
-                    Limit::Jobs(n) => *stop_jobs = sim.completed + n,
+                    Limit::Jobs(n) => *stop_jobs = sim.completed.saturating_add(n),
                     Limit::Time(t) => *checkpoint = now + t,
                 }
             };
@@ -403,10 +384,19 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             }
             self.clock = t;
             self.handled += 1;
+            let before = self.completed;
             if t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first) {
                 self.arrive();
-            } else if self.depart() {
-                if self.completed == warm_jobs && !measuring {
+            } else {
+                self.server_event();
+            }
+            if self.deadlock.is_some() {
+                break;
+            }
+            // A departure completes at most one job, but a job that leaves
+            // may let blocked ones out too: look at every count passed.
+            if self.completed != before {
+                if !measuring && before < warm_jobs && self.completed >= warm_jobs {
                     measuring = true;
                     measure_start = t;
                     start_measuring(self, &mut checkpoint, &mut stop_jobs, t);
@@ -421,6 +411,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             end: self.clock,
             events: self.handled,
             completed: self.completed,
+            deadlock: self.deadlock.clone(),
         }
     }
 
@@ -438,6 +429,7 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         );
         job.deadline = a.deadline;
         job.noise = a.noise;
+        job.width = self.class_width[a.class as usize];
         self.arrivals += 1;
         let node = match self.class_node[a.class as usize] {
             Some(n) => n,
@@ -450,14 +442,28 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         };
         job.node = node;
         if node != self.central() {
+            if self.own_demands
+                && let Demand::Own(d) =
+                    &self.demands[node as usize * self.classes + job.class as usize]
+            {
+                job.size = draw(d, self.demand_key, job.seq, 0);
+                job.remaining = job.size;
+            }
             let station = &mut self.stations[node as usize];
-            if station.present >= station.capacity {
+            if station.full() {
                 self.observer.on_block(now, &job);
                 return;
             }
             station.present += 1;
         }
         let id = self.jobs.insert(job);
+        self.enter(node, id, true);
+    }
+
+    /// A visit begins: job `id` (already counted present) arrives at `node`.
+    #[inline]
+    fn enter(&mut self, node: u32, id: JobId, external: bool) {
+        let now = self.clock;
         self.observer.on_arrival(now, self.jobs.get(id));
         if node == self.central() {
             return self.arrive_central(id);
@@ -467,8 +473,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         // Jobs arriving at the same instant are all queued before any of
         // them is chosen, so a policy compares them all (SJF among jobs
         // arriving together picks the shortest, not the first listed).
-        let batch =
-            !station.sharing && (self.workload.peek_time() == now || !self.unsettled.is_empty());
+        let batch = external
+            && !station.sharing
+            && (self.workload.peek_time() == now || !self.unsettled.is_empty());
         if batch {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
             if !self.unsettled.contains(&node) {
@@ -482,6 +489,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             job.first_start = now;
             self.queues[station.queue].share_arrive(id, job, now);
             self.reschedule_shared(node);
+        } else if station.rigid {
+            self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            self.fill(node);
         } else if let Some(server) = station.idle.pop() {
             self.start(node, server, id);
         } else if station.preemptive && !self.pull {
@@ -498,6 +508,10 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         let now = self.clock;
         let nodes = std::mem::take(&mut self.unsettled);
         for &node in &nodes {
+            if self.stations[node as usize].rigid {
+                self.fill(node);
+                continue;
+            }
             let queue = self.stations[node as usize].queue;
             while let Some(server) = self.stations[node as usize].idle.pop() {
                 match self.queues[queue].dequeue(now) {
@@ -510,7 +524,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             }
             if self.stations[node as usize].preemptive && !self.pull {
                 while let Some(best) = self.queues[queue].peek(now) {
-                    let victim = self.least_urgent(node);
+                    let Some(victim) = self.least_urgent(node) else {
+                        break;
+                    };
                     let victim_job = self.stations[node as usize].servers[victim].job;
                     if !self.queues[queue].outranks(
                         self.jobs.get(best),
@@ -526,6 +542,32 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         }
         self.unsettled = nodes;
         self.unsettled.clear();
+    }
+
+    /// At a node with rigid multi-server visits: while the head of the
+    /// queue fits on the idle servers, it starts on as many as it needs.
+    /// Nobody passes a head that does not fit (no backfilling).
+    fn fill(&mut self, node: u32) {
+        let now = self.clock;
+        let queue = self.stations[node as usize].queue;
+        while let Some(head) = self.queues[queue].peek(now) {
+            let width = self.jobs.get(head).width;
+            let station = &mut self.stations[node as usize];
+            if (station.idle.len() as u32) < width {
+                break;
+            }
+            let id = self.queues[queue].dequeue(now).expect("peeked");
+            let lead = station.idle.pop().expect("checked idle");
+            for _ in 1..width {
+                let s = station.idle.pop().expect("checked idle") as usize;
+                let slot = &mut station.servers[s];
+                slot.job = id;
+                slot.last_job = id;
+                slot.follower = true;
+            }
+            self.loads.take(node, width - 1);
+            self.start(node, lead, id);
+        }
     }
 
     /// Pull dispatching: the fastest node with an idle server takes the
@@ -545,10 +587,13 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             self.start(j as u32, server, id);
         } else if self.stations[0].preemptive {
             let candidates: Vec<(usize, usize)> = (0..self.stations.len())
-                .map(|j| (j, self.least_urgent(j as u32)))
+                .filter_map(|j| self.least_urgent(j as u32).map(|s| (j, s)))
                 .collect();
+            let Some(&first) = candidates.first() else {
+                return self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
+            };
             let job_at = |(j, s): (usize, usize)| self.jobs.get(self.stations[j].servers[s].job);
-            let mut victim = candidates[0];
+            let mut victim = first;
             for &c in &candidates[1..] {
                 if self.queues[0].outranks(job_at(victim), job_at(c), now) {
                     victim = c;
@@ -576,13 +621,13 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
-    /// The server of node `node` whose job is least urgent, after bringing
-    /// the jobs in service up to date so the policy compares remaining work
-    /// as of now.
-    fn least_urgent(&mut self, node: u32) -> usize {
+    /// The server of node `node` whose running job is least urgent, after
+    /// bringing the jobs in service up to date so the policy compares
+    /// remaining work as of now; `None` when no server runs a job.
+    fn least_urgent(&mut self, node: u32) -> Option<usize> {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
-        for slot in station.servers.iter_mut() {
+        for slot in station.servers.iter_mut().filter(|s| s.running()) {
             let elapsed = now - slot.progress_from;
             if elapsed > 0.0 {
                 let job = self.jobs.get_mut(slot.job);
@@ -592,11 +637,19 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             }
         }
         let policy = &self.queues[station.queue];
-        let mut victim = 0;
-        for (s, slot) in station.servers.iter().enumerate().skip(1) {
-            let v = self.jobs.get(station.servers[victim].job);
-            if policy.outranks(v, self.jobs.get(slot.job), now) {
-                victim = s;
+        let mut victim: Option<usize> = None;
+        for (s, slot) in station.servers.iter().enumerate() {
+            if !slot.running() {
+                continue;
+            }
+            match victim {
+                None => victim = Some(s),
+                Some(v) => {
+                    let v = self.jobs.get(station.servers[v].job);
+                    if policy.outranks(v, self.jobs.get(slot.job), now) {
+                        victim = Some(s);
+                    }
+                }
             }
         }
         victim
@@ -606,8 +659,13 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
     /// newcomer takes the server of the least urgent job in service if it
     /// outranks it.
     fn arrive_preemptive(&mut self, node: u32, id: JobId) {
-        let victim = self.least_urgent(node);
-        self.preempt_or_queue(node, victim, id);
+        match self.least_urgent(node) {
+            Some(victim) => self.preempt_or_queue(node, victim, id),
+            None => {
+                let queue = self.stations[node as usize].queue;
+                self.queues[queue].enqueue(id, self.jobs.get_mut(id), self.clock);
+            }
+        }
     }
 
     fn preempt_or_queue(&mut self, node: u32, victim: usize, id: JobId) {
@@ -654,38 +712,42 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         self.observer.on_move(now, self.jobs.get(id), from);
     }
 
-    /// Handles the earliest server event: a completion or the end of a
-    /// quantum. Returns whether a job completed.
+    /// Handles the earliest calendar event.
     #[inline]
-    fn depart(&mut self) -> bool {
+    fn server_event(&mut self) {
+        let event = self.events.pop();
+        match event.kind {
+            Kind::ServiceEnd => self.service_end(event),
+            Kind::ShareTick => self.share_tick(event.node, event.generation),
+        }
+    }
+
+    /// A server's event: its job completes the visit, or its quantum ends.
+    #[inline]
+    fn service_end(&mut self, event: Event) {
         let Event {
             node,
             server,
             generation,
             ..
-        } = self.events.pop();
+        } = event;
         let now = self.clock;
-        if server == SHARED {
-            return self.depart_shared(node, generation);
-        }
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         if slot.generation != generation {
-            return false;
+            return;
         }
         let id = slot.job;
         let completed = slot.completes;
         let queue = station.queue;
         self.loads.stop(node, now, station.speed);
         if completed {
-            let mut job = self.jobs.remove(id);
-            job.served += now - slot.progress_from;
+            let progress_from = slot.progress_from;
+            let job = self.jobs.get_mut(id);
+            job.served += now - progress_from;
             job.remaining = 0.0;
-            self.completed += 1;
-            station.present -= 1;
-            self.loads.complete(node);
-            self.observer.on_stop(now, &job, server);
-            self.observer.on_complete(now, &job);
+            self.observer.on_stop(now, self.jobs.get(id), server);
+            self.visit_done(node, server, id);
         } else {
             let elapsed = now - slot.progress_from;
             let job = self.jobs.get_mut(id);
@@ -699,9 +761,280 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
                 self.assign_central(id);
             }
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
+            self.serve_next(node, server);
         }
-        self.serve_next(node, server);
-        completed
+    }
+
+    /// The draw that picks the next hop of a job's current visit.
+    #[inline]
+    fn hop(&self, node: u32, job: &Job) -> Hop {
+        match &self.routing {
+            None => Hop::Exit,
+            Some(r) => r.next(
+                node,
+                job.class,
+                visit_uniform(self.route_key, job.seq, job.visits),
+            ),
+        }
+    }
+
+    /// Job `id` finished its service at `node` (on `server`, or `SHARED`
+    /// at a sharing node): it leaves, moves on, is lost, or blocks.
+    #[inline]
+    fn visit_done(&mut self, node: u32, server: u32, id: JobId) {
+        let hop = self.hop(node, self.jobs.get(id));
+        let Hop::Node { node: to, class } = hop else {
+            return self.leave(node, server, id, None);
+        };
+        let target = &self.stations[to as usize];
+        // A job fed back to its own node makes room for itself as it leaves.
+        let full = target.present - u32::from(to == node) >= target.capacity;
+        if !full {
+            return self.leave(node, server, id, Some((to, class)));
+        }
+        if !target.blocks {
+            return self.lose(node, server, id, to, class);
+        }
+        self.block(node, server, id, to, class);
+    }
+
+    /// The visit of job `id` at `node` ends and the job leaves the node:
+    /// for `next` (node, class), or for `exit`. Its servers take the next
+    /// jobs, and a job blocked waiting for room here may come in.
+    #[inline]
+    fn leave(&mut self, node: u32, server: u32, id: JobId, next: Option<(u32, u32)>) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        station.present -= 1;
+        let speed = station.speed;
+        self.loads.complete(node);
+        match next {
+            None => {
+                let job = self.jobs.take(id);
+                if server == SHARED {
+                    // Time in service at a sharing node is the job's own service
+                    // time, so wait = response - size/speed is the delay sharing caused.
+                    job.served = job.size / speed;
+                    job.remaining = 0.0;
+                }
+                self.completed += 1;
+                self.observer.on_visit_end(now, job);
+                self.observer.on_complete(now, job);
+                let width = job.width;
+                self.release(node, server, id, width);
+            }
+            Some((to, class)) => self.move_on(node, server, id, to, class),
+        }
+        if !self.stations[node as usize].waiting_room.is_empty() {
+            self.admit_blocked(node);
+        }
+    }
+
+    /// The rest of [`Simulation::leave`] for a job going on to `to` as `class`.
+    fn move_on(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
+        let now = self.clock;
+        let speed = self.stations[node as usize].speed;
+        let job = self.jobs.get_mut(id);
+        if server == SHARED {
+            job.served = job.size / speed;
+            job.remaining = 0.0;
+        }
+        self.observer.on_visit_end(now, self.jobs.get(id));
+        self.release(node, server, id, self.jobs.get(id).width);
+        self.next_visit(id, node, to, class);
+        self.stations[to as usize].present += 1;
+        self.enter(to, id, false);
+    }
+
+    /// Job `id` finished at `node` and is routed to the full loss node `to`: it is lost.
+    fn lose(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        station.present -= 1;
+        let speed = station.speed;
+        self.loads.complete(node);
+        let job = self.jobs.get_mut(id);
+        if server == SHARED {
+            job.served = job.size / speed;
+            job.remaining = 0.0;
+        }
+        self.observer.on_visit_end(now, self.jobs.get(id));
+        self.release(node, server, id, self.jobs.get(id).width);
+        self.next_visit(id, node, to, class);
+        let job = self.jobs.take(id);
+        self.observer.on_block(now, job);
+        if !self.stations[node as usize].waiting_room.is_empty() {
+            self.admit_blocked(node);
+        }
+    }
+
+    /// Job `id` finished at `node` but `to` is full and blocks: the job
+    /// keeps its server(s) until room frees there.
+    fn block(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
+        let now = self.clock;
+        let job = self.jobs.get_mut(id);
+        job.blocked_since = now;
+        job.next_node = to;
+        job.next_class = class;
+        let width = job.width;
+        let station = &mut self.stations[node as usize];
+        if server == SHARED {
+            job.served = job.size / station.speed;
+            job.remaining = 0.0;
+        } else {
+            let lead = server as usize;
+            for (s, slot) in station.servers.iter_mut().enumerate() {
+                if s == lead || (slot.follower && slot.job == id) {
+                    slot.blocked = true;
+                }
+            }
+            station.blocked_servers += width;
+        }
+        station.blocked_jobs.push(id);
+        self.stations[to as usize]
+            .waiting_room
+            .push_back((id, server));
+        self.observer.on_blocked(now, self.jobs.get(id));
+        if self.stations[node as usize].stuck() {
+            self.detect_deadlock(node);
+        }
+    }
+
+    /// While `node` has room, the first job blocked waiting for it comes
+    /// in, which frees its server(s) at its own node, and so on upstream.
+    fn admit_blocked(&mut self, node: u32) {
+        let now = self.clock;
+        loop {
+            let station = &mut self.stations[node as usize];
+            if station.full() {
+                return;
+            }
+            let Some((id, server)) = station.waiting_room.pop_front() else {
+                return;
+            };
+            let job = self.jobs.get_mut(id);
+            let from = job.node;
+            let (to, class) = (job.next_node, job.next_class);
+            job.blocked = now - job.blocked_since;
+            job.was_blocked = true;
+            job.blocked_total += job.blocked;
+            job.blocks += 1;
+            job.blocked_since = f64::NAN;
+            let width = job.width;
+            let source = &mut self.stations[from as usize];
+            if let Some(k) = source.blocked_jobs.iter().position(|&b| b == id) {
+                source.blocked_jobs.swap_remove(k);
+            }
+            if server != SHARED {
+                source.blocked_servers -= width;
+                for slot in source.servers.iter_mut().filter(|s| s.job == id) {
+                    slot.blocked = false;
+                }
+            }
+            self.leave(from, server, id, Some((to, class)));
+        }
+    }
+
+    /// Frees the `width` server(s) job `id` held at `node` for the next jobs.
+    #[inline]
+    fn release(&mut self, node: u32, server: u32, id: JobId, width: u32) {
+        if server == SHARED {
+            return;
+        }
+        let station = &mut self.stations[node as usize];
+        if !station.rigid {
+            return self.serve_next(node, server);
+        }
+        let lead = server as usize;
+        for (s, slot) in station.servers.iter_mut().enumerate() {
+            if s == lead || (slot.follower && slot.job == id) {
+                slot.job = IDLE;
+                slot.follower = false;
+                slot.blocked = false;
+                station.idle.push(s as u32);
+            }
+        }
+        self.loads.idle(node, width);
+        self.fill(node);
+    }
+
+    /// Turns job `id`'s record into its next visit: at `to`, as `class`.
+    fn next_visit(&mut self, id: JobId, from: u32, to: u32, class: u32) {
+        let now = self.clock;
+        let speed = self.stations[from as usize].speed;
+        let (priority, width) = (
+            self.class_priority[class as usize],
+            self.class_width[class as usize],
+        );
+        let demand = &self.demands[to as usize * self.classes + class as usize];
+        let job = self.jobs.get_mut(id);
+        job.served_before += job.served;
+        job.demand_time += job.size * (1.0 / speed);
+        job.visits += 1;
+        job.blocked = 0.0;
+        job.was_blocked = false;
+        job.node = to;
+        job.class = class;
+        job.priority = priority;
+        job.width = width;
+        job.arrival = now;
+        let d = match demand {
+            Demand::Own(d) | Demand::Default(d) => d,
+        };
+        job.size = draw(d, self.demand_key, job.seq, job.visits);
+        job.remaining = job.size;
+        job.served = 0.0;
+        job.first_start = f64::NAN;
+        job.level = 0;
+        job.tag = 0;
+    }
+
+    /// Job `id` has just become blocked at `node`, whose every server (or
+    /// job) is now blocked: looks for a set of such nodes whose blocked
+    /// jobs all wait for one another. Only a set containing `node` can
+    /// have formed now, so the search starts there.
+    fn detect_deadlock(&mut self, node: u32) {
+        let targets = |st: &Station, jobs: &JobTable| -> Vec<u32> {
+            st.blocked_jobs
+                .iter()
+                .map(|&b| jobs.get(b).next_node)
+                .collect()
+        };
+        // Stuck nodes reachable from `node` along blocked jobs' targets.
+        let mut set = vec![node];
+        let mut i = 0;
+        while i < set.len() {
+            for t in targets(&self.stations[set[i] as usize], &self.jobs) {
+                if !set.contains(&t) && self.stations[t as usize].stuck() {
+                    set.push(t);
+                }
+            }
+            i += 1;
+        }
+        // Drop nodes that wait on someone outside the set, until none does.
+        loop {
+            let before = set.len();
+            let keep: Vec<u32> = set
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    targets(&self.stations[n as usize], &self.jobs)
+                        .iter()
+                        .all(|t| set.contains(t))
+                })
+                .collect();
+            set = keep;
+            if set.len() == before {
+                break;
+            }
+        }
+        if set.contains(&node) {
+            set.sort_unstable();
+            self.deadlock = Some(Deadlock {
+                time: self.clock,
+                nodes: set,
+            });
+        }
     }
 
     /// A server has become free: it takes the next job of its queue, or
@@ -724,7 +1057,9 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
             }
             None => {
                 let station = &mut self.stations[node as usize];
-                station.servers[server as usize].job = IDLE;
+                let slot = &mut station.servers[server as usize];
+                slot.job = IDLE;
+                slot.blocked = false;
                 station.idle.push(server);
                 self.loads.idle(node, 1);
             }
@@ -747,28 +1082,18 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         self.queues[longest?].dequeue(now)
     }
 
-    /// Handles the internal event of a sharing node; returns whether a job completed.
-    fn depart_shared(&mut self, node: u32, generation: u32) -> bool {
+    /// Handles the internal event of a sharing node.
+    fn share_tick(&mut self, node: u32, generation: u32) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         if station.share_generation != generation {
-            return false;
+            return;
         }
         let done = self.queues[station.queue].share_advance(now);
-        let speed = station.speed;
         if let Some(id) = done {
-            station.present -= 1;
-            let mut job = self.jobs.remove(id);
-            self.loads.complete(node);
-            // Time in service at a sharing node is the job's own service
-            // time, so wait = response - size/speed is the delay sharing caused.
-            job.served = job.size / speed;
-            job.remaining = 0.0;
-            self.completed += 1;
-            self.observer.on_complete(now, &job);
+            self.visit_done(node, SHARED, id);
         }
         self.reschedule_shared(node);
-        done.is_some()
     }
 
     /// Replaces a sharing node's pending event by its new next event and
@@ -779,14 +1104,20 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         station.share_generation = station.share_generation.wrapping_add(1);
         let next = policy.share_next();
         if next.is_finite() {
-            self.events
-                .push(next.max(self.clock), node, SHARED, station.share_generation);
+            self.events.push(
+                next.max(self.clock),
+                Kind::ShareTick,
+                node,
+                SHARED,
+                station.share_generation,
+            );
         }
+        self.share_before.copy_from_slice(&station.share_busy);
         policy.share_busy(&mut station.share_busy);
         let busy: f64 = station.share_busy.iter().sum();
         self.loads.share(node, self.clock, busy, station.speed);
         self.observer
-            .on_shares(self.clock, node, &station.share_busy);
+            .on_shares(self.clock, node, &station.share_busy, &self.share_before);
     }
 
     /// Puts job `id` on a server and schedules its completion or the end of
@@ -819,10 +1150,23 @@ impl<W: Workload, P: Policy + Clone, O: Observer> Simulation<W, P, O> {
         if switch > 0.0 {
             self.observer.on_switch(now, server, switch);
         }
-        self.events
-            .push(now + switch + run, node, server, slot.generation);
+        self.events.push(
+            now + switch + run,
+            Kind::ServiceEnd,
+            node,
+            server,
+            slot.generation,
+        );
         self.observer.on_start(now, self.jobs.get(id), server);
     }
+}
+
+/// A visit's demand: a pure function of (key, job, visit), so the same
+/// job demands the same at the same visit whatever the policy.
+#[inline]
+fn draw(d: &Dist, key: u64, seq: u64, visit: u32) -> f64 {
+    let mut rng = Pcg64Mcg::seed_from_u64(visit_draw(key, seq, visit));
+    d.sample(&mut rng)
 }
 
 #[cfg(test)]
@@ -865,13 +1209,16 @@ mod tests {
         )
     }
 
+    fn fcfs() -> AnyPolicy {
+        AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap()
+    }
+
     #[test]
     fn fcfs_on_two_servers_by_hand() {
         // Speed 2: sizes 4, 2, 2, 1 take 2, 1, 1, 0.5 time units.
         let s = scenario(2);
         let w = arrivals(&[(0.0, 4.0), (0.0, 2.0), (0.5, 2.0), (0.5, 1.0)]);
-        let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
-        let mut sim = Simulation::new(&s, w, &policy, None, Trace::default());
+        let mut sim = Simulation::new(&s, w, &fcfs(), None, Trace::default());
         let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
         let t = sim.into_observer();
         // Job 0 and 1 start at 0; job 1 ends at 1, job 2 takes its server
@@ -890,11 +1237,118 @@ mod tests {
     fn time_horizon_stops_at_the_checkpoint() {
         let s = scenario(1);
         let w = arrivals(&[(0.0, 2.0), (0.1, 2.0), (5.0, 2.0)]);
-        let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
-        let mut sim = Simulation::new(&s, w, &policy, None, Trace::default());
+        let mut sim = Simulation::new(&s, w, &fcfs(), None, Trace::default());
         let info = sim.run(Limit::Time(0.5), Limit::Time(1.0));
         assert_eq!(info.measure_start, 0.5);
         assert_eq!(info.end, 1.5);
         assert_eq!(sim.observer().done, vec![(1.0, 0)]);
+    }
+
+    fn network(text: &str) -> Scenario {
+        Scenario::from_toml(text, Path::new("net.toml")).unwrap()
+    }
+
+    const TANDEM: &str = r#"
+name = "tandem"
+horizon = { jobs = 100 }
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 1.0 }
+service = { dist = "deterministic", value = 1.0 }
+node = "first"
+service_at = { second = { dist = "deterministic", value = 3.0 } }
+[[nodes]]
+name = "first"
+servers = 1
+[[nodes]]
+name = "second"
+servers = 1
+capacity = 1
+when_full = "block"
+[[routes]]
+from = "first"
+to = [{ node = "second", p = 1.0 }]
+"#;
+
+    #[derive(Default)]
+    struct Visits {
+        ends: Vec<(f64, u64, u32, f64)>,
+        done: Vec<(f64, u64, f64)>,
+        blocked: Vec<(f64, u64)>,
+    }
+
+    impl Observer for Visits {
+        fn on_visit_end(&mut self, now: f64, job: &Job) {
+            self.ends.push((now, job.seq, job.node, job.blocked));
+        }
+        fn on_blocked(&mut self, now: f64, job: &Job) {
+            self.blocked.push((now, job.seq));
+        }
+        fn on_complete(&mut self, now: f64, job: &Job) {
+            self.done.push((now, job.seq, now - job.entered));
+        }
+    }
+
+    #[test]
+    fn blocking_after_service_by_hand() {
+        // Three jobs at 0, demand 1 at `first`, 3 at `second` (room for
+        // one). Job 0: first 0-1, second 1-4. Job 1: first 1-2, blocked
+        // 2-4, second 4-7. Job 2 waits for job 1's blocked server: first
+        // 4-5, blocked 5-7, second 7-10.
+        let s = network(TANDEM);
+        let w = arrivals(&[(0.0, 1.0), (0.0, 1.0), (0.0, 1.0)]);
+        let mut sim = Simulation::new(&s, w, &fcfs(), None, Visits::default());
+        let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
+        let v = sim.into_observer();
+        assert_eq!(info.completed, 3);
+        assert_eq!(v.blocked, vec![(2.0, 1), (5.0, 2)]);
+        assert_eq!(
+            v.ends,
+            // Job 0 leaving `second` is what lets job 1 out of `first`.
+            vec![
+                (1.0, 0, 0, 0.0),
+                (4.0, 0, 1, 0.0),
+                (4.0, 1, 0, 2.0),
+                (7.0, 1, 1, 0.0),
+                (7.0, 2, 0, 2.0),
+                (10.0, 2, 1, 0.0),
+            ]
+        );
+        assert_eq!(v.done, vec![(4.0, 0, 4.0), (7.0, 1, 7.0), (10.0, 2, 10.0)]);
+    }
+
+    #[test]
+    fn a_rigid_visit_waits_for_all_its_servers_and_nobody_passes_it() {
+        let text = r#"
+name = "rigid"
+horizon = { jobs = 100 }
+[[classes]]
+name = "small"
+arrival = { dist = "exponential", rate = 1.0 }
+service = { dist = "exponential", mean = 1.0 }
+[[classes]]
+name = "wide"
+arrival = { dist = "exponential", rate = 1.0 }
+service = { dist = "exponential", mean = 1.0 }
+servers_per_job = 2
+[[nodes]]
+name = "n"
+servers = 2
+"#;
+        let s = network(text);
+        // small(0, 2) takes one server; wide at 0.5 waits for both; small
+        // at 1 must not pass it although a server is idle.
+        let w = FixedWorkload::new(vec![
+            Arrival::new(0.0, 0, 2.0),
+            Arrival::new(0.5, 1, 1.0),
+            Arrival::new(1.0, 0, 1.0),
+        ]);
+        let mut sim = Simulation::new(&s, w, &fcfs(), None, Trace::default());
+        sim.run(Limit::Jobs(0), Limit::Jobs(100));
+        let t = sim.into_observer();
+        // The wide job leads on server 0 with server 1 beside it; server
+        // 1, freed last, takes the next job.
+        assert_eq!(t.starts, vec![(0.0, 0, 0), (2.0, 1, 0), (3.0, 2, 1)]);
+        assert_eq!(t.done, vec![(2.0, 0), (3.0, 1), (4.0, 2)]);
     }
 }

@@ -2,11 +2,15 @@
 //! and the scenario that ties them together.
 
 pub mod dist;
+pub mod route;
 pub mod rows;
 pub mod scenario;
 
 pub use dist::Dist;
+pub use route::{Hop, Routing};
 pub use scenario::Scenario;
+
+use crate::policy::AnyPolicy;
 
 /// A stream of jobs with its own arrival process and service requirements.
 #[derive(Debug, Clone)]
@@ -23,6 +27,46 @@ pub struct Class {
     pub node: Option<usize>,
     /// Relative deadline, if the class has one.
     pub deadline: Option<f64>,
+    /// Per node (by index), this class's demand there when it differs
+    /// from `service` (`service_at = { db = {...} }`).
+    pub service_at: Vec<Option<Dist>>,
+    /// Servers a visit holds at once (rigid: all start together).
+    pub servers_per_job: u32,
+}
+
+impl Class {
+    /// A class with one visit's demand `service` everywhere and one server per visit.
+    pub fn new(name: &str, arrival: Dist, service: Dist, nodes: usize) -> Class {
+        Class {
+            name: name.to_string(),
+            arrival,
+            service,
+            priority: 0,
+            node: None,
+            deadline: None,
+            service_at: vec![None; nodes],
+            servers_per_job: 1,
+        }
+    }
+
+    /// The demand distribution of a visit to `node`.
+    pub fn demand_at(&self, node: usize) -> &Dist {
+        self.service_at
+            .get(node)
+            .and_then(|d| d.as_ref())
+            .unwrap_or(&self.service)
+    }
+}
+
+/// What happens to a job that arrives at a node already holding `capacity` jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// It is lost.
+    #[default]
+    Loss,
+    /// Routed from another node, it stays on the server it finished on
+    /// (blocking after service) until room frees; external arrivals are lost.
+    Block,
 }
 
 /// A station of `servers` identical servers working at `speed`: a job of
@@ -35,6 +79,23 @@ pub struct Node {
     /// Most jobs the node holds, waiting and in service; an arrival that
     /// finds it full is lost (blocked). `None`: unlimited.
     pub capacity: Option<u32>,
+    pub when_full: WhenFull,
+    /// This node's own discipline, else the run's policy.
+    pub discipline: Option<AnyPolicy>,
+}
+
+impl Node {
+    /// A node of `servers` servers at `speed`, unlimited, with the run's policy.
+    pub fn new(name: &str, servers: u32, speed: f64) -> Node {
+        Node {
+            name: name.to_string(),
+            servers,
+            speed,
+            capacity: None,
+            when_full: WhenFull::Loss,
+            discipline: None,
+        }
+    }
 }
 
 /// When a phase of a run ends: after a number of completed jobs or after a

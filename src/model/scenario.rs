@@ -4,16 +4,20 @@
 //! field is reported with its full path (`classes[1].service.mean`), and
 //! every semantic check below names the field and the value it rejects.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
+use crate::job::Job;
 use crate::model::dist::{Dist, DistSpec};
-use crate::model::{Class, Limit, Node};
-use crate::policy::{AnyPolicy, Policy, PolicyConfig, PolicyContext, policies_from_section};
+use crate::model::route::{self, RouteConfig, Routing};
+use crate::model::{Class, Limit, Node, WhenFull};
+use crate::policy::{
+    AnyPolicy, CompareEntry, Policy, PolicyConfig, PolicyContext, policies_from_section,
+};
 use crate::sweep::{Sweep, SweepSpec};
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +36,8 @@ struct RawScenario {
     nodes: Vec<RawNode>,
     policy: Option<PolicyConfig>,
     dispatch: Option<DispatchConfig>,
+    #[serde(default)]
+    routes: Vec<RouteConfig>,
     sweep: Option<SweepSpec>,
 }
 
@@ -61,6 +67,10 @@ struct RawClass {
     node: Option<String>,
     /// Relative deadline: a job should finish within this time of arriving.
     deadline: Option<f64>,
+    /// Per-node demand of this class, by node name.
+    #[serde(default)]
+    service_at: BTreeMap<String, DistSpec>,
+    servers_per_job: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +81,8 @@ struct RawNode {
     #[serde(default = "default_speed")]
     speed: f64,
     capacity: Option<u32>,
+    when_full: Option<String>,
+    discipline: Option<CompareEntry>,
 }
 
 fn default_speed() -> f64 {
@@ -98,6 +110,8 @@ pub struct Scenario {
     pub policy_configs: Vec<PolicyConfig>,
     /// How classes that are not pinned to a node are spread over nodes.
     pub dispatch: Option<Rule>,
+    /// Where a visit goes when it ends (to exit, when it has no route).
+    pub routing: Routing,
     /// `[sweep]`: the parameter `schedlab sweep` varies, unless flags say.
     pub sweep: Option<Sweep>,
     /// The file it came from, for messages and the manifest.
@@ -163,25 +177,102 @@ impl Scenario {
         1.0 / self.classes[class].arrival.mean()
     }
 
-    /// Offered load of the classes pinned to a node:
-    /// `sum of λ_k E[S_k] / (c · speed)` over them.
+    /// Whether some visit goes on to another node.
+    pub fn is_network(&self) -> bool {
+        self.routing.is_network()
+    }
+
+    /// Visit rates per (node, class), `λ[j·K + k]`, of the jobs entering
+    /// as `entry` (or of every class when `None`), from the traffic
+    /// equations. Classes spread by a dispatcher enter in proportion to its
+    /// random weights, or to the nodes' capacities under any other rule.
+    pub fn visit_rates(&self, entry: Option<usize>) -> Vec<f64> {
+        let k = self.classes.len();
+        let mut gamma = vec![0.0; self.nodes.len() * k];
+        let capacity: Vec<f64> = self
+            .nodes
+            .iter()
+            .map(|n| f64::from(n.servers) * n.speed)
+            .collect();
+        let total: f64 = capacity.iter().sum();
+        for (c, class) in self.classes.iter().enumerate() {
+            if entry.is_some_and(|e| e != c) {
+                continue;
+            }
+            let rate = self.arrival_rate(c);
+            match (class.node, &self.dispatch) {
+                (Some(j), _) => gamma[j * k + c] += rate,
+                (None, Some(Rule::Random { cumulative })) => {
+                    let mut before = 0.0;
+                    for (j, &cum) in cumulative.iter().enumerate() {
+                        gamma[j * k + c] += rate * (cum - before);
+                        before = cum;
+                    }
+                }
+                (None, _) => {
+                    for j in 0..self.nodes.len() {
+                        gamma[j * k + c] += rate * capacity[j] / total;
+                    }
+                }
+            }
+        }
+        if !self.is_network() {
+            return gamma;
+        }
+        // Validation refused networks that do not drain, so this solves.
+        self.routing
+            .visit_rates(self.nodes.len(), &gamma)
+            .unwrap_or(gamma)
+    }
+
+    /// Offered load of a node from the classes pinned to nodes (and routed
+    /// on from them): `Σ_k λ_{j,k} E[S_{j,k}] / (c · speed)`.
     pub fn offered_load(&self, node: usize) -> f64 {
         let n = &self.nodes[node];
-        let work: f64 = self
-            .classes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.node == Some(node))
-            .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
-            .sum();
+        let work: f64 = if self.is_network() {
+            let pinned: Vec<usize> = (0..self.classes.len())
+                .filter(|&c| self.classes[c].node.is_some())
+                .collect();
+            let k = self.classes.len();
+            let mut rates = vec![0.0; k];
+            for &c in &pinned {
+                for (x, r) in rates
+                    .iter_mut()
+                    .zip(&self.visit_rates(Some(c))[node * k..(node + 1) * k])
+                {
+                    *x += r;
+                }
+            }
+            rates
+                .iter()
+                .enumerate()
+                .map(|(c, r)| r * self.classes[c].demand_at(node).mean())
+                .sum()
+        } else {
+            self.classes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.node == Some(node))
+                .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
+                .sum()
+        };
         work / (f64::from(n.servers) * n.speed)
     }
 
     /// Offered load of the whole system: all work over all capacity.
     pub fn total_load(&self) -> f64 {
-        let work: f64 = (0..self.classes.len())
-            .map(|k| self.arrival_rate(k) * self.classes[k].service.mean())
-            .sum();
+        let work: f64 = if self.is_network() {
+            let k = self.classes.len();
+            self.visit_rates(None)
+                .iter()
+                .enumerate()
+                .map(|(s, r)| r * self.classes[s % k].demand_at(s / k).mean())
+                .sum()
+        } else {
+            (0..self.classes.len())
+                .map(|k| self.arrival_rate(k) * self.classes[k].service.mean())
+                .sum()
+        };
         let capacity: f64 = self
             .nodes
             .iter()
@@ -190,12 +281,48 @@ impl Scenario {
         work / capacity
     }
 
-    /// Servers a class can use: its node's, or every node's when dispatched.
+    /// Servers a class can use: those of every node its jobs can visit.
     pub fn servers_of_class(&self, class: usize) -> u32 {
-        match self.classes[class].node {
-            Some(j) => self.nodes[j].servers,
-            None => self.nodes.iter().map(|n| n.servers).sum(),
+        if !self.is_network() {
+            return match self.classes[class].node {
+                Some(j) => self.nodes[j].servers,
+                None => self.nodes.iter().map(|n| n.servers).sum(),
+            };
         }
+        let visited = self.nodes_of_class(class);
+        (0..self.nodes.len())
+            .filter(|&j| visited[j])
+            .map(|j| self.nodes[j].servers)
+            .sum()
+    }
+
+    /// The entry states (node, class) of a class.
+    fn entries(&self, class: usize) -> Vec<(usize, usize)> {
+        match self.classes[class].node {
+            Some(j) => vec![(j, class)],
+            None => (0..self.nodes.len()).map(|j| (j, class)).collect(),
+        }
+    }
+
+    /// Which nodes jobs entering as `class` can visit.
+    pub fn nodes_of_class(&self, class: usize) -> Vec<bool> {
+        let k = self.classes.len();
+        let states = route::reachable(&self.routing, self.nodes.len(), k, &self.entries(class));
+        (0..self.nodes.len())
+            .map(|j| (0..k).any(|c| states[j * k + c]))
+            .collect()
+    }
+
+    /// Which (node, class) states jobs can be in: `[node · K + class]`.
+    pub fn reachable_states(&self) -> Vec<bool> {
+        let k = self.classes.len();
+        let entries: Vec<(usize, usize)> = (0..k).flat_map(|c| self.entries(c)).collect();
+        route::reachable(&self.routing, self.nodes.len(), k, &entries)
+    }
+
+    /// The discipline node `node` runs when the run's policy is `policy`.
+    pub fn discipline_at<'a>(&'a self, node: usize, policy: &'a AnyPolicy) -> &'a AnyPolicy {
+        self.nodes[node].discipline.as_ref().unwrap_or(policy)
     }
 
     /// Runs these policies instead of the file's, checked against the
@@ -206,6 +333,7 @@ impl Scenario {
     ) -> Result<(), FieldError> {
         let (configs, policies): (Vec<_>, Vec<_>) = policies.into_iter().unzip();
         check_pull(self.dispatch.as_ref(), &policies, &self.classes)?;
+        check_network(self, &policies)?;
         self.policies = policies;
         self.policy_configs = configs;
         Ok(())
@@ -220,7 +348,10 @@ impl Scenario {
 
     /// Whether some policy schedules on noisy size estimates.
     pub fn needs_size_estimates(&self) -> bool {
-        self.policies.iter().any(|p| p.uses_size_estimates())
+        self.policies
+            .iter()
+            .chain(self.nodes.iter().filter_map(|n| n.discipline.as_ref()))
+            .any(|p| p.uses_size_estimates())
     }
 
     /// Warnings a user should see before a long run (load at or above 1).
@@ -320,6 +451,72 @@ fn check_pull(
     Ok(())
 }
 
+/// Checks what routes, node disciplines and multi-server visits need:
+/// every reachable state drains to `exit`, a visit fits on its node, and
+/// rigid multi-server visits meet a discipline that hands out whole
+/// servers without preempting or slicing them.
+fn check_network(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError> {
+    let k = s.classes.len();
+    let pull = s.dispatch == Some(Rule::Pull);
+    if pull && s.is_network() {
+        return Err(FieldError::new(
+            "dispatch.rule",
+            "\"pull\"",
+            "pull dispatching keeps one central queue and no node queues for routed jobs; use a push rule with `[[routes]]`",
+        ));
+    }
+    if pull && let Some(j) = s.nodes.iter().position(|n| n.discipline.is_some()) {
+        return Err(FieldError::new(
+            format!("nodes[{j}].discipline"),
+            "(given)",
+            "under pull dispatching one central queue orders every job: set the discipline in [policy]",
+        ));
+    }
+    let reachable = s.reachable_states();
+    route::check_drains(&s.routing, &s.nodes, &s.classes, &reachable)?;
+    let probe = Job::new(0, 0, 0, 0, 0.0, 1.0);
+    for (st, _) in reachable.iter().enumerate().filter(|(_, r)| **r) {
+        let (j, c) = (st / k, st % k);
+        let (node, class) = (&s.nodes[j], &s.classes[c]);
+        let width = class.servers_per_job;
+        if width == 1 {
+            continue;
+        }
+        let field = format!("classes[{c}].servers_per_job");
+        if width > node.servers {
+            return Err(FieldError::new(
+                field,
+                width.to_string(),
+                format!(
+                    "jobs of this class visit node `{}`, which has only {} server(s)",
+                    node.name, node.servers
+                ),
+            ));
+        }
+        if pull {
+            return Err(FieldError::new(
+                field,
+                width.to_string(),
+                "multi-server visits need node queues; pull dispatching has one central queue",
+            ));
+        }
+        for p in policies.iter().map(|p| s.discipline_at(j, p)) {
+            if p.shares() || p.preemptive() || p.quantum(&probe).is_finite() {
+                return Err(FieldError::new(
+                    field,
+                    width.to_string(),
+                    format!(
+                        "a visit holding several servers at node `{}` needs a discipline that neither shares, preempts nor slices, not `{}`",
+                        node.name,
+                        p.label()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, FieldError> {
     if raw.name.trim().is_empty() {
         return Err(FieldError::new("name", "\"\"", "must not be empty"));
@@ -383,11 +580,28 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 format!("must be at least the number of servers ({})", n.servers),
             ));
         }
+        let when_full = match n.when_full.as_deref() {
+            None | Some("loss") => WhenFull::Loss,
+            Some("block") => WhenFull::Block,
+            Some(other) => {
+                return Err(FieldError::new(
+                    format!("nodes[{j}].when_full"),
+                    format!("\"{other}\""),
+                    "use \"loss\" (a job arriving at a full node is lost) or \"block\"",
+                ));
+            }
+        };
+        if n.when_full.is_some() && n.capacity.is_none() {
+            return Err(FieldError::new(
+                format!("nodes[{j}].when_full"),
+                format!("\"{}\"", n.when_full.as_deref().unwrap_or_default()),
+                "applies only to a node with a `capacity`",
+            ));
+        }
         nodes.push(Node {
-            name: n.name.clone(),
-            servers: n.servers,
-            speed: n.speed,
+            when_full,
             capacity: n.capacity,
+            ..Node::new(&n.name, n.servers, n.speed)
         });
     }
     let mut classes = Vec::new();
@@ -430,18 +644,61 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "a relative deadline must be a finite number greater than 0",
             ));
         }
+        let mut service_at = vec![None; nodes.len()];
+        for (name, spec) in &c.service_at {
+            let j = nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
+                let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
+                FieldError::new(
+                    format!("classes[{k}].service_at.{name}"),
+                    format!("\"{name}\""),
+                    format!("no such node; nodes are: {}", known.join(", ")),
+                )
+            })?;
+            service_at[j] = Some(Dist::from_spec(
+                spec,
+                &format!("classes[{k}].service_at.{name}"),
+                base,
+            )?);
+        }
+        let servers_per_job = c.servers_per_job.unwrap_or(1);
+        if servers_per_job == 0 {
+            return Err(FieldError::new(
+                format!("classes[{k}].servers_per_job"),
+                "0",
+                "a visit holds at least 1 server",
+            ));
+        }
         classes.push(Class {
-            name: c.name.clone(),
-            arrival,
-            service,
             priority: c.priority,
             node,
             deadline: c.deadline,
+            service_at,
+            servers_per_job,
+            ..Class::new(&c.name, arrival, service, nodes.len())
         });
     }
     let context = PolicyContext {
         class_names: classes.iter().map(|c| c.name.clone()).collect(),
     };
+    for (j, n) in raw.nodes.iter().enumerate() {
+        let Some(entry) = &n.discipline else {
+            continue;
+        };
+        let mut config = match entry {
+            CompareEntry::Name(name) => PolicyConfig::named(name),
+            CompareEntry::Table(t) => t.clone(),
+        };
+        config.path = format!("nodes[{j}].discipline");
+        if config.compare.is_some() {
+            return Err(FieldError::new(
+                config.field("compare"),
+                "[...]",
+                "a node runs one discipline; compare policies in [policy]",
+            ));
+        }
+        nodes[j].discipline = Some(AnyPolicy::from_config(&config, &context)?);
+    }
+    let routing = route::build(&raw.routes, &nodes, &classes)?;
     let dispatch = raw
         .dispatch
         .as_ref()
@@ -474,10 +731,12 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         policies,
         policy_configs,
         dispatch,
+        routing,
         sweep: None,
         path: PathBuf::new(),
         source: text.to_string(),
     };
+    check_network(&scenario, &scenario.policies)?;
     if let Some(spec) = &raw.sweep {
         scenario.sweep = Some(Sweep::new(
             &scenario,

@@ -514,13 +514,14 @@ pub fn run_list(
     let n = sizes.len();
     let classes: Vec<Class> = (0..n)
         .map(|k| Class {
-            name: format!("job {k}"),
-            // Arrivals and sizes come from the list; these are not sampled.
-            arrival: Dist::Deterministic { value: 1.0 },
-            service: Dist::Deterministic { value: 1.0 },
             priority: priority[k],
-            node: None,
-            deadline: None,
+            // Arrivals and sizes come from the list; these are not sampled.
+            ..Class::new(
+                &format!("job {k}"),
+                Dist::Deterministic { value: 1.0 },
+                Dist::Deterministic { value: 1.0 },
+                speeds.len(),
+            )
         })
         .collect();
     let context = PolicyContext {
@@ -538,16 +539,12 @@ pub fn run_list(
         nodes: speeds
             .iter()
             .enumerate()
-            .map(|(i, &speed)| Node {
-                name: format!("node {i}"),
-                servers: 1,
-                speed,
-                capacity: None,
-            })
+            .map(|(i, &speed)| Node::new(&format!("node {i}"), 1, speed))
             .collect(),
         policies: vec![policy.clone()],
         policy_configs: Vec::new(),
         dispatch: Some(rule.clone()),
+        routing: Default::default(),
         sweep: None,
         path: "batch".into(),
         source: String::new(),

@@ -11,7 +11,8 @@ use crate::error::FieldError;
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
     /// Empty when not given (then `fcfs`, unless `compare` lists the policies).
-    #[serde(default)]
+    /// A node's table may call it `name` (`discipline = { name = "rr", quantum = 0.1 }`).
+    #[serde(default, alias = "name")]
     pub discipline: String,
     /// Round robin and per-level quantum (time units).
     pub quantum: Option<f64>,

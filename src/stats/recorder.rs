@@ -1,8 +1,13 @@
-//! The observer that turns engine events into statistics.
+//! The observer that turns engine events into statistics, from two streams:
+//! one record per job (its class row and the overall row: from its first
+//! arrival to its exit) and one per visit (its node's row: from arriving at
+//! the node to leaving it).
 //!
-//! Figures are kept per cell (class × node) and added up afterwards: sums,
-//! time integrals and histograms are all additive, so one update per event
-//! serves the overall, per-class and per-node rows alike.
+//! Sums, time integrals and histograms are additive, so the overall row is
+//! the class cells added up. A class cell keeps a full-precision response
+//! histogram; a node cell keeps one that starts small and grows with the
+//! range it sees, at a precision chosen so a scenario of many nodes stays
+//! small ([`node_significant_digits`]).
 
 use hdrhistogram::Histogram;
 
@@ -10,39 +15,66 @@ use super::Welford;
 use crate::engine::Observer;
 use crate::job::Job;
 
-/// Relative precision of response-time quantiles: 3 significant digits.
-const SIGNIFICANT_DIGITS: u8 = 3;
+/// Relative precision of class and overall response-time quantiles: 3 significant digits.
+pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// Histogram range in units of its resolution; values above saturate.
 const HIGHEST_UNITS: u64 = 1 << 50;
+/// Memory budget for the node histograms of one replication, in bytes.
+const NODE_HISTOGRAM_BUDGET: usize = 64 << 20;
 
-/// Statistics of one (class, node) cell over the measured window.
+/// Significant digits of per-node response quantiles: 3 (as for classes)
+/// while a replication's node histograms fit in 64 MB at about 100 KB
+/// each (about 640 nodes), then 2 (about 12 KB each), then 1 (about 1.5
+/// KB, quantiles within 1/16 relative). The sizes are those of an
+/// hdrhistogram grown to 2^20 resolution units.
+pub fn node_significant_digits(nodes: usize) -> u8 {
+    let fits =
+        |bytes_per_node: usize| nodes.saturating_mul(bytes_per_node) <= NODE_HISTOGRAM_BUDGET;
+    if fits(100 << 10) {
+        3
+    } else if fits(12 << 10) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Statistics of one class (per job) or one node (per visit) over the measured window.
 #[derive(Debug, Clone)]
 pub struct CellStats {
-    /// Jobs of the cell present now, and servers it holds now.
+    /// Jobs (or visits) present now, and servers they hold now.
     in_system: u32,
     /// Servers' worth of capacity held (whole servers, or shares at a sharing node).
     busy: f64,
     last_change: f64,
-    /// ∫ number in system dt and ∫ busy servers dt over the window.
+    /// ∫ number present dt and ∫ busy servers dt over the window.
     pub area_in_system: f64,
     pub area_busy: f64,
     pub wait: Welford,
     pub response: Welford,
-    /// Sum of response time over the job's time in service alone (size /
-    /// speed): only its mean per replication is reported, so a sum (with
-    /// `response.count`) is all the hot path pays for.
+    /// Sum of response time over the time in service alone (size / speed,
+    /// over every visit for a job): only its mean per replication is
+    /// reported, so a sum (with `response.count`) is all the hot path pays for.
     pub slowdown_sum: f64,
     /// Completions after their deadline.
     pub deadline_misses: u64,
     /// Arrivals admitted, and turned away because the node was full.
     pub admitted: u64,
     pub blocked: u64,
+    /// Jobs of a class lost at a full node after their first visit.
+    pub lost_inside: u64,
+    /// Class: visits of the completed jobs.
+    pub visits: u64,
+    /// Time spent blocked after service (class: per job, node: per visit),
+    /// and how many jobs (or visits) were blocked at all.
+    pub blocked_time: f64,
+    pub blocked_count: u64,
     /// Response times in units of `Recorder::resolution`.
     pub response_hist: Histogram<u64>,
 }
 
 impl CellStats {
-    fn new() -> CellStats {
+    fn new(hist: Histogram<u64>) -> CellStats {
         CellStats {
             in_system: 0,
             busy: 0.0,
@@ -55,8 +87,11 @@ impl CellStats {
             deadline_misses: 0,
             admitted: 0,
             blocked: 0,
-            response_hist: Histogram::new_with_bounds(1, HIGHEST_UNITS, SIGNIFICANT_DIGITS)
-                .expect("static histogram bounds are valid"),
+            lost_inside: 0,
+            visits: 0,
+            blocked_time: 0.0,
+            blocked_count: 0,
+            response_hist: hist,
         }
     }
 
@@ -68,13 +103,64 @@ impl CellStats {
         self.area_busy += self.busy * dt;
         self.last_change = now;
     }
+
+    /// Records a response time (and its wait and slowdown) measured.
+    #[inline(always)]
+    fn record(&mut self, response: f64, served: f64, alone: f64, inv_resolution: f64) {
+        // Rounding can leave a hair below zero when the job never waited.
+        let wait = (response - served).max(0.0);
+        self.response.push(response);
+        self.wait.push(wait);
+        self.slowdown_sum += response / alone;
+        let units = ((response * inv_resolution) as u64).max(1);
+        // A node's histogram grows to take the value; a class's covers
+        // 2^50 units and saturates beyond.
+        if self.response_hist.record(units).is_err() {
+            self.response_hist.saturating_record(units);
+        }
+    }
+
+    fn reset(&mut self, now: f64) {
+        self.advance(now);
+        self.area_in_system = 0.0;
+        self.area_busy = 0.0;
+        self.wait = Welford::default();
+        self.response = Welford::default();
+        self.slowdown_sum = 0.0;
+        self.deadline_misses = 0;
+        self.admitted = 0;
+        self.blocked = 0;
+        self.lost_inside = 0;
+        self.visits = 0;
+        self.blocked_time = 0.0;
+        self.blocked_count = 0;
+        self.response_hist.reset();
+    }
+}
+
+/// A class cell's histogram: full precision over the whole range.
+pub fn class_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_UNITS, SIGNIFICANT_DIGITS)
+        .expect("static histogram bounds are valid")
+}
+
+/// A node cell's histogram: `digits` significant digits, grown on demand.
+pub fn node_histogram(digits: u8) -> Histogram<u64> {
+    let mut h = Histogram::new(digits).expect("1 to 3 significant digits are valid");
+    h.auto(true);
+    h
 }
 
 /// Collects the statistics of one replication.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    classes: usize,
-    cells: Vec<CellStats>,
+    /// Per class the job entered as.
+    classes: Vec<CellStats>,
+    /// Per node column (nodes, plus the central queue under pull
+    /// dispatching); empty when one node sees every job once, its visits
+    /// then being the jobs themselves.
+    nodes: Vec<CellStats>,
+    node_digits: u8,
     measuring: bool,
     /// Per node column: 1 / speed, turning a size into time in service.
     inv_speed: Vec<f64>,
@@ -86,16 +172,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// One column per entry of `speeds` (the nodes' speeds, plus 1 for a
-    /// central queue). `resolution` is the smallest response-time
+    /// One node column per entry of `speeds` (the nodes' speeds, plus 1
+    /// for a central queue). `resolution` is the smallest response-time
     /// difference the quantiles resolve; pick it well below the smallest
-    /// mean service time.
-    pub fn new(classes: usize, speeds: &[f64], resolution: f64) -> Recorder {
+    /// mean service time. `network`: whether jobs may visit several nodes.
+    pub fn new(classes: usize, speeds: &[f64], resolution: f64, network: bool) -> Recorder {
+        let node_digits = node_significant_digits(speeds.len());
+        let per_visit = network || speeds.len() > 1;
         Recorder {
-            classes,
-            cells: (0..classes * speeds.len())
-                .map(|_| CellStats::new())
+            classes: (0..classes)
+                .map(|_| CellStats::new(class_histogram()))
                 .collect(),
+            nodes: speeds
+                .iter()
+                .filter(|_| per_visit)
+                .map(|_| CellStats::new(node_histogram(node_digits)))
+                .collect(),
+            node_digits,
             measuring: false,
             inv_speed: speeds.iter().map(|s| 1.0 / s).collect(),
             resolution,
@@ -105,28 +198,32 @@ impl Recorder {
         }
     }
 
-    #[inline]
-    fn cell(&mut self, job: &Job) -> &mut CellStats {
-        &mut self.cells[job.node as usize * self.classes + job.class as usize]
+    /// The per-job cell of a class.
+    pub fn class(&self, class: usize) -> &CellStats {
+        &self.classes[class]
     }
 
-    /// The cell of (class, node).
-    pub fn cell_at(&self, class: usize, node: usize) -> &CellStats {
-        &self.cells[node * self.classes + class]
+    /// The per-visit cells of a node column: its own, or every class's
+    /// when the one node's visits are the jobs.
+    pub fn node(&self, node: usize) -> &[CellStats] {
+        if self.nodes.is_empty() {
+            &self.classes
+        } else {
+            std::slice::from_ref(&self.nodes[node])
+        }
+    }
+
+    pub fn class_cells(&self) -> &[CellStats] {
+        &self.classes
+    }
+
+    /// Significant digits of the node histograms.
+    pub fn node_digits(&self) -> u8 {
+        self.node_digits
     }
 
     pub fn resolution(&self) -> f64 {
         self.resolution
-    }
-
-    /// Classes (cells in each node column).
-    pub fn cells_per_column(&self) -> usize {
-        self.classes
-    }
-
-    /// Node columns (nodes, plus the central queue under pull dispatching).
-    pub fn columns(&self) -> usize {
-        self.cells.len() / self.classes
     }
 
     /// Length of the measured window.
@@ -134,10 +231,15 @@ impl Recorder {
         self.window_end - self.window_start
     }
 
-    /// Mean response time over every cell (NaN without completions).
+    /// Jobs completed in the window, over every class.
+    pub fn completed(&self) -> u64 {
+        self.classes.iter().map(|c| c.response.count).sum()
+    }
+
+    /// Mean response time over every job (NaN without completions).
     pub fn overall_mean_response(&self) -> f64 {
         let mut all = Welford::default();
-        for c in &self.cells {
+        for c in &self.classes {
             all.merge(&c.response);
         }
         if all.count == 0 { f64::NAN } else { all.mean }
@@ -147,46 +249,99 @@ impl Recorder {
 impl Observer for Recorder {
     #[inline]
     fn on_arrival(&mut self, now: f64, job: &Job) {
-        let measuring = self.measuring;
-        let c = self.cell(job);
-        c.advance(now);
-        c.in_system += 1;
-        c.admitted += u64::from(measuring);
+        let measuring = u64::from(self.measuring);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.advance(now);
+            n.in_system += 1;
+            n.admitted += measuring;
+        }
+        if job.visits == 0 {
+            let c = &mut self.classes[job.origin as usize];
+            c.advance(now);
+            c.in_system += 1;
+            c.admitted += measuring;
+        }
     }
 
-    fn on_block(&mut self, _now: f64, job: &Job) {
-        let measuring = self.measuring;
-        self.cell(job).blocked += u64::from(measuring);
+    fn on_block(&mut self, now: f64, job: &Job) {
+        let measuring = u64::from(self.measuring);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.blocked += measuring;
+        }
+        let c = &mut self.classes[job.origin as usize];
+        if job.visits == 0 {
+            c.blocked += measuring;
+        } else {
+            c.advance(now);
+            c.in_system -= 1;
+            c.lost_inside += measuring;
+        }
     }
 
     #[inline]
     fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
-        let c = self.cell(job);
+        let width = f64::from(job.width);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.advance(now);
+            n.busy += width;
+        }
+        let c = &mut self.classes[job.origin as usize];
         c.advance(now);
-        c.busy += 1.0;
+        c.busy += width;
     }
 
     #[inline]
     fn on_stop(&mut self, now: f64, job: &Job, _server: u32) {
-        let c = self.cell(job);
+        let width = f64::from(job.width);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.advance(now);
+            n.busy -= width;
+        }
+        let c = &mut self.classes[job.origin as usize];
         c.advance(now);
-        c.busy -= 1.0;
+        c.busy -= width;
     }
 
     fn on_move(&mut self, now: f64, job: &Job, from: u32) {
-        let from = &mut self.cells[from as usize * self.classes + job.class as usize];
-        from.advance(now);
-        from.in_system -= 1;
-        let to = self.cell(job);
-        to.advance(now);
-        to.in_system += 1;
+        if let Some(from) = self.nodes.get_mut(from as usize) {
+            from.advance(now);
+            from.in_system -= 1;
+        }
+        if let Some(to) = self.nodes.get_mut(job.node as usize) {
+            to.advance(now);
+            to.in_system += 1;
+        }
     }
 
-    fn on_shares(&mut self, now: f64, node: u32, busy: &[f64]) {
-        let base = node as usize * self.classes;
-        for (c, &b) in self.cells[base..base + self.classes].iter_mut().zip(busy) {
-            c.advance(now);
-            c.busy = b;
+    fn on_shares(&mut self, now: f64, node: u32, busy: &[f64], before: &[f64]) {
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            n.advance(now);
+            n.busy = busy.iter().sum();
+        }
+        // Shares are by the class a job has at the node; they are charged
+        // to that class's row (the entry class unless classes switch).
+        for ((c, &b), &a) in self.classes.iter_mut().zip(busy).zip(before) {
+            if b != a {
+                c.advance(now);
+                c.busy = if c.busy == a { b } else { c.busy + (b - a) };
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn on_visit_end(&mut self, now: f64, job: &Job) {
+        let measuring = self.measuring;
+        let inv = self.inv_resolution;
+        let inv_speed = self.inv_speed[job.node as usize];
+        let Some(n) = self.nodes.get_mut(job.node as usize) else {
+            return;
+        };
+        n.advance(now);
+        n.in_system -= 1;
+        if measuring {
+            n.record(now - job.arrival, job.served, job.size * inv_speed, inv);
+            n.blocked_time += job.blocked;
+            n.blocked_count += u64::from(job.was_blocked);
         }
     }
 
@@ -195,42 +350,38 @@ impl Observer for Recorder {
         let measuring = self.measuring;
         let inv = self.inv_resolution;
         let inv_speed = self.inv_speed[job.node as usize];
-        let c = self.cell(job);
+        let c = &mut self.classes[job.origin as usize];
         c.advance(now);
         c.in_system -= 1;
         if measuring {
-            let response = now - job.arrival;
-            // Rounding can leave a hair below zero when the job never waited.
-            let wait = (response - job.served).max(0.0);
-            c.response.push(response);
-            c.wait.push(wait);
-            c.slowdown_sum += response / (job.size * inv_speed);
-            c.deadline_misses += u64::from(now > job.deadline);
-            c.response_hist
-                .saturating_record(((response * inv) as u64).max(1));
+            let missed = u64::from(now > job.deadline);
+            c.record(
+                now - job.entered,
+                job.served_before + job.served,
+                job.demand_time + job.size * inv_speed,
+                inv,
+            );
+            c.deadline_misses += missed;
+            c.visits += u64::from(job.visits) + 1;
+            c.blocked_time += job.blocked_total;
+            c.blocked_count += u64::from(job.blocks > 0);
+            if let Some(n) = self.nodes.get_mut(job.node as usize) {
+                n.deadline_misses += missed;
+            }
         }
     }
 
     fn on_measure_start(&mut self, now: f64) {
         self.measuring = true;
         self.window_start = now;
-        for c in &mut self.cells {
-            c.advance(now);
-            c.area_in_system = 0.0;
-            c.area_busy = 0.0;
-            c.wait = Welford::default();
-            c.response = Welford::default();
-            c.slowdown_sum = 0.0;
-            c.deadline_misses = 0;
-            c.admitted = 0;
-            c.blocked = 0;
-            c.response_hist.reset();
+        for c in self.classes.iter_mut().chain(&mut self.nodes) {
+            c.reset(now);
         }
     }
 
     fn on_end(&mut self, now: f64) {
         self.window_end = now;
-        for c in &mut self.cells {
+        for c in self.classes.iter_mut().chain(&mut self.nodes) {
             c.advance(now);
         }
     }

@@ -8,9 +8,10 @@
 use hdrhistogram::Histogram;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::{Recorder, Welford};
+use super::recorder::node_histogram;
+use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
-use crate::model::Scenario;
+use crate::model::{Scenario, WhenFull};
 
 /// What one replication left behind.
 #[derive(Debug, Clone)]
@@ -73,9 +74,17 @@ pub struct RowStats {
     /// Share of jobs that completed after their deadline (NaN when the
     /// selection has no class with a deadline).
     pub deadline_miss_ratio: Estimate,
-    /// Share of arrivals turned away by full nodes (NaN when no node of the
-    /// selection has a finite capacity).
+    /// Share of arrivals turned away by full nodes, or lost at one later
+    /// (NaN when no node of the selection has a finite capacity).
     pub blocking_probability: Estimate,
+    /// Visits per job (class and overall rows); visits to the node per
+    /// job completed (node rows: the visit ratio).
+    pub visits: Estimate,
+    /// Share of jobs (node rows: of visits) whose server was blocked after
+    /// service, and mean time blocked per job (per visit); NaN unless some
+    /// node blocks (`when_full = "block"`).
+    pub p_block: Estimate,
+    pub blocked_time: Estimate,
     /// Response-time quantiles p50, p90, p95, p99 of all replications
     /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
@@ -87,41 +96,36 @@ pub struct RowStats {
 /// The quantile levels of `RowStats::response_quantiles`.
 pub const QUANTILES: [f64; 4] = [0.50, 0.90, 0.95, 0.99];
 
-/// Summarises the replications for the jobs a selection picks.
+/// Summarises the replications for the jobs a selection picks: per job
+/// for the overall and class rows, per visit for a node's row.
 pub fn summarize(
     scenario: &Scenario,
     reps: &[ReplicationSummary],
     selection: Selection,
 ) -> RowStats {
-    let classes = scenario.classes.len();
-    let nodes = scenario.nodes.len();
-    // Under pull dispatching the recorder has one more column: jobs
-    // waiting in the central queue, which belong to no node.
-    let columns = reps.first().map_or(nodes, |r| r.recorder.columns());
-    let cells: Vec<(usize, usize)> = (0..classes)
-        .flat_map(|k| (0..columns).map(move |j| (k, j)))
-        .filter(|&(k, j)| match selection {
-            Selection::All => true,
-            Selection::Class(c) => k == c,
-            Selection::Node(n) => j == n,
-        })
-        .collect();
     let servers = f64::from(match selection {
         Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
         Selection::Class(c) => scenario.servers_of_class(c),
         Selection::Node(n) => scenario.nodes[n].servers,
     });
-
-    let mut jobs = 0;
-    let mut columns: [Vec<f64>; 9] = Default::default();
-    let has_capacity = scenario
+    let has_capacity = match selection {
+        Selection::Node(n) => scenario
+            .nodes
+            .get(n)
+            .is_some_and(|node| node.capacity.is_some()),
+        _ => scenario.nodes.iter().any(|n| n.capacity.is_some()),
+    };
+    let blocks_after_service = scenario
         .nodes
         .iter()
-        .enumerate()
-        .any(|(j, n)| n.capacity.is_some() && cells.iter().any(|&(_, jj)| jj == j));
-    let has_deadlines = cells
-        .iter()
-        .any(|&(k, _)| scenario.classes[k].deadline.is_some());
+        .any(|n| n.when_full == WhenFull::Block);
+    let has_deadlines = match selection {
+        Selection::Class(c) => scenario.classes[c].deadline.is_some(),
+        _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
+    };
+
+    let mut jobs = 0;
+    let mut columns: [Vec<f64>; 12] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
@@ -134,15 +138,22 @@ pub fn summarize(
         })
     };
     for rep in reps {
-        let mut rep_hist: Option<Histogram<u64>> = None;
         let r = &rep.recorder;
+        let cells: Vec<&CellStats> = match selection {
+            Selection::All => r.class_cells().iter().collect(),
+            Selection::Class(c) => vec![r.class(c)],
+            Selection::Node(n) => r.node(n).iter().collect(),
+        };
+        let own_node_cell = matches!(selection, Selection::Node(_)) && cells.len() == 1;
+        let mut rep_hist: Option<Histogram<u64>> =
+            own_node_cell.then(|| node_histogram(r.node_digits()));
         let (mut wait, mut response) = (Welford::default(), Welford::default());
         let mut slowdown_sum = 0.0;
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
-        let (mut admitted, mut blocked) = (0u64, 0u64);
-        for &(k, j) in &cells {
-            let c = r.cell_at(k, j);
+        let (mut admitted, mut blocked, mut lost_inside) = (0u64, 0u64, 0u64);
+        let (mut visits, mut blocked_time, mut blocked_count) = (0u64, 0.0, 0u64);
+        for c in cells {
             wait.merge(&c.wait);
             response.merge(&c.response);
             slowdown_sum += c.slowdown_sum;
@@ -151,6 +162,10 @@ pub fn summarize(
             misses += c.deadline_misses;
             admitted += c.admitted;
             blocked += c.blocked;
+            lost_inside += c.lost_inside;
+            visits += c.visits;
+            blocked_time += c.blocked_time;
+            blocked_count += c.blocked_count;
             match &mut rep_hist {
                 Some(h) => h
                     .add(&c.response_hist)
@@ -174,6 +189,13 @@ pub fn summarize(
         let window = r.window();
         let mean_or_nan = |w: &Welford| if w.count == 0 { f64::NAN } else { w.mean };
         let per_time = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
+        let per_count = |x: f64| {
+            if response.count == 0 {
+                f64::NAN
+            } else {
+                x / response.count as f64
+            }
+        };
         columns[0].push(mean_or_nan(&wait));
         columns[1].push(mean_or_nan(&response));
         columns[2].push(per_time(area_n));
@@ -181,24 +203,52 @@ pub fn summarize(
         columns[4].push(per_time(area_busy) / servers);
         columns[5].push(per_time(response.count as f64));
         columns[7].push(if has_capacity && admitted + blocked > 0 {
-            blocked as f64 / (admitted + blocked) as f64
+            (blocked + lost_inside) as f64 / (admitted + blocked) as f64
         } else {
             f64::NAN
         });
-        columns[6].push(if has_deadlines && response.count > 0 {
-            misses as f64 / response.count as f64
+        columns[6].push(if has_deadlines {
+            per_count(misses as f64)
         } else {
             f64::NAN
         });
-        columns[8].push(if response.count == 0 {
-            f64::NAN
-        } else {
-            slowdown_sum / response.count as f64
+        columns[8].push(per_count(slowdown_sum));
+        // Visits per job; for a node, its visit ratio: visits there per job done.
+        columns[9].push(match selection {
+            Selection::Node(_) => {
+                let done = r.completed();
+                if done == 0 {
+                    f64::NAN
+                } else {
+                    response.count as f64 / done as f64
+                }
+            }
+            _ => per_count(visits as f64),
         });
+        let (p_block, blocked_mean) = if blocks_after_service {
+            (per_count(blocked_count as f64), per_count(blocked_time))
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        columns[10].push(p_block);
+        columns[11].push(blocked_mean);
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
-    let [w, r, l, lq, u, x, miss, block, sd] = columns.map(|c| Estimate::from_values(&c));
+    let [
+        w,
+        r,
+        l,
+        lq,
+        u,
+        x,
+        miss,
+        block,
+        sd,
+        visits,
+        p_block,
+        blocked_time,
+    ] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
         mean_wait: w,
@@ -210,6 +260,9 @@ pub fn summarize(
         throughput: x,
         deadline_miss_ratio: miss,
         blocking_probability: block,
+        visits,
+        p_block,
+        blocked_time,
         response_quantiles,
         response_quantiles_ci95,
     }
@@ -236,7 +289,7 @@ fn cdf_levels() -> impl Iterator<Item = f64> {
 /// Bins of the histogram.
 const HISTOGRAM_BINS: u64 = 50;
 
-/// Pools the response-time histograms of every replication and cell.
+/// Pools the response-time histograms of every replication and class (per job).
 pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistribution {
     let Some(first) = reps.first() else {
         return ResponseDistribution::default();
@@ -244,15 +297,11 @@ pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistributio
     let resolution = first.recorder.resolution();
     let mut pooled: Option<Histogram<u64>> = None;
     for rep in reps {
-        let r = &rep.recorder;
-        let classes = r.cells_per_column();
-        for j in 0..r.columns() {
-            for k in 0..classes {
-                let h = &r.cell_at(k, j).response_hist;
-                match &mut pooled {
-                    Some(p) => p.add(h).expect("histograms share their bounds"),
-                    None => pooled = Some(h.clone()),
-                }
+        for c in rep.recorder.class_cells() {
+            let h = &c.response_hist;
+            match &mut pooled {
+                Some(p) => p.add(h).expect("histograms share their bounds"),
+                None => pooled = Some(h.clone()),
             }
         }
     }

@@ -166,24 +166,22 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
             .iter()
             .enumerate()
             .map(|(i, p)| Class {
-                name: format!("priority {p}"),
-                // The job list gives arrivals and sizes; these are not sampled.
-                arrival: Dist::Deterministic { value: 1.0 },
-                service: Dist::Deterministic { value: 1.0 },
                 priority: i as i32,
                 node: Some(0),
-                deadline: None,
+                // The job list gives arrivals and sizes; these are not sampled.
+                ..Class::new(
+                    &format!("priority {p}"),
+                    Dist::Deterministic { value: 1.0 },
+                    Dist::Deterministic { value: 1.0 },
+                    1,
+                )
             })
             .collect(),
-        nodes: vec![Node {
-            name: "cpu".into(),
-            servers: cpus,
-            speed: 1.0,
-            capacity: None,
-        }],
+        nodes: vec![Node::new("cpu", cpus, 1.0)],
         policies: vec![policy.clone()],
         policy_configs: Vec::new(),
         dispatch: None,
+        routing: Default::default(),
         sweep: None,
         path: PathBuf::from("jobs"),
         source: String::new(),

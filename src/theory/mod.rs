@@ -18,6 +18,7 @@ mod integrate;
 mod markovian;
 mod mg1;
 mod network;
+mod product_form;
 mod scenario;
 
 pub use approx::{allen_cunneen, kingman};

@@ -94,7 +94,9 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         return pull_parts(s, policy);
     }
     let mut all = Vec::new();
+    let run_policy = policy;
     for (j, node) in s.nodes.iter().enumerate() {
+        let policy = s.discipline_at(j, run_policy);
         let mut streams = Vec::new();
         for (k, c) in s.classes.iter().enumerate() {
             let w = share(s, k, j)?;
@@ -120,9 +122,22 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         if !poisson && !renewal {
             return None;
         }
+        // Rigid visits that each take the whole node make it one fast
+        // server of the same speed: M/G/1 under FCFS.
+        let widths: Vec<u32> = streams
+            .iter()
+            .map(|st| s.classes[st.class].servers_per_job)
+            .collect();
+        let servers = if widths.iter().all(|&w| w == 1) {
+            node.servers
+        } else if widths.iter().all(|&w| w == node.servers) && policy.label() == "fcfs" {
+            1
+        } else {
+            return None;
+        };
         let node_parts = match node.capacity {
-            Some(k) => capacity_parts(policy, j, node.servers, k, &streams, poisson)?,
-            None => node_parts(s, policy, j, node.servers, node.speed, &streams, renewal)?,
+            Some(k) => capacity_parts(policy, j, servers, k, &streams, poisson)?,
+            None => node_parts(s, policy, j, servers, node.speed, &streams, renewal)?,
         };
         all.extend(node_parts);
     }
@@ -370,6 +385,9 @@ fn node_parts(
 
 /// The theoretical value for a row, if the scenario and policy have one.
 pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option<Prediction> {
+    if s.is_network() {
+        return super::product_form::predict(s, policy, selection);
+    }
     let parts = parts(s, policy)?;
     let chosen: Vec<&Part> = parts
         .iter()
@@ -416,7 +434,23 @@ pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option
 }
 
 /// Why a scenario's system as a whole has no steady state, if it has none.
+/// A network is unstable when some node is: its visit rates offer it a
+/// load of 1 or more.
 pub fn instability(s: &Scenario) -> Option<TheoryError> {
-    let rho = s.total_load();
+    let rho = if s.is_network() {
+        let k = s.classes.len();
+        let rates = s.visit_rates(None);
+        (0..s.nodes.len())
+            .map(|j| {
+                let n = &s.nodes[j];
+                (0..k)
+                    .map(|c| rates[j * k + c] * s.classes[c].demand_at(j).mean())
+                    .sum::<f64>()
+                    / (f64::from(n.servers) * n.speed)
+            })
+            .fold(0.0, f64::max)
+    } else {
+        s.total_load()
+    };
     (rho >= 1.0).then_some(TheoryError::Unstable { rho })
 }

@@ -1,0 +1,87 @@
+//! What dispatchers may see of each node, kept up to date only when the
+//! rule reads it.
+
+use crate::dispatch::NodeLoad;
+
+/// Node loads for dispatchers, kept up to date only when the rule reads them.
+pub(super) struct LoadBoard {
+    pub enabled: bool,
+    pub nodes: Vec<NodeLoad>,
+}
+
+impl LoadBoard {
+    #[inline]
+    pub fn arrive(&mut self, node: u32, now: f64, work: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present += 1;
+            l.catch_up(now);
+            l.work += work;
+        }
+    }
+
+    /// A waiting job left for another node.
+    pub fn leave(&mut self, node: u32, now: f64, work: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present -= 1;
+            l.catch_up(now);
+            l.work = (l.work - work).max(0.0);
+        }
+    }
+
+    #[inline]
+    pub fn start(&mut self, node: u32, now: f64, speed: f64, was_idle: bool) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate += speed;
+            l.idle -= u32::from(was_idle);
+        }
+    }
+
+    #[inline]
+    pub fn stop(&mut self, node: u32, now: f64, speed: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate -= speed;
+        }
+    }
+
+    /// A visit took `servers` more servers than the one `start` counts.
+    pub fn take(&mut self, node: u32, servers: u32) {
+        if self.enabled {
+            self.nodes[node as usize].idle -= servers;
+        }
+    }
+
+    #[inline]
+    pub fn idle(&mut self, node: u32, servers: u32) {
+        if self.enabled {
+            self.nodes[node as usize].idle += servers;
+        }
+    }
+
+    #[inline]
+    pub fn complete(&mut self, node: u32) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.present -= 1;
+            if l.present == 0 {
+                // Rounding must not leave phantom work at an empty node.
+                l.work = 0.0;
+            }
+        }
+    }
+
+    /// A sharing node's busy capacity changed.
+    pub fn share(&mut self, node: u32, now: f64, busy: f64, speed: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work_rate = busy * speed;
+            l.idle = l.servers - (busy.round() as u32).min(l.servers);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! A station: a node in the running simulation, with its server pool, the
+//! queue that feeds it and its buffer rule.
+
+use std::collections::VecDeque;
+
+use crate::job::JobId;
+
+/// The job of an idle server.
+pub(super) const IDLE: JobId = JobId::MAX;
+
+/// One server of a pool: idle, busy with a job, or blocked (holding a job
+/// that finished its service and waits for room at its next node).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Server {
+    pub job: JobId,
+    /// Cancellation token of the server's pending event: bumped whenever
+    /// that event is cancelled, so the stale event is skipped.
+    pub generation: u32,
+    /// When the current job began to make progress (after any switch cost).
+    pub progress_from: f64,
+    /// Whether the pending event is the job's completion (else its quantum ends).
+    pub completes: bool,
+    /// Held by a visit whose service is over, waiting for room downstream.
+    pub blocked: bool,
+    /// Held as one of several servers of a rigid visit whose event
+    /// belongs to another server.
+    pub follower: bool,
+    /// The job this server ran last, so resuming it costs no switch.
+    pub last_job: JobId,
+}
+
+impl Server {
+    pub const IDLE: Server = Server {
+        job: IDLE,
+        generation: 0,
+        progress_from: 0.0,
+        completes: false,
+        blocked: false,
+        follower: false,
+        last_job: IDLE,
+    };
+
+    /// Whether the server is running a job now (not idle, not blocked).
+    #[inline]
+    pub fn running(&self) -> bool {
+        self.job != IDLE && !self.blocked && !self.follower
+    }
+}
+
+/// A node in the running simulation.
+pub(super) struct Station {
+    pub speed: f64,
+    /// Time a server spends switching to a job other than the one it ran last.
+    pub switch_cost: f64,
+    pub preemptive: bool,
+    /// A sharing discipline (ps, fb) serves all jobs at once; `servers`
+    /// and `idle` are then unused.
+    pub sharing: bool,
+    /// Some visit here holds several servers: every start goes through
+    /// the queue's head so nobody passes a visit waiting for servers.
+    pub rigid: bool,
+    pub share_generation: u32,
+    pub share_busy: Vec<f64>,
+    pub servers: Vec<Server>,
+    /// Idle servers, taken last-freed first.
+    pub idle: Vec<u32>,
+    /// Index of the policy (queue) that feeds this node: its own, or the
+    /// central one under pull dispatching.
+    pub queue: usize,
+    /// Jobs at the node (waiting, in service or blocked) and the most it holds.
+    pub present: u32,
+    pub capacity: u32,
+    /// Whether a job routed here while full waits on its server (else it is lost).
+    pub blocks: bool,
+    /// Jobs elsewhere blocked on their servers until this node has room,
+    /// first blocked first, with the server they hold (`SHARED` at a
+    /// sharing node).
+    pub waiting_room: VecDeque<(JobId, u32)>,
+    /// Jobs at this node whose service is over and that wait for room downstream.
+    pub blocked_jobs: Vec<JobId>,
+    /// Servers of this node held by blocked jobs.
+    pub blocked_servers: u32,
+}
+
+impl Station {
+    /// Whether a job arriving now would find the node full.
+    #[inline]
+    pub fn full(&self) -> bool {
+        self.present >= self.capacity
+    }
+
+    /// Whether nothing at the node can move by itself: every server is
+    /// blocked (or, at a sharing node, every job present is).
+    pub fn stuck(&self) -> bool {
+        if self.sharing {
+            self.present > 0 && self.blocked_jobs.len() as u32 == self.present
+        } else {
+            self.blocked_servers == self.servers.len() as u32
+        }
+    }
+}
+
+/// The `server` of events and blocked entries that belong to a sharing
+/// node as a whole.
+pub(super) const SHARED: u32 = u32::MAX;
