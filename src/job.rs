@@ -46,18 +46,8 @@ pub struct Job {
     /// Σ size / speed over earlier visits: the job's time in service
     /// alone, for its slowdown.
     pub demand_time: f64,
-    /// When this visit's service ended and its server(s) became blocked
-    /// (NaN unless blocked now).
-    pub blocked_since: f64,
-    /// Time this visit spent blocked after service, and whether it was.
-    pub blocked: f64,
-    pub was_blocked: bool,
-    /// Time spent blocked over the whole job, and how many times.
+    /// Time spent blocked after service over the whole job.
     pub blocked_total: f64,
-    pub blocks: u32,
-    /// While blocked: the node and class the job waits to enter.
-    pub next_node: u32,
-    pub next_class: u32,
 }
 
 impl Job {
@@ -82,13 +72,7 @@ impl Job {
             visits: 0,
             served_before: 0.0,
             demand_time: 0.0,
-            blocked_since: f64::NAN,
-            blocked: 0.0,
-            was_blocked: false,
             blocked_total: 0.0,
-            blocks: 0,
-            next_node: 0,
-            next_class: 0,
         }
     }
 

@@ -34,7 +34,7 @@ use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
 use events::{Event, EventList, Kind};
 use jobs::JobTable;
 use loads::LoadBoard;
-use station::{IDLE, SHARED, Server, Station};
+use station::{Blocked, IDLE, SHARED, Server, Station};
 
 /// What the engine reports while it runs: statistics, traces.
 ///
@@ -66,12 +66,14 @@ pub trait Observer {
     /// it was routed there from another node (after that visit's
     /// `on_visit_end`) and leaves the system lost.
     fn on_block(&mut self, _now: f64, _job: &Job) {}
-    /// The visit's service ended but its next node (`job.next_node`) is
-    /// full: the job stays on its server(s), which are blocked.
+    /// The visit's service ended but its next node is full: the job
+    /// stays on its server(s), which are blocked.
     fn on_blocked(&mut self, _now: f64, _job: &Job) {}
+    /// Room freed at the next node: the blocked job leaves its server(s)
+    /// after `blocked` time units blocked (just before its `on_visit_end`).
+    fn on_unblocked(&mut self, _now: f64, _job: &Job, _blocked: f64) {}
     /// The visit at `job.node` ended: the job leaves the node (for
-    /// another node, for `exit`, or to be lost downstream). `job.blocked`
-    /// is the time it spent blocked after service.
+    /// another node, for `exit`, or to be lost downstream).
     fn on_visit_end(&mut self, _now: f64, _job: &Job) {}
     /// A job finished and left the system (after `on_visit_end`).
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
@@ -873,9 +875,6 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     fn block(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
         let now = self.clock;
         let job = self.jobs.get_mut(id);
-        job.blocked_since = now;
-        job.next_node = to;
-        job.next_class = class;
         let width = job.width;
         let station = &mut self.stations[node as usize];
         if server == SHARED {
@@ -890,10 +889,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             station.blocked_servers += width;
         }
-        station.blocked_jobs.push(id);
-        self.stations[to as usize]
-            .waiting_room
-            .push_back((id, server));
+        station.blocked_jobs.push((id, to));
+        self.stations[to as usize].waiting_room.push_back(Blocked {
+            job: id,
+            server,
+            since: now,
+            class,
+        });
         self.observer.on_blocked(now, self.jobs.get(id));
         if self.stations[node as usize].stuck() {
             self.detect_deadlock(node);
@@ -909,20 +911,24 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if station.full() {
                 return;
             }
-            let Some((id, server)) = station.waiting_room.pop_front() else {
+            let Some(Blocked {
+                job: id,
+                server,
+                since,
+                class,
+            }) = station.waiting_room.pop_front()
+            else {
                 return;
             };
             let job = self.jobs.get_mut(id);
             let from = job.node;
-            let (to, class) = (job.next_node, job.next_class);
-            job.blocked = now - job.blocked_since;
-            job.was_blocked = true;
-            job.blocked_total += job.blocked;
-            job.blocks += 1;
-            job.blocked_since = f64::NAN;
+            let to = node;
+            job.blocked_total += now - since;
             let width = job.width;
+            self.observer
+                .on_unblocked(now, self.jobs.get(id), now - since);
             let source = &mut self.stations[from as usize];
-            if let Some(k) = source.blocked_jobs.iter().position(|&b| b == id) {
+            if let Some(k) = source.blocked_jobs.iter().position(|&(b, _)| b == id) {
                 source.blocked_jobs.swap_remove(k);
             }
             if server != SHARED {
@@ -936,15 +942,20 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Frees the `width` server(s) job `id` held at `node` for the next jobs.
-    #[inline]
+    #[inline(always)]
     fn release(&mut self, node: u32, server: u32, id: JobId, width: u32) {
         if server == SHARED {
             return;
         }
-        let station = &mut self.stations[node as usize];
-        if !station.rigid {
+        if !self.stations[node as usize].rigid {
             return self.serve_next(node, server);
         }
+        self.release_rigid(node, server, id, width);
+    }
+
+    /// [`Simulation::release`] at a node with rigid multi-server visits.
+    fn release_rigid(&mut self, node: u32, server: u32, id: JobId, width: u32) {
+        let station = &mut self.stations[node as usize];
         let lead = server as usize;
         for (s, slot) in station.servers.iter_mut().enumerate() {
             if s == lead || (slot.follower && slot.job == id) {
@@ -971,8 +982,6 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         job.served_before += job.served;
         job.demand_time += job.size * (1.0 / speed);
         job.visits += 1;
-        job.blocked = 0.0;
-        job.was_blocked = false;
         job.node = to;
         job.class = class;
         job.priority = priority;
@@ -994,17 +1003,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// jobs all wait for one another. Only a set containing `node` can
     /// have formed now, so the search starts there.
     fn detect_deadlock(&mut self, node: u32) {
-        let targets = |st: &Station, jobs: &JobTable| -> Vec<u32> {
-            st.blocked_jobs
-                .iter()
-                .map(|&b| jobs.get(b).next_node)
-                .collect()
-        };
+        let targets =
+            |st: &Station| -> Vec<u32> { st.blocked_jobs.iter().map(|&(_, t)| t).collect() };
         // Stuck nodes reachable from `node` along blocked jobs' targets.
         let mut set = vec![node];
         let mut i = 0;
         while i < set.len() {
-            for t in targets(&self.stations[set[i] as usize], &self.jobs) {
+            for t in targets(&self.stations[set[i] as usize]) {
                 if !set.contains(&t) && self.stations[t as usize].stuck() {
                     set.push(t);
                 }
@@ -1018,7 +1023,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .iter()
                 .copied()
                 .filter(|&n| {
-                    targets(&self.stations[n as usize], &self.jobs)
+                    targets(&self.stations[n as usize])
                         .iter()
                         .all(|t| set.contains(t))
                 })
@@ -1275,11 +1280,16 @@ to = [{ node = "second", p = 1.0 }]
         ends: Vec<(f64, u64, u32, f64)>,
         done: Vec<(f64, u64, f64)>,
         blocked: Vec<(f64, u64)>,
+        pending: f64,
     }
 
     impl Observer for Visits {
+        fn on_unblocked(&mut self, _now: f64, _job: &Job, blocked: f64) {
+            self.pending = blocked;
+        }
         fn on_visit_end(&mut self, now: f64, job: &Job) {
-            self.ends.push((now, job.seq, job.node, job.blocked));
+            self.ends
+                .push((now, job.seq, job.node, std::mem::take(&mut self.pending)));
         }
         fn on_blocked(&mut self, now: f64, job: &Job) {
             self.blocked.push((now, job.seq));

@@ -47,6 +47,18 @@ impl Server {
     }
 }
 
+/// A job blocked after service, waiting for room at its next node.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Blocked {
+    pub job: JobId,
+    /// The server it holds (its lead server), or `SHARED` at a sharing node.
+    pub server: u32,
+    /// When its service ended.
+    pub since: f64,
+    /// The class it continues as.
+    pub class: u32,
+}
+
 /// A node in the running simulation.
 pub(super) struct Station {
     pub speed: f64,
@@ -73,11 +85,11 @@ pub(super) struct Station {
     /// Whether a job routed here while full waits on its server (else it is lost).
     pub blocks: bool,
     /// Jobs elsewhere blocked on their servers until this node has room,
-    /// first blocked first, with the server they hold (`SHARED` at a
-    /// sharing node).
-    pub waiting_room: VecDeque<(JobId, u32)>,
-    /// Jobs at this node whose service is over and that wait for room downstream.
-    pub blocked_jobs: Vec<JobId>,
+    /// first blocked first.
+    pub waiting_room: VecDeque<Blocked>,
+    /// Jobs at this node whose service is over and that wait for room
+    /// downstream, with the node each waits for.
+    pub blocked_jobs: Vec<(JobId, u32)>,
     /// Servers of this node held by blocked jobs.
     pub blocked_servers: u32,
 }

@@ -328,6 +328,15 @@ impl Observer for Recorder {
         }
     }
 
+    fn on_unblocked(&mut self, _now: f64, job: &Job, blocked: f64) {
+        if self.measuring
+            && let Some(n) = self.nodes.get_mut(job.node as usize)
+        {
+            n.blocked_time += blocked;
+            n.blocked_count += 1;
+        }
+    }
+
     #[inline(always)]
     fn on_visit_end(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
@@ -340,8 +349,6 @@ impl Observer for Recorder {
         n.in_system -= 1;
         if measuring {
             n.record(now - job.arrival, job.served, job.size * inv_speed, inv);
-            n.blocked_time += job.blocked;
-            n.blocked_count += u64::from(job.was_blocked);
         }
     }
 
@@ -364,7 +371,7 @@ impl Observer for Recorder {
             c.deadline_misses += missed;
             c.visits += u64::from(job.visits) + 1;
             c.blocked_time += job.blocked_total;
-            c.blocked_count += u64::from(job.blocks > 0);
+            c.blocked_count += u64::from(job.blocked_total > 0.0);
             if let Some(n) = self.nodes.get_mut(job.node as usize) {
                 n.deadline_misses += missed;
             }
