@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::dispatch::{Dispatcher, Rule};
-use crate::engine::{Observer, RunInfo, Simulation};
+use crate::engine::{Deadlock, Observer, RunInfo, Simulation};
 use crate::job::Job;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
@@ -49,6 +49,28 @@ pub struct PairedDifference {
     pub diff_mean_response: Estimate,
 }
 
+/// A replication that stopped on a deadlock.
+#[derive(Debug, Clone)]
+pub struct RunDeadlock {
+    pub policy: String,
+    pub replication: u32,
+    pub deadlock: Deadlock,
+}
+
+/// The deadlocks of a policy's replications, in replication order.
+pub fn deadlocks(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunDeadlock> {
+    reps.iter()
+        .enumerate()
+        .filter_map(|(r, rep)| {
+            rep.info.deadlock.clone().map(|deadlock| RunDeadlock {
+                policy: policy.to_string(),
+                replication: r as u32,
+                deadlock,
+            })
+        })
+        .collect()
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
@@ -60,6 +82,8 @@ pub struct RunOutput {
     pub events: u64,
     /// Per policy (label, distribution of every job's response time).
     pub distributions: Vec<(String, ResponseDistribution)>,
+    /// Replications that stopped on a deadlock.
+    pub deadlocks: Vec<RunDeadlock>,
 }
 
 /// The histogram resolution for a scenario.
@@ -100,7 +124,8 @@ pub fn simulate<O: Observer>(
             ),
         )
     });
-    let mut sim = Simulation::new(scenario, workload, policy, dispatcher, observer);
+    let mut sim =
+        Simulation::with_replication(scenario, workload, policy, dispatcher, observer, replication);
     let info = sim.run(warmup, horizon);
     (sim.into_observer(), info)
 }
@@ -265,6 +290,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .map(|(l, reps)| (l.clone(), response_distribution(reps)))
+            .collect(),
+        deadlocks: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| deadlocks(l, reps))
             .collect(),
     }
 }

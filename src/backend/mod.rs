@@ -77,7 +77,28 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "a simulated switch cost has no meaning on real threads, which pay their own; remove it",
         ));
     }
+    if scenario.is_network() {
+        return Err(FieldError::new(
+            "routes",
+            "[...]",
+            "the real backend runs each task on one node; networks with routes are simulated only (schedlab run)",
+        ));
+    }
+    if let Some(c) = scenario.classes.iter().position(|c| c.servers_per_job > 1) {
+        return Err(FieldError::new(
+            format!("classes[{c}].servers_per_job"),
+            scenario.classes[c].servers_per_job.to_string(),
+            "a worker runs one task at a time; multi-server tasks are simulated only (schedlab run)",
+        ));
+    }
     for (j, n) in scenario.nodes.iter().enumerate() {
+        if n.discipline.is_some() {
+            return Err(FieldError::new(
+                format!("nodes[{j}].discipline"),
+                "(given)",
+                "the real backend runs one policy on every pool: set it in [policy]",
+            ));
+        }
         if let Some(c) = n.capacity {
             return Err(FieldError::new(
                 format!("nodes[{j}].capacity"),

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{PairedDifference, Row, RunOutput};
+use crate::experiment::{PairedDifference, Row, RunDeadlock, RunOutput};
 use crate::model::Scenario;
 use crate::stats::Estimate;
 use crate::theory::{Kind, Prediction};
@@ -63,6 +63,21 @@ pub struct ResultRecord {
     pub deadline_miss_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_miss_ratio_ci95: Option<f64>,
+    /// Networks only: visits per job (node rows: visits there per job done).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visits: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visits_ci95: Option<f64>,
+    /// Where some node blocks after service: the share of jobs (node rows:
+    /// visits) whose server was blocked, and the mean time blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_block: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_block_ci95: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_time: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_time_ci95: Option<f64>,
 }
 
 impl From<&Row> for ResultRecord {
@@ -100,6 +115,12 @@ impl From<&Row> for ResultRecord {
             blocking_probability_ci95: ci(s.blocking_probability.ci95),
             deadline_miss_ratio: num(s.deadline_miss_ratio.mean),
             deadline_miss_ratio_ci95: ci(s.deadline_miss_ratio.ci95),
+            visits: num(s.visits.mean),
+            visits_ci95: ci(s.visits.ci95),
+            p_block: num(s.p_block.mean),
+            p_block_ci95: ci(s.p_block.ci95),
+            blocked_time: num(s.blocked_time.mean),
+            blocked_time_ci95: ci(s.blocked_time.ci95),
         }
     }
 }
@@ -149,6 +170,38 @@ pub struct RunDocument {
     /// Each compared policy against the first, on the same jobs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paired: Vec<PairedRecord>,
+    /// The first deadlock that stopped a replication, if any did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadlock: Option<DeadlockRecord>,
+    /// Every deadlock, by policy and replication.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deadlocks: Vec<DeadlockRecord>,
+}
+
+/// A deadlock as it appears in JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlockRecord {
+    pub policy: String,
+    pub replication: u32,
+    pub time: f64,
+    /// Names of the nodes blocked in a cycle.
+    pub nodes: Vec<String>,
+}
+
+impl DeadlockRecord {
+    fn new(scenario: &Scenario, d: &RunDeadlock) -> DeadlockRecord {
+        DeadlockRecord {
+            policy: d.policy.clone(),
+            replication: d.replication,
+            time: d.deadlock.time,
+            nodes: d
+                .deadlock
+                .nodes
+                .iter()
+                .map(|&j| scenario.nodes[j as usize].name.clone())
+                .collect(),
+        }
+    }
 }
 
 /// A paired comparison as it appears in JSON.
@@ -182,6 +235,15 @@ impl RunDocument {
             horizon: scenario.horizon.to_string(),
             results: output.rows.iter().map(ResultRecord::from).collect(),
             paired: output.paired.iter().map(PairedRecord::from).collect(),
+            deadlock: output
+                .deadlocks
+                .first()
+                .map(|d| DeadlockRecord::new(scenario, d)),
+            deadlocks: output
+                .deadlocks
+                .iter()
+                .map(|d| DeadlockRecord::new(scenario, d))
+                .collect(),
         }
     }
 
@@ -353,6 +415,41 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             with_ci(num(b.mean), ci(b.ci95))
         );
     }
+    for r in rows.iter().filter(|r| {
+        r.stats.p_block.mean.is_finite() || r.stats.blocked_time.mean.is_finite()
+    }) {
+        let _ = writeln!(
+            out,
+            "blocked after service, {}, class {}, node {}: share {}, mean time blocked {}",
+            r.policy,
+            r.class,
+            r.node,
+            with_ci(num(r.stats.p_block.mean), ci(r.stats.p_block.ci95)),
+            with_ci(num(r.stats.blocked_time.mean), ci(r.stats.blocked_time.ci95)),
+        );
+    }
+    for r in rows.iter().filter(|r| r.stats.visits.mean.is_finite()) {
+        let _ = writeln!(
+            out,
+            "visits, {}, class {}, node {}: {}",
+            r.policy,
+            r.class,
+            r.node,
+            with_ci(num(r.stats.visits.mean), ci(r.stats.visits.ci95)),
+        );
+    }
+    for d in &output.deadlocks {
+        let record = DeadlockRecord::new(scenario, d);
+        let _ = writeln!(
+            out,
+            "DEADLOCK: {}, replication {} at time {}: nodes {} are full and every job there waits for another; \
+             the replication stopped there and its figures cover up to that time",
+            record.policy,
+            record.replication,
+            sig(record.time),
+            record.nodes.join(", ")
+        );
+    }
     if !output.paired.is_empty() {
         let _ = writeln!(
             out,
@@ -416,6 +513,18 @@ pub struct CsvRecord {
     pub deadline_miss_ratio_ci95: Option<f64>,
     pub blocking_probability: Option<f64>,
     pub blocking_probability_ci95: Option<f64>,
+    #[serde(default)]
+    pub visits: Option<f64>,
+    #[serde(default)]
+    pub visits_ci95: Option<f64>,
+    #[serde(default)]
+    pub p_block: Option<f64>,
+    #[serde(default)]
+    pub p_block_ci95: Option<f64>,
+    #[serde(default)]
+    pub blocked_time: Option<f64>,
+    #[serde(default)]
+    pub blocked_time_ci95: Option<f64>,
     pub theory_formula: Option<String>,
     pub theory_kind: Option<Kind>,
     pub theory_mean_wait: Option<f64>,
@@ -454,6 +563,12 @@ impl From<ResultRecord> for CsvRecord {
             deadline_miss_ratio_ci95: r.deadline_miss_ratio_ci95,
             blocking_probability: r.blocking_probability,
             blocking_probability_ci95: r.blocking_probability_ci95,
+            visits: r.visits,
+            visits_ci95: r.visits_ci95,
+            p_block: r.p_block,
+            p_block_ci95: r.p_block_ci95,
+            blocked_time: r.blocked_time,
+            blocked_time_ci95: r.blocked_time_ci95,
             theory_formula: t.as_ref().map(|t| t.formula.clone()),
             theory_kind: t.as_ref().map(|t| t.kind),
             theory_mean_wait: t.as_ref().map(|t| t.mean_wait),

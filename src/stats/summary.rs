@@ -215,6 +215,7 @@ pub fn summarize(
         columns[8].push(per_count(slowdown_sum));
         // Visits per job; for a node, its visit ratio: visits there per job done.
         columns[9].push(match selection {
+            _ if !scenario.is_network() => f64::NAN,
             Selection::Node(_) => {
                 let done = r.completed();
                 if done == 0 {
