@@ -124,8 +124,14 @@ pub fn simulate<O: Observer>(
             ),
         )
     });
-    let mut sim =
-        Simulation::with_replication(scenario, workload, policy, dispatcher, observer, replication);
+    let mut sim = Simulation::with_replication(
+        scenario,
+        workload,
+        policy,
+        dispatcher,
+        observer,
+        replication,
+    );
     let info = sim.run(warmup, horizon);
     (sim.into_observer(), info)
 }
@@ -221,15 +227,19 @@ pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
 }
 
 pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
-    selections(scenario)
+    let selections = selections(scenario);
+    let which: Vec<Selection> = selections.iter().map(|s| s.0).collect();
+    let theory = theory::predict_rows(scenario, policy, &which);
+    selections
         .into_iter()
-        .map(|(selection, class, node)| Row {
+        .zip(theory)
+        .map(|((selection, class, node), theory)| Row {
             policy: policy.label(),
             class,
             node,
             selection,
             stats: summarize(scenario, reps, selection),
-            theory: theory::predict(scenario, policy, selection),
+            theory,
         })
         .collect()
 }

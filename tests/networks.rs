@@ -242,7 +242,11 @@ fn blocking_after_service_matches_its_markov_chain() {
             t.push((i, index(to), mu1));
         }
         if n2 >= 1 {
-            let to = if b { (n1 - 1, n2, false) } else { (n1, n2 - 1, false) };
+            let to = if b {
+                (n1 - 1, n2, false)
+            } else {
+                (n1, n2 - 1, false)
+            };
             t.push((i, index(to), mu2));
         }
     }
@@ -269,7 +273,12 @@ fn blocking_after_service_matches_its_markov_chain() {
         all.blocking_probability.ci95,
         p_loss,
     );
-    assert_within("throughput", all.throughput.mean, all.throughput.ci95, throughput);
+    assert_within(
+        "throughput",
+        all.throughput.mean,
+        all.throughput.ci95,
+        throughput,
+    );
     assert_within(
         "response",
         all.mean_response.mean,
@@ -277,7 +286,12 @@ fn blocking_after_service_matches_its_markov_chain() {
         (l1 + l2) / throughput,
     );
     let first = &row(&out, Selection::Node(0)).stats;
-    assert_within("L first", first.mean_in_system.mean, first.mean_in_system.ci95, l1);
+    assert_within(
+        "L first",
+        first.mean_in_system.mean,
+        first.mean_in_system.ci95,
+        l1,
+    );
     assert_within(
         "visit response at first (blocked time included)",
         first.mean_response.mean,
@@ -378,7 +392,9 @@ fn bad_networks_are_refused_with_the_field_and_value() {
         "nope",
     );
     refused(
-        &format!("{BASE}[[routes]]\nfrom = \"web\"\nclass = \"nope\"\nto = [{{ node = \"db\", p = 1.0 }}]\n"),
+        &format!(
+            "{BASE}[[routes]]\nfrom = \"web\"\nclass = \"nope\"\nto = [{{ node = \"db\", p = 1.0 }}]\n"
+        ),
         "routes[0].class",
         "nope",
     );
@@ -397,10 +413,7 @@ fn bad_networks_are_refused_with_the_field_and_value() {
         "closed loop",
     );
     refused(
-        &BASE.replace(
-            "node = \"web\"\n",
-            "node = \"web\"\nservers_per_job = 2\n",
-        ),
+        &BASE.replace("node = \"web\"\n", "node = \"web\"\nservers_per_job = 2\n"),
         "classes[0].servers_per_job",
         "2",
     );
@@ -432,7 +445,11 @@ fn theory_of_a_network_scenario_from_the_command_line() {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/networks/jackson3.toml"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = doc["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 5);

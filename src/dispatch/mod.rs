@@ -304,19 +304,16 @@ impl Dispatcher {
         Dispatcher { rule, next: 0, rng }
     }
 
-    /// The push rule in force (the inner rule of a hybrid).
-    fn push_rule(&self) -> &Rule {
-        match &self.rule {
-            Rule::Hybrid { push } => push,
-            r => r,
-        }
-    }
-
     /// Picks the node for an arriving job. Ties go to the lowest index.
     pub fn choose(&mut self, job: &Job, nodes: &[NodeLoad], now: f64) -> u32 {
-        let rule = self.push_rule().clone();
-        let i = match &rule {
-            Rule::Random { cumulative } => self.weighted(cumulative),
+        // Fields borrowed apart, so the rule (which may hold thousands of
+        // weights) is read in place, not copied per arrival.
+        let rule = match &self.rule {
+            Rule::Hybrid { push } => &**push,
+            r => r,
+        };
+        let i = match rule {
+            Rule::Random { cumulative } => weighted(&mut self.rng, cumulative),
             Rule::RoundRobin => {
                 let i = self.next % nodes.len();
                 self.next = i + 1;
@@ -368,14 +365,15 @@ impl Dispatcher {
         };
         i as u32
     }
+}
 
-    fn weighted(&mut self, cumulative: &[f64]) -> usize {
-        let u: f64 = self.rng.random();
-        cumulative
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(cumulative.len() - 1)
-    }
+/// The first node whose cumulative weight exceeds a uniform draw, by
+/// binary search: O(log n) per arrival.
+fn weighted(rng: &mut Pcg64Mcg, cumulative: &[f64]) -> usize {
+    let u: f64 = rng.random();
+    cumulative
+        .partition_point(|&c| c <= u)
+        .min(cumulative.len() - 1)
 }
 
 #[cfg(test)]

@@ -415,9 +415,10 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             with_ci(num(b.mean), ci(b.ci95))
         );
     }
-    for r in rows.iter().filter(|r| {
-        r.stats.p_block.mean.is_finite() || r.stats.blocked_time.mean.is_finite()
-    }) {
+    for r in rows
+        .iter()
+        .filter(|r| r.stats.p_block.mean.is_finite() || r.stats.blocked_time.mean.is_finite())
+    {
         let _ = writeln!(
             out,
             "blocked after service, {}, class {}, node {}: share {}, mean time blocked {}",
@@ -425,7 +426,10 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             r.class,
             r.node,
             with_ci(num(r.stats.p_block.mean), ci(r.stats.p_block.ci95)),
-            with_ci(num(r.stats.blocked_time.mean), ci(r.stats.blocked_time.ci95)),
+            with_ci(
+                num(r.stats.blocked_time.mean),
+                ci(r.stats.blocked_time.ci95)
+            ),
         );
     }
     for r in rows.iter().filter(|r| r.stats.visits.mean.is_finite()) {

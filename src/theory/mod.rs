@@ -31,7 +31,7 @@ pub use mg1::{
     priority_preemptive_resume,
 };
 pub use network::{JacksonNode, JacksonResult, jackson};
-pub use scenario::{Prediction, instability, predict};
+pub use scenario::{Prediction, instability, predict, predict_rows};
 
 use serde::Serialize;
 

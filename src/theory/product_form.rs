@@ -135,10 +135,23 @@ fn solve(s: &Scenario, policy: &AnyPolicy) -> Option<Solution> {
     })
 }
 
-/// The closed form of a network scenario's row, where the network has
+/// The closed forms of a network scenario's rows, where the network has
 /// product form (see the module documentation).
-pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option<Prediction> {
-    let sol = solve(s, policy)?;
+pub fn predict_rows(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    selections: &[Selection],
+) -> Vec<Option<Prediction>> {
+    match solve(s, policy) {
+        Some(sol) => selections
+            .iter()
+            .map(|&sel| predict(s, &sol, sel))
+            .collect(),
+        None => vec![None; selections.len()],
+    }
+}
+
+fn predict(s: &Scenario, sol: &Solution, selection: Selection) -> Option<Prediction> {
     let k = s.classes.len();
     let row = |response: f64, wait: f64| Prediction {
         formula: sol.formula.to_string(),

@@ -385,18 +385,42 @@ fn node_parts(
 
 /// The theoretical value for a row, if the scenario and policy have one.
 pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option<Prediction> {
+    predict_rows(s, policy, &[selection]).pop().flatten()
+}
+
+/// The theoretical values of many rows, the formulas worked out once.
+pub fn predict_rows(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    selections: &[Selection],
+) -> Vec<Option<Prediction>> {
     if s.is_network() {
-        return super::product_form::predict(s, policy, selection);
+        return super::product_form::predict_rows(s, policy, selections);
     }
-    let parts = parts(s, policy)?;
-    let chosen: Vec<&Part> = parts
+    let Some(parts) = parts(s, policy) else {
+        return vec![None; selections.len()];
+    };
+    let mut by_class: Vec<Vec<&Part>> = vec![Vec::new(); s.classes.len()];
+    let mut by_node: Vec<Vec<&Part>> = vec![Vec::new(); s.nodes.len()];
+    for p in &parts {
+        by_class[p.class].push(p);
+        if let Some(n) = by_node.get_mut(p.node) {
+            n.push(p);
+        }
+    }
+    let all: Vec<&Part> = parts.iter().collect();
+    selections
         .iter()
-        .filter(|p| match selection {
-            Selection::All => true,
-            Selection::Class(k) => p.class == k,
-            Selection::Node(j) => p.node == j,
+        .map(|&sel| match sel {
+            Selection::All => combine(&all),
+            Selection::Class(k) => combine(&by_class[k]),
+            Selection::Node(j) => by_node.get(j).and_then(|n| combine(n)),
         })
-        .collect();
+        .collect()
+}
+
+/// One row's value from its parts, weighted by their arrival rates.
+fn combine(chosen: &[&Part]) -> Option<Prediction> {
     if chosen.is_empty() {
         return None;
     }
@@ -433,7 +457,6 @@ pub fn predict(s: &Scenario, policy: &AnyPolicy, selection: Selection) -> Option
     })
 }
 
-/// Why a scenario's system as a whole has no steady state, if it has none.
 /// A network is unstable when some node is: its visit rates offer it a
 /// load of 1 or more.
 pub fn instability(s: &Scenario) -> Option<TheoryError> {
