@@ -51,11 +51,9 @@ impl From<anyhow::Error> for ApiError {
 }
 
 impl From<InputError> for ApiError {
+    /// The message as the command line prints it, causes included.
     fn from(e: InputError) -> Self {
-        ApiError {
-            message: e.to_string(),
-            bad_input: true,
-        }
+        anyhow::Error::from(e).into()
     }
 }
 

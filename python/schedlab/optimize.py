@@ -137,7 +137,8 @@ def split(lam: float, mu: Sequence[float], *, simulate: bool = False, replicatio
     each (``optimize split``).
 
     Example:
-        >>> optimize.split(1.5, [1, 2])["optimal"]["probabilities"]
+        >>> optimize.split(1.5, [1, 2])["square_root"]["flows"]
+        [0.378..., 1.121...]
     """
     argv = ["optimize", "split", "--lambda", number(lam, "lam"), "--mu", numbers(mu, "mu")]
     return _command(argv + _sim(simulate, replications, jobs, seed))[0]
@@ -153,6 +154,7 @@ def flow(rates: Sequence[float], mu: Matrix, *, cost: Optional[Matrix] = None,
 
     Example:
         >>> optimize.flow([1, 0.5], [[2, 1], [1, 3]], cap=0.9)["objective"]
+        0.666...
     """
     argv = ["optimize", "flow", "--rates", numbers(rates, "rates"), "--mu", _matrix(mu, "mu"),
             "--cap", numbers(cap, "cap")]
@@ -171,7 +173,8 @@ def mdp(lam: float, mu: Sequence[float], *, truncate: int = 60, tol: float = 1e-
 
     Example:
         >>> r = optimize.mdp(2.0, [2, 1])
-        >>> {p["name"]: p["mean_response"] for p in r["policies"]}
+        >>> {p["policy"]: round(p["exact"], 4) for p in r["policies"]}["mdp optimum"]
+        1.255
     """
     argv = ["optimize", "mdp", "--lambda", number(lam, "lam"), "--mu", numbers(mu, "mu"),
             "--truncate", integer(truncate, "truncate"), "--tol", number(tol, "tol"),
