@@ -201,8 +201,9 @@ QUEUES = [
     ),
     md(
         """
-        The fast server wins at light load because a lone job is served at full speed; the
-        separate queues lose because a job can wait while the other server idles.
+        The fast server wins because a lone job is served at full speed, where M/M/2 gives it
+        half the capacity; the separate queues lose because a job can wait while the other
+        server idles.
 
         ## Exercise
 
@@ -372,8 +373,9 @@ ONE_CPU = [
         The **slowdown** of a job is its response time divided by its service time. Below,
         short jobs (mean 0.2) and long jobs (mean 4) share one server at load 0.8. PS is
         *fair*: every job, whatever its size, has mean slowdown 1/(1 − ρ) (Harchol-Balter 2013,
-        ch. 30). SRPT favours short jobs enormously; the long ones pay a little, far less than
-        under FCFS's convoys.
+        ch. 30). FCFS makes the short jobs pay for the long ones' convoys. SRPT favours short
+        jobs, and here the long ones do better than under PS too: the fear that SRPT starves
+        large jobs is mostly unfounded (Bansal & Harchol-Balter 2001, "all-can-win").
         """
     ),
     code(
@@ -399,7 +401,8 @@ ONE_CPU = [
             row = slow[("ps", cls)]
             assert abs(row["mean_slowdown"] - 1 / (1 - rho)) <= 2 * row["mean_slowdown_ci95"] + 0.05
         assert slow[("srpt", "short")]["mean_slowdown"] < slow[("ps", "short")]["mean_slowdown"] / 2
-        assert slow[("srpt", "long")]["mean_slowdown"] < slow[("fcfs", "long")]["mean_slowdown"] * 2
+        assert slow[("srpt", "long")]["mean_slowdown"] < slow[("ps", "long")]["mean_slowdown"]
+        assert slow[("fcfs", "short")]["mean_slowdown"] > 10 * slow[("fcfs", "long")]["mean_slowdown"]
         """
     ),
     md(
@@ -464,9 +467,25 @@ FARM = [
         for name, row in rules.items():
             print(f"{name:12} W = {row['mean_response']:.3f} ± {row['mean_response_ci95']:.3f}")
         w = {k: v["mean_response"] for k, v in rules.items()}
-        assert w["jsq"] < w["power-of-2"] < w["random"]
-        assert w["lwl"] <= w["jsq"] * 1.05
-        assert w["round-robin"] < w["random"]
+        assert w["lwl"] <= w["jsq"] < w["power-of-2"] < w["random"] < w["round-robin"]
+        """
+    ),
+    md(
+        """
+        Round robin is by far the worst here: it is blind to speed, so the medium node and the
+        slow pair each get a third of the jobs, more than their capacity (1.07 units of work
+        per unit of capacity and time at the medium node). They saturate, and their queues grow
+        for as long as the run lasts. Random is weighted by capacity (servers × speed) by
+        default, so it loads every node to 0.8. The utilisation rows show it:
+        """
+    ),
+    code(
+        """
+        rr = schedlab.run(dict(farm, dispatch={"rule": "round-robin"}, replications=5,
+                               horizon={"jobs": 50_000}, warmup={"jobs": 2_000}))
+        util = {row["node"]: row["utilization"] for row in rr.rows if row["node"] != "all"}
+        print(util)
+        assert util["medium"] > 0.99 and util["slow-pair"] > 0.99 and util["fast"] < 0.6
         """
     ),
     md(
@@ -578,7 +597,8 @@ SIZING = [
 
         The offered load is a = λ/μ = 4 Erlangs: at least 5 servers for stability. Erlang C
         gives the probability of waiting and, because the wait of a waiting job is exponential,
-        every percentile of the waiting time.
+        every percentile of the waiting time. When fewer than 5% of requests wait at all, the
+        p95 of the wait is 0.
         """
     ),
     code(
@@ -592,16 +612,17 @@ SIZING = [
                   f"  p95 wait {1000 * t['wait_percentiles']['p95']:6.1f} ms")
         c_theory = next(c for c, _, _, p95 in rows if p95 <= target)
         print("servers needed (theory):", c_theory)
-        assert c_theory == 6
+        assert c_theory == 7
         """
     ),
     md(
         """
         ## Simulation: the capacity search
 
-        A sweep over `servers` runs each size with the same arrivals. schedlab reports response
-        percentiles; the waiting time of a job is its response minus its service, and for the
-        target we look at the simulated mean wait and the p95 of response against theory's.
+        A sweep over `servers` runs each size with the same arrivals. The simulated mean wait
+        must agree with Erlang C within its confidence interval. (schedlab's percentiles are of
+        the response time, which includes the service: 300 ms at p95 for exponential service of
+        mean 100 ms, whatever the number of servers.)
         """
     ),
     code(
@@ -637,16 +658,18 @@ SIZING = [
         """
         variable = dict(cluster, classes=[dict(cluster["classes"][0],
                         service={"dist": "hyperexponential", "mean": 1 / mu, "scv": 4.0})])
-        s2 = schedlab.sweep(variable, param="servers", values=[5, 6, 7, 8])
+        s2 = schedlab.sweep(variable, param="servers", values=[5, 6, 7, 8, 9])
         waits = {int(r["value"]): r["mean_wait"] for r in s2.rows if r["class"] == "all"}
         for c, w in waits.items():
+            if c not in sim:
+                continue
             ac = theory.allen_cunneen(lam, 1 / mu, c, 1.0, 4.0)["mean_wait"]
             print(f"c = {c}: simulated mean wait {1000 * w:6.1f} ms, Allen-Cunneen {1000 * ac:6.1f} ms,"
                   f" exponential {1000 * sim[c]['mean_wait']:6.1f} ms")
             assert w > sim[c]["mean_wait"]          # variability always costs waiting
-        budget = 0.5 * 1000 * theory.mmc(lam, mu, c_theory)["mean_wait"]
-        c_variable = next(c for c, w in waits.items() if 1000 * w <= 2 * budget)
-        print("servers for the same mean wait with variable service:", c_variable)
+        goal = theory.mmc(lam, mu, c_theory)["mean_wait"]
+        c_variable = next(c for c, w in waits.items() if w <= goal)
+        print(f"servers for a mean wait of at most {1000 * goal:.1f} ms with variable service:", c_variable)
         assert c_variable > c_theory
         """
     ),
@@ -654,7 +677,7 @@ SIZING = [
         """
         ## Exercise
 
-        The budget allows a load of at most 70% per server. Is that enough for the p95-wait
+        A rule of thumb says: keep every server below 70% busy. Is that enough for the p95-wait
         target with exponential service? Find the smallest c with ρ ≤ 0.7 and compare with the
         answer above.
         """
@@ -665,7 +688,8 @@ SIZING = [
         c = math.ceil(lam / mu / 0.7)
         p95 = theory.mmc(lam, mu, c, percentiles=[95])["wait_percentiles"]["p95"]
         print("c =", c, "rho =", lam / (c * mu), "p95 wait", p95)
-        assert c == 6 and p95 <= target   # here the rule of thumb agrees with Erlang C
+        # The rule of thumb falls short: 6 servers leave a p95 wait of 87 ms; Erlang C asks for 7.
+        assert c == 6 and p95 > target and c < c_theory
         """
     ),
 ]

@@ -3,6 +3,8 @@ asserts are the test), with a time limit per cell."""
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,20 @@ def test_stored_without_outputs(path):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{path.name}: a cell has outputs"
             assert cell.get("execution_count") is None, f"{path.name}: a cell has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercises_have_collapsed_solutions(path):
+    nb = json.loads(path.read_text())
+    hidden = [c for c in nb["cells"] if c["metadata"].get("jupyter", {}).get("source_hidden")]
+    assert hidden, f"{path.name}: no collapsed solution cell"
+    assert all("".join(c["source"]).startswith("# Solution") for c in hidden)
+
+
+def test_stored_notebooks_are_what_the_generator_writes():
+    p = subprocess.run([sys.executable, str(ROOT / "notebooks" / "make_notebooks.py"), "--check"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
