@@ -332,7 +332,11 @@ impl GanttResult {
 
 /// `schedlab gantt JOBS --compare LIST --json` (`all` for every teaching
 /// policy whose parameters are given) and its table, as JSON text and text.
-pub fn gantt_compare(jobs: JobsSource<'_>, options: &Options, list: &str) -> Result<(String, String)> {
+pub fn gantt_compare(
+    jobs: JobsSource<'_>,
+    options: &Options,
+    list: &str,
+) -> Result<(String, String)> {
     let tasks = read_tasks(jobs)?;
     let all = list.trim() == "all";
     let names: Vec<String> = if all {
@@ -412,7 +416,10 @@ pub fn command(
         replacements.push((input.placeholder.clone(), path));
     }
     for output in outputs {
-        replacements.push((output.placeholder.clone(), dir.path().join(&output.file_name)));
+        replacements.push((
+            output.placeholder.clone(),
+            dir.path().join(&output.file_name),
+        ));
     }
     let mut args: Vec<String> = vec!["schedlab".into()];
     args.extend(argv.iter().map(|a| {
@@ -499,7 +506,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.bad_input);
-        assert!(e.message.starts_with("<scenario>: classes[0].arrival.rate"), "{e}");
+        assert!(
+            e.message.starts_with("<scenario>: classes[0].arrival.rate"),
+            "{e}"
+        );
         let e = run(
             ScenarioSource::Text { text: MM1, label },
             &RunOptions {
@@ -516,9 +526,18 @@ mod tests {
 
     #[test]
     fn commands_hand_back_their_document() {
-        let argv: Vec<String> = ["theory", "mmc", "--lambda", "1.8", "--mu", "1", "--servers", "2"]
-            .map(String::from)
-            .to_vec();
+        let argv: Vec<String> = [
+            "theory",
+            "mmc",
+            "--lambda",
+            "1.8",
+            "--mu",
+            "1",
+            "--servers",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec();
         let (doc, _) = command(&argv, &[], &[]).unwrap();
         let doc: Value = serde_json::from_str(&doc).unwrap();
         assert!((doc["mean_response"].as_f64().unwrap() - 5.263157894736843).abs() < 1e-12);
@@ -530,7 +549,7 @@ mod tests {
             file_name: "jobs.csv".into(),
             text: "id,size\na,3\nb,2\nc,2\nd,1\n".into(),
         };
-        let (doc, _) = command(&argv, &[input.clone()], &[]).unwrap();
+        let (doc, _) = command(&argv, std::slice::from_ref(&input), &[]).unwrap();
         let doc: Value = serde_json::from_str(&doc).unwrap();
         assert_eq!(doc["milp"]["makespan"].as_f64().unwrap().round(), 4.0);
         let bad = InputFile {

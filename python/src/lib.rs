@@ -75,7 +75,9 @@ fn background<T: Send + 'static>(
             }
             Err(RecvTimeoutError::Timeout) => py.check_signals()?,
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err("the worker thread ended without a result"));
+                return Err(PyRuntimeError::new_err(
+                    "the worker thread ended without a result",
+                ));
             }
         }
     }
@@ -414,10 +416,7 @@ fn command(
         })
         .collect();
     let (doc, files) = background(py, move || api::command(&argv, &inputs, &outputs))?;
-    let files = files
-        .iter()
-        .map(|b| PyBytes::new(py, b).unbind())
-        .collect();
+    let files = files.iter().map(|b| PyBytes::new(py, b).unbind()).collect();
     Ok((doc, files))
 }
 
