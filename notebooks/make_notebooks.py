@@ -452,9 +452,15 @@ FARM = [
     ),
     code(
         """
-        import tomllib
-        farm = tomllib.loads(open("../scenarios/farm.toml").read())
-        print({n["name"]: (n["servers"], n.get("speed", 1.0)) for n in farm["nodes"]})
+        farm = {  # the scenario of ../scenarios/farm.toml, as a dict
+            "name": "farm", "seed": 11,
+            "classes": [{"name": "jobs", "arrival": {"dist": "exponential", "rate": 3.2},
+                         "service": {"dist": "exponential", "mean": 1.0}}],
+            "nodes": [{"name": "fast", "servers": 1, "speed": 2.0},
+                      {"name": "medium", "servers": 1, "speed": 1.0},
+                      {"name": "slow-pair", "servers": 2, "speed": 0.5}],
+        }
+        print({n["name"]: (n["servers"], n["speed"]) for n in farm["nodes"]})
 
         def with_rule(rule, **extra):
             s = dict(farm, dispatch={"rule": rule, **extra}, replications=5,
