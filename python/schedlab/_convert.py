@@ -201,3 +201,20 @@ def policy_list(compare: Optional[Union[str, Sequence[str]]]) -> Optional[str]:
     if compare is None or isinstance(compare, str):
         return compare
     return ",".join(str(p) for p in compare)
+
+
+U32_MAX = 2**32 - 1
+U64_MAX = 2**64 - 1
+
+
+def whole(value: Any, flag: str, maximum: int = U64_MAX) -> Optional[int]:
+    """An optional count or seed, checked as the command line's flag would be."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, int):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{flag.lstrip('-')} must be an integer, not {type(value).__name__}")
+    if not 0 <= value <= maximum:
+        raise ScenarioError(f"{flag} = {value}: must be a whole number from 0 to {maximum}")
+    return value

@@ -10,7 +10,7 @@ import warnings
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _native
-from ._convert import jobs_source, policy_list, scenario_source, values_text
+from ._convert import U32_MAX, jobs_source, policy_list, scenario_source, values_text, whole
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -275,7 +275,8 @@ def run(
     Args:
         scenario: a scenario file's path, scenario TOML text, or a dict in
             the scenario format (``{"name": ..., "classes": [...], "nodes":
-            [...], "policy": {...}}``).
+            [...], "policy": {...}}``). A string holding a newline or ``=``
+            is TOML text; any other string is a path.
         seed, replications, jobs: override the scenario's seed, number of
             replications and measured jobs per replication (``--seed``,
             ``--replications``, ``--jobs``).
@@ -306,11 +307,11 @@ def run(
         kind,
         value,
         label,
-        seed=seed,
-        replications=replications,
-        jobs=jobs,
+        seed=whole(seed, "--seed"),
+        replications=whole(replications, "--replications", U32_MAX),
+        jobs=whole(jobs, "--jobs"),
         compare=policy_list(compare),
-        threads=threads,
+        threads=whole(threads, "--threads"),
     )
     result = RunResult(handle)
     _warn(result.warnings)
@@ -351,11 +352,11 @@ def sweep(
         label,
         param=param,
         values=values_text(values),
-        seed=seed,
-        replications=replications,
-        jobs=jobs,
+        seed=whole(seed, "--seed"),
+        replications=whole(replications, "--replications", U32_MAX),
+        jobs=whole(jobs, "--jobs"),
         compare=policy_list(compare),
-        threads=threads,
+        threads=whole(threads, "--threads"),
     )
     result = SweepResult(handle)
     _warn(result.warnings)
@@ -483,9 +484,9 @@ def gantt(
     """Schedules a job list by hand-exercise rules, as ``schedlab gantt`` does.
 
     Args:
-        jobs: a CSV (or TOML) job file's path, CSV text, a list of dicts
-            ``{"id", "arrival", "burst"[, "priority"][, "deadline"]}``, or a
-            pandas DataFrame with those columns.
+        jobs: a CSV (or TOML) job file's path, CSV text (a string holding a
+            newline or a comma), a list of dicts ``{"id", "arrival", "burst"[,
+            "priority"][, "deadline"]}``, or a pandas DataFrame with those columns.
         policy: fcfs, sjf, srtf, priority, priority-pr, rr (with ``quantum``),
             hrrn, edf, mlq (``levels="rr:4,fcfs"``), mlfq (``levels="8,16,fcfs"``)
             or any simulator discipline.
@@ -508,7 +509,7 @@ def gantt(
         label,
         policy,
         quantum=quantum,
-        cpus=cpus,
+        cpus=whole(cpus, "--cpus", U32_MAX),
         switch_cost=switch_cost,
         levels=levels,
         high_first=high_first,
@@ -544,7 +545,7 @@ def gantt_compare(
         label,
         policy_list(policies) or "all",
         quantum=quantum,
-        cpus=cpus,
+        cpus=whole(cpus, "--cpus", U32_MAX),
         switch_cost=switch_cost,
         levels=levels,
         high_first=high_first,

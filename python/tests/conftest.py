@@ -4,11 +4,18 @@ package is checked against."""
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# `python -m pytest` from python/ puts the source directory first on the path; without a
+# compiled extension in it (as `maturin develop` leaves), test the installed package.
+_SOURCE = ROOT / "python"
+if not list((_SOURCE / "schedlab").glob("_native*")):
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _SOURCE]
 SCENARIOS = ROOT / "scenarios"
 CLI = Path(os.environ.get("SCHEDLAB_CLI", ROOT / "target" / "release" / "schedlab"))
 

@@ -99,3 +99,15 @@ def test_wrong_python_types_are_type_errors():
         schedlab.theory.mmc(1.0, 1.0, 2.5)
     with pytest.raises(schedlab.ScenarioError, match="cannot be written in a scenario"):
         schedlab.run({"name": None})
+    with pytest.raises(TypeError):
+        schedlab.run(SCENARIOS / "mm1.toml", seed=True)
+    with pytest.raises(TypeError):
+        schedlab.gantt(SCENARIOS / "jobs" / "textbook.csv", cpus=1.5)
+
+
+def test_out_of_range_counts_are_scenario_errors():
+    assert message(lambda: schedlab.run(SCENARIOS / "mm1.toml", seed=-1)) == (
+        "--seed = -1: must be a whole number from 0 to 18446744073709551615")
+    assert message(lambda: schedlab.run(SCENARIOS / "mm1.toml", replications=2**32)).startswith(
+        "--replications = 4294967296: must be a whole number from 0 to 4294967295")
+    assert message(lambda: schedlab.gantt(SCENARIOS / "jobs" / "textbook.csv", cpus=-2)).startswith("--cpus = -2")
