@@ -18,10 +18,12 @@ line's one-line message.
 Example:
     >>> import schedlab
     >>> r = schedlab.run("scenarios/mm2.toml", jobs=100_000)
-    >>> r.rows[0]["mean_response"], schedlab.theory.mmc(1.8, 1, 2)["mean_response"]
-    (5.25..., 5.263157894736842)
-    >>> r.to_pandas()
+    >>> round(r.rows[0]["mean_response"], 2), round(schedlab.theory.mmc(1.8, 1, 2)["mean_response"], 2)
+    (5.15, 5.26)
+    >>> r.to_pandas()[["policy", "class", "node"]].values.tolist()
+    [['fcfs', 'all', 'all'], ['fcfs', 'default', 'all'], ['fcfs', 'all', 'pool']]
     >>> r.plot("response-cdf")
+    <Picture response-cdf.png, ... bytes>
 """
 
 from ._native import ScenarioError, __version__

@@ -26,9 +26,9 @@ class Picture(bytes):
 
     Example:
         >>> pic = schedlab.run("scenarios/mm2.toml", jobs=10_000).plot("response-cdf")
-        >>> pic[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
-        True
-        >>> pic.save("cdf.png")
+        >>> pic[:4] == b"\\x89PNG", pic.name, pic.format
+        (True, 'response-cdf', 'png')
+        >>> pic.save("cdf.png")  # doctest: +SKIP
     """
 
     name: str
@@ -107,10 +107,12 @@ class RunResult:
 
     Example:
         >>> r = schedlab.run("scenarios/mm2.toml", jobs=100_000)
-        >>> r.rows[0]["mean_response"], r.theory[0]["mean_response"]
-        (5.25..., 5.263157894736842)
-        >>> r.to_pandas()[["policy", "class", "mean_response"]]
+        >>> round(r.rows[0]["mean_response"], 2), round(r.theory[0]["mean_response"], 2)
+        (5.15, 5.26)
+        >>> list(r.to_pandas()["class"])
+        ['all', 'default', 'all']
         >>> r.plot("response-cdf")           # a PNG, shown in Jupyter
+        <Picture response-cdf.png, ... bytes>
     """
 
     def __init__(self, handle: Any):
@@ -138,7 +140,9 @@ class RunResult:
         """The row of ``policy`` (default: the first), class ``cls`` and ``node``.
 
         Example:
-            >>> r.row("srpt")["mean_response"]
+            >>> r = schedlab.run("scenarios/mh2-1.toml", jobs=20_000, compare="fcfs,srpt")
+            >>> r.row("srpt")["mean_response"] < r.row("fcfs")["mean_response"]
+            True
         """
         for r in self.rows:
             if (policy is None or r["policy"] == policy) and r["class"] == cls and r["node"] == node:
@@ -149,7 +153,9 @@ class RunResult:
         """The rows as a pandas DataFrame (``theory`` spread into ``theory_*`` columns).
 
         Example:
-            >>> schedlab.run("scenarios/mm1.toml", jobs=10_000).to_pandas().mean_response
+            >>> df = schedlab.run("scenarios/mm1.toml", jobs=10_000).to_pandas()
+            >>> df.shape[0], "theory_mean_response" in df.columns
+            (3, True)
         """
         return _frame(self.rows)
 
@@ -164,7 +170,10 @@ class RunResult:
         ``response-histogram``, ``percentiles``, ``sample-path``, ``utilization``.
 
         Example:
-            >>> r.plot("percentiles", format="svg").save("percentiles.svg")
+            >>> r = schedlab.run("scenarios/mm1.toml", jobs=10_000)
+            >>> r.plot("percentiles", format="svg")[:4]
+            b'<svg'
+            >>> r.plot("percentiles", format="svg").save("percentiles.svg")  # doctest: +SKIP
         """
         if self._pictures is None:
             self._pictures = {name: (svg, png) for name, svg, png in self._handle.pictures()}
@@ -189,9 +198,10 @@ class SweepResult:
 
     Example:
         >>> s = schedlab.sweep("scenarios/mm1.toml", param="load", values=[0.5, 0.8], jobs=20_000)
-        >>> [round(r["mean_response"], 1) for r in s.rows if r["class"] == "all"]
-        [2.0, 5.0]
+        >>> [round(r["mean_response"]) for r in s.rows if r["class"] == "all"]
+        [2, 5]
         >>> s.plot("sweep-response")
+        <Picture sweep-response.png, ... bytes>
     """
 
     def __init__(self, handle: Any):
@@ -219,7 +229,11 @@ class SweepResult:
         """The flat rows as a pandas DataFrame.
 
         Example:
-            >>> s.to_pandas().pivot(index="value", columns="policy", values="mean_response")
+            >>> s = schedlab.sweep("scenarios/mm1.toml", param="load", values=[0.5, 0.8],
+            ...                    compare="fcfs,srpt", jobs=10_000)
+            >>> df = s.to_pandas().query("`class` == 'all'")
+            >>> df.pivot(index="value", columns="policy", values="mean_response").round().values.tolist()
+            [[2.0, 1.0], [5.0, 2.0]]
         """
         return _frame(self.rows)
 
@@ -233,7 +247,9 @@ class SweepResult:
         ``sweep-wait`` or ``sweep-slowdown``.
 
         Example:
+            >>> s = schedlab.sweep("scenarios/mm1.toml", param="load", values=[0.5, 0.8], jobs=10_000)
             >>> s.plot("sweep-slowdown", format="svg")
+            <Picture sweep-slowdown.svg, ... bytes>
         """
         if self._pictures is None:
             self._pictures = {name: (svg, png) for name, svg, png in self._handle.pictures()}
@@ -343,7 +359,8 @@ def sweep(
     Example:
         >>> s = schedlab.sweep("scenarios/mm1.toml", param="load", values="0.5:0.9:0.2",
         ...                    compare="fcfs,srpt", jobs=20_000)
-        >>> s.to_pandas().query("`class` == 'all'")[["value", "policy", "mean_response"]]
+        >>> [(r["value"], r["policy"]) for r in s.rows if r["class"] == "all"]
+        [(0.5, 'fcfs'), (0.5, 'srpt'), (0.7, 'fcfs'), (0.7, 'srpt'), (0.9, 'fcfs'), (0.9, 'srpt')]
     """
     kind, value, label = scenario_source(scenario)
     handle = _native.sweep(
@@ -383,7 +400,7 @@ class GanttResult:
         ...                     {"id": "P2", "arrival": 1, "burst": 4}], policy="srtf")
         >>> [j["completion"] for j in g.jobs]
         [12.0, 5.0]
-        >>> g.chart("png").save("srtf.png")
+        >>> g.chart("png").save("srtf.png")  # doctest: +SKIP
     """
 
     def __init__(self, handle: Any):
@@ -410,7 +427,10 @@ class GanttResult:
         """The Gantt chart of ``schedlab gantt --svg/--png``.
 
         Example:
-            >>> g.chart("svg").save("gantt.svg")
+            >>> g = schedlab.gantt("scenarios/jobs/textbook.csv", policy="sjf")
+            >>> g.chart("svg")
+            <Picture gantt.svg, ... bytes>
+            >>> g.chart("svg").save("gantt.svg")  # doctest: +SKIP
         """
         if format == "svg":
             return Picture(self._handle.svg().encode("utf-8"), "gantt", "svg")
@@ -422,7 +442,9 @@ class GanttResult:
         """The per-job table as a DataFrame.
 
         Example:
-            >>> g.to_pandas()[["id", "waiting", "turnaround"]]
+            >>> g = schedlab.gantt("scenarios/jobs/textbook.csv", policy="sjf")
+            >>> g.to_pandas()[["id", "waiting"]].values.tolist()
+            [['P1', 0.0], ['P2', 7.0], ['P3', 15.0], ['P4', 9.0]]
         """
         try:
             import pandas
@@ -500,7 +522,7 @@ def gantt(
         >>> g = schedlab.gantt([{"id": "A", "arrival": 0, "burst": 3},
         ...                     {"id": "B", "arrival": 0, "burst": 1}], policy="rr", quantum=1)
         >>> [(s["job"], s["start"], s["end"]) for s in g.timeline][:3]
-        [('A', 0.0, 1.0), ('B', 1.0, 2.0), ('A', 2.0, 3.0)]
+        [('A', 0.0, 1.0), ('B', 1.0, 2.0), ('A', 2.0, 4.0)]
     """
     kind, value, label = jobs_source(jobs)
     handle = _native.gantt(
@@ -535,8 +557,9 @@ def gantt_compare(
     given: rr needs ``quantum``, mlq and mlfq need ``levels``) or a list.
 
     Example:
-        >>> c = schedlab.gantt_compare(jobs, ["fcfs", "sjf", "rr"], quantum=2)
-        >>> c.to_pandas().sort_values("waiting")
+        >>> c = schedlab.gantt_compare("scenarios/jobs/textbook.csv", ["fcfs", "sjf", "rr"], quantum=2)
+        >>> c.to_pandas().sort_values("waiting")["policy"].tolist()
+        ['sjf', 'fcfs', 'rr(q=2)']
     """
     kind, value, label = jobs_source(jobs)
     doc, table = _native.gantt_compare(

@@ -60,3 +60,19 @@ def test_help_reads_well():
         assert word in text
     assert str(inspect.signature(schedlab.run)).startswith("(scenario")
     assert schedlab.__version__ == "0.1.0"
+
+
+@pytest.mark.parametrize("name", ["schedlab", "schedlab._core", "schedlab._convert",
+                                  "schedlab.theory", "schedlab.optimize"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(name)
+    result = doctest.testmod(
+        module,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        extraglobs={"schedlab": schedlab, "theory": theory, "optimize": optimize},
+    )
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} example(s) of {name} failed (see the output above)"
