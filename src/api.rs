@@ -361,6 +361,27 @@ thread_local! {
     static CAPTURED: RefCell<Option<Vec<Value>>> = const { RefCell::new(None) };
 }
 
+/// Captures this thread's JSON documents while it lives, even if the
+/// command panics.
+struct Capture;
+
+impl Capture {
+    fn start() -> Capture {
+        CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+        Capture
+    }
+
+    fn finish(self) -> Vec<Value> {
+        CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURED.with(|c| *c.borrow_mut() = None);
+    }
+}
+
 /// Prints a command's JSON document on stdout, or hands it to [`command`]
 /// when that is what runs the command on this thread.
 pub fn emit_json(doc: &Value, pretty: bool) -> anyhow::Result<()> {
@@ -438,7 +459,7 @@ pub fn command(
         message: restore(clap_message(&e)),
         bad_input: true,
     })?;
-    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let capture = Capture::start();
     let result = match &cli.command {
         Command::Theory(a) => commands::theory::run(a),
         Command::Optimize(c) => commands::optimize::run(c),
@@ -446,7 +467,7 @@ pub fn command(
             "only `theory` and `optimize` run through this entry point"
         )),
     };
-    let docs = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let docs = capture.finish();
     if let Err(e) = result {
         let mut error = ApiError::from(e);
         error.message = restore(error.message);
