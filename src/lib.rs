@@ -6,6 +6,7 @@
 //! observes and summarises; [`theory`] gives the closed forms to compare
 //! against; [`report`] prints and writes the results.
 
+pub mod api;
 pub mod app;
 pub mod backend;
 pub mod cli;

@@ -174,7 +174,7 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
                 "ratio": r.makespan() / reference,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -319,7 +319,7 @@ fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
                 "ratio": r.total_completion() / plan.total,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -441,7 +441,7 @@ fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
                 "ratio": h.objective / best.objective,
             })).collect::<Vec<Value>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -576,7 +576,7 @@ fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
                 "ratio_to_optimal_static": est.as_ref().map(|e| e.mean / t_best),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -713,7 +713,7 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
             "load": plan.load,
             "objective": plan.cost,
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();
@@ -854,7 +854,7 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
                 "gap_to_optimum": exact.or(est.map(|e| e.mean)).map(|t| t / t_opt - 1.0),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::api::emit_json(&doc, true)?;
         return Ok(());
     }
     let mut out = String::new();

@@ -16,7 +16,12 @@ use crate::report::{self, RunDocument};
 
 /// Loads the scenario and applies command-line overrides.
 pub fn load(args: &RunArgs) -> anyhow::Result<Scenario> {
-    let mut scenario = Scenario::from_file(&args.scenario)?;
+    apply(Scenario::from_file(&args.scenario)?, args)
+}
+
+/// Applies the command-line overrides of `args` (all but its scenario
+/// path) to a scenario already read, with the checks of `load`.
+pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

@@ -18,39 +18,7 @@ use crate::sweep::{self, Sweep, SweepOutput, Values};
 
 pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let scenario = super::run::load(&args.run)?;
-    let sweep = match (&args.param, &args.values, &scenario.sweep) {
-        (Some(param), Some(values), _) => Sweep::new(
-            &scenario,
-            param,
-            &Values::Text(values.clone()),
-            "--param",
-            "--values",
-        ),
-        (Some(_), None, _) => return Err(flag("--values", "(missing)", "--param needs --values")),
-        (None, Some(_), _) => return Err(flag("--param", "(missing)", "--values needs --param")),
-        // Checked again: --compare may have replaced the policies.
-        (None, None, Some(s)) => Sweep::new(
-            &scenario,
-            &s.name,
-            &Values::List(s.values.clone()),
-            "sweep.param",
-            "sweep.values",
-        ),
-        (None, None, None) => {
-            return Err(flag(
-                "--param",
-                "(missing)",
-                "give --param and --values, or a [sweep] section in the scenario",
-            ));
-        }
-    }
-    .map_err(|e| match (&args.param, e.field.starts_with("--")) {
-        (_, true) => InputError::Flag(e),
-        _ => InputError::Field {
-            path: scenario.path.clone(),
-            error: e,
-        },
-    })?;
+    let sweep = plan(args, &scenario)?;
     let pool = super::run::pool(args.run.threads)?;
     let total = sweep.values.len() as u64
         * scenario.policies.len() as u64
@@ -104,6 +72,45 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The sweep `args` (or else the scenario's `[sweep]` section) describes,
+/// checked against the scenario.
+pub fn plan(args: &SweepArgs, scenario: &crate::model::Scenario) -> anyhow::Result<Sweep> {
+    let sweep = match (&args.param, &args.values, &scenario.sweep) {
+        (Some(param), Some(values), _) => Sweep::new(
+            scenario,
+            param,
+            &Values::Text(values.clone()),
+            "--param",
+            "--values",
+        ),
+        (Some(_), None, _) => return Err(flag("--values", "(missing)", "--param needs --values")),
+        (None, Some(_), _) => return Err(flag("--param", "(missing)", "--values needs --param")),
+        // Checked again: --compare may have replaced the policies.
+        (None, None, Some(s)) => Sweep::new(
+            scenario,
+            &s.name,
+            &Values::List(s.values.clone()),
+            "sweep.param",
+            "sweep.values",
+        ),
+        (None, None, None) => {
+            return Err(flag(
+                "--param",
+                "(missing)",
+                "give --param and --values, or a [sweep] section in the scenario",
+            ));
+        }
+    }
+    .map_err(|e| match (&args.param, e.field.starts_with("--")) {
+        (_, true) => InputError::Flag(e),
+        _ => InputError::Field {
+            path: scenario.path.clone(),
+            error: e,
+        },
+    })?;
+    Ok(sweep)
+}
+
 /// The pictures of a sweep, drawn from the text of its `sweep.csv`.
 pub fn sweep_pictures(scenario: &str, dir: &Path, csv: &str) -> anyhow::Result<Vec<Rendered>> {
     let records: Vec<SweepRecord> = files::from_csv(csv, &dir.join(files::SWEEP))?;
@@ -112,7 +119,7 @@ pub fn sweep_pictures(scenario: &str, dir: &Path, csv: &str) -> anyhow::Result<V
 
 /// The JSON document of `schedlab sweep --json`.
 #[derive(Serialize)]
-struct SweepDocument {
+pub struct SweepDocument {
     schedlab: &'static str,
     scenario: String,
     seed: u64,
@@ -122,14 +129,14 @@ struct SweepDocument {
 }
 
 #[derive(Serialize)]
-struct PointDocument {
+pub struct PointDocument {
     value: f64,
     load: f64,
     results: Vec<ResultRecord>,
 }
 
 impl SweepDocument {
-    fn new(scenario: &crate::model::Scenario, output: &SweepOutput) -> SweepDocument {
+    pub fn new(scenario: &crate::model::Scenario, output: &SweepOutput) -> SweepDocument {
         SweepDocument {
             schedlab: env!("CARGO_PKG_VERSION"),
             scenario: scenario.name.clone(),

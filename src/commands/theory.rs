@@ -21,7 +21,7 @@ pub fn run(args: &TheoryArgs) -> anyhow::Result<()> {
         model_document(args)?
     };
     if args.json {
-        println!("{}", serde_json::to_string(&doc)?);
+        crate::api::emit_json(&doc, false)?;
     } else {
         print!("{}", render(&doc));
     }
