@@ -6,7 +6,11 @@
 //! - `mm2_fcfs/handwritten`: a bare binary-heap loop of the same system that
 //!   only accumulates the mean wait: the bar to approach.
 //!
-//! Criterion prints throughput in elements (customers) per second.
+//! - `mm1_load_0.9/*`: M/M/1 at load 0.9 under srpt, ps, fb and rr;
+//! - `jackson3/fcfs`: the 3-node Jackson network of
+//!   `scenarios/networks/jackson3.toml`, throughput counted in visits.
+//!
+//! Criterion prints throughput in elements (customers, or visits) per second.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -113,5 +117,23 @@ fn mm1_disciplines(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm2_fcfs, mm1_disciplines);
+/// The 3-node Jackson network of `scenarios/networks/jackson3.toml`
+/// (feedback, a 2-server node): throughput in visits per second.
+fn jackson3(c: &mut Criterion) {
+    let mut g = c.benchmark_group("jackson3");
+    g.sample_size(10);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/networks/jackson3.toml");
+    let mut s = Scenario::from_file(&path).expect("bundled scenario");
+    s.warmup = Limit::Jobs(0);
+    s.horizon = Limit::Jobs(CUSTOMERS);
+    // Visits per job from the traffic equations: throughput is in visits.
+    let visits: f64 = s.visit_rates(None).iter().sum::<f64>() / s.arrival_rate(0);
+    g.throughput(Throughput::Elements((CUSTOMERS as f64 * visits) as u64));
+    g.bench_function("fcfs", |b| {
+        b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mm2_fcfs, mm1_disciplines, jackson3);
 criterion_main!(benches);
