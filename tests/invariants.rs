@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use schedlab::engine::{Observer, Simulation};
 use schedlab::job::Job;
 use schedlab::model::{Limit, Scenario};
-use schedlab::policy::{AnyPolicy, DISCIPLINES};
+use schedlab::policy::{AnyPolicy, DISCIPLINES, Policy};
 use schedlab::workload::{Arrival, FixedWorkload};
 
 /// Every discipline, with parameters where it needs them.
@@ -182,5 +182,108 @@ proptest! {
         let s = scenario(servers, 1.0);
         let p = run(&s, &s.policies[0], &arrivals);
         prop_assert!(p.starts.windows(2).all(|w| w[0] < w[1]), "starts {:?}", p.starts);
+    }
+}
+
+/// The order a queue discipline serves `jobs` in, at one instant.
+fn served_order(
+    policy: &AnyPolicy,
+    jobs: &mut [Job],
+    skip: &[usize],
+    remove: &[usize],
+) -> Vec<u64> {
+    let mut p = policy.clone();
+    for (id, job) in jobs.iter_mut().enumerate() {
+        if !skip.contains(&id) {
+            p.enqueue(id as u32, job, 0.0);
+        }
+    }
+    for &id in remove {
+        assert!(
+            p.remove(id as u32, &jobs[id], 0.0),
+            "{}: job {id} was waiting",
+            p.label()
+        );
+        assert!(
+            !p.remove(id as u32, &jobs[id], 0.0),
+            "{}: removed twice",
+            p.label()
+        );
+    }
+    let mut order = Vec::new();
+    while let Some(id) = p.dequeue(0.0) {
+        order.push(jobs[id as usize].seq);
+    }
+    order
+}
+
+/// Completion order at a sharing discipline when every job arrives at 0.
+fn shared_order(policy: &AnyPolicy, jobs: &[Job], skip: &[usize], remove: &[usize]) -> Vec<u64> {
+    let mut p = policy.clone();
+    p.share_attach(1, 1.0, 2);
+    for (id, job) in jobs.iter().enumerate() {
+        if !skip.contains(&id) {
+            p.share_arrive(id as u32, job, 0.0);
+        }
+    }
+    for &id in remove {
+        assert!(
+            p.remove(id as u32, &jobs[id], 0.0),
+            "{}: job {id} was in service",
+            p.label()
+        );
+    }
+    let mut order = Vec::new();
+    let mut guard = 0;
+    while p.share_next().is_finite() {
+        let t = p.share_next();
+        if let Some(id) = p.share_advance(t) {
+            order.push(jobs[id as usize].seq);
+        }
+        guard += 1;
+        assert!(guard < 10_000, "sharing never finished");
+    }
+    order
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Removing waiting jobs (reneging, timeouts) leaves the others served
+    /// exactly as if the removed ones had never come, under every discipline.
+    #[test]
+    fn removing_a_job_is_as_if_it_never_came(
+        specs in prop::collection::vec((0.1f64..5.0, 0u32..2, 0.0f64..3.0), 2..24),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..6),
+    ) {
+        let s = scenario(1, 1.0);
+        let mut jobs: Vec<Job> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, &(size, class, arrival))| {
+                let mut j = Job::new(i as u64, class, 0, class as i32, -arrival, size);
+                j.deadline = size * 2.0 - arrival;
+                j
+            })
+            .collect();
+        let mut removed: Vec<usize> = picks.iter().map(|p| p.index(jobs.len())).collect();
+        removed.sort_unstable();
+        removed.dedup();
+        for policy in &s.policies {
+            if policy.shares() {
+                prop_assert_eq!(
+                    shared_order(policy, &jobs, &[], &removed),
+                    shared_order(policy, &jobs, &removed, &[]),
+                    "{}", policy.label()
+                );
+            } else {
+                let mut copy = jobs.clone();
+                prop_assert_eq!(
+                    served_order(policy, &mut jobs, &[], &removed),
+                    served_order(policy, &mut copy, &removed, &[]),
+                    "{}", policy.label()
+                );
+            }
+        }
     }
 }

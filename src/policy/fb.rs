@@ -160,6 +160,34 @@ impl Policy for LeastAttained {
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         self.queue.peek()
     }
+    fn remove(&mut self, id: JobId, _job: &Job, now: f64) -> bool {
+        if self.queue.remove(id) {
+            return true;
+        }
+        self.catch_up(now);
+        let Some(i) = self
+            .groups
+            .iter()
+            .position(|g| g.members.iter().any(|Reverse(m)| m.id == id))
+        else {
+            return false;
+        };
+        let g = &mut self.groups[i];
+        let class = g
+            .members
+            .iter()
+            .find(|Reverse(m)| m.id == id)
+            .map(|Reverse(m)| m.class)
+            .expect("found above");
+        g.members.retain(|Reverse(m)| m.id != id);
+        g.per_class[class as usize] -= 1;
+        if g.members.is_empty() {
+            self.groups.remove(i);
+        }
+        self.present -= 1;
+        self.merge_caught_up();
+        true
+    }
     fn preemptive(&self) -> bool {
         true
     }

@@ -30,6 +30,10 @@ impl Policy for Fcfs {
         self.queue.front().copied()
     }
 
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        super::remove_from(&mut self.queue, id)
+    }
+
     #[inline]
     fn len(&self) -> usize {
         self.queue.len()

@@ -37,6 +37,10 @@ impl Policy for Hrrn {
         self.queue.peek_max(now)
     }
 
+    fn remove(&mut self, id: JobId, _job: &Job, now: f64) -> bool {
+        self.queue.remove(now, id)
+    }
+
     fn len(&self) -> usize {
         self.queue.len()
     }

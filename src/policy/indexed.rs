@@ -62,6 +62,13 @@ impl KeyedQueue {
         self.heap.peek().map(|Reverse(e)| e.id)
     }
 
+    /// Takes `id` out: O(n), rebuilding the heap.
+    pub fn remove(&mut self, id: JobId) -> bool {
+        let before = self.heap.len();
+        self.heap.retain(|Reverse(e)| e.id != id);
+        self.heap.len() != before
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }
@@ -104,6 +111,9 @@ macro_rules! index_policy {
             }
             fn peek(&mut self, _now: f64) -> Option<$crate::job::JobId> {
                 self.queue.peek()
+            }
+            fn remove(&mut self, id: $crate::job::JobId, _job: &$crate::job::Job, _now: f64) -> bool {
+                self.queue.remove(id)
             }
             fn len(&self) -> usize {
                 self.queue.len()

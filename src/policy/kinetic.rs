@@ -105,6 +105,26 @@ impl KineticMax {
         Some(line.id)
     }
 
+    /// Takes out the line of `id`, if present: O(n) to find its slot, then
+    /// O(log n) to replay the matches on its path as `pop_max` does.
+    pub fn remove(&mut self, now: f64, id: JobId) -> bool {
+        let Some(slot) = self
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|l| l.id == id))
+        else {
+            return false;
+        };
+        self.advance(now);
+        self.slots[slot] = None;
+        let leaf = self.cap() + slot;
+        self.winner[leaf] = NONE;
+        self.vacant.push(slot as u32);
+        self.fix_path(leaf, now);
+        self.len -= 1;
+        true
+    }
+
     /// The line ranking first at time `now`, left in place.
     pub fn peek_max(&mut self, now: f64) -> Option<JobId> {
         if self.len == 0 {

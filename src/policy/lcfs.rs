@@ -33,6 +33,9 @@ impl Policy for Lcfs {
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         self.stack.last().copied()
     }
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        super::remove_from(&mut self.stack, id)
+    }
     fn len(&self) -> usize {
         self.stack.len()
     }
@@ -47,6 +50,9 @@ impl Policy for LcfsPr {
     }
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         self.stack.last().copied()
+    }
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        super::remove_from(&mut self.stack, id)
     }
     fn len(&self) -> usize {
         self.stack.len()

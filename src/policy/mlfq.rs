@@ -77,6 +77,13 @@ impl Policy for Mlfq {
         self.queues.iter().find_map(|q| q.front().copied())
     }
 
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        // A boost may have moved the job since it was enqueued: look everywhere.
+        let found = self.queues.iter_mut().any(|q| super::remove_from(q, id));
+        self.waiting -= usize::from(found);
+        found
+    }
+
     fn len(&self) -> usize {
         self.waiting
     }

@@ -54,6 +54,13 @@ impl Policy for Mlq {
         self.levels.iter_mut().find_map(|p| p.peek(now))
     }
 
+    fn remove(&mut self, id: JobId, job: &Job, now: f64) -> bool {
+        let l = self.level(job);
+        let found = self.levels[l].remove(id, job, now);
+        self.waiting -= usize::from(found);
+        found
+    }
+
     fn len(&self) -> usize {
         self.waiting
     }

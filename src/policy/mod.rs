@@ -38,6 +38,11 @@ pub trait Policy {
     fn dequeue(&mut self, now: f64) -> Option<JobId>;
     /// The job `dequeue` would return, left in the queue.
     fn peek(&mut self, now: f64) -> Option<JobId>;
+    /// Takes job `id` out of the discipline's care before it is served to
+    /// the end (a customer reneging, a task timing out): a waiting job
+    /// leaves the queue; at a sharing discipline the job leaves service.
+    /// Returns whether the job was there. `job` is its record as enqueued.
+    fn remove(&mut self, id: JobId, job: &Job, now: f64) -> bool;
     /// Number of jobs waiting.
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
@@ -108,6 +113,40 @@ pub trait Policy {
     fn share_busy(&self, _busy: &mut [f64]) {}
 }
 
+/// Removes `id` from an ordered queue, keeping the others' order: O(n).
+pub(crate) fn remove_from<Q>(queue: &mut Q, id: JobId) -> bool
+where
+    Q: RemoveAt,
+{
+    queue.remove_id(id)
+}
+
+/// Containers of waiting jobs that can give one up by id, in O(n).
+pub(crate) trait RemoveAt {
+    fn remove_id(&mut self, id: JobId) -> bool;
+}
+
+impl RemoveAt for std::collections::VecDeque<JobId> {
+    fn remove_id(&mut self, id: JobId) -> bool {
+        self.iter()
+            .position(|&x| x == id)
+            .and_then(|i| self.remove(i))
+            .is_some()
+    }
+}
+
+impl RemoveAt for Vec<JobId> {
+    fn remove_id(&mut self, id: JobId) -> bool {
+        match self.iter().position(|&x| x == id) {
+            Some(i) => {
+                self.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// How a discipline is named in scenario files and built from its parameters.
 pub trait Discipline: Policy + Clone + Sized {
     /// Name in `[policy] discipline = "..."`.
@@ -166,6 +205,9 @@ macro_rules! disciplines {
             }
             fn peek(&mut self, now: f64) -> Option<JobId> {
                 match self { $(AnyPolicy::$variant(p) => p.peek(now)),* }
+            }
+            fn remove(&mut self, id: JobId, job: &Job, now: f64) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.remove(id, job, now)),* }
             }
             #[inline]
             fn len(&self) -> usize {

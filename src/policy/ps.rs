@@ -75,6 +75,17 @@ impl Policy for ProcessorSharing {
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         None
     }
+    fn remove(&mut self, id: JobId, _job: &Job, now: f64) -> bool {
+        // The others' finish tags stand: virtual time runs at the rate of
+        // the jobs present, so from now on it simply runs faster.
+        self.catch_up(now);
+        let Some(tag) = self.tags.iter().find(|Reverse(t)| t.id == id).map(|r| r.0) else {
+            return false;
+        };
+        self.tags.retain(|Reverse(t)| t.id != id);
+        self.per_class[tag.class as usize] -= 1;
+        true
+    }
     fn len(&self) -> usize {
         self.tags.len()
     }

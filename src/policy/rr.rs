@@ -34,6 +34,9 @@ impl Policy for RoundRobin {
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         self.queue.front().copied()
     }
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        super::remove_from(&mut self.queue, id)
+    }
     fn len(&self) -> usize {
         self.queue.len()
     }
