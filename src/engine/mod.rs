@@ -807,17 +807,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         station.present -= 1;
-        let speed = station.speed;
         self.loads.complete(node);
         match next {
             None => {
                 let job = self.jobs.take(id);
-                if server == SHARED {
-                    // Time in service at a sharing node is the job's own service
-                    // time, so wait = response - size/speed is the delay sharing caused.
-                    job.served = job.size / speed;
-                    job.remaining = 0.0;
-                }
                 self.completed += 1;
                 self.observer.on_visit_end(now, job);
                 self.observer.on_complete(now, job);
@@ -834,12 +827,6 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// The rest of [`Simulation::leave`] for a job going on to `to` as `class`.
     fn move_on(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
         let now = self.clock;
-        let speed = self.stations[node as usize].speed;
-        let job = self.jobs.get_mut(id);
-        if server == SHARED {
-            job.served = job.size / speed;
-            job.remaining = 0.0;
-        }
         self.observer.on_visit_end(now, self.jobs.get(id));
         self.release(node, server, id, self.jobs.get(id).width);
         self.next_visit(id, node, to, class);
@@ -852,13 +839,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         station.present -= 1;
-        let speed = station.speed;
         self.loads.complete(node);
-        let job = self.jobs.get_mut(id);
-        if server == SHARED {
-            job.served = job.size / speed;
-            job.remaining = 0.0;
-        }
         self.observer.on_visit_end(now, self.jobs.get(id));
         self.release(node, server, id, self.jobs.get(id).width);
         self.next_visit(id, node, to, class);
@@ -876,10 +857,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let job = self.jobs.get_mut(id);
         let width = job.width;
         let station = &mut self.stations[node as usize];
-        if server == SHARED {
-            job.served = job.size / station.speed;
-            job.remaining = 0.0;
-        } else {
+        if server != SHARED {
             let lead = server as usize;
             for (s, slot) in station.servers.iter_mut().enumerate() {
                 if s == lead || (slot.follower && slot.job == id) {
@@ -1095,6 +1073,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         let done = self.queues[station.queue].share_advance(now);
         if let Some(id) = done {
+            // Time in service at a sharing node is the job's own service
+            // time, so wait = response - size/speed is the delay sharing caused.
+            let job = self.jobs.get_mut(id);
+            job.served = job.size / station.speed;
+            job.remaining = 0.0;
             self.visit_done(node, SHARED, id);
         }
         self.reschedule_shared(node);

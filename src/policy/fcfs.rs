@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use super::config::{PolicyConfig, PolicyContext};
-use super::{Discipline, Policy};
+use super::{Discipline, Policy, RemoveAt};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -31,7 +31,7 @@ impl Policy for Fcfs {
     }
 
     fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        super::remove_from(&mut self.queue, id)
+        self.queue.remove_id(id)
     }
 
     #[inline]

@@ -9,7 +9,7 @@
 //! as more recent.
 
 use super::config::{PolicyConfig, PolicyContext};
-use super::{Discipline, Policy};
+use super::{Discipline, Policy, RemoveAt};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -34,7 +34,7 @@ impl Policy for Lcfs {
         self.stack.last().copied()
     }
     fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        super::remove_from(&mut self.stack, id)
+        self.stack.remove_id(id)
     }
     fn len(&self) -> usize {
         self.stack.len()
@@ -52,7 +52,7 @@ impl Policy for LcfsPr {
         self.stack.last().copied()
     }
     fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        super::remove_from(&mut self.stack, id)
+        self.stack.remove_id(id)
     }
     fn len(&self) -> usize {
         self.stack.len()

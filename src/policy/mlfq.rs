@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 
 use super::config::{LevelConfig, PolicyConfig, PolicyContext, fmt_param, positive};
-use super::{Discipline, Policy};
+use super::{Discipline, Policy, RemoveAt};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -79,7 +79,7 @@ impl Policy for Mlfq {
 
     fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
         // A boost may have moved the job since it was enqueued: look everywhere.
-        let found = self.queues.iter_mut().any(|q| super::remove_from(q, id));
+        let found = self.queues.iter_mut().any(|q| q.remove_id(id));
         self.waiting -= usize::from(found);
         found
     }

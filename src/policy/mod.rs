@@ -113,15 +113,8 @@ pub trait Policy {
     fn share_busy(&self, _busy: &mut [f64]) {}
 }
 
-/// Removes `id` from an ordered queue, keeping the others' order: O(n).
-pub(crate) fn remove_from<Q>(queue: &mut Q, id: JobId) -> bool
-where
-    Q: RemoveAt,
-{
-    queue.remove_id(id)
-}
-
-/// Containers of waiting jobs that can give one up by id, in O(n).
+/// Containers of waiting jobs that give one up by id, keeping the
+/// others' order: O(n).
 pub(crate) trait RemoveAt {
     fn remove_id(&mut self, id: JobId) -> bool;
 }

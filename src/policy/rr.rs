@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 
 use super::config::{PolicyConfig, PolicyContext, fmt_param};
-use super::{Discipline, Policy};
+use super::{Discipline, Policy, RemoveAt};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -35,7 +35,7 @@ impl Policy for RoundRobin {
         self.queue.front().copied()
     }
     fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        super::remove_from(&mut self.queue, id)
+        self.queue.remove_id(id)
     }
     fn len(&self) -> usize {
         self.queue.len()
