@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use schedlab::engine::{Observer, Simulation};
 use schedlab::job::Job;
 use schedlab::model::{Limit, Scenario};
-use schedlab::policy::{AnyPolicy, DISCIPLINES, Policy};
+use schedlab::policy::{AnyPolicy, DISCIPLINES, Policy, QueuePolicy, Sharing, SharingPolicy};
 use schedlab::workload::{Arrival, FixedWorkload};
 
 /// Every discipline, with parameters where it needs them.
@@ -187,7 +187,8 @@ proptest! {
 
 /// The order a queue discipline serves `jobs` in, at one instant.
 fn served_order(
-    policy: &AnyPolicy,
+    label: &str,
+    policy: &QueuePolicy,
     jobs: &mut [Job],
     skip: &[usize],
     remove: &[usize],
@@ -201,13 +202,11 @@ fn served_order(
     for &id in remove {
         assert!(
             p.remove(id as u32, &jobs[id], 0.0),
-            "{}: job {id} was waiting",
-            p.label()
+            "{label}: job {id} was waiting"
         );
         assert!(
             !p.remove(id as u32, &jobs[id], 0.0),
-            "{}: removed twice",
-            p.label()
+            "{label}: removed twice"
         );
     }
     let mut order = Vec::new();
@@ -218,26 +217,29 @@ fn served_order(
 }
 
 /// Completion order at a sharing discipline when every job arrives at 0.
-fn shared_order(policy: &AnyPolicy, jobs: &[Job], skip: &[usize], remove: &[usize]) -> Vec<u64> {
+fn shared_order(
+    label: &str,
+    policy: &SharingPolicy,
+    jobs: &[Job],
+    skip: &[usize],
+    remove: &[usize],
+) -> Vec<u64> {
     let mut p = policy.clone();
-    p.share_attach(1, 1.0, 2);
+    p.attach(1, 1.0, 2);
     for (id, job) in jobs.iter().enumerate() {
         if !skip.contains(&id) {
-            p.share_arrive(id as u32, job, 0.0);
+            p.arrive(id as u32, job, 0.0);
         }
     }
     for &id in remove {
-        assert!(
-            p.remove(id as u32, &jobs[id], 0.0),
-            "{}: job {id} was in service",
-            p.label()
-        );
+        assert!(p.remove(id as u32, 0.0), "{label}: job {id} was in service");
+        assert!(!p.remove(id as u32, 0.0), "{label}: removed twice");
     }
     let mut order = Vec::new();
     let mut guard = 0;
-    while p.share_next().is_finite() {
-        let t = p.share_next();
-        if let Some(id) = p.share_advance(t) {
+    while p.next_event().is_finite() {
+        let t = p.next_event();
+        if let Some(id) = p.advance(t) {
             order.push(jobs[id as usize].seq);
         }
         guard += 1;
@@ -270,18 +272,30 @@ proptest! {
         removed.sort_unstable();
         removed.dedup();
         for policy in &s.policies {
-            if policy.shares() {
-                prop_assert_eq!(
-                    shared_order(policy, &jobs, &[], &removed),
-                    shared_order(policy, &jobs, &removed, &[]),
-                    "{}", policy.label()
-                );
-            } else {
+            let label = policy.label();
+            match policy {
+                AnyPolicy::Sharing(p) => prop_assert_eq!(
+                    shared_order(&label, p, &jobs, &[], &removed),
+                    shared_order(&label, p, &jobs, &removed, &[]),
+                    "{}", label
+                ),
+                AnyPolicy::Queue(p) => {
+                    let mut copy = jobs.clone();
+                    prop_assert_eq!(
+                        served_order(&label, p, &mut jobs, &[], &removed),
+                        served_order(&label, p, &mut copy, &removed, &[]),
+                        "{}", label
+                    );
+                }
+            }
+            // The queue that serves a sharing discipline by slices gives
+            // jobs up too.
+            if let (AnyPolicy::Sharing(_), Some(q)) = (policy, policy.by_slices()) {
                 let mut copy = jobs.clone();
                 prop_assert_eq!(
-                    served_order(policy, &mut jobs, &[], &removed),
-                    served_order(policy, &mut copy, &removed, &[]),
-                    "{}", policy.label()
+                    served_order(&label, &q, &mut jobs, &[], &removed),
+                    served_order(&label, &q, &mut copy, &removed, &[]),
+                    "{} by slices", label
                 );
             }
         }

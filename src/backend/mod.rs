@@ -21,7 +21,7 @@ use crate::engine::{Observer, Simulation};
 use crate::error::FieldError;
 use crate::job::Job;
 use crate::model::{Limit, Scenario};
-use crate::policy::{AnyPolicy, Policy};
+use crate::policy::{AnyPolicy, Policy, QueuePolicy};
 use crate::workload::{Arrival, FixedWorkload, Purpose, SampledWorkload, Workload, stream_rng};
 
 pub use pool::{Pool, WorkerConfig, attempt_fails};
@@ -61,7 +61,7 @@ pub struct Plan {
 /// Whether the backend can run `policy` on `scenario`; the error names the
 /// field and value it cannot handle.
 pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), FieldError> {
-    if policy.shares() && !policy.share_by_slices() {
+    if policy.by_slices().is_none() {
         return Err(FieldError::new(
             "policy",
             policy.label(),
@@ -252,7 +252,7 @@ pub enum SliceRule {
 }
 
 impl SliceRule {
-    pub fn of(policy: &AnyPolicy, slice: f64) -> SliceRule {
+    pub fn of(policy: &QueuePolicy, slice: f64) -> SliceRule {
         let probe = Job::new(0, 0, 0, 0, 0.0, 1.0);
         let q = policy.quantum(&probe);
         if policy.preemptive() {
@@ -284,6 +284,9 @@ pub fn run(
     config: &BackendConfig,
     work: &Work,
 ) -> RealRun {
+    let queue = policy
+        .by_slices()
+        .expect("check_supported refuses the sharing disciplines slices cannot approach");
     let node_count = scenario.nodes.len();
     // Per node: the global index of each of its tasks.
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); node_count];
@@ -304,7 +307,7 @@ pub fn run(
                 .map(|&k| job_of(scenario, k as u64, &plan.arrivals[k], j as u32))
                 .collect();
             let dues: Vec<Instant> = members[j].iter().map(|&k| due(k)).collect();
-            Pool::new(n.servers, n.speed, policy.clone(), jobs, &dues)
+            Pool::new(n.servers, n.speed, queue.clone(), jobs, &dues)
         })
         .collect();
     let mut local = vec![0u32; plan.arrivals.len()];
@@ -388,7 +391,7 @@ pub fn run(
             .collect(),
         release_lateness: lateness,
         dispatch_latency: logs.into_iter().flat_map(|l| l.dispatch_latency).collect(),
-        slice: SliceRule::of(policy, config.slice),
+        slice: SliceRule::of(&queue, config.slice),
         workers,
         time_scale: config.time_scale,
         wall,

@@ -13,8 +13,8 @@
 //! `outranks` it. Preemption by an arrival therefore happens at the next
 //! slice boundary rather than at the arrival instant.
 //!
-//! `fb`, a sharing discipline in the engine, runs here through its slice
-//! mode (see `policy::fb`): a preemptive discipline ranking by attained
+//! `fb`, a sharing discipline in the engine, runs here through the queue
+//! discipline that serves it by slices (`policy::fb::BySlices`): a preemptive discipline ranking by attained
 //! service, so between slices the task with the least service so far takes
 //! the worker, and tasks with equal service take turns. Exact sharing is
 //! the limit of short slices.
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use super::task::{Task, TaskState};
 use super::work::{Work, WorkMode};
 use crate::job::{Job, JobId};
-use crate::policy::{AnyPolicy, Policy};
+use crate::policy::{Policy, QueuePolicy};
 
 /// Relative tolerance when comparing spent time with a quantum or timeout.
 const EPS: f64 = 1e-9;
@@ -88,7 +88,7 @@ pub fn attempt_fails(seed: u64, seq: u64, attempt: u32, fail_prob: f64) -> bool 
 /// State behind the pool's lock.
 #[derive(Debug)]
 pub struct PoolState {
-    pub policy: AnyPolicy,
+    pub policy: QueuePolicy,
     /// The jobs as the policy sees them, indexed by `JobId`.
     pub jobs: Vec<Job>,
     pub tasks: Vec<Task>,
@@ -124,7 +124,7 @@ impl Pool {
     pub fn new(
         servers: u32,
         speed: f64,
-        policy: AnyPolicy,
+        policy: QueuePolicy,
         jobs: Vec<Job>,
         due: &[Instant],
     ) -> Pool {

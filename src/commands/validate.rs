@@ -12,7 +12,7 @@ use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, Work
 use crate::cli::ValidateArgs;
 use crate::error::{FieldError, InputError};
 use crate::model::{Limit, Scenario};
-use crate::policy::{AnyPolicy, Policy};
+use crate::policy::AnyPolicy;
 use crate::stats::Selection;
 use crate::theory::{self, Prediction};
 
@@ -360,7 +360,7 @@ pub fn backend_report(
             )
         },
         wall_seconds: real.wall.as_secs_f64(),
-        approximation: policy.shares().then(|| {
+        approximation: policy.is_sharing().then(|| {
             format!(
                 "the simulation runs exact {label} (the jobs with the least attained service \
                  share the servers); the real run serves it a slice at a time, least attained \

@@ -27,7 +27,7 @@ use rand_pcg::Pcg64Mcg;
 use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
-use crate::policy::{AnyPolicy, Policy};
+use crate::policy::{AnyPolicy, Policy, QueuePolicy, Sharing, SharingPolicy};
 use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
 
 use events::{Event, EventList, Kind};
@@ -123,8 +123,11 @@ pub struct Simulation<W, O> {
     clock: f64,
     workload: W,
     stations: Vec<Station>,
-    /// One per node, or a single central one under pull dispatching.
-    queues: Vec<AnyPolicy>,
+    /// The queues of the nodes that hand whole servers to jobs: one per
+    /// node, or a single central one under pull dispatching.
+    queues: Vec<QueuePolicy>,
+    /// The sharing nodes' disciplines.
+    shares: Vec<SharingPolicy>,
     /// What dispatchers may see of each node.
     loads: LoadBoard,
     dispatcher: Option<Dispatcher>,
@@ -192,6 +195,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         );
         let classes = scenario.classes.len();
         let mut queues = Vec::new();
+        let mut shares = Vec::new();
         let states = scenario.reachable_states();
         let stations = scenario
             .nodes
@@ -199,19 +203,24 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             .enumerate()
             .map(|(j, n)| {
                 let discipline = scenario.discipline_at(j, policy);
-                let sharing = discipline.shares();
-                if !pull || j == 0 {
-                    let mut p = discipline.clone();
-                    if sharing {
-                        p.share_attach(n.servers, n.speed, classes);
+                let queue = match discipline {
+                    AnyPolicy::Sharing(p) => {
+                        let mut p = p.clone();
+                        p.attach(n.servers, n.speed, classes);
+                        shares.push(p);
+                        shares.len() - 1
                     }
-                    queues.push(p);
-                }
+                    AnyPolicy::Queue(_) if pull && j > 0 => 0,
+                    AnyPolicy::Queue(p) => {
+                        queues.push(p.clone());
+                        queues.len() - 1
+                    }
+                };
                 Station {
                     speed: n.speed,
                     switch_cost: discipline.switch_cost(),
                     preemptive: discipline.preemptive(),
-                    sharing,
+                    sharing: discipline.is_sharing(),
                     rigid: (0..classes).any(|c| {
                         states[j * classes + c] && scenario.classes[c].servers_per_job > 1
                     }),
@@ -219,7 +228,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     share_busy: vec![0.0; classes],
                     servers: vec![Server::IDLE; n.servers as usize],
                     idle: (0..n.servers).rev().collect(),
-                    queue: if pull { 0 } else { j },
+                    queue,
                     present: 0,
                     capacity: n.capacity.unwrap_or(u32::MAX),
                     blocks: n.when_full == WhenFull::Block,
@@ -270,6 +279,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             workload,
             stations,
             queues,
+            shares,
             loads,
             dispatcher,
             pull,
@@ -488,7 +498,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         } else if station.sharing {
             let job = self.jobs.get_mut(id);
             job.first_start = now;
-            self.queues[station.queue].share_arrive(id, job, now);
+            self.shares[station.queue].arrive(id, job, now);
             self.reschedule_shared(node);
         } else if station.rigid {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
@@ -1053,12 +1063,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     fn steal(&mut self, thief: u32) -> Option<JobId> {
         let now = self.clock;
         let mut longest: Option<usize> = None;
-        for (j, q) in self.queues.iter().enumerate() {
-            if j != thief as usize
-                && !q.is_empty()
-                && longest.is_none_or(|l| q.len() > self.queues[l].len())
-            {
-                longest = Some(j);
+        for (j, station) in self.stations.iter().enumerate() {
+            if j == thief as usize || station.sharing {
+                continue;
+            }
+            let q = &self.queues[station.queue];
+            if !q.is_empty() && longest.is_none_or(|l| q.len() > self.queues[l].len()) {
+                longest = Some(station.queue);
             }
         }
         self.queues[longest?].dequeue(now)
@@ -1071,7 +1082,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if station.share_generation != generation {
             return;
         }
-        let done = self.queues[station.queue].share_advance(now);
+        let done = self.shares[station.queue].advance(now);
         if let Some(id) = done {
             // Time in service at a sharing node is the job's own service
             // time, so wait = response - size/speed is the delay sharing caused.
@@ -1087,9 +1098,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// reports the new shares.
     fn reschedule_shared(&mut self, node: u32) {
         let station = &mut self.stations[node as usize];
-        let policy = &self.queues[station.queue];
+        let policy = &self.shares[station.queue];
         station.share_generation = station.share_generation.wrapping_add(1);
-        let next = policy.share_next();
+        let next = policy.next_event();
         if next.is_finite() {
             self.events.push(
                 next.max(self.clock),
@@ -1100,7 +1111,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             );
         }
         self.share_before.copy_from_slice(&station.share_busy);
-        policy.share_busy(&mut station.share_busy);
+        policy.busy(&mut station.share_busy);
         let busy: f64 = station.share_busy.iter().sum();
         self.loads.share(node, self.clock, busy, station.speed);
         self.observer

@@ -76,8 +76,9 @@ pub(super) struct Station {
     pub servers: Vec<Server>,
     /// Idle servers, taken last-freed first.
     pub idle: Vec<u32>,
-    /// Index of the policy (queue) that feeds this node: its own, or the
-    /// central one under pull dispatching.
+    /// Index of the discipline that feeds this node: in the simulation's
+    /// sharing disciplines if `sharing`, else in its queues (its own, or
+    /// the central one under pull dispatching).
     pub queue: usize,
     /// Jobs at the node (waiting, in service or blocked) and the most it holds.
     pub present: u32,

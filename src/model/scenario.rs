@@ -431,7 +431,7 @@ fn check_pull(
     if dispatch != Some(&Rule::Pull) {
         return Ok(());
     }
-    if let Some(p) = policies.iter().find(|p| p.shares()) {
+    if let Some(p) = policies.iter().find(|p| p.is_sharing()) {
         return Err(FieldError::new(
             "dispatch.rule",
             "\"pull\"",
@@ -501,7 +501,9 @@ fn check_network(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError>
             ));
         }
         for p in policies.iter().map(|p| s.discipline_at(j, p)) {
-            if p.shares() || p.preemptive() || p.quantum(&probe).is_finite() {
+            if p.queue()
+                .is_none_or(|q| q.preemptive() || q.quantum(&probe).is_finite())
+            {
                 return Err(FieldError::new(
                     field,
                     width.to_string(),

@@ -15,23 +15,22 @@
 //! Ties: among jobs of a group with equal size, the earlier arrival leaves
 //! first.
 //!
-//! Slice mode (the real backend, which cannot share a worker between
-//! tasks): the same object also queues through the ordinary `Policy`
-//! methods. Waiting jobs are kept by attained service (`size - remaining`),
+//! [`BySlices`] (the real backend, which cannot share a worker between
+//! tasks) is the queue discipline that approaches it on whole servers. Waiting jobs are kept by attained service (`size - remaining`),
 //! least first, ties to the earlier arrival; the discipline is preemptive,
 //! and a job outranks another when it has attained strictly less. A worker
 //! runs its task a slice at a time and returns to the policy between slices,
 //! so a newcomer (nothing attained) displaces a job that has had a slice at
 //! the next slice boundary, and jobs with equal attained service take turns
 //! (round robin, as each goes back to the queue with one more slice). The
-//! engine never uses this mode: it drives `fb` through the `share_*` hooks.
+//! engine runs exact `fb` through [`Sharing`].
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::config::{PolicyConfig, PolicyContext};
 use super::indexed::KeyedQueue;
-use super::{Discipline, Policy};
+use super::{Discipline, Policy, QueuePolicy, Sharing};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -76,7 +75,12 @@ pub struct LeastAttained {
     groups: Vec<Group>,
     updated: f64,
     present: usize,
-    /// Slice mode: waiting jobs by attained service, then arrival.
+}
+
+/// `fb` a slice at a time: waiting jobs by attained service, least first,
+/// then by arrival; preemptive.
+#[derive(Debug, Clone, Default)]
+pub struct BySlices {
     queue: KeyedQueue,
 }
 
@@ -111,9 +115,17 @@ impl LeastAttained {
     fn catch_up(&mut self, now: f64) {
         let dt = now - self.updated;
         if dt > 0.0 {
-            let rates: Vec<(usize, f64)> = self.served().collect();
-            for (i, r) in rates {
-                self.groups[i].attained += r * dt;
+            // The rates of `served`, applied in place (no allocation per event).
+            let mut left = f64::from(self.servers);
+            for g in self.groups.iter_mut().rev() {
+                if left <= 0.0 {
+                    break;
+                }
+                let k = g.members.len() as f64;
+                let give = k.min(left);
+                left -= give;
+                let rate = self.speed * give / k;
+                g.attained += rate * dt;
             }
         }
         self.updated = now;
@@ -148,9 +160,7 @@ impl LeastAttained {
     }
 }
 
-impl Policy for LeastAttained {
-    // Slice mode (see the module documentation); the engine calls none of
-    // these five for a sharing discipline.
+impl Policy for BySlices {
     fn enqueue(&mut self, id: JobId, job: &mut Job, _now: f64) {
         self.queue.push(job.attained(), job, id);
     }
@@ -160,10 +170,102 @@ impl Policy for LeastAttained {
     fn peek(&mut self, _now: f64) -> Option<JobId> {
         self.queue.peek()
     }
-    fn remove(&mut self, id: JobId, _job: &Job, now: f64) -> bool {
-        if self.queue.remove(id) {
-            return true;
+    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
+        self.queue.remove(id)
+    }
+    fn preemptive(&self) -> bool {
+        true
+    }
+    fn outranks(&self, a: &Job, b: &Job, _now: f64) -> bool {
+        a.attained() < b.attained()
+    }
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl Discipline for BySlices {
+    const NAME: &'static str = "fb";
+
+    fn from_config(config: &PolicyConfig, _: &PolicyContext) -> Result<Self, FieldError> {
+        config.allow_only(&[])?;
+        Ok(BySlices::default())
+    }
+}
+
+impl Sharing for LeastAttained {
+    fn attach(&mut self, servers: u32, speed: f64, classes: usize) {
+        self.servers = servers;
+        self.speed = speed;
+        self.classes = classes;
+    }
+    fn arrive(&mut self, id: JobId, job: &Job, now: f64) {
+        self.catch_up(now);
+        let attained = job.attained();
+        if self
+            .groups
+            .last()
+            .is_none_or(|g| !close(g.attained, attained))
+        {
+            self.groups.push(Group {
+                attained,
+                members: BinaryHeap::new(),
+                per_class: vec![0; self.classes],
+            });
         }
+        let g = self.groups.last_mut().expect("a group was just ensured");
+        g.members.push(Reverse(Member {
+            size: job.size,
+            seq: job.seq,
+            id,
+            class: job.class,
+        }));
+        g.per_class[job.class as usize] += 1;
+        self.present += 1;
+    }
+    fn next_event(&self) -> f64 {
+        let mut next = f64::INFINITY;
+        // `served` runs down from the least attained group, so the group
+        // above group `i` (index i - 1) is the next one it yields, if served.
+        let mut served = self.served().peekable();
+        while let Some((i, rate)) = served.next() {
+            let g = &self.groups[i];
+            if let Some(Reverse(m)) = g.members.peek() {
+                next = next.min((m.size - g.attained).max(0.0) / rate);
+            }
+            // Catching up with the group above, served more slowly or not at all.
+            if i > 0 {
+                let upper_rate = match served.peek() {
+                    Some(&(j, r)) if j == i - 1 => r,
+                    _ => 0.0,
+                };
+                if rate > upper_rate {
+                    let gap = (self.groups[i - 1].attained - g.attained).max(0.0);
+                    next = next.min(gap / (rate - upper_rate));
+                }
+            }
+        }
+        self.updated + next
+    }
+    fn advance(&mut self, now: f64) -> Option<JobId> {
+        self.catch_up(now);
+        let done = self.served().map(|(i, _)| i).find(|&i| {
+            let g = &self.groups[i];
+            g.members
+                .peek()
+                .is_some_and(|Reverse(m)| close(m.size, g.attained) || m.size < g.attained)
+        })?;
+        let g = &mut self.groups[done];
+        let Reverse(m) = g.members.pop().expect("peeked above");
+        g.per_class[m.class as usize] -= 1;
+        if g.members.is_empty() {
+            self.groups.remove(done);
+        }
+        self.present -= 1;
+        self.merge_caught_up();
+        Some(m.id)
+    }
+    fn remove(&mut self, id: JobId, now: f64) -> bool {
         self.catch_up(now);
         let Some(i) = self
             .groups
@@ -188,91 +290,10 @@ impl Policy for LeastAttained {
         self.merge_caught_up();
         true
     }
-    fn preemptive(&self) -> bool {
-        true
-    }
-    fn outranks(&self, a: &Job, b: &Job, _now: f64) -> bool {
-        a.attained() < b.attained()
-    }
     fn len(&self) -> usize {
-        // One of the two modes is in use, the other count stays 0.
-        self.present + self.queue.len()
+        self.present
     }
-    fn shares(&self) -> bool {
-        true
-    }
-    fn share_by_slices(&self) -> bool {
-        true
-    }
-    fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
-        self.servers = servers;
-        self.speed = speed;
-        self.classes = classes;
-    }
-    fn share_arrive(&mut self, id: JobId, job: &Job, now: f64) {
-        self.catch_up(now);
-        let attained = job.attained();
-        if self
-            .groups
-            .last()
-            .is_none_or(|g| !close(g.attained, attained))
-        {
-            self.groups.push(Group {
-                attained,
-                members: BinaryHeap::new(),
-                per_class: vec![0; self.classes],
-            });
-        }
-        let g = self.groups.last_mut().expect("a group was just ensured");
-        g.members.push(Reverse(Member {
-            size: job.size,
-            seq: job.seq,
-            id,
-            class: job.class,
-        }));
-        g.per_class[job.class as usize] += 1;
-        self.present += 1;
-    }
-    fn share_next(&self) -> f64 {
-        let served: Vec<(usize, f64)> = self.served().collect();
-        let rate_of = |j: usize| served.iter().find(|s| s.0 == j).map_or(0.0, |s| s.1);
-        let mut next = f64::INFINITY;
-        for &(i, rate) in &served {
-            let g = &self.groups[i];
-            if let Some(Reverse(m)) = g.members.peek() {
-                next = next.min((m.size - g.attained).max(0.0) / rate);
-            }
-            // Catching up with the group above, served more slowly or not at all.
-            if i > 0 {
-                let upper_rate = rate_of(i - 1);
-                if rate > upper_rate {
-                    let gap = (self.groups[i - 1].attained - g.attained).max(0.0);
-                    next = next.min(gap / (rate - upper_rate));
-                }
-            }
-        }
-        self.updated + next
-    }
-    fn share_advance(&mut self, now: f64) -> Option<JobId> {
-        self.catch_up(now);
-        let served: Vec<usize> = self.served().map(|(i, _)| i).collect();
-        let done = served.into_iter().find(|&i| {
-            let g = &self.groups[i];
-            g.members
-                .peek()
-                .is_some_and(|Reverse(m)| close(m.size, g.attained) || m.size < g.attained)
-        })?;
-        let g = &mut self.groups[done];
-        let Reverse(m) = g.members.pop().expect("peeked above");
-        g.per_class[m.class as usize] -= 1;
-        if g.members.is_empty() {
-            self.groups.remove(done);
-        }
-        self.present -= 1;
-        self.merge_caught_up();
-        Some(m.id)
-    }
-    fn share_busy(&self, busy: &mut [f64]) {
+    fn busy(&self, busy: &mut [f64]) {
         busy.fill(0.0);
         for (i, rate) in self.served() {
             let share = rate / self.speed;
@@ -280,6 +301,9 @@ impl Policy for LeastAttained {
                 *b += f64::from(k) * share;
             }
         }
+    }
+    fn by_slices(&self) -> Option<QueuePolicy> {
+        Some(QueuePolicy::FbSlices(BySlices::default()))
     }
 }
 
@@ -305,8 +329,9 @@ mod tests {
 
     #[test]
     fn slice_mode_serves_least_attained_first_and_fifo_among_equals() {
-        let mut p = LeastAttained::default();
-        assert!(p.preemptive() && p.share_by_slices() && p.is_empty());
+        let mut p = BySlices::default();
+        assert!(p.preemptive() && p.is_empty());
+        assert!(LeastAttained::default().by_slices().is_some());
         // (id, seq, size, attained)
         let jobs = [
             (0, 0, 5.0, 1.5),
@@ -329,7 +354,7 @@ mod tests {
 
     #[test]
     fn slice_mode_newcomer_outranks_a_job_that_has_had_service() {
-        let p = LeastAttained::default();
+        let p = BySlices::default();
         let newcomer = job(7, 1.0, 0.0);
         let running = job(3, 10.0, 0.25);
         assert!(p.outranks(&newcomer, &running, 0.0));
@@ -344,7 +369,7 @@ mod tests {
     fn slice_mode_jobs_with_equal_service_take_turns() {
         // One worker, slices of 1: two jobs of size 3 arriving together
         // alternate, as each goes back with one more slice attained.
-        let mut p = LeastAttained::default();
+        let mut p = BySlices::default();
         let mut table = [job(0, 3.0, 0.0), job(1, 3.0, 0.0)];
         p.enqueue(0, &mut table[0], 0.0);
         p.enqueue(1, &mut table[1], 0.0);

@@ -16,13 +16,13 @@
 //! preemption included. Ties: as the level's discipline.
 
 use super::config::{LevelConfig, PolicyConfig, PolicyContext};
-use super::{AnyPolicy, Discipline, Policy};
+use super::{AnyPolicy, Discipline, Policy, QueuePolicy};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
 #[derive(Debug, Clone)]
 pub struct Mlq {
-    levels: Vec<AnyPolicy>,
+    levels: Vec<QueuePolicy>,
     class_level: Vec<usize>,
     level_names: Vec<String>,
     preempt_levels: bool,
@@ -162,6 +162,13 @@ impl Discipline for Mlq {
             }
             let policy = AnyPolicy::from_config(&inner, context)?;
             names.push(format!("{}:{}", classes.join("+"), policy.label()));
+            let AnyPolicy::Queue(policy) = policy else {
+                return Err(FieldError::new(
+                    format!("{field}.discipline"),
+                    format!("\"{}\"", inner.discipline),
+                    "a level holds a queue; a sharing discipline (ps, fb) cannot be one level of mlq",
+                ));
+            };
             policies.push(policy);
         }
         if let Some(k) = class_level.iter().position(|&l| l == usize::MAX) {

@@ -28,7 +28,8 @@ pub use config::{
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
-/// The decisions a discipline makes, from its queue and the clock only.
+/// A queue discipline: which waiting job a free server takes next, from
+/// its queue and the clock only.
 pub trait Policy {
     /// A job is ready to run: it has just arrived and found no free server,
     /// was preempted, or its quantum expired. The policy may note its own
@@ -38,10 +39,9 @@ pub trait Policy {
     fn dequeue(&mut self, now: f64) -> Option<JobId>;
     /// The job `dequeue` would return, left in the queue.
     fn peek(&mut self, now: f64) -> Option<JobId>;
-    /// Takes job `id` out of the discipline's care before it is served to
-    /// the end (a customer reneging, a task timing out): a waiting job
-    /// leaves the queue; at a sharing discipline the job leaves service.
-    /// Returns whether the job was there. `job` is its record as enqueued.
+    /// Takes waiting job `id` out of the queue before it is served (a
+    /// customer reneging, a task timing out). Returns whether it was there.
+    /// `job` is its record as enqueued.
     fn remove(&mut self, id: JobId, job: &Job, now: f64) -> bool;
     /// Number of jobs waiting.
     fn len(&self) -> usize;
@@ -75,42 +75,42 @@ pub trait Policy {
     fn uses_size_estimates(&self) -> bool {
         false
     }
+}
 
-    // Sharing disciplines (`ps`, `fb`) serve every job present at once, at
-    // rates of their choosing, instead of handing whole servers to jobs.
-    // They return true from `shares` and implement the `share_*` hooks; the
-    // engine then never calls `enqueue`/`dequeue` for them.
-
-    /// Whether this is a sharing discipline.
-    fn shares(&self) -> bool {
-        false
-    }
-    /// Whether a sharing discipline can also be served a slice at a time
-    /// through the ordinary queue methods (`enqueue`, `dequeue`, `peek`,
-    /// `preemptive`, `outranks`), as the real backend does: a worker runs
-    /// one task per slice and returns to the policy between slices. Its
-    /// exact sharing is the limit of short slices. The engine keeps to the
-    /// `share_*` hooks whatever this says.
-    fn share_by_slices(&self) -> bool {
-        false
-    }
+/// A sharing discipline (`ps`, `fb`): every job present is in service at
+/// once, at rates of the discipline's choosing, instead of whole servers
+/// going to jobs. The node tells it who arrives and asks when its next
+/// internal event (a completion, or a change of rates) falls.
+pub trait Sharing {
     /// The node's servers and speed, given once before the run.
-    fn share_attach(&mut self, _servers: u32, _speed: f64, _classes: usize) {}
+    fn attach(&mut self, servers: u32, speed: f64, classes: usize);
     /// A job joins the node at `now`.
-    fn share_arrive(&mut self, _id: JobId, _job: &Job, _now: f64) {}
-    /// When the next internal event (a completion, or a change of rates)
-    /// happens if nothing arrives; infinite when idle.
-    fn share_next(&self) -> f64 {
-        f64::INFINITY
-    }
+    fn arrive(&mut self, id: JobId, job: &Job, now: f64);
+    /// When the next internal event happens if nothing arrives; infinite
+    /// when idle.
+    fn next_event(&self) -> f64;
     /// Handles the internal event due at `now`; returns the job that
     /// completed, if it was a completion.
-    fn share_advance(&mut self, _now: f64) -> Option<JobId> {
-        None
+    fn advance(&mut self, now: f64) -> Option<JobId>;
+    /// Takes job `id` out of service before it is done (reneging, a
+    /// timeout); the others' rates change from `now`. Returns whether it
+    /// was there.
+    fn remove(&mut self, id: JobId, now: f64) -> bool;
+    /// Number of jobs present (all in service).
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
     /// Servers' worth of capacity each class receives now (they add up to
     /// `min(n, c)`), for utilisation and queue-length statistics.
-    fn share_busy(&self, _busy: &mut [f64]) {}
+    fn busy(&self, busy: &mut [f64]);
+    /// The queue discipline that serves this one a slice at a time, as the
+    /// real backend must (a worker runs one task per slice and returns to
+    /// the policy between slices; exact sharing is the limit of short
+    /// slices), or `None` when slices cannot approach it.
+    fn by_slices(&self) -> Option<QueuePolicy> {
+        None
+    }
 }
 
 /// Containers of waiting jobs that give one up by id, keeping the
@@ -141,7 +141,7 @@ impl RemoveAt for Vec<JobId> {
 }
 
 /// How a discipline is named in scenario files and built from its parameters.
-pub trait Discipline: Policy + Clone + Sized {
+pub trait Discipline: Clone + Sized {
     /// Name in `[policy] discipline = "..."`.
     const NAME: &'static str;
     /// Other accepted names.
@@ -154,24 +154,42 @@ pub trait Discipline: Policy + Clone + Sized {
 }
 
 macro_rules! disciplines {
-    ($($variant:ident => $ty:ty),* $(,)?) => {
-        /// Every registered discipline, as one enum so the engine's hot path
-        /// dispatches by a match rather than through a vtable.
+    (
+        queue { $($q:ident => $qt:ty),* $(,)? }
+        sharing { $($s:ident => $st:ty),* $(,)? }
+        slices { $($x:ident => $xt:ty),* $(,)? }
+    ) => {
+        /// Every queue discipline, as one enum so the engine's hot path
+        /// dispatches by a match rather than through a vtable. The
+        /// `slices` entries serve a sharing discipline a slice at a time
+        /// and are not named in scenario files.
         #[derive(Debug, Clone)]
-        pub enum AnyPolicy {
-            $($variant($ty)),*
+        pub enum QueuePolicy {
+            $($q($qt),)*
+            $($x($xt),)*
+        }
+
+        /// Every sharing discipline.
+        #[derive(Debug, Clone)]
+        pub enum SharingPolicy {
+            $($s($st)),*
         }
 
         /// Names accepted in `discipline = "..."`.
-        pub const DISCIPLINES: &[&str] = &[$(<$ty as Discipline>::NAME),*];
+        pub const DISCIPLINES: &[&str] = &[$(<$qt as Discipline>::NAME,)* $(<$st as Discipline>::NAME),*];
 
         impl AnyPolicy {
             /// Builds the discipline a configuration names.
             pub fn from_config(config: &PolicyConfig, context: &PolicyContext) -> Result<AnyPolicy, FieldError> {
                 let name = if config.discipline.is_empty() { "fcfs" } else { config.discipline.as_str() };
                 $(
-                    if name == <$ty>::NAME || <$ty>::ALIASES.contains(&name) {
-                        return Ok(AnyPolicy::$variant(<$ty>::from_config(config, context)?));
+                    if name == <$qt>::NAME || <$qt>::ALIASES.contains(&name) {
+                        return Ok(AnyPolicy::Queue(QueuePolicy::$q(<$qt>::from_config(config, context)?)));
+                    }
+                )*
+                $(
+                    if name == <$st>::NAME || <$st>::ALIASES.contains(&name) {
+                        return Ok(AnyPolicy::Sharing(SharingPolicy::$s(<$st>::from_config(config, context)?)));
                     }
                 )*
                 Err(FieldError::new(
@@ -183,91 +201,159 @@ macro_rules! disciplines {
 
             /// Name with parameters, e.g. `fcfs` or `rr(q=0.1)`.
             pub fn label(&self) -> String {
-                match self { $(AnyPolicy::$variant(p) => p.label()),* }
+                match self {
+                    $(AnyPolicy::Queue(QueuePolicy::$q(p)) => p.label(),)*
+                    $(AnyPolicy::Queue(QueuePolicy::$x(p)) => p.label(),)*
+                    $(AnyPolicy::Sharing(SharingPolicy::$s(p)) => p.label()),*
+                }
             }
         }
 
-        impl Policy for AnyPolicy {
+        impl Policy for QueuePolicy {
             #[inline(always)]
             fn enqueue(&mut self, id: JobId, job: &mut Job, now: f64) {
-                match self { $(AnyPolicy::$variant(p) => p.enqueue(id, job, now)),* }
+                match self { $(QueuePolicy::$q(p) => p.enqueue(id, job, now),)* $(QueuePolicy::$x(p) => p.enqueue(id, job, now)),* }
             }
             #[inline(always)]
             fn dequeue(&mut self, now: f64) -> Option<JobId> {
-                match self { $(AnyPolicy::$variant(p) => p.dequeue(now)),* }
+                match self { $(QueuePolicy::$q(p) => p.dequeue(now),)* $(QueuePolicy::$x(p) => p.dequeue(now)),* }
             }
             fn peek(&mut self, now: f64) -> Option<JobId> {
-                match self { $(AnyPolicy::$variant(p) => p.peek(now)),* }
+                match self { $(QueuePolicy::$q(p) => p.peek(now),)* $(QueuePolicy::$x(p) => p.peek(now)),* }
             }
             fn remove(&mut self, id: JobId, job: &Job, now: f64) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.remove(id, job, now)),* }
+                match self { $(QueuePolicy::$q(p) => p.remove(id, job, now),)* $(QueuePolicy::$x(p) => p.remove(id, job, now)),* }
             }
             #[inline]
             fn len(&self) -> usize {
-                match self { $(AnyPolicy::$variant(p) => p.len()),* }
+                match self { $(QueuePolicy::$q(p) => p.len(),)* $(QueuePolicy::$x(p) => p.len()),* }
             }
             fn preemptive(&self) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.preemptive()),* }
+                match self { $(QueuePolicy::$q(p) => p.preemptive(),)* $(QueuePolicy::$x(p) => p.preemptive()),* }
             }
             #[inline]
             fn outranks(&self, a: &Job, b: &Job, now: f64) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.outranks(a, b, now)),* }
+                match self { $(QueuePolicy::$q(p) => p.outranks(a, b, now),)* $(QueuePolicy::$x(p) => p.outranks(a, b, now)),* }
             }
             #[inline(always)]
             fn quantum(&self, job: &Job) -> f64 {
-                match self { $(AnyPolicy::$variant(p) => p.quantum(job)),* }
+                match self { $(QueuePolicy::$q(p) => p.quantum(job),)* $(QueuePolicy::$x(p) => p.quantum(job)),* }
             }
             #[inline]
             fn expire(&mut self, job: &mut Job, now: f64) {
-                match self { $(AnyPolicy::$variant(p) => p.expire(job, now)),* }
+                match self { $(QueuePolicy::$q(p) => p.expire(job, now),)* $(QueuePolicy::$x(p) => p.expire(job, now)),* }
             }
             fn switch_cost(&self) -> f64 {
-                match self { $(AnyPolicy::$variant(p) => p.switch_cost()),* }
+                match self { $(QueuePolicy::$q(p) => p.switch_cost(),)* $(QueuePolicy::$x(p) => p.switch_cost()),* }
             }
             fn uses_size_estimates(&self) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.uses_size_estimates()),* }
+                match self { $(QueuePolicy::$q(p) => p.uses_size_estimates(),)* $(QueuePolicy::$x(p) => p.uses_size_estimates()),* }
             }
-            fn shares(&self) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.shares()),* }
+        }
+
+        impl Sharing for SharingPolicy {
+            fn attach(&mut self, servers: u32, speed: f64, classes: usize) {
+                match self { $(SharingPolicy::$s(p) => p.attach(servers, speed, classes)),* }
             }
-            fn share_by_slices(&self) -> bool {
-                match self { $(AnyPolicy::$variant(p) => p.share_by_slices()),* }
+            #[inline]
+            fn arrive(&mut self, id: JobId, job: &Job, now: f64) {
+                match self { $(SharingPolicy::$s(p) => p.arrive(id, job, now)),* }
             }
-            fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
-                match self { $(AnyPolicy::$variant(p) => p.share_attach(servers, speed, classes)),* }
+            #[inline]
+            fn next_event(&self) -> f64 {
+                match self { $(SharingPolicy::$s(p) => p.next_event()),* }
             }
-            fn share_arrive(&mut self, id: JobId, job: &Job, now: f64) {
-                match self { $(AnyPolicy::$variant(p) => p.share_arrive(id, job, now)),* }
+            #[inline]
+            fn advance(&mut self, now: f64) -> Option<JobId> {
+                match self { $(SharingPolicy::$s(p) => p.advance(now)),* }
             }
-            fn share_next(&self) -> f64 {
-                match self { $(AnyPolicy::$variant(p) => p.share_next()),* }
+            fn remove(&mut self, id: JobId, now: f64) -> bool {
+                match self { $(SharingPolicy::$s(p) => p.remove(id, now)),* }
             }
-            fn share_advance(&mut self, now: f64) -> Option<JobId> {
-                match self { $(AnyPolicy::$variant(p) => p.share_advance(now)),* }
+            fn len(&self) -> usize {
+                match self { $(SharingPolicy::$s(p) => p.len()),* }
             }
-            fn share_busy(&self, busy: &mut [f64]) {
-                match self { $(AnyPolicy::$variant(p) => p.share_busy(busy)),* }
+            #[inline]
+            fn busy(&self, busy: &mut [f64]) {
+                match self { $(SharingPolicy::$s(p) => p.busy(busy)),* }
+            }
+            fn by_slices(&self) -> Option<QueuePolicy> {
+                match self { $(SharingPolicy::$s(p) => p.by_slices()),* }
             }
         }
     };
 }
 
 disciplines! {
-    Fcfs => fcfs::Fcfs,
-    Lcfs => lcfs::Lcfs,
-    LcfsPr => lcfs::LcfsPr,
-    Sjf => sjf::Sjf,
-    Psjf => srpt::Psjf,
-    Srpt => srpt::Srpt,
-    Priority => priority::Priority,
-    PriorityPr => priority::PriorityPr,
-    Rr => rr::RoundRobin,
-    Mlfq => mlfq::Mlfq,
-    Mlq => mlq::Mlq,
-    Edf => edf::Edf,
-    Hrrn => hrrn::Hrrn,
-    Ps => ps::ProcessorSharing,
-    Fb => fb::LeastAttained,
+    queue {
+        Fcfs => fcfs::Fcfs,
+        Lcfs => lcfs::Lcfs,
+        LcfsPr => lcfs::LcfsPr,
+        Sjf => sjf::Sjf,
+        Psjf => srpt::Psjf,
+        Srpt => srpt::Srpt,
+        Priority => priority::Priority,
+        PriorityPr => priority::PriorityPr,
+        Rr => rr::RoundRobin,
+        Mlfq => mlfq::Mlfq,
+        Mlq => mlq::Mlq,
+        Edf => edf::Edf,
+        Hrrn => hrrn::Hrrn,
+    }
+    sharing {
+        Ps => ps::ProcessorSharing,
+        Fb => fb::LeastAttained,
+    }
+    slices {
+        FbSlices => fb::BySlices,
+    }
+}
+
+/// A discipline as a scenario names it: a queue discipline, or a sharing one.
+#[derive(Debug, Clone)]
+pub enum AnyPolicy {
+    Queue(QueuePolicy),
+    Sharing(SharingPolicy),
+}
+
+impl AnyPolicy {
+    /// The queue discipline, unless this one shares.
+    pub fn queue(&self) -> Option<&QueuePolicy> {
+        match self {
+            AnyPolicy::Queue(q) => Some(q),
+            AnyPolicy::Sharing(_) => None,
+        }
+    }
+
+    /// Whether this is a sharing discipline (`ps`, `fb`).
+    pub fn is_sharing(&self) -> bool {
+        matches!(self, AnyPolicy::Sharing(_))
+    }
+
+    /// The queue discipline that runs this one on whole servers a slice at
+    /// a time (itself for a queue discipline), or `None` for a sharing
+    /// discipline that slices cannot approach (`ps`).
+    pub fn by_slices(&self) -> Option<QueuePolicy> {
+        match self {
+            AnyPolicy::Queue(q) => Some(q.clone()),
+            AnyPolicy::Sharing(s) => s.by_slices(),
+        }
+    }
+
+    /// Whether an arriving job may take the server of a job in service.
+    pub fn preemptive(&self) -> bool {
+        self.queue().is_some_and(Policy::preemptive)
+    }
+
+    /// Time a server spends switching to a different job.
+    pub fn switch_cost(&self) -> f64 {
+        self.queue().map_or(0.0, Policy::switch_cost)
+    }
+
+    /// Whether the workload must draw noisy size estimates for this discipline.
+    pub fn uses_size_estimates(&self) -> bool {
+        self.queue().is_some_and(Policy::uses_size_estimates)
+    }
 }
 
 /// The policies a `[policy]` section asks for: its discipline, or every

@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::config::{PolicyConfig, PolicyContext};
-use super::{Discipline, Policy};
+use super::{Discipline, Sharing};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
@@ -65,17 +65,38 @@ impl ProcessorSharing {
     }
 }
 
-impl Policy for ProcessorSharing {
-    fn enqueue(&mut self, _id: JobId, _job: &mut Job, _now: f64) {
-        unreachable!("the engine calls share_arrive for sharing disciplines")
+impl Sharing for ProcessorSharing {
+    fn attach(&mut self, servers: u32, speed: f64, classes: usize) {
+        self.servers = f64::from(servers);
+        self.speed = speed;
+        self.per_class = vec![0; classes];
     }
-    fn dequeue(&mut self, _now: f64) -> Option<JobId> {
-        None
+    fn arrive(&mut self, id: JobId, job: &Job, now: f64) {
+        self.catch_up(now);
+        self.tags.push(Reverse(Tag {
+            finish: self.virtual_time + job.remaining,
+            seq: job.seq,
+            id,
+            class: job.class,
+        }));
+        self.per_class[job.class as usize] += 1;
     }
-    fn peek(&mut self, _now: f64) -> Option<JobId> {
-        None
+    fn next_event(&self) -> f64 {
+        match self.tags.peek() {
+            None => f64::INFINITY,
+            Some(Reverse(t)) => {
+                let left = (t.finish - self.virtual_time).max(0.0);
+                self.updated + left / self.rate(self.tags.len())
+            }
+        }
     }
-    fn remove(&mut self, id: JobId, _job: &Job, now: f64) -> bool {
+    fn advance(&mut self, now: f64) -> Option<JobId> {
+        self.catch_up(now);
+        let Reverse(t) = self.tags.pop()?;
+        self.per_class[t.class as usize] -= 1;
+        Some(t.id)
+    }
+    fn remove(&mut self, id: JobId, now: f64) -> bool {
         // The others' finish tags stand: virtual time runs at the rate of
         // the jobs present, so from now on it simply runs faster.
         self.catch_up(now);
@@ -89,40 +110,7 @@ impl Policy for ProcessorSharing {
     fn len(&self) -> usize {
         self.tags.len()
     }
-    fn shares(&self) -> bool {
-        true
-    }
-    fn share_attach(&mut self, servers: u32, speed: f64, classes: usize) {
-        self.servers = f64::from(servers);
-        self.speed = speed;
-        self.per_class = vec![0; classes];
-    }
-    fn share_arrive(&mut self, id: JobId, job: &Job, now: f64) {
-        self.catch_up(now);
-        self.tags.push(Reverse(Tag {
-            finish: self.virtual_time + job.remaining,
-            seq: job.seq,
-            id,
-            class: job.class,
-        }));
-        self.per_class[job.class as usize] += 1;
-    }
-    fn share_next(&self) -> f64 {
-        match self.tags.peek() {
-            None => f64::INFINITY,
-            Some(Reverse(t)) => {
-                let left = (t.finish - self.virtual_time).max(0.0);
-                self.updated + left / self.rate(self.tags.len())
-            }
-        }
-    }
-    fn share_advance(&mut self, now: f64) -> Option<JobId> {
-        self.catch_up(now);
-        let Reverse(t) = self.tags.pop()?;
-        self.per_class[t.class as usize] -= 1;
-        Some(t.id)
-    }
-    fn share_busy(&self, busy: &mut [f64]) {
+    fn busy(&self, busy: &mut [f64]) {
         let n = self.tags.len();
         let each = if n == 0 {
             0.0

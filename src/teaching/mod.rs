@@ -24,7 +24,7 @@ pub use trace::{Outcome, Schedule, Segment, SegmentKind};
 use crate::engine::Simulation;
 use crate::error::FieldError;
 use crate::model::{Class, Dist, Limit, Node, Scenario};
-use crate::policy::{AnyPolicy, LevelConfig, Policy, PolicyConfig, PolicyContext};
+use crate::policy::{AnyPolicy, LevelConfig, PolicyConfig, PolicyContext};
 use crate::workload::{Arrival, FixedWorkload};
 
 /// How to schedule a job list.
@@ -203,7 +203,7 @@ pub fn schedule(tasks: &[Task], options: &Options) -> Result<Schedule, FieldErro
         ));
     }
     let policy = build_policy(options, tasks)?;
-    if policy.shares() {
+    if policy.is_sharing() {
         return Err(FieldError::new(
             "--policy",
             options.policy.as_str(),
