@@ -342,3 +342,13 @@ fn help_shows_examples() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("Examples:") && text.contains("schedlab run scenarios/mm2.toml"));
 }
+
+#[test]
+fn a_sharing_discipline_is_not_a_level_of_mlq() {
+    rejects(
+        &format!(
+            "{GOOD}\n[policy]\ndiscipline = \"mlq\"\nlevels = [{{ classes = [\"a\"], discipline = \"ps\" }}]\n"
+        ),
+        &["policy.levels[0].discipline", "\"ps\"", "sharing"],
+    );
+}
