@@ -21,7 +21,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp};
 use rand_pcg::Pcg64Mcg;
-use schedlab::experiment::run_replication;
+use schedlab::experiment::{run_replication, simulate};
 use schedlab::model::{Limit, Scenario};
 
 const CUSTOMERS: u64 = 1_000_000;
@@ -82,6 +82,12 @@ fn mm2_fcfs(c: &mut Criterion) {
     let s = scenario("mm2.toml");
     g.bench_function("schedlab", |b| {
         b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
+    });
+    g.bench_function("no_statistics", |b| {
+        b.iter(|| {
+            let (_, info) = simulate(&s, &s.policies[0], 0, (), s.warmup, s.horizon);
+            black_box(info.completed)
+        })
     });
     g.bench_function("handwritten", |b| {
         b.iter(|| black_box(handwritten_mmc(1.8, 1.0, 2, CUSTOMERS, 42)))

@@ -127,7 +127,7 @@ fn srpt_on_mm1_matches_schrage_miller() {
                service = { dist = \"exponential\", mean = 1.0 }\n";
     let s = scenario(mm1, "\"srpt\"", 300_000);
     let out = experiment::run(&s);
-    let exact = theory::mg1_srpt(0.8, &Dist::Exponential { rate: 1.0 }).expect("stable");
+    let exact = theory::mg1_srpt(0.8, &Dist::exponential_rate(1.0)).expect("stable");
     assert_within(
         "srpt response",
         &row(&out, "srpt", Selection::All).mean_response,

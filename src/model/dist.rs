@@ -69,8 +69,12 @@ pub struct BranchSpec {
 /// A validated distribution, ready to sample.
 #[derive(Debug, Clone)]
 pub enum Dist {
+    /// `mean` is `1 / rate`, kept so that a draw is `Exp(1) · mean`: a
+    /// multiplication, as `rand_distr::Exp` does, where a division would
+    /// put a dozen cycles on the engine's critical path at every arrival.
     Exponential {
         rate: f64,
+        mean: f64,
     },
     Deterministic {
         value: f64,
@@ -136,16 +140,27 @@ pub const DIST_NAMES: &[&str] = &[
 impl Dist {
     /// Exponential with the given mean, the most common case in code and tests.
     pub fn exponential_mean(mean: f64) -> Dist {
-        Dist::Exponential { rate: 1.0 / mean }
+        Dist::Exponential {
+            rate: 1.0 / mean,
+            mean,
+        }
+    }
+
+    /// Exponential with the given rate.
+    pub fn exponential_rate(rate: f64) -> Dist {
+        Dist::Exponential {
+            rate,
+            mean: 1.0 / rate,
+        }
     }
 
     /// Draws one value. The exponential case, the most common by far, is
     /// kept small enough to inline into the engine's arrival path.
     #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        if let Dist::Exponential { rate } = self {
+        if let Dist::Exponential { mean, .. } = self {
             let e: f64 = rand_distr::Exp1.sample(rng);
-            e / rate
+            e * mean
         } else {
             self.sample_general(rng)
         }
@@ -154,9 +169,9 @@ impl Dist {
     #[inline(never)]
     fn sample_general<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            Dist::Exponential { rate } => {
+            Dist::Exponential { mean, .. } => {
                 let e: f64 = rand_distr::Exp1.sample(rng);
-                e / rate
+                e * mean
             }
             Dist::Deterministic { value } => *value,
             Dist::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
@@ -200,7 +215,7 @@ impl Dist {
     /// Exact mean `E[X]`.
     pub fn mean(&self) -> f64 {
         match self {
-            Dist::Exponential { rate } => 1.0 / rate,
+            Dist::Exponential { mean, .. } => *mean,
             Dist::Deterministic { value } => *value,
             Dist::Uniform { low, high } => 0.5 * (low + high),
             Dist::Erlang { k, rate } => f64::from(*k) / rate,
@@ -221,7 +236,7 @@ impl Dist {
     /// Exact second moment `E[X²]`; infinite for a Pareto with shape <= 2.
     pub fn second_moment(&self) -> f64 {
         match self {
-            Dist::Exponential { rate } => 2.0 / (rate * rate),
+            Dist::Exponential { rate, .. } => 2.0 / (rate * rate),
             Dist::Deterministic { value } => value * value,
             Dist::Uniform { low, high } => (low * low + low * high + high * high) / 3.0,
             Dist::Erlang { k, rate } => {
@@ -250,7 +265,10 @@ impl Dist {
     pub fn scaled(&self, factor: f64) -> Dist {
         let f = factor;
         match self {
-            Dist::Exponential { rate } => Dist::Exponential { rate: rate / f },
+            Dist::Exponential { rate, mean } => Dist::Exponential {
+                rate: rate / f,
+                mean: mean * f,
+            },
             Dist::Deterministic { value } => Dist::Deterministic { value: value * f },
             Dist::Uniform { low, high } => Dist::Uniform {
                 low: low * f,
@@ -308,7 +326,7 @@ impl Dist {
             return 0.0;
         }
         match self {
-            Dist::Exponential { rate } => 1.0 - (-rate * x).exp(),
+            Dist::Exponential { rate, .. } => 1.0 - (-rate * x).exp(),
             Dist::Deterministic { value } => f64::from(u8::from(x >= *value)),
             Dist::Uniform { low, high } => ((x - low) / (high - low)).clamp(0.0, 1.0),
             Dist::Erlang { k, rate } => gamma_lr(f64::from(*k), rate * x),
@@ -350,7 +368,7 @@ impl Dist {
             return Some(0.0);
         }
         Some(match self {
-            Dist::Exponential { rate } => rate * (-rate * x).exp(),
+            Dist::Exponential { rate, .. } => rate * (-rate * x).exp(),
             Dist::Deterministic { .. } | Dist::Empirical { .. } => return None,
             Dist::Uniform { low, high } => {
                 if (*low..=*high).contains(&x) {
@@ -416,7 +434,7 @@ impl Dist {
         }
         let jf = f64::from(j);
         match self {
-            Dist::Exponential { rate } => gamma_partial(1.0, 1.0 / rate, j, x),
+            Dist::Exponential { rate, .. } => gamma_partial(1.0, 1.0 / rate, j, x),
             Dist::Deterministic { value } => {
                 if x >= *value {
                     value.powi(j)
@@ -653,8 +671,8 @@ impl Builder<'_> {
         let dist = match self.spec.dist.as_str() {
             "exponential" | "exp" | "markovian" => {
                 match (self.positive("rate")?, self.positive("mean")?) {
-                    (Some(rate), None) => Dist::Exponential { rate },
-                    (None, Some(mean)) => Dist::Exponential { rate: 1.0 / mean },
+                    (Some(rate), None) => Dist::exponential_rate(rate),
+                    (None, Some(mean)) => Dist::exponential_mean(mean),
                     _ => return Err(self.either("rate", "mean")),
                 }
             }

@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn size_based_policies() {
-        let exp = Dist::Exponential { rate: 1.0 };
+        let exp = Dist::exponential_rate(1.0);
         let mm1 = super::super::mm1(0.8, 1.0).unwrap().mean_response;
         // FB and PS are size-blind: for exponential sizes they match M/M/1.
         assert!(close(mg1_fb(0.8, &exp).unwrap().mean_response, mm1, 1e-7));
