@@ -60,6 +60,10 @@ pub enum Purpose {
     Route = 5,
     /// Demands of visits after the first, and at nodes with their own demand.
     Visit = 6,
+    /// Patience of each visit (reneging).
+    Patience = 7,
+    /// Whether an arriving job baulks.
+    Baulk = 8,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).

@@ -18,6 +18,9 @@ pub(super) enum Kind {
     ServiceEnd,
     /// A sharing node's next internal event (a completion or a change of rates).
     ShareTick,
+    /// A waiting job's patience runs out (`node` holds the visit's number,
+    /// `server` the job's slot, `generation` its arrival order's low bits).
+    Patience,
 }
 
 #[derive(Debug, Clone, Copy)]

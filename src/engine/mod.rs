@@ -65,6 +65,13 @@ pub trait Observer {
     /// it was routed there from another node (after that visit's
     /// `on_visit_end`) and leaves the system lost.
     fn on_block(&mut self, _now: f64, _job: &Job) {}
+    /// A job arriving at `job.node` baulked at the jobs it found there and
+    /// left at once. With `job.visits > 0` it was routed there (after
+    /// that visit's `on_visit_end`).
+    fn on_baulk(&mut self, _now: f64, _job: &Job) {}
+    /// A job waiting at `job.node` ran out of patience before its service
+    /// there started, and left the system.
+    fn on_renege(&mut self, _now: f64, _job: &Job) {}
     /// The visit's service ended but its next node is full: the job
     /// stays on its server(s), which are blocked.
     fn on_blocked(&mut self, _now: f64, _job: &Job) {}
@@ -118,6 +125,15 @@ enum Demand {
     Own(Dist),
 }
 
+/// Why a job routed to a node leaves the system instead.
+#[derive(Debug, Clone, Copy)]
+enum Turned {
+    /// The node is full and loses what it cannot take.
+    Lost,
+    /// The job baulked at what it found there.
+    Baulked,
+}
+
 /// Time to do `work` at `speed`. At speed 1, the usual case, the quotient
 /// is `work` itself, exactly: skipping the division there (a dozen cycles
 /// on the critical path of every service start) changes no figure.
@@ -154,6 +170,12 @@ pub struct Simulation<W, O> {
     class_node: Vec<Option<u32>>,
     class_priority: Vec<i32>,
     class_width: Vec<u32>,
+    /// Per class: patience of a visit (reneging), if it has one.
+    class_patience: Vec<Option<Dist>>,
+    /// Per class: baulking probabilities by jobs found (empty: never).
+    class_baulk: Vec<Vec<f64>>,
+    patience_key: u64,
+    baulk_key: u64,
     jobs: JobTable,
     events: EventList,
     observer: O,
@@ -308,6 +330,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .collect(),
             class_priority: scenario.classes.iter().map(|c| c.priority).collect(),
             class_width: scenario.classes.iter().map(|c| c.servers_per_job).collect(),
+            class_patience: scenario
+                .classes
+                .iter()
+                .map(|c| c.patience.clone())
+                .collect(),
+            class_baulk: scenario.classes.iter().map(|c| c.baulk.clone()).collect(),
+            patience_key: visit_key(scenario.seed, replication, Purpose::Patience),
+            baulk_key: visit_key(scenario.seed, replication, Purpose::Baulk),
             jobs: JobTable::default(),
             events: EventList::default(),
             observer,
@@ -480,7 +510,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.observer.on_block(now, job);
                 return;
             }
-            station.present += 1;
+            if self.baulks(node, a.class, 0, self.jobs.get(id).seq, 0) {
+                let job = self.jobs.take(id);
+                self.observer.on_baulk(now, job);
+                return;
+            }
+            self.stations[node as usize].present += 1;
         }
         self.enter(node, id, true);
     }
@@ -523,6 +558,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.arrive_preemptive(node, id);
         } else {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+        }
+        let job = self.jobs.get(id);
+        if let Some(patience) = &self.class_patience[job.class as usize]
+            && job.first_start.is_nan()
+        {
+            let wait = draw(patience, self.patience_key, job.seq, job.visits);
+            self.events
+                .push(now + wait, Kind::Patience, job.visits, id, job.seq as u32);
         }
     }
 
@@ -744,6 +787,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         match event.kind {
             Kind::ServiceEnd => self.service_end(event),
             Kind::ShareTick => self.share_tick(event.node, event.generation),
+            Kind::Patience => self.renege(event),
         }
     }
 
@@ -813,12 +857,17 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         let target = &self.stations[to as usize];
         // A job fed back to its own node makes room for itself as it leaves.
-        let full = target.present - u32::from(to == node) >= target.capacity;
+        let mine = u32::from(to == node);
+        let full = target.present - mine >= target.capacity;
         if !full {
+            let job = self.jobs.get(id);
+            if self.baulks(to, class, mine, job.seq, job.visits + 1) {
+                return self.turn_away(node, server, id, to, class, Turned::Baulked);
+            }
             return self.leave(node, server, id, Some((to, class)));
         }
         if !target.blocks {
-            return self.lose(node, server, id, to, class);
+            return self.turn_away(node, server, id, to, class, Turned::Lost);
         }
         self.block(node, server, id, to, class);
     }
@@ -858,8 +907,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.enter(to, id, false);
     }
 
-    /// Job `id` finished at `node` and is routed to the full loss node `to`: it is lost.
-    fn lose(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
+    /// Job `id` finished at `node` and is turned away at `to`: lost (a
+    /// full loss node) or baulking; it leaves the system.
+    fn turn_away(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32, why: Turned) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         station.present -= 1;
@@ -868,7 +918,56 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.release(node, server, id, self.jobs.get(id).width);
         self.next_visit(id, node, to, class);
         let job = self.jobs.take(id);
-        self.observer.on_block(now, job);
+        match why {
+            Turned::Lost => self.observer.on_block(now, job),
+            Turned::Baulked => self.observer.on_baulk(now, job),
+        }
+        if !self.stations[node as usize].waiting_room.is_empty() {
+            self.admit_blocked(node);
+        }
+    }
+
+    /// Whether a job of `class` arriving at `node` for its visit number
+    /// `visit` baulks at the jobs it finds there (`present` less `mine`,
+    /// itself when it is fed back). The draw is a pure function of the job
+    /// and visit, so every policy sees the same decisions for the same
+    /// numbers found.
+    #[inline]
+    fn baulks(&self, node: u32, class: u32, mine: u32, seq: u64, visit: u32) -> bool {
+        let p = &self.class_baulk[class as usize];
+        if p.is_empty() {
+            return false;
+        }
+        let found = (self.stations[node as usize].present - mine) as usize;
+        let q = p[found.min(p.len() - 1)];
+        q > 0.0 && visit_uniform(self.baulk_key, seq, visit) < q
+    }
+
+    /// A job's patience ran out (`Kind::Patience`): if it still waits for
+    /// its service at this visit to start, it leaves the queue and the
+    /// system. The event carries the job's slot, the visit's number and
+    /// the low 32 bits of the job's arrival order: a slot reused by another
+    /// job, or a job that has moved on or started, no longer matches, so
+    /// a patience event needs no cancelling.
+    fn renege(&mut self, event: Event) {
+        let now = self.clock;
+        let id = event.server;
+        let job = self.jobs.get(id);
+        if job.seq as u32 != event.generation
+            || job.visits != event.node
+            || !job.first_start.is_nan()
+        {
+            return;
+        }
+        let node = job.node;
+        let station = &mut self.stations[node as usize];
+        if station.sharing || !self.queues[station.queue].remove(id, job, now) {
+            return;
+        }
+        station.present -= 1;
+        self.loads.leave(node, now, job.remaining);
+        let job = self.jobs.take(id);
+        self.observer.on_renege(now, job);
         if !self.stations[node as usize].waiting_room.is_empty() {
             self.admit_blocked(node);
         }

@@ -32,6 +32,13 @@ pub struct Class {
     pub service_at: Vec<Option<Dist>>,
     /// Servers a visit holds at once (rigid: all start together).
     pub servers_per_job: u32,
+    /// Reneging: how long a job waits at a node for its service to start
+    /// before it leaves (`None`: for ever). Drawn per visit.
+    pub patience: Option<Dist>,
+    /// Baulking: `baulk[n]` is the probability that a job arriving at a
+    /// node where `n` jobs are present leaves at once (the last entry for
+    /// larger `n`); empty when jobs never baulk.
+    pub baulk: Vec<f64>,
 }
 
 impl Class {
@@ -46,6 +53,8 @@ impl Class {
             deadline: None,
             service_at: vec![None; nodes],
             servers_per_job: 1,
+            patience: None,
+            baulk: Vec::new(),
         }
     }
 

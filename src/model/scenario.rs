@@ -71,6 +71,16 @@ struct RawClass {
     #[serde(default)]
     service_at: BTreeMap<String, DistSpec>,
     servers_per_job: Option<u32>,
+    /// Reneging: time a job waits for service at a node before it leaves.
+    patience: Option<DistSpec>,
+    /// Baulking probabilities by the number of jobs found at the node.
+    baulk: Option<RawBaulk>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaulk {
+    probabilities: Vec<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -354,8 +364,19 @@ impl Scenario {
             .any(|p| p.uses_size_estimates())
     }
 
+    /// Whether every class reneges, or baulks for certain at a long enough
+    /// queue: queues then stay finite whatever the offered load.
+    pub fn bounded_by_impatience(&self) -> bool {
+        self.classes
+            .iter()
+            .all(|c| c.patience.is_some() || c.baulk.last() == Some(&1.0))
+    }
+
     /// Warnings a user should see before a long run (load at or above 1).
     pub fn warnings(&self) -> Vec<String> {
+        if self.bounded_by_impatience() {
+            return Vec::new();
+        }
         let total = self.total_load();
         let overall = (self.nodes.len() > 1 && total >= 1.0).then(|| {
             format!(
@@ -446,6 +467,13 @@ fn check_pull(
             format!("classes[{k}].node"),
             "(given)",
             "under pull dispatching every class goes to the central queue: leave out `node`",
+        ));
+    }
+    if let Some(k) = classes.iter().position(|c| c.patience.is_some()) {
+        return Err(FieldError::new(
+            format!("classes[{k}].patience"),
+            "(given)",
+            "reneging from the central queue of pull dispatching is not supported; use a push rule such as jsq",
         ));
     }
     Ok(())
@@ -670,12 +698,56 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "a visit holds at least 1 server",
             ));
         }
+        let patience = match &c.patience {
+            None => None,
+            Some(spec) => {
+                let field = format!("classes[{k}].patience");
+                let d = Dist::from_spec(spec, &field, base)?;
+                // P(patience > 0) = 0 exactly when the mean is 0.
+                if d.mean() <= 0.0 {
+                    return Err(FieldError::new(
+                        field,
+                        format!("{} with mean {}", d.family(), d.mean()),
+                        "patience needs some positive values (a job with none reneges before anyone can serve it)",
+                    ));
+                }
+                Some(d)
+            }
+        };
+        let baulk = match &c.baulk {
+            None => Vec::new(),
+            Some(b) => {
+                let field = format!("classes[{k}].baulk.probabilities");
+                if b.probabilities.is_empty() {
+                    return Err(FieldError::new(
+                        field,
+                        "[]",
+                        "give the probability of baulking for 0, 1, 2, ... jobs found (the last one holds beyond)",
+                    ));
+                }
+                if let Some((i, p)) = b
+                    .probabilities
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| !(0.0..=1.0).contains(*p))
+                {
+                    return Err(FieldError::new(
+                        format!("{field}[{i}]"),
+                        p.to_string(),
+                        "a probability lies in [0, 1]",
+                    ));
+                }
+                b.probabilities.clone()
+            }
+        };
         classes.push(Class {
             priority: c.priority,
             node,
             deadline: c.deadline,
             service_at,
             servers_per_job,
+            patience,
+            baulk,
             ..Class::new(&c.name, arrival, service, nodes.len())
         });
     }

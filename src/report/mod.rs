@@ -78,6 +78,30 @@ pub struct ResultRecord {
     pub blocked_time: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_time_ci95: Option<f64>,
+    /// Where some class reneges (`patience`): jobs (node rows: visits)
+    /// that reneged, their share of arrivals, and the mean waits of the
+    /// served and of the reneged (`mean_wait` covers both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reneged: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_renege: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_renege_ci95: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_wait_served: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_wait_served_ci95: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_wait_reneged: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_wait_reneged_ci95: Option<f64>,
+    /// Where some class baulks: jobs (visits) that baulked and their share of arrivals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baulked: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_baulk: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_baulk_ci95: Option<f64>,
 }
 
 impl From<&Row> for ResultRecord {
@@ -121,6 +145,16 @@ impl From<&Row> for ResultRecord {
             p_block_ci95: ci(s.p_block.ci95),
             blocked_time: num(s.blocked_time.mean),
             blocked_time_ci95: ci(s.blocked_time.ci95),
+            reneged: s.p_renege.mean.is_finite().then_some(s.reneged),
+            p_renege: num(s.p_renege.mean),
+            p_renege_ci95: ci(s.p_renege.ci95),
+            mean_wait_served: num(s.mean_wait_served.mean),
+            mean_wait_served_ci95: ci(s.mean_wait_served.ci95),
+            mean_wait_reneged: num(s.mean_wait_reneged.mean),
+            mean_wait_reneged_ci95: ci(s.mean_wait_reneged.ci95),
+            baulked: s.p_baulk.mean.is_finite().then_some(s.baulked),
+            p_baulk: num(s.p_baulk.mean),
+            p_baulk_ci95: ci(s.p_baulk.ci95),
         }
     }
 }
@@ -432,6 +466,34 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             ),
         );
     }
+    for r in rows.iter().filter(|r| r.stats.p_renege.mean.is_finite()) {
+        let st = &r.stats;
+        let _ = writeln!(
+            out,
+            "reneged, {}, class {}, node {}: {} of arrivals ({} jobs), mean wait served {}, reneged {}",
+            r.policy,
+            r.class,
+            r.node,
+            with_ci(num(st.p_renege.mean), ci(st.p_renege.ci95)),
+            st.reneged,
+            with_ci(num(st.mean_wait_served.mean), ci(st.mean_wait_served.ci95)),
+            with_ci(
+                num(st.mean_wait_reneged.mean),
+                ci(st.mean_wait_reneged.ci95)
+            ),
+        );
+    }
+    for r in rows.iter().filter(|r| r.stats.p_baulk.mean.is_finite()) {
+        let _ = writeln!(
+            out,
+            "baulked, {}, class {}, node {}: {} of arrivals ({} jobs)",
+            r.policy,
+            r.class,
+            r.node,
+            with_ci(num(r.stats.p_baulk.mean), ci(r.stats.p_baulk.ci95)),
+            r.stats.baulked,
+        );
+    }
     for r in rows.iter().filter(|r| r.stats.visits.mean.is_finite()) {
         let _ = writeln!(
             out,
@@ -529,6 +591,26 @@ pub struct CsvRecord {
     pub blocked_time: Option<f64>,
     #[serde(default)]
     pub blocked_time_ci95: Option<f64>,
+    #[serde(default)]
+    pub reneged: Option<u64>,
+    #[serde(default)]
+    pub p_renege: Option<f64>,
+    #[serde(default)]
+    pub p_renege_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_wait_served: Option<f64>,
+    #[serde(default)]
+    pub mean_wait_served_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_wait_reneged: Option<f64>,
+    #[serde(default)]
+    pub mean_wait_reneged_ci95: Option<f64>,
+    #[serde(default)]
+    pub baulked: Option<u64>,
+    #[serde(default)]
+    pub p_baulk: Option<f64>,
+    #[serde(default)]
+    pub p_baulk_ci95: Option<f64>,
     pub theory_formula: Option<String>,
     pub theory_kind: Option<Kind>,
     pub theory_mean_wait: Option<f64>,
@@ -573,6 +655,16 @@ impl From<ResultRecord> for CsvRecord {
             p_block_ci95: r.p_block_ci95,
             blocked_time: r.blocked_time,
             blocked_time_ci95: r.blocked_time_ci95,
+            reneged: r.reneged,
+            p_renege: r.p_renege,
+            p_renege_ci95: r.p_renege_ci95,
+            mean_wait_served: r.mean_wait_served,
+            mean_wait_served_ci95: r.mean_wait_served_ci95,
+            mean_wait_reneged: r.mean_wait_reneged,
+            mean_wait_reneged_ci95: r.mean_wait_reneged_ci95,
+            baulked: r.baulked,
+            p_baulk: r.p_baulk,
+            p_baulk_ci95: r.p_baulk_ci95,
             theory_formula: t.as_ref().map(|t| t.formula.clone()),
             theory_kind: t.as_ref().map(|t| t.kind),
             theory_mean_wait: t.as_ref().map(|t| t.mean_wait),

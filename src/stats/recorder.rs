@@ -63,6 +63,12 @@ pub struct CellStats {
     pub blocked: u64,
     /// Jobs of a class lost at a full node after their first visit.
     pub lost_inside: u64,
+    /// Jobs (visits) that baulked: left on arriving, at what they found.
+    pub baulked: u64,
+    /// Jobs (visits) that reneged, and their waits until they did: the
+    /// served ones' waits are in `wait`.
+    pub reneged: u64,
+    pub wait_reneged: Welford,
     /// Class: visits of the completed jobs.
     pub visits: u64,
     /// Time spent blocked after service (class: per job, node: per visit),
@@ -88,6 +94,9 @@ impl CellStats {
             admitted: 0,
             blocked: 0,
             lost_inside: 0,
+            baulked: 0,
+            reneged: 0,
+            wait_reneged: Welford::default(),
             visits: 0,
             blocked_time: 0.0,
             blocked_count: 0,
@@ -131,6 +140,9 @@ impl CellStats {
         self.admitted = 0;
         self.blocked = 0;
         self.lost_inside = 0;
+        self.baulked = 0;
+        self.reneged = 0;
+        self.wait_reneged = Welford::default();
         self.visits = 0;
         self.blocked_time = 0.0;
         self.blocked_count = 0;
@@ -275,6 +287,39 @@ impl Observer for Recorder {
             c.advance(now);
             c.in_system -= 1;
             c.lost_inside += measuring;
+        }
+    }
+
+    fn on_baulk(&mut self, now: f64, job: &Job) {
+        let measuring = u64::from(self.measuring);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.baulked += measuring;
+        }
+        let c = &mut self.classes[job.origin as usize];
+        c.baulked += measuring;
+        if job.visits > 0 {
+            c.advance(now);
+            c.in_system -= 1;
+        }
+    }
+
+    fn on_renege(&mut self, now: f64, job: &Job) {
+        let measuring = self.measuring;
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.advance(now);
+            n.in_system -= 1;
+            if measuring {
+                n.reneged += 1;
+                n.wait_reneged.push(now - job.arrival);
+            }
+        }
+        let c = &mut self.classes[job.origin as usize];
+        c.advance(now);
+        c.in_system -= 1;
+        if measuring {
+            c.reneged += 1;
+            c.wait_reneged
+                .push((now - job.entered - job.served_before).max(0.0));
         }
     }
 

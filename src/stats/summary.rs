@@ -63,6 +63,9 @@ pub fn confidence_half_width(var: f64, n: u64) -> f64 {
 pub struct RowStats {
     /// Jobs measured, over all replications.
     pub jobs: u64,
+    /// Jobs (node rows: visits) that reneged and that baulked, over all replications.
+    pub reneged: u64,
+    pub baulked: u64,
     pub mean_wait: Estimate,
     pub mean_response: Estimate,
     /// Mean of response / time in service (size / speed).
@@ -85,6 +88,15 @@ pub struct RowStats {
     /// node blocks (`when_full = "block"`).
     pub p_block: Estimate,
     pub blocked_time: Estimate,
+    /// Shares of arriving jobs (node rows: of visits) that reneged and
+    /// that baulked; NaN unless some class of the selection can.
+    pub p_renege: Estimate,
+    pub p_baulk: Estimate,
+    /// Mean wait of the jobs served and of those that reneged (NaN unless
+    /// some class reneges); `mean_wait` covers both, so that Little's law
+    /// holds for the queue.
+    pub mean_wait_served: Estimate,
+    pub mean_wait_reneged: Estimate,
     /// Response-time quantiles p50, p90, p95, p99 of all replications
     /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
@@ -119,13 +131,20 @@ pub fn summarize(
         .nodes
         .iter()
         .any(|n| n.when_full == WhenFull::Block);
+    let classes_of: Vec<&crate::model::Class> = match selection {
+        Selection::Class(c) => vec![&scenario.classes[c]],
+        _ => scenario.classes.iter().collect(),
+    };
+    let reneges = classes_of.iter().any(|c| c.patience.is_some());
+    let baulks = classes_of.iter().any(|c| !c.baulk.is_empty());
     let has_deadlines = match selection {
         Selection::Class(c) => scenario.classes[c].deadline.is_some(),
         _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
     };
 
     let mut jobs = 0;
-    let mut columns: [Vec<f64>; 12] = Default::default();
+    let (mut reneged_total, mut baulked_total) = (0u64, 0u64);
+    let mut columns: [Vec<f64>; 16] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
@@ -148,6 +167,8 @@ pub fn summarize(
         let mut rep_hist: Option<Histogram<u64>> =
             own_node_cell.then(|| node_histogram(r.node_digits()));
         let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let mut wait_reneged = Welford::default();
+        let (mut baulked, mut reneged) = (0u64, 0u64);
         let mut slowdown_sum = 0.0;
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
@@ -155,6 +176,9 @@ pub fn summarize(
         let (mut visits, mut blocked_time, mut blocked_count) = (0u64, 0.0, 0u64);
         for c in cells {
             wait.merge(&c.wait);
+            wait_reneged.merge(&c.wait_reneged);
+            baulked += c.baulked;
+            reneged += c.reneged;
             response.merge(&c.response);
             slowdown_sum += c.slowdown_sum;
             area_n += c.area_in_system;
@@ -186,6 +210,8 @@ pub fn summarize(
             }
         }
         jobs += response.count;
+        reneged_total += reneged;
+        baulked_total += baulked;
         let window = r.window();
         let mean_or_nan = |w: &Welford| if w.count == 0 { f64::NAN } else { w.mean };
         let per_time = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
@@ -196,7 +222,29 @@ pub fn summarize(
                 x / response.count as f64
             }
         };
-        columns[0].push(mean_or_nan(&wait));
+        let mut wait_all = wait;
+        wait_all.merge(&wait_reneged);
+        columns[0].push(mean_or_nan(&wait_all));
+        let arrivals = (admitted + blocked + baulked) as f64;
+        let share = |x: u64, applies: bool| {
+            if applies && arrivals > 0.0 {
+                x as f64 / arrivals
+            } else {
+                f64::NAN
+            }
+        };
+        columns[12].push(share(reneged, reneges));
+        columns[13].push(share(baulked, baulks));
+        columns[14].push(if reneges {
+            mean_or_nan(&wait)
+        } else {
+            f64::NAN
+        });
+        columns[15].push(if reneges {
+            mean_or_nan(&wait_reneged)
+        } else {
+            f64::NAN
+        });
         columns[1].push(mean_or_nan(&response));
         columns[2].push(per_time(area_n));
         columns[3].push(per_time(area_n - area_busy));
@@ -249,9 +297,15 @@ pub fn summarize(
         visits,
         p_block,
         blocked_time,
+        p_renege,
+        p_baulk,
+        wait_served,
+        wait_reneged,
     ] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
+        reneged: reneged_total,
+        baulked: baulked_total,
         mean_wait: w,
         mean_response: r,
         mean_slowdown: sd,
@@ -264,6 +318,10 @@ pub fn summarize(
         visits,
         p_block,
         blocked_time,
+        p_renege,
+        p_baulk,
+        mean_wait_served: wait_served,
+        mean_wait_reneged: wait_reneged,
         response_quantiles,
         response_quantiles_ci95,
     }

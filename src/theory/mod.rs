@@ -14,6 +14,7 @@
 //! - Harchol-Balter, *Performance Modeling and Design of Computer Systems*, CUP (2013).
 
 mod approx;
+mod impatience;
 mod integrate;
 mod markovian;
 mod mg1;
@@ -22,6 +23,7 @@ mod product_form;
 mod scenario;
 
 pub use approx::{allen_cunneen, kingman};
+pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{
     MmcMetrics, MmckMetrics, erlang_b, erlang_b_direct, erlang_c, mm_inf, mm1,
     mm1_response_quantile, mmc, mmc_queue_length_pmf, mmc_wait_quantile, mmc_wait_tail, mmck,

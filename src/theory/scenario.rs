@@ -135,6 +135,14 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         } else {
             return None;
         };
+        let impatient = streams.iter().any(|st| {
+            let c = &s.classes[st.class];
+            c.patience.is_some() || !c.baulk.is_empty()
+        });
+        if impatient {
+            all.extend(impatient_part(s, policy, j, node, &streams, poisson)?);
+            continue;
+        }
         let node_parts = match node.capacity {
             Some(k) => capacity_parts(policy, j, servers, k, &streams, poisson)?,
             None => node_parts(s, policy, j, servers, node.speed, &streams, renewal)?,
@@ -173,6 +181,43 @@ fn pull_parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         part.node = usize::MAX;
     }
     Some(p)
+}
+
+/// A node whose one class reneges or baulks: M/M/c with impatience
+/// (Erlang A, baulking) under FCFS, for Poisson arrivals, exponential
+/// sizes and exponential (or no) patience. `mean_wait` covers every
+/// admitted job, `mean_response` the served ones, as in the rows.
+fn impatient_part(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    node: usize,
+    n: &crate::model::Node,
+    streams: &[Stream],
+    poisson: bool,
+) -> Option<Vec<Part>> {
+    let [st] = streams else {
+        return None;
+    };
+    let class = &s.classes[st.class];
+    let theta = match &class.patience {
+        None => 0.0,
+        Some(Dist::Exponential { rate, .. }) => *rate,
+        Some(_) => return None,
+    };
+    if !poisson || !st.exponential || policy.label() != "fcfs" || n.capacity.is_some() {
+        return None;
+    }
+    let m = super::mmc_impatient(st.lambda, 1.0 / st.es, n.servers, theta, &class.baulk).ok()?;
+    Some(vec![Part {
+        class: st.class,
+        node,
+        lambda: m.throughput,
+        p_block: None,
+        formula: if theta > 0.0 { "erlang-a" } else { "baulking" },
+        kind: Kind::Exact,
+        mean_wait: m.mean_wait,
+        mean_response: m.mean_response_served,
+    }])
 }
 
 /// A node holding at most `k` jobs: M/M/c/K under FCFS (Erlang B when
@@ -460,6 +505,9 @@ fn combine(chosen: &[&Part]) -> Option<Prediction> {
 /// A network is unstable when some node is: its visit rates offer it a
 /// load of 1 or more.
 pub fn instability(s: &Scenario) -> Option<TheoryError> {
+    if s.bounded_by_impatience() {
+        return None;
+    }
     let rho = if s.is_network() {
         let k = s.classes.len();
         let rates = s.visit_rates(None);
