@@ -17,6 +17,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Run inputs beyond the size limits (servers, nodes, replications, jobs,
+    /// estimated events and memory, LP and DP sizes) instead of refusing them.
+    #[arg(long, global = true)]
+    pub no_limits: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -433,6 +437,9 @@ pub struct RunArgs {
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Jobs present at once after which a replication stops as unstable (exit 1); default 1000000.
+    #[arg(long, value_name = "N")]
+    pub max_present: Option<u64>,
 }
 
 #[derive(Debug, Args)]

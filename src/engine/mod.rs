@@ -106,6 +106,17 @@ pub struct RunInfo {
     pub completed: u64,
     /// The deadlock that stopped the run early, if one did.
     pub deadlock: Option<Deadlock>,
+    /// Set when the jobs present passed the limit ([`crate::limits::max_present`])
+    /// and the run stopped: the system is unstable (or the limit too low).
+    pub unstable: Option<Unstable>,
+}
+
+/// Where a run stopped because the jobs present passed their limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unstable {
+    pub time: f64,
+    /// The limit that was passed.
+    pub present: u64,
 }
 
 /// Per (node, class): what a visit there demands.
@@ -157,6 +168,9 @@ pub struct Simulation<W, O> {
     /// Scratch for the previous shares of a sharing node.
     share_before: Vec<f64>,
     deadlock: Option<Deadlock>,
+    /// Jobs present at once beyond which the run stops as unstable.
+    max_present: u64,
+    unstable: Option<Unstable>,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -300,6 +314,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             unsettled: Vec::new(),
             share_before: vec![0.0; classes],
             deadlock: None,
+            max_present: crate::limits::max_present(),
+            unstable: None,
         }
     }
 
@@ -388,6 +404,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             let before = self.completed;
             if t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first) {
                 self.arrive();
+                if self.unstable.is_some() {
+                    break;
+                }
             } else {
                 self.server_event();
             }
@@ -413,6 +432,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             events: self.handled,
             completed: self.completed,
             deadlock: self.deadlock.clone(),
+            unstable: self.unstable.clone(),
         }
     }
 
@@ -458,6 +478,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             station.present += 1;
         }
         let id = self.jobs.insert(job);
+        // Slots are reused, so an id this high means that many jobs present.
+        if u64::from(id) >= self.max_present {
+            self.unstable = Some(Unstable {
+                time: now,
+                present: self.max_present,
+            });
+            return;
+        }
         self.enter(node, id, true);
     }
 

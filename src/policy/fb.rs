@@ -27,7 +27,7 @@
 //! engine never uses this mode: it drives `fb` through the `share_*` hooks.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::config::{PolicyConfig, PolicyContext};
 use super::indexed::KeyedQueue;
@@ -78,6 +78,9 @@ pub struct LeastAttained {
     present: usize,
     /// Slice mode: waiting jobs by attained service, then arrival.
     queue: KeyedQueue,
+    /// Jobs whose service was complete at the last catch-up, in the order
+    /// they finished, to be handed out by `share_advance` at that instant.
+    finished: VecDeque<JobId>,
 }
 
 /// Amounts of service closer than this (relative) are equal: event times
@@ -117,7 +120,33 @@ impl LeastAttained {
             }
         }
         self.updated = now;
+        self.take_finished();
         self.merge_caught_up();
+    }
+
+    /// Takes every job whose service is complete out of the served groups
+    /// now, before a newcomer can take its server: a job that finishes at
+    /// the instant another arrives (D/D/1 at load 1) leaves, instead of
+    /// staying, unserved, in a group that never gets a server again.
+    fn take_finished(&mut self) {
+        let mut i = self.groups.len();
+        let mut left = f64::from(self.servers);
+        while i > 0 && left > 0.0 {
+            i -= 1;
+            let g = &mut self.groups[i];
+            while let Some(Reverse(m)) = g.members.peek()
+                && (close(m.size, g.attained) || m.size < g.attained)
+            {
+                let Reverse(m) = g.members.pop().expect("peeked above");
+                g.per_class[m.class as usize] -= 1;
+                self.finished.push_back(m.id);
+            }
+            if g.members.is_empty() {
+                self.groups.remove(i);
+                continue;
+            }
+            left -= (g.members.len() as f64).min(left);
+        }
     }
 
     /// Merges every served group that has caught up with the one above it.
@@ -165,6 +194,11 @@ impl Policy for LeastAttained {
             return true;
         }
         self.catch_up(now);
+        if let Some(k) = self.finished.iter().position(|&f| f == id) {
+            self.finished.remove(k);
+            self.present -= 1;
+            return true;
+        }
         let Some(i) = self
             .groups
             .iter()
@@ -234,6 +268,9 @@ impl Policy for LeastAttained {
         self.present += 1;
     }
     fn share_next(&self) -> f64 {
+        if !self.finished.is_empty() {
+            return self.updated;
+        }
         let served: Vec<(usize, f64)> = self.served().collect();
         let rate_of = |j: usize| served.iter().find(|s| s.0 == j).map_or(0.0, |s| s.1);
         let mut next = f64::INFINITY;
@@ -255,22 +292,9 @@ impl Policy for LeastAttained {
     }
     fn share_advance(&mut self, now: f64) -> Option<JobId> {
         self.catch_up(now);
-        let served: Vec<usize> = self.served().map(|(i, _)| i).collect();
-        let done = served.into_iter().find(|&i| {
-            let g = &self.groups[i];
-            g.members
-                .peek()
-                .is_some_and(|Reverse(m)| close(m.size, g.attained) || m.size < g.attained)
-        })?;
-        let g = &mut self.groups[done];
-        let Reverse(m) = g.members.pop().expect("peeked above");
-        g.per_class[m.class as usize] -= 1;
-        if g.members.is_empty() {
-            self.groups.remove(done);
-        }
+        let id = self.finished.pop_front()?;
         self.present -= 1;
-        self.merge_caught_up();
-        Some(m.id)
+        Some(id)
     }
     fn share_busy(&self, busy: &mut [f64]) {
         busy.fill(0.0);
