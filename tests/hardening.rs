@@ -200,8 +200,8 @@ fn enormous_runs_are_refused_with_the_estimate_and_the_limit() {
 fn silent_grinding_is_refused() {
     // Item 4, the scenario cases.
     let rr = scenario(EXP_ARRIVAL, EXP_SERVICE, "", HORIZON)
-        + "\n[policy]\ndiscipline = { name = \"rr\", quantum = 1e-12 }\n";
-    refuse_scenario(&rr, &[], &["horizon", "events", "3.000e10"]);
+        + "\n[policy]\ndiscipline = \"rr\"\nquantum = 1e-12\n";
+    refuse_scenario(&rr, &[], &["horizon", "events", "30000000000"]);
     let long = scenario(EXP_ARRIVAL, EXP_SERVICE, "", "horizon = { time = 1e300 }");
     refuse_scenario(&long, &[], &["horizon.time", "jobs per replication"]);
     let warm = scenario(
@@ -379,7 +379,11 @@ fn degenerate_distributions_are_refused() {
         "",
         HORIZON,
     );
-    refuse_scenario(&hyper, &[], &["classes[0].service.scv", "1e16"]);
+    refuse_scenario(
+        &hyper,
+        &[],
+        &["classes[0].service.scv", "10000000000000000"],
+    );
     let bp = scenario(
         EXP_ARRIVAL,
         "{ dist = \"bounded-pareto\", alpha = 1e-300, low = 0.1, high = 10.0 }",
@@ -601,7 +605,7 @@ fn errors_are_one_line_naming_the_users_path_once() {
     assert_eq!(o.lines().len(), 1, "{}", o.stderr);
     assert!(o.stderr.contains("/nonexist/dir/x.png"), "{}", o.stderr);
     assert!(!o.stderr.contains(".schedlab-"), "{}", o.stderr);
-    assert_eq!(o.stderr.matches("os error 2").count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("does not exist"), "{}", o.stderr);
 }
 
 #[test]

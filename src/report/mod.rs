@@ -608,6 +608,13 @@ pub fn stage_file(path: &Path, contents: &[u8]) -> anyhow::Result<tempfile::Name
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "{}: cannot write: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".schedlab-")
         .suffix(".tmp")
@@ -633,10 +640,10 @@ pub fn os_message(e: &std::io::Error) -> String {
         return std::io::Error::from_raw_os_error(code).to_string();
     }
     // tempfile wraps the OS error with the temporary path: look inside.
-    let inner = e
-        .get_ref()
-        .and_then(|i| i.source())
-        .and_then(|s| s.downcast_ref::<std::io::Error>());
+    let inner = e.get_ref().and_then(|i| {
+        i.downcast_ref::<std::io::Error>()
+            .or_else(|| i.source().and_then(|s| s.downcast_ref::<std::io::Error>()))
+    });
     match inner {
         Some(inner) => os_message(inner),
         None => e.kind().to_string(),
