@@ -42,8 +42,17 @@ pub fn scenario(text: &str) -> Result<(), String> {
 pub fn jobs(text: &str) -> Result<(), String> {
     let csv = crate::teaching::parse_jobs(text);
     let toml = crate::teaching::parse_toml_jobs(text);
+    let mut first_error = None;
+    let mut parsed = false;
     for tasks in [csv, toml] {
-        let tasks = tasks.map_err(|e| e.to_string())?;
+        let tasks = match tasks {
+            Ok(t) => t,
+            Err(e) => {
+                first_error.get_or_insert(e.to_string());
+                continue;
+            }
+        };
+        parsed = true;
         if tasks.len() <= 50 {
             for policy in ["fcfs", "srtf", "rr"] {
                 let options = crate::teaching::Options {
@@ -55,7 +64,10 @@ pub fn jobs(text: &str) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    match (parsed, first_error) {
+        (false, Some(e)) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The optimize job-list reader.
