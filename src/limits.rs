@@ -73,7 +73,7 @@ pub const RAISE: &str = "pass --no-limits to run it anyway";
 
 /// Refuses `value` of `field` when it exceeds `limit` (and limits are on).
 pub fn check(field: &str, value: f64, limit: f64, what: &str) -> Result<(), FieldError> {
-    if enforced() && !(value <= limit) {
+    if enforced() && (value.is_nan() || value > limit) {
         return Err(FieldError::new(
             field,
             fmt_count(value),
@@ -91,7 +91,7 @@ pub fn check_estimate(
     limit: f64,
     what: &str,
 ) -> Result<(), FieldError> {
-    if enforced() && !(estimate <= limit) {
+    if enforced() && (estimate.is_nan() || estimate > limit) {
         return Err(FieldError::new(
             field,
             value.to_string(),

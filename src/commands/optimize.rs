@@ -733,7 +733,7 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
     split::check_scale("--rates", &args.rates).map_err(InputError::Flag)?;
     split::check_scale("--mu", &mu.concat()).map_err(InputError::Flag)?;
     split::check_scale("--cost", &cost.concat()).map_err(InputError::Flag)?;
-    if let Some(c) = cap.iter().find(|c| !(**c >= 1e-6)) {
+    if let Some(c) = cap.iter().find(|c| c.is_nan() || **c < 1e-6) {
         return Err(flag(
             "--cap",
             c,

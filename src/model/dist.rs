@@ -700,7 +700,7 @@ impl Builder<'_> {
             (dist, self.spec.mean, self.spec.scv)
         {
             let scv = dist.scv();
-            let off = |a: f64, b: f64| !((a - b).abs() <= 1e-6 * b.abs());
+            let off = |a: f64, b: f64| (a - b).abs().is_nan() || (a - b).abs() > 1e-6 * b.abs();
             if off(mean, m) || off(scv, c) {
                 return Err(self.err(
                     "scv",

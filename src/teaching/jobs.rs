@@ -189,7 +189,7 @@ fn check_exact_times(tasks: &[Task]) -> Result<(), FieldError> {
             ("deadline", t.deadline),
         ] {
             if let Some(v) = v
-                && !(v.abs() <= MAX_EXACT_TIME)
+                && (v.is_nan() || v.abs() > MAX_EXACT_TIME)
             {
                 return Err(FieldError::new(
                     format!("line {line}, {name}"),
@@ -201,7 +201,7 @@ fn check_exact_times(tasks: &[Task]) -> Result<(), FieldError> {
     }
     let latest = tasks.iter().map(|t| t.arrival).fold(0.0, f64::max);
     let work: f64 = tasks.iter().map(|t| t.burst).sum();
-    if !(latest + work <= MAX_EXACT_TIME) {
+    if (latest + work).is_nan() || latest + work > MAX_EXACT_TIME {
         return Err(FieldError::new(
             "burst",
             format!("latest arrival {latest} + total burst {work}"),
