@@ -92,6 +92,7 @@ impl RunOptions {
             out: None,
             compare: self.compare.clone(),
             threads: self.threads,
+            max_present: None,
         }
     }
 }

@@ -12,8 +12,10 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // clap's own usage errors exit with 2, as bad input does.
     let cli = Cli::parse();
     crate::report::tree::handle_interrupts();
+    crate::limits::set_enforced(!cli.no_limits);
     let result = match cli.command {
         Command::Run(args) => crate::commands::run::run(&args),
         Command::Sweep(args) => crate::commands::sweep::run(&args),
@@ -31,7 +33,7 @@ pub fn main() -> ExitCode {
             } else {
                 1
             };
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(code)
         }
     }
@@ -39,4 +41,32 @@ pub fn main() -> ExitCode {
 
 pub(crate) fn flag(name: &str, value: impl ToString, message: &str) -> anyhow::Error {
     InputError::Flag(FieldError::new(name, value.to_string(), message)).into()
+}
+
+/// The message of an error and its causes on one line: a cause whose text
+/// the message already holds (an OS error quoted by its wrapper) is not
+/// repeated, and control characters (a newline in a name) are escaped.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !message.contains(&c) {
+            message.push_str(": ");
+            message.push_str(&c);
+        }
+    }
+    escape_controls(&message)
+}
+
+/// Escapes control characters (`\n` for a newline, `\u{7}` for others).
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if ch.is_control() {
+            out.extend(ch.escape_default());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }

@@ -12,11 +12,18 @@ use clap::{Args, Parser, Subcommand};
     long_about = "schedlab simulates how jobs are scheduled onto servers (arrivals, service times, \
                   policies) and reports waiting and response times with confidence intervals.",
     after_help = "Examples:\n  schedlab run scenarios/mm2.toml\n  schedlab run scenarios/mm2.toml --json\n  \
-                  schedlab run scenarios/two-classes.toml --replications 20 --jobs 200000 --out results/two"
+                  schedlab run scenarios/two-classes.toml --replications 20 --jobs 200000 --out results/two\n\n\
+                  Exit codes (every subcommand): 0 success; 2 bad input or an input beyond a size limit \
+                  (--no-limits lifts the limits); 1 a failed run (an unstable run stopped, a file not \
+                  written); 130 on SIGINT and 143 on SIGTERM, with nothing written."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Run inputs beyond the size limits (servers, nodes, replications, jobs,
+    /// estimated events and memory, LP and DP sizes) instead of refusing them.
+    #[arg(long, global = true)]
+    pub no_limits: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -433,6 +440,9 @@ pub struct RunArgs {
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Jobs present at once after which a replication stops as unstable (exit 1); default 1000000.
+    #[arg(long, value_name = "N")]
+    pub max_present: Option<u64>,
 }
 
 #[derive(Debug, Args)]

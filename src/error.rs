@@ -31,11 +31,26 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} = {}: {}", self.field, self.value, self.message)
+        write!(
+            f,
+            "{} = {}: {}",
+            self.field,
+            short(&self.value),
+            self.message
+        )
     }
 }
 
 impl std::error::Error for FieldError {}
+
+/// A number written out in full (an f64 such as 1e300 or 1e-300 shows
+/// hundreds of digits) in scientific notation; anything else unchanged.
+fn short(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.parse::<f64>() {
+        Ok(x) if value.len() > 24 && x.is_finite() => format!("{x:e}").into(),
+        _ => value.into(),
+    }
+}
 
 /// Errors that come from what the user gave us: the scenario file, flags.
 #[derive(Debug, thiserror::Error)]

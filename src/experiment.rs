@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::dispatch::{Dispatcher, Rule};
-use crate::engine::{Deadlock, Observer, RunInfo, Simulation};
+use crate::engine::{Deadlock, Observer, RunInfo, Simulation, Unstable};
 use crate::job::Job;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
@@ -71,6 +71,39 @@ pub fn deadlocks(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunDeadlock> 
         .collect()
 }
 
+/// A replication that stopped because the jobs present passed their limit.
+#[derive(Debug, Clone)]
+pub struct RunUnstable {
+    pub policy: String,
+    pub replication: u32,
+    pub unstable: Unstable,
+}
+
+impl std::fmt::Display for RunUnstable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the system is unstable: under {} replication {} had {} jobs present at time {} \
+             and was stopped (raise the limit with --max-present N)",
+            self.policy, self.replication, self.unstable.present, self.unstable.time
+        )
+    }
+}
+
+/// The replications of a policy that stopped as unstable, in order.
+pub fn unstable(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunUnstable> {
+    reps.iter()
+        .enumerate()
+        .filter_map(|(r, rep)| {
+            rep.info.unstable.clone().map(|unstable| RunUnstable {
+                policy: policy.to_string(),
+                replication: r as u32,
+                unstable,
+            })
+        })
+        .collect()
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
@@ -84,6 +117,8 @@ pub struct RunOutput {
     pub distributions: Vec<(String, ResponseDistribution)>,
     /// Replications that stopped on a deadlock.
     pub deadlocks: Vec<RunDeadlock>,
+    /// Replications that stopped with too many jobs present.
+    pub unstable: Vec<RunUnstable>,
 }
 
 /// The histogram resolution for a scenario.
@@ -305,6 +340,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .flat_map(|(l, reps)| deadlocks(l, reps))
+            .collect(),
+        unstable: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| unstable(l, reps))
             .collect(),
     }
 }

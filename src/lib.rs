@@ -15,7 +15,10 @@ pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod job;
+pub mod limits;
 pub mod model;
 pub mod optimize;
 pub mod policy;

@@ -38,6 +38,33 @@ fn fmt(x: f64) -> String {
     s.to_string()
 }
 
+/// Refuses a batch whose nodes or LP (jobs × nodes assignment variables)
+/// exceed the limits, before anything of that size is built.
+fn check_batch_size(args: &BatchArgs, jobs: usize) -> anyhow::Result<()> {
+    let nodes = args.nodes.map_or(0, |n| n as usize).max(args.speeds.len());
+    let field = if args.nodes.is_some() {
+        "--nodes"
+    } else {
+        "--speeds"
+    };
+    crate::limits::check(
+        field,
+        nodes as f64,
+        crate::limits::MAX_NODES as f64,
+        "the number of nodes",
+    )
+    .map_err(InputError::Flag)?;
+    crate::limits::check_estimate(
+        field,
+        nodes,
+        jobs as f64 * nodes as f64,
+        crate::limits::MAX_LP_VARIABLES,
+        &format!("assignment variables ({jobs} jobs × nodes)"),
+    )
+    .map_err(InputError::Flag)?;
+    Ok(())
+}
+
 fn file_error(path: &Path, error: FieldError) -> anyhow::Error {
     InputError::Field {
         path: path.to_path_buf(),
@@ -123,6 +150,7 @@ fn instance(args: &BatchArgs, list: &JobList) -> Result<Instance, anyhow::Error>
 fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     let limit = parse_duration(&args.time_limit).map_err(InputError::Flag)?;
     let list = read_job_list(&args.jobs)?;
+    check_batch_size(args, list.jobs.len())?;
     let inst = instance(args, &list)?;
     let runs: Vec<ListRun> = match &inst.uniform {
         Some((sizes, speeds)) => makespan::list_heuristics(sizes, speeds, &inst.release, args.seed)
@@ -255,6 +283,7 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
 fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
     parse_duration(&args.time_limit).map_err(InputError::Flag)?;
     let list = read_job_list(&args.jobs)?;
+    check_batch_size(args, list.jobs.len())?;
     if let Some((k, j)) = list.jobs.iter().enumerate().find(|(_, j)| j.release != 0.0) {
         return Err(file_error(
             &args.jobs,
@@ -701,6 +730,16 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
             ));
         }
     };
+    split::check_scale("--rates", &args.rates).map_err(InputError::Flag)?;
+    split::check_scale("--mu", &mu.concat()).map_err(InputError::Flag)?;
+    split::check_scale("--cost", &cost.concat()).map_err(InputError::Flag)?;
+    if let Some(c) = cap.iter().find(|c| c.is_nan() || **c < 1e-6) {
+        return Err(flag(
+            "--cap",
+            c,
+            "a load cap below 1e-6 leaves no room for any flow; give a utilisation in (0, 1]",
+        ));
+    }
     let plan = split::class_flow(&args.rates, &mu, &cost, &cap).map_err(InputError::Flag)?;
     if args.json {
         let doc = json!({
@@ -762,6 +801,26 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Below this the span of T h - h is rounding noise and never falls further.
+    let scale = args.lambda + args.mu.iter().sum::<f64>();
+    let floor = 1e-13 * scale;
+    if args.tol < floor {
+        return Err(flag(
+            "--tol",
+            args.tol,
+            &format!(
+                "below {floor:.3e} (1e-13 × (λ + Σμ)), which floating point cannot resolve: value iteration would never converge"
+            ),
+        ));
+    }
+    crate::limits::check_estimate(
+        "--max-iterations",
+        args.max_iterations,
+        model.states() as f64 * args.max_iterations as f64,
+        crate::limits::MAX_MDP_WORK,
+        "state updates (states × iterations)",
+    )
+    .map_err(InputError::Flag)?;
     let started = Instant::now();
     let sol = mdp::solve(&model, args.tol, args.max_iterations);
     let seconds = started.elapsed().as_secs_f64();

@@ -33,12 +33,26 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
                 "must be at least 1 (2 or more for a confidence interval)",
             ));
         }
+        crate::limits::check(
+            "--replications",
+            f64::from(r),
+            f64::from(crate::limits::MAX_REPLICATIONS),
+            "the number of replications",
+        )
+        .map_err(InputError::Flag)?;
         scenario.replications = r;
     }
     if let Some(n) = args.jobs {
         if n == 0 {
             return Err(flag("--jobs", n, "must be at least 1"));
         }
+        crate::limits::check(
+            "--jobs",
+            n as f64,
+            crate::limits::MAX_JOBS as f64,
+            "the number of jobs of a replication",
+        )
+        .map_err(InputError::Flag)?;
         scenario.horizon = Limit::Jobs(n);
     }
     if let Some(list) = &args.compare {
@@ -47,6 +61,16 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
     if args.threads == Some(0) {
         return Err(flag("--threads", 0, "must be at least 1"));
     }
+    if let Some(n) = args.max_present {
+        if n == 0 {
+            return Err(flag("--max-present", n, "must be at least 1"));
+        }
+        crate::limits::set_max_present(n);
+    }
+    crate::limits::check_scenario(&scenario).map_err(|error| InputError::Field {
+        path: scenario.path.clone(),
+        error,
+    })?;
     if let Some(out) = &args.out
         && out.exists()
         && !out.is_dir()
@@ -128,6 +152,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let output = pool.install(|| experiment::run(&scenario));
     let wall = started.elapsed().as_secs_f64();
+    if let Some(first) = output.unstable.first() {
+        let more = match output.unstable.len() {
+            1 => String::new(),
+            n => format!(" ({} replications stopped so)", n),
+        };
+        anyhow::bail!(
+            "{}: {first}{more}; nothing written",
+            scenario.path.display()
+        );
+    }
     let document = RunDocument::new(&scenario, &output);
     // Everything is rendered before anything is printed or written, so a
     // failure leaves no partial output behind.

@@ -33,8 +33,27 @@ fn need(name: &str, value: Option<f64>) -> anyhow::Result<f64> {
 }
 
 fn need_servers(args: &TheoryArgs) -> anyhow::Result<u32> {
-    args.servers
-        .ok_or_else(|| flag("--servers", "(missing)", "this model needs it"))
+    let c = args
+        .servers
+        .ok_or_else(|| flag("--servers", "(missing)", "this model needs it"))?;
+    // The formulas sum over the servers (and the capacity): O(c) each.
+    crate::limits::check(
+        "--servers",
+        f64::from(c),
+        f64::from(crate::limits::MAX_SERVERS),
+        "the number of servers",
+    )
+    .map_err(crate::error::InputError::Flag)?;
+    if let Some(k) = args.capacity {
+        crate::limits::check(
+            "--capacity",
+            f64::from(k),
+            f64::from(crate::limits::MAX_CAPACITY),
+            "the capacity",
+        )
+        .map_err(crate::error::InputError::Flag)?;
+    }
+    Ok(c)
 }
 
 /// Turns a theory error into the document's answer or a bad-input error.
@@ -315,6 +334,10 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
 /// Every formula that applies to each policy and row of a scenario.
 fn scenario_document(args: &TheoryArgs) -> anyhow::Result<Value> {
     let scenario = Scenario::from_file(Path::new(&args.model))?;
+    crate::limits::check_scenario(&scenario).map_err(|error| crate::error::InputError::Field {
+        path: scenario.path.clone(),
+        error,
+    })?;
     let mut rows = Vec::new();
     for policy in &scenario.policies {
         for (selection, class, node) in selections(&scenario) {

@@ -142,17 +142,23 @@ impl Rule {
                         w.clone()
                     }
                 };
-                let total: f64 = weights.iter().sum();
+                // Scaled by the largest first, so the sum cannot overflow
+                // (weights of 1e308 would sum to infinity and send every
+                // job to the last node).
+                let max = weights.iter().copied().fold(0.0, f64::max);
+                let total: f64 = weights.iter().map(|w| w / max).sum();
                 let mut acc = 0.0;
-                Rule::Random {
-                    cumulative: weights
-                        .iter()
-                        .map(|w| {
-                            acc += w / total;
-                            acc
-                        })
-                        .collect(),
+                let mut cumulative: Vec<f64> = weights
+                    .iter()
+                    .map(|w| {
+                        acc += w / max / total;
+                        acc
+                    })
+                    .collect();
+                if let Some(last) = cumulative.iter().rposition(|&c| c > 0.0) {
+                    cumulative[last..].fill(1.0);
                 }
+                Rule::Random { cumulative }
             }
             "round-robin" => Rule::RoundRobin,
             "jsq" => Rule::Jsq,
@@ -202,7 +208,7 @@ impl Rule {
                 ) {
                     return Err(FieldError::new(
                         "dispatch.push",
-                        format!("\"{push}\""),
+                        format!("{push:?}"),
                         "hybrid pushes by random, round-robin, jsq, lwl or jiq",
                     ));
                 }
@@ -223,7 +229,7 @@ impl Rule {
             other => {
                 return Err(FieldError::new(
                     "dispatch.rule",
-                    format!("\"{other}\""),
+                    format!("{other:?}"),
                     format!("unknown rule; use one of {}", RULES.join(", ")),
                 ));
             }

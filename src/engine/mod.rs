@@ -113,6 +113,17 @@ pub struct RunInfo {
     pub completed: u64,
     /// The deadlock that stopped the run early, if one did.
     pub deadlock: Option<Deadlock>,
+    /// Set when the jobs present passed the limit ([`crate::limits::max_present`])
+    /// and the run stopped: the system is unstable (or the limit too low).
+    pub unstable: Option<Unstable>,
+}
+
+/// Where a run stopped because the jobs present passed their limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unstable {
+    pub time: f64,
+    /// The limit that was passed.
+    pub present: u64,
 }
 
 /// Per (node, class): what a visit there demands.
@@ -190,6 +201,9 @@ pub struct Simulation<W, O> {
     /// Scratch for the previous shares of a sharing node.
     share_before: Vec<f64>,
     deadlock: Option<Deadlock>,
+    /// Jobs present at once beyond which the run stops as unstable.
+    max_present: u64,
+    unstable: Option<Unstable>,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -348,6 +362,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             unsettled: Vec::new(),
             share_before: vec![0.0; classes],
             deadlock: None,
+            max_present: crate::limits::max_present(),
+            unstable: None,
         }
     }
 
@@ -436,6 +452,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             let before = self.completed;
             if t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first) {
                 self.arrive();
+                if self.unstable.is_some() {
+                    break;
+                }
             } else {
                 self.server_event();
             }
@@ -461,6 +480,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             events: self.handled,
             completed: self.completed,
             deadlock: self.deadlock.clone(),
+            unstable: self.unstable.clone(),
         }
     }
 
@@ -480,6 +500,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             a.time,
             a.size,
         ));
+        // Slots are reused, so an id this high means that many jobs present.
+        if u64::from(id) >= self.max_present {
+            self.unstable = Some(Unstable {
+                time: now,
+                present: self.max_present,
+            });
+            return;
+        }
         self.arrivals += 1;
         let job = self.jobs.get_mut(id);
         job.deadline = a.deadline;

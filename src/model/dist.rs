@@ -610,6 +610,9 @@ fn bisect(f: impl Fn(f64) -> f64, target: f64, mut lo: f64, mut hi: f64) -> f64 
     (lo * hi).sqrt()
 }
 
+/// Largest file of values an empirical distribution reads.
+const MAX_EMPIRICAL_BYTES: u64 = 256 << 20;
+
 struct Builder<'a> {
     spec: &'a DistSpec,
     path: &'a str,
@@ -694,13 +697,59 @@ impl Builder<'_> {
             other => {
                 return Err(self.err(
                     "dist",
-                    format!("\"{other}\""),
+                    format!("{other:?}"),
                     format!("unknown distribution; use one of {}", DIST_NAMES.join(", ")),
                 ));
             }
         };
         self.reject_unused()?;
+        self.check_moments(&dist)?;
         Ok(dist)
+    }
+
+    /// Refuses a distribution that floating point turned into another one:
+    /// a mean that is not a finite positive number, a hyperexponential fit
+    /// whose moments are not those asked for, a bounded Pareto whose mean
+    /// left its bounds.
+    fn check_moments(&self, dist: &Dist) -> Result<(), FieldError> {
+        let mean = dist.mean();
+        let m2 = dist.second_moment();
+        if let (Dist::HyperExponential { .. }, Some(m), Some(c)) =
+            (dist, self.spec.mean, self.spec.scv)
+        {
+            let scv = dist.scv();
+            let off = |a: f64, b: f64| (a - b).abs().is_nan() || (a - b).abs() > 1e-6 * b.abs();
+            if off(mean, m) || off(scv, c) {
+                return Err(self.err(
+                    "scv",
+                    c,
+                    format!(
+                        "too large to fit two balanced branches in floating point (the fit has mean {mean} and scv {scv}); use scv <= 1e12 or give the branches"
+                    ),
+                ));
+            }
+        }
+        if let Dist::BoundedPareto { alpha, low, high } = dist
+            && !(mean >= *low * (1.0 - 1e-9) && mean <= *high * (1.0 + 1e-9) && m2.is_finite())
+        {
+            return Err(self.err(
+                "alpha",
+                alpha,
+                format!(
+                    "too close to 0 for floating point: the mean comes out as {mean}, outside [low, high] = [{low}, {high}]"
+                ),
+            ));
+        }
+        if !(mean.is_finite() && mean > 0.0) || m2.is_nan() {
+            return Err(FieldError::new(
+                self.path.to_string(),
+                format!("dist = {:?}", self.spec.dist),
+                format!(
+                    "its mean comes out as {mean} in floating point: choose parameters whose mean is a finite number greater than 0"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn either(&self, a: &str, b: &str) -> FieldError {
@@ -790,6 +839,16 @@ impl Builder<'_> {
         let scv = self.positive("scv")?;
         if k == Some(0) {
             return Err(self.err("k", 0, "the number of phases must be at least 1"));
+        }
+        // Each draw sums k exponentials: the scv route's cap holds here too.
+        if let Some(k) = k
+            && k > 1_000_000
+        {
+            return Err(self.err(
+                "k",
+                k,
+                "at most 1000000 phases (each draw sums k exponentials); use gamma with shape = k",
+            ));
         }
         match (k, rate, mean, scv) {
             (Some(k), Some(rate), None, None) => Ok(Dist::Erlang { k, rate }),
@@ -1039,10 +1098,31 @@ impl Builder<'_> {
             (None, Some(file)) => {
                 self.used.push("file");
                 let path = base_dir.join(file);
+                // A pipe or a device (/dev/stdin) would block or never end.
+                match std::fs::metadata(&path) {
+                    Ok(m) if !m.is_file() => {
+                        return Err(self.err(
+                            "file",
+                            format!("{file:?}"),
+                            "is not a regular file; give a file of values, one a line",
+                        ));
+                    }
+                    Ok(m) if m.len() > MAX_EMPIRICAL_BYTES => {
+                        return Err(self.err(
+                            "file",
+                            format!("{file:?}"),
+                            format!(
+                                "holds {} bytes, above the limit of {MAX_EMPIRICAL_BYTES}",
+                                m.len()
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     self.err(
                         "file",
-                        format!("\"{file}\""),
+                        format!("{file:?}"),
                         format!("cannot read {}: {e}", path.display()),
                     )
                 })?;
@@ -1055,7 +1135,7 @@ impl Builder<'_> {
                     let v: f64 = t.parse().map_err(|_| {
                         self.err(
                             "file",
-                            format!("\"{file}\""),
+                            format!("{file:?}"),
                             format!("line {}: `{t}` is not a number", i + 1),
                         )
                     })?;

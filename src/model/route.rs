@@ -217,7 +217,7 @@ pub fn build(
             let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
             FieldError::new(
                 field,
-                format!("\"{name}\""),
+                format!("{name:?}"),
                 format!("no such node; nodes are: {}", known.join(", ")),
             )
         })
@@ -227,7 +227,7 @@ pub fn build(
             let known: Vec<_> = classes.iter().map(|c| c.name.as_str()).collect();
             FieldError::new(
                 field,
-                format!("\"{name}\""),
+                format!("{name:?}"),
                 format!("no such class; classes are: {}", known.join(", ")),
             )
         })
@@ -270,7 +270,7 @@ pub fn build(
                 if let Some(c) = &hop.class {
                     return Err(FieldError::new(
                         format!("routes[{i}].to[{h}].class"),
-                        format!("\"{c}\""),
+                        format!("{c:?}"),
                         "a job leaving through `exit` has no next class",
                     ));
                 }

@@ -380,9 +380,10 @@ impl Scenario {
         let total = self.total_load();
         let overall = (self.nodes.len() > 1 && total >= 1.0).then(|| {
             format!(
-                "{}: the system has offered load {total:.3} >= 1: queues grow without bound, \
+                "{}: the system has offered load {} >= 1: queues grow without bound, \
                  so the figures describe this finite horizon only",
-                self.path.display()
+                self.path.display(),
+                fmt_load(total)
             )
         });
         (0..self.nodes.len())
@@ -390,15 +391,25 @@ impl Scenario {
                 let rho = self.offered_load(j);
                 (rho >= 1.0).then(|| {
                     format!(
-                        "{}: node `{}` has offered load {rho:.3} >= 1: the queue grows without bound, \
+                        "{}: node {:?} has offered load {} >= 1: the queue grows without bound, \
                          so the figures describe this finite horizon only",
                         self.path.display(),
-                        self.nodes[j].name
+                        self.nodes[j].name,
+                        fmt_load(rho)
                     )
                 })
             })
             .chain(overall)
             .collect()
+    }
+}
+
+/// A load for messages: three decimals, or scientific notation when huge.
+fn fmt_load(x: f64) -> String {
+    if x.abs() < 1e6 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.3e}")
     }
 }
 
@@ -583,7 +594,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         if !seen.insert(n.name.as_str()) {
             return Err(FieldError::new(
                 format!("nodes[{j}].name"),
-                format!("\"{}\"", n.name),
+                format!("{:?}", n.name),
                 "duplicate node name",
             ));
         }
@@ -616,7 +627,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             Some(other) => {
                 return Err(FieldError::new(
                     format!("nodes[{j}].when_full"),
-                    format!("\"{other}\""),
+                    format!("{other:?}"),
                     "use \"loss\" (a job arriving at a full node is lost) or \"block\"",
                 ));
             }
@@ -640,7 +651,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         if !seen.insert(c.name.as_str()) {
             return Err(FieldError::new(
                 format!("classes[{k}].name"),
-                format!("\"{}\"", c.name),
+                format!("{:?}", c.name),
                 "duplicate class name",
             ));
         }
@@ -651,7 +662,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
                 FieldError::new(
                     format!("classes[{k}].node"),
-                    format!("\"{name}\""),
+                    format!("{name:?}"),
                     format!("no such node; nodes are: {}", known.join(", ")),
                 )
             })?),
@@ -680,7 +691,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
                 FieldError::new(
                     format!("classes[{k}].service_at.{name}"),
-                    format!("\"{name}\""),
+                    format!("{name:?}"),
                     format!("no such node; nodes are: {}", known.join(", ")),
                 )
             })?;

@@ -324,8 +324,38 @@ fn build(inst: &Instance, integer: bool, upper: Option<f64>) -> Model {
     }
 }
 
+/// The instance with its times divided by the largest (so they lie in
+/// (0, 1]) and that factor, or `None` when they are already of order 1.
+/// The solver's tolerances are absolute: times of 10^12 (or of 10^-12)
+/// make it call a feasible model infeasible.
+fn normalized(inst: &Instance) -> Option<(Instance, f64)> {
+    let scale = inst
+        .p
+        .iter()
+        .flatten()
+        .chain(&inst.release)
+        .copied()
+        .fold(0.0, f64::max);
+    if !(scale > 0.0 && scale.is_finite()) || (1e-3..=1e3).contains(&scale) {
+        return None;
+    }
+    let scaled = Instance {
+        p: inst
+            .p
+            .iter()
+            .map(|row| row.iter().map(|x| x / scale).collect())
+            .collect(),
+        release: inst.release.iter().map(|r| r / scale).collect(),
+        uniform: None,
+    };
+    Some((scaled, scale))
+}
+
 /// The LP relaxation bound (`x_ij ∈ [0, 1]`), any size.
 pub fn lp_bound(inst: &Instance) -> Result<f64, String> {
+    if let Some((scaled, scale)) = normalized(inst) {
+        return Ok(lp_bound(&scaled)? * scale);
+    }
     let Model {
         vars,
         cmax,
@@ -364,6 +394,11 @@ pub fn solve_milp(
     incumbent: Option<&[usize]>,
     bound: Option<f64>,
 ) -> Result<MilpOutcome, String> {
+    if let Some((scaled, scale)) = normalized(inst) {
+        let mut outcome = solve_milp(&scaled, time_limit, incumbent, bound.map(|b| b / scale))?;
+        outcome.makespan = makespan_of(inst, &outcome.assignment);
+        return Ok(outcome);
+    }
     let started = Instant::now();
     let upper = incumbent.map(|a| makespan_of(inst, a));
     let bound = match (incumbent, bound) {

@@ -42,12 +42,61 @@ pub fn check(lambda: f64, mu: &[f64]) -> Result<(), FieldError> {
             "every service rate must be a finite number greater than 0",
         ));
     }
+    check_scale("--lambda", &[lambda])?;
+    check_scale("--mu", mu)?;
     let total: f64 = mu.iter().sum();
+    let (low, high) = mu
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &m| (l.min(m), h.max(m)));
+    if high / low > MAX_RATIO {
+        return Err(FieldError::new(
+            "--mu",
+            format!("{low} .. {high}"),
+            format!(
+                "the rates differ by more than a factor {MAX_RATIO:e}, beyond what the computation resolves in floating point"
+            ),
+        ));
+    }
+    if lambda < total / MAX_RATIO {
+        return Err(FieldError::new(
+            "--lambda",
+            lambda.to_string(),
+            format!(
+                "below Σμ / {MAX_RATIO:e} = {}: the load is too small for the computation to resolve in floating point",
+                total / MAX_RATIO
+            ),
+        ));
+    }
     if lambda >= total {
         return Err(FieldError::new(
             "--lambda",
             lambda.to_string(),
             format!("unstable: λ must be below the total service rate Σμ = {total}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest ratio between two rates the computations resolve.
+pub const MAX_RATIO: f64 = 1e12;
+/// Rates must lie within [1/MAX_MAGNITUDE, MAX_MAGNITUDE]: squares and
+/// sums of them then stay finite and normal in floating point.
+pub const MAX_MAGNITUDE: f64 = 1e100;
+
+/// Refuses rates (or caps) so large or small that floating point would
+/// overflow or underflow on them.
+pub fn check_scale(flag: &str, values: &[f64]) -> Result<(), FieldError> {
+    if let Some(v) = values
+        .iter()
+        .find(|v| !(v.abs() <= MAX_MAGNITUDE && v.abs() >= 1.0 / MAX_MAGNITUDE))
+    {
+        return Err(FieldError::new(
+            flag,
+            v.to_string(),
+            format!(
+                "must lie between {:e} and {MAX_MAGNITUDE:e}: beyond, floating point overflows or underflows",
+                1.0 / MAX_MAGNITUDE
+            ),
         ));
     }
     Ok(())

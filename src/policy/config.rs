@@ -175,7 +175,7 @@ pub fn fmt_param(v: f64) -> String {
 /// `mlfq(0.5,2,fcfs;boost=50)`. Keys: `q`/`quantum`, `s`/`switch_cost`,
 /// `scv`/`estimate_scv`, `boost`; bare values are `mlfq` levels.
 pub fn parse_policy_arg(text: &str, field: &str) -> Result<PolicyConfig, FieldError> {
-    let bad = |msg: &str| FieldError::new(field, format!("\"{text}\""), msg);
+    let bad = |msg: &str| FieldError::new(field, format!("{text:?}"), msg);
     let text = text.trim();
     let (name, args) = match text.find('(') {
         Some(i) if text.ends_with(')') => (&text[..i], Some(&text[i + 1..text.len() - 1])),

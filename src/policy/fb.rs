@@ -26,7 +26,7 @@
 //! engine runs exact `fb` through [`Sharing`].
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use super::config::{PolicyConfig, PolicyContext};
 use super::indexed::KeyedQueue;
@@ -75,6 +75,9 @@ pub struct LeastAttained {
     groups: Vec<Group>,
     updated: f64,
     present: usize,
+    /// Jobs whose service was complete at the last catch-up, in the order
+    /// they finished, to be handed out by `advance` at that instant.
+    finished: VecDeque<JobId>,
 }
 
 /// `fb` a slice at a time: waiting jobs by attained service, least first,
@@ -129,7 +132,33 @@ impl LeastAttained {
             }
         }
         self.updated = now;
+        self.take_finished();
         self.merge_caught_up();
+    }
+
+    /// Takes every job whose service is complete out of the served groups
+    /// now, before a newcomer can take its server: a job that finishes at
+    /// the instant another arrives (D/D/1 at load 1) leaves, instead of
+    /// staying, unserved, in a group that never gets a server again.
+    fn take_finished(&mut self) {
+        let mut i = self.groups.len();
+        let mut left = f64::from(self.servers);
+        while i > 0 && left > 0.0 {
+            i -= 1;
+            let g = &mut self.groups[i];
+            while let Some(Reverse(m)) = g.members.peek()
+                && (close(m.size, g.attained) || m.size < g.attained)
+            {
+                let Reverse(m) = g.members.pop().expect("peeked above");
+                g.per_class[m.class as usize] -= 1;
+                self.finished.push_back(m.id);
+            }
+            if g.members.is_empty() {
+                self.groups.remove(i);
+                continue;
+            }
+            left -= (g.members.len() as f64).min(left);
+        }
     }
 
     /// Merges every served group that has caught up with the one above it.
@@ -224,6 +253,9 @@ impl Sharing for LeastAttained {
         self.present += 1;
     }
     fn next_event(&self) -> f64 {
+        if !self.finished.is_empty() {
+            return self.updated;
+        }
         let mut next = f64::INFINITY;
         // `served` runs down from the least attained group, so the group
         // above group `i` (index i - 1) is the next one it yields, if served.
@@ -249,24 +281,17 @@ impl Sharing for LeastAttained {
     }
     fn advance(&mut self, now: f64) -> Option<JobId> {
         self.catch_up(now);
-        let done = self.served().map(|(i, _)| i).find(|&i| {
-            let g = &self.groups[i];
-            g.members
-                .peek()
-                .is_some_and(|Reverse(m)| close(m.size, g.attained) || m.size < g.attained)
-        })?;
-        let g = &mut self.groups[done];
-        let Reverse(m) = g.members.pop().expect("peeked above");
-        g.per_class[m.class as usize] -= 1;
-        if g.members.is_empty() {
-            self.groups.remove(done);
-        }
+        let id = self.finished.pop_front()?;
         self.present -= 1;
-        self.merge_caught_up();
-        Some(m.id)
+        Some(id)
     }
     fn remove(&mut self, id: JobId, now: f64) -> bool {
         self.catch_up(now);
+        if let Some(k) = self.finished.iter().position(|&f| f == id) {
+            self.finished.remove(k);
+            self.present -= 1;
+            return true;
+        }
         let Some(i) = self
             .groups
             .iter()

@@ -202,6 +202,7 @@ pub fn to_csv<T: Serialize>(records: impl IntoIterator<Item = T>) -> anyhow::Res
 /// Parses CSV text into records; `path` names the file in errors, with
 /// the line and the column at fault.
 pub fn from_csv<T: DeserializeOwned>(text: &str, path: &Path) -> Result<Vec<T>, InputError> {
+    check_numbers(text, path)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut records = Vec::new();
     for result in reader.deserialize() {
@@ -224,6 +225,58 @@ pub fn from_csv<T: DeserializeOwned>(text: &str, path: &Path) -> Result<Vec<T>, 
         records.push(record);
     }
     Ok(records)
+}
+
+/// Columns of the results files that hold names, not numbers.
+const TEXT_COLUMNS: [&str; 6] = [
+    "policy",
+    "param",
+    "class",
+    "node",
+    "theory_formula",
+    "theory_kind",
+];
+
+/// Largest magnitude of a plottable figure (and the inverse, the smallest
+/// nonzero one): beyond, axis ranges overflow or lose all precision.
+pub const MAX_FIGURE: f64 = 1e300;
+
+/// Refuses a numeric cell that is NaN, infinite, or outside the range a
+/// picture can be drawn for (|x| in [1e-300, 1e300], or 0), naming the
+/// file, line and column.
+fn check_numbers(text: &str, path: &Path) -> Result<(), InputError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(_) => return Ok(()), // the parser below reports it
+    };
+    let numeric: Vec<bool> = headers.iter().map(|h| !TEXT_COLUMNS.contains(&h)).collect();
+    for record in reader.records() {
+        let Ok(record) = record else {
+            return Ok(());
+        };
+        for (i, cell) in record.iter().enumerate() {
+            if !numeric.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let Ok(x) = cell.trim().parse::<f64>() else {
+                continue;
+            };
+            let fine = x == 0.0 || (x.abs() >= 1.0 / MAX_FIGURE && x.abs() <= MAX_FIGURE);
+            if !fine {
+                return Err(InputError::Syntax {
+                    path: path.to_path_buf(),
+                    line: record.position().map_or(1, |p| p.line() as usize),
+                    column: i + 1,
+                    message: format!(
+                        "{} = {cell:?}: a figure must be a finite number of magnitude between 1e-300 and 1e300 (or 0)",
+                        headers.get(i).unwrap_or("?")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads a CSV file of a results tree.

@@ -684,23 +684,60 @@ pub fn csv(rows: &[Row]) -> anyhow::Result<String> {
 /// directory and a rename, so a reader (or an interrupted run) never sees
 /// a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let tmp = stage_file(path, contents)?;
+    tmp.persist(path).map_err(|e| {
+        anyhow::anyhow!("{}: cannot write: {}", path.display(), os_message(&e.error))
+    })?;
+    Ok(())
+}
+
+/// Writes `contents` to a temporary file beside `path`, synced, ready to be
+/// renamed over it. Errors name `path` (never the temporary file) once.
+pub fn stage_file(path: &Path, contents: &[u8]) -> anyhow::Result<tempfile::NamedTempFile> {
+    let fail =
+        |e: std::io::Error| anyhow::anyhow!("{}: cannot write: {}", path.display(), os_message(&e));
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "{}: cannot write: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".schedlab-")
         .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(contents)?;
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(contents).map_err(fail)?;
     // Temporary files are private (0600); results are ordinary files.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(fail)?;
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)?;
-    Ok(())
+    tmp.as_file().sync_all().map_err(fail)?;
+    Ok(tmp)
+}
+
+/// The operating system's message for an I/O error, without the paths
+/// some wrappers (temporary files) add to it.
+pub fn os_message(e: &std::io::Error) -> String {
+    if let Some(code) = e.raw_os_error() {
+        return std::io::Error::from_raw_os_error(code).to_string();
+    }
+    // tempfile wraps the OS error with the temporary path: look inside.
+    let inner = e.get_ref().and_then(|i| {
+        i.downcast_ref::<std::io::Error>()
+            .or_else(|| i.source().and_then(|s| s.downcast_ref::<std::io::Error>()))
+    });
+    match inner {
+        Some(inner) => os_message(inner),
+        None => e.kind().to_string(),
+    }
 }

@@ -1,43 +1,72 @@
 //! A results tree: `results.csv` or `sweep.csv`, the distribution and
-//! sample-path files, `manifest.json`, and `plots/*.png|svg`, written so
-//! that an interrupted run leaves no half-written file.
+//! sample-path files, `manifest.json`, and `plots/*.png|svg`, written all
+//! or nothing.
 //!
-//! Every file is rendered in memory first. Then each is written to a
-//! temporary file beside its target and renamed over it (atomic on POSIX
-//! file systems). Ctrl-C before the writing starts ends the process at
-//! once (nothing was written); during the writing it lets the current
-//! rename finish, then stops with exit code 130.
+//! Every file is rendered in memory first. Writing then has two phases:
+//! every file is staged in a temporary file beside its target (the slow
+//! part: data reaches the disk), then all are renamed over their targets
+//! (atomic on POSIX file systems, and quick). SIGINT or SIGTERM before the
+//! writing ends the process at once with 130 or 143 (nothing was written);
+//! during staging it removes the staged files (and the directories it
+//! created) and exits with 130 or 143, so nothing is written; during the
+//! renames it lets them finish (the whole tree is there) and then exits.
+//!
+//! For tests, `SCHEDLAB_TEST_WRITE_DELAY_MS` makes staging sleep that long
+//! after each file, to widen the window a signal can fall in.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use super::plot::Rendered;
-use super::write_atomic;
 
 /// Where pictures go inside a tree.
 pub const PLOTS: &str = "plots";
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
 
-/// Exit code after Ctrl-C, as shells report SIGINT.
+/// Exit code after Ctrl-C (SIGINT), as shells report it.
 pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code after SIGTERM.
+pub const EXIT_TERMINATED: i32 = 143;
 
 static WRITING: AtomicBool = AtomicBool::new(false);
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The signal that arrived while writing, 0 if none.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
-/// Installs the Ctrl-C handler described in the module documentation.
-/// Call once, early in `main`.
-pub fn handle_interrupts() {
-    let _ = ctrlc::set_handler(|| {
-        if WRITING.load(Ordering::SeqCst) {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-        } else {
-            eprintln!("interrupted: nothing written");
-            std::process::exit(EXIT_INTERRUPTED);
+#[cfg(unix)]
+extern "C" fn on_signal(signal: libc::c_int) {
+    if WRITING.load(Ordering::SeqCst) {
+        INTERRUPTED.store(signal, Ordering::SeqCst);
+    } else {
+        let message = b"interrupted: nothing written\n";
+        // Only async-signal-safe calls here: write(2) and _exit(2).
+        unsafe {
+            libc::write(2, message.as_ptr().cast(), message.len());
+            libc::_exit(128 + signal);
         }
-    });
+    }
+}
+
+/// Installs the SIGINT and SIGTERM handlers described in the module
+/// documentation. Call once, early in `main`.
+pub fn handle_interrupts() {
+    #[cfg(unix)]
+    unsafe {
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// Exits with 128 + the signal if one arrived while writing.
+fn exit_if_interrupted(message: &str) {
+    let signal = INTERRUPTED.load(Ordering::SeqCst);
+    if signal != 0 {
+        eprintln!("interrupted: {message}");
+        std::process::exit(128 + signal);
+    }
 }
 
 /// How a tree came to be: enough to run it again.
@@ -88,32 +117,87 @@ impl Tree {
         }
     }
 
-    /// Writes every file under `dir`, creating directories as needed.
+    /// Writes every file under `dir`, creating directories as needed: all
+    /// of them, or (on an error or a signal) none.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         WRITING.store(true, Ordering::SeqCst);
-        let result = self.write_all(dir);
-        WRITING.store(false, Ordering::SeqCst);
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            eprintln!("interrupted: {} holds only complete files", dir.display());
-            std::process::exit(EXIT_INTERRUPTED);
+        let mut created: Vec<PathBuf> = Vec::new();
+        let staged = match self.stage(dir, &mut created) {
+            Ok(staged) if INTERRUPTED.load(Ordering::SeqCst) == 0 => staged,
+            other => {
+                // Dropping the staged files removes them; then the
+                // directories this call created go, deepest first.
+                let error = other.err();
+                for d in created.iter().rev() {
+                    let _ = std::fs::remove_dir(d);
+                }
+                WRITING.store(false, Ordering::SeqCst);
+                exit_if_interrupted("nothing written");
+                return Err(error.expect("not interrupted, so staging failed"));
+            }
+        };
+        let mut result = Ok(());
+        for (tmp, path) in staged {
+            if let Err(e) = tmp.persist(&path) {
+                result = Err(anyhow::anyhow!(
+                    "{}: cannot write: {}",
+                    path.display(),
+                    super::os_message(&e.error)
+                ));
+                break;
+            }
         }
+        WRITING.store(false, Ordering::SeqCst);
+        exit_if_interrupted(&format!("{} was written whole", dir.display()));
         result
     }
 
-    fn write_all(&self, dir: &Path) -> anyhow::Result<()> {
+    /// Writes every file to a temporary file beside its target.
+    fn stage(
+        &self,
+        dir: &Path,
+        created: &mut Vec<PathBuf>,
+    ) -> anyhow::Result<Vec<(tempfile::NamedTempFile, PathBuf)>> {
+        let delay = std::env::var("SCHEDLAB_TEST_WRITE_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut staged = Vec::new();
         for (name, contents) in &self.files {
-            if INTERRUPTED.load(Ordering::SeqCst) {
+            if INTERRUPTED.load(Ordering::SeqCst) != 0 {
                 break;
             }
             let path = dir.join(name);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    anyhow::anyhow!("{}: cannot create directory: {e}", parent.display())
-                })?;
+                create_dirs(parent, created)?;
             }
-            write_atomic(&path, contents)
-                .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?;
+            let tmp = super::stage_file(&path, contents)?;
+            staged.push((tmp, path));
+            if let Some(ms) = delay {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
         }
-        Ok(())
+        Ok(staged)
+    }
+}
+
+/// Creates `dir` and its missing parents, recording those it created.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, created)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {
+            created.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(
+            "{}: cannot create directory: {}",
+            dir.display(),
+            super::os_message(&e)
+        )),
     }
 }

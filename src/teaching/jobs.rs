@@ -145,9 +145,9 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
         let burst = row.positive(burst_col, "burst")?;
         let priority = match priority_col.map(|c| row.text(c)) {
             None | Some("") => 0,
-            Some(raw) => raw.parse::<i32>().map_err(|_| {
-                row.error("priority", format!("\"{raw}\""), "must be a whole number")
-            })?,
+            Some(raw) => raw
+                .parse::<i32>()
+                .map_err(|_| row.error("priority", format!("{raw:?}"), "must be a whole number"))?,
         };
         let deadline = match deadline_col {
             Some(c) if !row.text(c).is_empty() => Some(row.number(c, "deadline")?),
@@ -168,7 +168,47 @@ pub fn parse_jobs(text: &str) -> Result<Vec<Task>, FieldError> {
             "the job list has no jobs",
         ));
     }
+    check_exact_times(&tasks)?;
     Ok(tasks)
+}
+
+/// Largest time a schedule is computed and printed exactly: 2^53, beyond
+/// which floating point no longer holds every whole number.
+pub const MAX_EXACT_TIME: f64 = 9_007_199_254_740_992.0;
+
+/// Refuses times at which the schedule would not be exact: any arrival,
+/// burst or deadline, or the latest arrival plus all the bursts (a bound
+/// on every completion), beyond 2^53.
+fn check_exact_times(tasks: &[Task]) -> Result<(), FieldError> {
+    let limit = "beyond 2^53 = 9007199254740992 floating point cannot hold every whole time";
+    for (i, t) in tasks.iter().enumerate() {
+        let line = i + 2;
+        for (name, v) in [
+            ("arrival", Some(t.arrival)),
+            ("burst", Some(t.burst)),
+            ("deadline", t.deadline),
+        ] {
+            if let Some(v) = v
+                && (v.is_nan() || v.abs() > MAX_EXACT_TIME)
+            {
+                return Err(FieldError::new(
+                    format!("line {line}, {name}"),
+                    v.to_string(),
+                    limit,
+                ));
+            }
+        }
+    }
+    let latest = tasks.iter().map(|t| t.arrival).fold(0.0, f64::max);
+    let work: f64 = tasks.iter().map(|t| t.burst).sum();
+    if (latest + work).is_nan() || latest + work > MAX_EXACT_TIME {
+        return Err(FieldError::new(
+            "burst",
+            format!("latest arrival {latest} + total burst {work}"),
+            format!("the schedule would end {limit}"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

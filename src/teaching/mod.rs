@@ -17,14 +17,15 @@ mod trace;
 
 use std::path::PathBuf;
 
-pub use jobs::{Task, parse_jobs, read_jobs};
+pub use jobs::{Task, parse_jobs, parse_toml_jobs, read_jobs};
 pub use render::{ascii_gantt, comparison_table, job_table, json};
 pub use trace::{Outcome, Schedule, Segment, SegmentKind};
 
 use crate::engine::Simulation;
 use crate::error::FieldError;
+use crate::job::Job;
 use crate::model::{Class, Dist, Limit, Node, Scenario};
-use crate::policy::{AnyPolicy, LevelConfig, PolicyConfig, PolicyContext};
+use crate::policy::{AnyPolicy, LevelConfig, Policy, PolicyConfig, PolicyContext};
 use crate::workload::{Arrival, FixedWorkload};
 
 /// How to schedule a job list.
@@ -202,7 +203,28 @@ pub fn schedule(tasks: &[Task], options: &Options) -> Result<Schedule, FieldErro
             "must be a finite number >= 0",
         ));
     }
+    crate::limits::check(
+        "--cpus",
+        f64::from(options.cpus),
+        f64::from(crate::limits::MAX_SERVERS),
+        "the number of CPUs",
+    )?;
     let policy = build_policy(options, tasks)?;
+    // Every slice is a line of the timeline: refuse a quantum that would
+    // cut the bursts into more than the limit.
+    let probe = Job::new(0, 0, 0, 0, 0.0, 1.0);
+    let quantum = policy.queue().map_or(f64::INFINITY, |q| q.quantum(&probe));
+    if quantum.is_finite() && quantum > 0.0 {
+        let work: f64 = tasks.iter().map(|t| t.burst).sum();
+        let slices: f64 = tasks.iter().map(|t| (t.burst / quantum).ceil()).sum();
+        crate::limits::check_estimate(
+            "--quantum",
+            quantum,
+            slices,
+            crate::limits::MAX_GANTT_SLICES,
+            &format!("slices (total burst {work} / quantum)"),
+        )?;
+    }
     if policy.is_sharing() {
         return Err(FieldError::new(
             "--policy",

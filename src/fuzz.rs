@@ -1,0 +1,120 @@
+//! Fuzz targets: each reader of user input, fed arbitrary bytes. The
+//! driver (`cargo run --release --example fuzz -- --seconds 60`) mutates
+//! the bundled inputs and the corpus and calls these; `tests/corpus.rs`
+//! replays every input kept in `tests/corpus/TARGET/`. A target must
+//! return (an error is fine) without panicking, quickly.
+
+use std::path::Path;
+
+use crate::model::Scenario;
+use crate::report::files::{self, CdfRecord, HistogramRecord, PathRecord, RunData, SweepRecord};
+
+/// The targets, by name (also the corpus directories).
+pub const TARGETS: [&str; 4] = ["scenario", "jobs", "optimize", "results"];
+
+/// Runs target `name` on `data`; `Err` carries the input's error message
+/// (a refusal, which is fine). Panics on an unknown target.
+pub fn run(name: &str, data: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(data);
+    match name {
+        "scenario" => scenario(&text),
+        "jobs" => jobs(&text),
+        "optimize" => optimize(&text),
+        "results" => results(&text),
+        other => panic!("unknown fuzz target {other}"),
+    }
+}
+
+/// Scenario parsing, validation, the limits and what a run computes
+/// before simulating (loads, warnings, visit rates).
+pub fn scenario(text: &str) -> Result<(), String> {
+    let s = Scenario::from_toml(text, Path::new("fuzz.toml")).map_err(|e| e.to_string())?;
+    crate::limits::check_scenario(&s).map_err(|e| e.to_string())?;
+    let _ = s.warnings();
+    let _ = s.visit_rates(None);
+    for j in 0..s.nodes.len().min(64) {
+        let _ = s.offered_load(j);
+    }
+    Ok(())
+}
+
+/// The job-list readers (CSV and TOML) and, for small lists, a schedule.
+pub fn jobs(text: &str) -> Result<(), String> {
+    let csv = crate::teaching::parse_jobs(text);
+    let toml = crate::teaching::parse_toml_jobs(text);
+    let mut first_error = None;
+    let mut parsed = false;
+    for tasks in [csv, toml] {
+        let tasks = match tasks {
+            Ok(t) => t,
+            Err(e) => {
+                first_error.get_or_insert(e.to_string());
+                continue;
+            }
+        };
+        parsed = true;
+        if tasks.len() <= 50 {
+            for policy in ["fcfs", "srtf", "rr"] {
+                let options = crate::teaching::Options {
+                    policy: policy.into(),
+                    quantum: (policy == "rr").then_some(1.0),
+                    ..Default::default()
+                };
+                let _ = crate::teaching::schedule(&tasks, &options);
+            }
+        }
+    }
+    match (parsed, first_error) {
+        (false, Some(e)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The optimize job-list reader.
+pub fn optimize(text: &str) -> Result<(), String> {
+    crate::optimize::input::parse_job_list(text).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The results-tree readers `schedlab plot` uses: the same text as each
+/// file of a tree.
+pub fn results(text: &str) -> Result<(), String> {
+    let dir = Path::new("fuzz");
+    let mut first = None;
+    let mut note = |r: Result<(), String>| {
+        if let Err(e) = r
+            && first.is_none()
+        {
+            first = Some(e);
+        }
+    };
+    note(
+        RunData::parse("fuzz", dir, text, None, None, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    note(
+        files::from_csv::<SweepRecord>(text, &dir.join(files::SWEEP))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    note(
+        files::from_csv::<CdfRecord>(text, &dir.join(files::CDF))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    note(
+        files::from_csv::<HistogramRecord>(text, &dir.join(files::HISTOGRAM))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    note(
+        files::from_csv::<PathRecord>(text, &dir.join(files::SAMPLE_PATH))
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    match first {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
