@@ -16,9 +16,9 @@ use serde_json::Value;
 use crate::cli::{Cli, Command, RunArgs, SweepArgs};
 use crate::commands;
 use crate::error::{FieldError, InputError};
-use crate::experiment::{self, RunOutput, SAMPLE_PATH_JOBS};
+use crate::experiment::{self, RunOutput};
 use crate::model::Scenario;
-use crate::report::files::{self, PathRecord};
+use crate::report::files;
 use crate::report::plot::{self, GanttPicture, Rendered};
 use crate::report::{self, RunDocument};
 use crate::sweep::{self, SweepOutput};
@@ -157,32 +157,11 @@ impl RunResult {
     pub fn pictures(&self) -> Result<Vec<Rendered>> {
         let scenario = &self.scenario;
         let output = &self.output;
-        let results = report::csv(&output.rows)?;
-        let (cdf, histogram) = files::distribution_records(&output.distributions);
-        let cdf = files::to_csv(cdf)?;
-        let histogram = files::to_csv(histogram)?;
-        let path: Vec<PathRecord> = scenario
-            .policies
-            .iter()
-            .flat_map(|p| {
-                let label = p.label();
-                experiment::sample_path(scenario, p, SAMPLE_PATH_JOBS)
-                    .into_iter()
-                    .map(move |(time, in_system)| PathRecord {
-                        policy: label.clone(),
-                        time,
-                        in_system,
-                    })
-            })
-            .collect();
-        let path = files::to_csv(path)?;
+        let csvs = files::RunCsvs::new(scenario, output)?;
         Ok(commands::run::run_pictures(
             &scenario.name,
             Path::new("."),
-            &results,
-            Some(&cdf),
-            Some(&histogram),
-            Some(&path),
+            &csvs,
         )?)
     }
 }

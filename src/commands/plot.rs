@@ -31,14 +31,15 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
     let pictures = if let Some(csv) = read(files::SWEEP)? {
         super::sweep::sweep_pictures(&scenario, dir, &csv)?
     } else if let Some(results) = read(files::RESULTS)? {
-        super::run::run_pictures(
+        let data = files::RunData::parse(
             &scenario,
             dir,
             &results,
             read(files::CDF)?.as_deref(),
             read(files::HISTOGRAM)?.as_deref(),
             read(files::SAMPLE_PATH)?.as_deref(),
-        )?
+        )?;
+        crate::report::plot::run_pictures(&data)?
     } else {
         return Err(flag(
             "DIR",

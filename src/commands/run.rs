@@ -6,10 +6,10 @@ use std::time::Instant;
 use crate::app::flag;
 use crate::cli::RunArgs;
 use crate::error::InputError;
-use crate::experiment::{self, RunOutput, SAMPLE_PATH_JOBS};
+use crate::experiment::{self, RunOutput};
 use crate::model::{Limit, Scenario};
 use crate::policy::{AnyPolicy, PolicyConfig, parse_policy_arg, split_policy_list};
-use crate::report::files::{self, PathRecord, RunData};
+use crate::report::files::{self, RunCsvs, RunData};
 use crate::report::plot::{self, Rendered};
 use crate::report::tree::{MANIFEST, Manifest, Tree};
 use crate::report::{self, RunDocument};
@@ -193,39 +193,14 @@ fn run_tree(
     manifest: &Manifest,
     dir: &Path,
 ) -> anyhow::Result<Tree> {
-    let results = report::csv(&output.rows)?;
-    let (cdf, histogram) = files::distribution_records(&output.distributions);
-    let cdf = files::to_csv(cdf)?;
-    let histogram = files::to_csv(histogram)?;
-    let path: Vec<PathRecord> = scenario
-        .policies
-        .iter()
-        .flat_map(|p| {
-            let label = p.label();
-            experiment::sample_path(scenario, p, SAMPLE_PATH_JOBS)
-                .into_iter()
-                .map(move |(time, in_system)| PathRecord {
-                    policy: label.clone(),
-                    time,
-                    in_system,
-                })
-        })
-        .collect();
-    let path = files::to_csv(path)?;
-    let pictures = run_pictures(
-        &scenario.name,
-        dir,
-        &results,
-        Some(&cdf),
-        Some(&histogram),
-        Some(&path),
-    )?;
+    let csvs = RunCsvs::new(scenario, output)?;
+    let pictures = run_pictures(&scenario.name, dir, &csvs)?;
     let mut tree = Tree::default();
     tree.add("results.json", json);
-    tree.add(files::RESULTS, results);
-    tree.add(files::CDF, cdf);
-    tree.add(files::HISTOGRAM, histogram);
-    tree.add(files::SAMPLE_PATH, path);
+    tree.add(files::RESULTS, csvs.results);
+    tree.add(files::CDF, csvs.cdf);
+    tree.add(files::HISTOGRAM, csvs.histogram);
+    tree.add(files::SAMPLE_PATH, csvs.sample_path);
     tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
     tree.add_pictures(pictures);
     Ok(tree)
@@ -233,14 +208,14 @@ fn run_tree(
 
 /// The pictures of a run, drawn from the CSV texts of its tree (so that
 /// `schedlab plot` redraws them identically from the files).
-pub fn run_pictures(
-    scenario: &str,
-    dir: &Path,
-    results: &str,
-    cdf: Option<&str>,
-    histogram: Option<&str>,
-    sample_path: Option<&str>,
-) -> anyhow::Result<Vec<Rendered>> {
-    let data = RunData::parse(scenario, dir, results, cdf, histogram, sample_path)?;
+pub fn run_pictures(scenario: &str, dir: &Path, csvs: &RunCsvs) -> anyhow::Result<Vec<Rendered>> {
+    let data = RunData::parse(
+        scenario,
+        dir,
+        &csvs.results,
+        Some(&csvs.cdf),
+        Some(&csvs.histogram),
+        Some(&csvs.sample_path),
+    )?;
     plot::run_pictures(&data)
 }

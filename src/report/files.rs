@@ -191,6 +191,47 @@ impl RunData {
 }
 
 /// Serialises records as CSV text with a header row.
+/// The CSV texts of a run's results tree: the rows, the response-time
+/// distribution and the sample path of the first jobs. The pictures are
+/// drawn from these texts, so `schedlab plot` redraws them identically.
+#[derive(Debug, Clone)]
+pub struct RunCsvs {
+    pub results: String,
+    pub cdf: String,
+    pub histogram: String,
+    pub sample_path: String,
+}
+
+impl RunCsvs {
+    pub fn new(
+        scenario: &crate::model::Scenario,
+        output: &crate::experiment::RunOutput,
+    ) -> anyhow::Result<RunCsvs> {
+        use crate::experiment::{SAMPLE_PATH_JOBS, sample_path};
+        let (cdf, histogram) = distribution_records(&output.distributions);
+        let path: Vec<PathRecord> = scenario
+            .policies
+            .iter()
+            .flat_map(|p| {
+                let label = p.label();
+                sample_path(scenario, p, SAMPLE_PATH_JOBS).into_iter().map(
+                    move |(time, in_system)| PathRecord {
+                        policy: label.clone(),
+                        time,
+                        in_system,
+                    },
+                )
+            })
+            .collect();
+        Ok(RunCsvs {
+            results: super::csv(&output.rows)?,
+            cdf: to_csv(cdf)?,
+            histogram: to_csv(histogram)?,
+            sample_path: to_csv(path)?,
+        })
+    }
+}
+
 pub fn to_csv<T: Serialize>(records: impl IntoIterator<Item = T>) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in records {
