@@ -87,7 +87,7 @@ pub struct RunOutput {
 }
 
 /// The histogram resolution for a scenario.
-fn resolution(scenario: &Scenario) -> f64 {
+pub fn resolution(scenario: &Scenario) -> f64 {
     let shortest = scenario
         .classes
         .iter()
@@ -227,7 +227,24 @@ pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
 }
 
 pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
-    let selections = selections(scenario);
+    rows_of(scenario, policy, reps, selections(scenario))
+}
+
+/// The rows of a sweep's point: all jobs, then each class (no node rows).
+pub fn job_rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
+    let selections = selections(scenario)
+        .into_iter()
+        .filter(|s| !matches!(s.0, Selection::Node(_)))
+        .collect();
+    rows_of(scenario, policy, reps, selections)
+}
+
+fn rows_of(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    reps: &[ReplicationSummary],
+    selections: Vec<(Selection, String, String)>,
+) -> Vec<Row> {
     let which: Vec<Selection> = selections.iter().map(|s| s.0).collect();
     let theory = theory::predict_rows(scenario, policy, &which);
     selections

@@ -7,14 +7,15 @@
 //! the number of threads or the order in which the tasks finish.
 
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dispatch::Rule;
+use crate::engine::RunInfo;
 use crate::error::FieldError;
 use crate::experiment::{self, Row};
 use crate::model::Scenario;
 use crate::policy::{AnyPolicy, PolicyConfig};
-use crate::stats::Selection;
+use crate::stats::{Recorder, ReplicationSummary, ReplicationTotals, TotalsError};
 use crate::workload::point_seed;
 
 /// What varies along a sweep.
@@ -393,44 +394,121 @@ pub struct SweepOutput {
     pub warnings: Vec<String>,
 }
 
-/// Runs every (point, policy) pair, replications in parallel within each,
-/// and calls `tick` after each replication (for a progress bar).
-pub fn run(
-    base: &Scenario,
-    sweep: &Sweep,
-    tick: &(dyn Fn() + Sync),
-) -> Result<SweepOutput, FieldError> {
-    let scenarios: Vec<Scenario> = (0..sweep.values.len())
+/// One unit of a sweep's work: one replication of one policy at one point.
+/// Units are independent (each draws from its own streams), so any set of
+/// them can run anywhere, in any order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Unit {
+    pub point: usize,
+    pub policy: usize,
+    pub replication: u32,
+}
+
+/// What a unit leaves behind: enough for its rows, far less than its jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitResult {
+    pub point: usize,
+    pub policy: usize,
+    pub replication: u32,
+    pub events: u64,
+    pub totals: ReplicationTotals,
+}
+
+impl UnitResult {
+    pub fn unit(&self) -> Unit {
+        Unit {
+            point: self.point,
+            policy: self.policy,
+            replication: self.replication,
+        }
+    }
+}
+
+/// The scenario of every point, in order.
+pub fn points(base: &Scenario, sweep: &Sweep) -> Result<Vec<Scenario>, FieldError> {
+    (0..sweep.values.len())
         .map(|i| sweep.point(base, i))
-        .collect::<Result<_, _>>()?;
-    let n_policies = base.policies.len();
-    let units: Vec<(usize, usize)> = (0..scenarios.len())
-        .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
-        .collect();
-    // Each unit is summarised as soon as its replications are done, so
-    // memory holds a few units' histograms, not the whole sweep's.
-    let results: Vec<(Vec<Row>, u64)> = units
-        .par_iter()
-        .map(|&(p, k)| {
-            let scenario = &scenarios[p];
-            let policy = &scenario.policies[k];
-            let reps: Vec<_> = (0..scenario.replications)
-                .into_par_iter()
-                .map(|r| {
-                    let rep = experiment::run_replication(scenario, policy, r);
-                    tick();
-                    rep
+        .collect()
+}
+
+/// Every unit of a sweep, in the order its rows are assembled: point,
+/// then policy, then replication.
+pub fn units(points: &[Scenario]) -> Vec<Unit> {
+    points
+        .iter()
+        .enumerate()
+        .flat_map(|(point, s)| {
+            (0..s.policies.len()).flat_map(move |policy| {
+                (0..s.replications).map(move |replication| Unit {
+                    point,
+                    policy,
+                    replication,
                 })
-                .collect();
-            let events = reps.iter().map(|r| r.info.events).sum();
-            let rows = experiment::rows(scenario, policy, &reps)
-                .into_iter()
-                .filter(|row| !matches!(row.selection, Selection::Node(_)))
-                .collect();
-            (rows, events)
+            })
         })
-        .collect();
-    let mut points: Vec<SweepPoint> = scenarios
+        .collect()
+}
+
+/// Runs one unit.
+pub fn run_unit(points: &[Scenario], unit: Unit) -> UnitResult {
+    let scenario = &points[unit.point];
+    let rep =
+        experiment::run_replication(scenario, &scenario.policies[unit.policy], unit.replication);
+    UnitResult {
+        point: unit.point,
+        policy: unit.policy,
+        replication: unit.replication,
+        events: rep.info.events,
+        totals: rep.recorder.class_totals(),
+    }
+}
+
+/// The rows of one (point, policy) from its units' results, in
+/// replication order, and the events they handled. This is the one place
+/// a sweep's figures are computed, whether its units ran here or in shards.
+pub fn aggregate(
+    scenario: &Scenario,
+    policy: usize,
+    results: &[&UnitResult],
+) -> Result<(Vec<Row>, u64), TotalsError> {
+    let resolution = experiment::resolution(scenario);
+    let reps: Vec<ReplicationSummary> = results
+        .iter()
+        .map(|r| {
+            if r.totals.classes.len() != scenario.classes.len() {
+                return Err(TotalsError {
+                    field: "totals.classes".into(),
+                    message: format!(
+                        "{} class(es) where the scenario has {}",
+                        r.totals.classes.len(),
+                        scenario.classes.len()
+                    ),
+                });
+            }
+            Ok(ReplicationSummary {
+                recorder: Recorder::from_class_totals(&r.totals, resolution)?,
+                info: RunInfo {
+                    measure_start: 0.0,
+                    end: 0.0,
+                    events: r.events,
+                    completed: 0,
+                    deadlock: None,
+                },
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let events = results.iter().map(|r| r.events).sum();
+    Ok((
+        experiment::job_rows(scenario, &scenario.policies[policy], &reps),
+        events,
+    ))
+}
+
+/// Puts the rows of every (point, policy), in that order, into a sweep's output.
+pub fn assemble(sweep: &Sweep, points: &[Scenario], groups: Vec<(Vec<Row>, u64)>) -> SweepOutput {
+    let n_policies = points.first().map_or(0, |s| s.policies.len());
+    let mut out: Vec<SweepPoint> = points
         .iter()
         .zip(&sweep.values)
         .map(|(s, &value)| SweepPoint {
@@ -440,22 +518,63 @@ pub fn run(
         })
         .collect();
     let mut events = 0;
-    for (&(p, _), (rows, e)) in units.iter().zip(results) {
-        points[p].rows.extend(rows);
+    for (i, (rows, e)) in groups.into_iter().enumerate() {
+        out[i / n_policies.max(1)].rows.extend(rows);
         events += e;
     }
     let mut warnings: Vec<String> = Vec::new();
-    for (s, v) in scenarios.iter().zip(&sweep.values) {
+    for (s, v) in points.iter().zip(&sweep.values) {
         for w in s.warnings() {
             warnings.push(format!("{} = {v}: {w}", sweep.name));
         }
     }
-    Ok(SweepOutput {
+    SweepOutput {
         param: sweep.name.clone(),
-        points,
+        points: out,
         events,
         warnings,
-    })
+    }
+}
+
+/// Runs every (point, policy) pair, replications in parallel within each,
+/// and calls `tick` after each replication (for a progress bar). Each
+/// pair's units are run, kept in their stored form and aggregated as a
+/// merge of shards aggregates them, so memory holds a few pairs' results,
+/// not the whole sweep's.
+pub fn run(
+    base: &Scenario,
+    sweep: &Sweep,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepOutput, FieldError> {
+    let scenarios = points(base, sweep)?;
+    let n_policies = base.policies.len();
+    let pairs: Vec<(usize, usize)> = (0..scenarios.len())
+        .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
+        .collect();
+    let groups: Vec<(Vec<Row>, u64)> = pairs
+        .par_iter()
+        .map(|&(point, policy)| {
+            let results: Vec<UnitResult> = (0..scenarios[point].replications)
+                .into_par_iter()
+                .map(|replication| {
+                    let r = run_unit(
+                        &scenarios,
+                        Unit {
+                            point,
+                            policy,
+                            replication,
+                        },
+                    );
+                    tick();
+                    r
+                })
+                .collect();
+            let refs: Vec<&UnitResult> = results.iter().collect();
+            aggregate(&scenarios[point], policy, &refs)
+                .expect("totals taken in this process rebuild")
+        })
+        .collect();
+    Ok(assemble(sweep, &scenarios, groups))
 }
 
 #[cfg(test)]

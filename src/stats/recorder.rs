@@ -12,6 +12,7 @@
 use hdrhistogram::Histogram;
 
 use super::Welford;
+use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
 
@@ -243,6 +244,87 @@ impl Recorder {
             all.merge(&c.response);
         }
         if all.count == 0 { f64::NAN } else { all.mean }
+    }
+}
+
+impl Recorder {
+    /// The class cells and window of this replication, in their stored
+    /// form (the node cells are left out: a sweep reports no node rows).
+    pub fn class_totals(&self) -> ReplicationTotals {
+        ReplicationTotals {
+            window: [self.window_start.to_bits(), self.window_end.to_bits()],
+            classes: self
+                .classes
+                .iter()
+                .map(|c| {
+                    CellTotals::new(
+                        c.area_in_system,
+                        c.area_busy,
+                        &c.wait,
+                        &c.response,
+                        c.slowdown_sum,
+                        [
+                            c.deadline_misses,
+                            c.admitted,
+                            c.blocked,
+                            c.lost_inside,
+                            c.visits,
+                            c.blocked_count,
+                        ],
+                        c.blocked_time,
+                        &c.response_hist,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Rebuilds a replication's class cells from their stored form, equal
+    /// field for field and bucket for bucket to those it was taken from.
+    /// It holds no node cells, so only overall and class rows may be
+    /// summarised from it. `resolution` is the scenario's (as `new` takes).
+    pub fn from_class_totals(
+        t: &ReplicationTotals,
+        resolution: f64,
+    ) -> Result<Recorder, TotalsError> {
+        let classes = t
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let mut hist = class_histogram();
+                totals::fill(
+                    &mut hist,
+                    &c.response_hist,
+                    &format!("classes[{k}].response_hist"),
+                )?;
+                let mut cell = CellStats::new(hist);
+                cell.area_in_system = f64::from_bits(c.area_in_system);
+                cell.area_busy = f64::from_bits(c.area_busy);
+                cell.wait = c.wait();
+                cell.response = c.response();
+                cell.slowdown_sum = f64::from_bits(c.slowdown_sum);
+                cell.deadline_misses = c.deadline_misses;
+                cell.admitted = c.admitted;
+                cell.blocked = c.blocked;
+                cell.lost_inside = c.lost_inside;
+                cell.visits = c.visits;
+                cell.blocked_time = f64::from_bits(c.blocked_time);
+                cell.blocked_count = c.blocked_count;
+                Ok(cell)
+            })
+            .collect::<Result<Vec<_>, TotalsError>>()?;
+        Ok(Recorder {
+            classes,
+            nodes: Vec::new(),
+            node_digits: SIGNIFICANT_DIGITS,
+            measuring: false,
+            inv_speed: Vec::new(),
+            resolution,
+            inv_resolution: 1.0 / resolution,
+            window_start: f64::from_bits(t.window[0]),
+            window_end: f64::from_bits(t.window[1]),
+        })
     }
 }
 
