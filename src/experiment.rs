@@ -227,16 +227,37 @@ pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
 }
 
 pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
-    rows_of(scenario, policy, reps, selections(scenario))
+    let selections = selections(scenario);
+    let which: Vec<Selection> = selections.iter().map(|s| s.0).collect();
+    let theory = theory::predict_rows(scenario, policy, &which);
+    rows_of(scenario, policy, reps, selections, theory)
 }
 
-/// The rows of a sweep's point: all jobs, then each class (no node rows).
-pub fn job_rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]) -> Vec<Row> {
-    let selections = selections(scenario)
+/// The selections of a sweep's rows: all jobs, then each class (no node rows).
+fn job_selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
+    selections(scenario)
         .into_iter()
         .filter(|s| !matches!(s.0, Selection::Node(_)))
-        .collect();
-    rows_of(scenario, policy, reps, selections)
+        .collect()
+}
+
+/// The closed forms of a sweep point's rows (see [`job_rows`]). Kept apart
+/// because some (SRPT, FB integrals) cost far more than summarising the
+/// replications, and are worked out once per (point, policy).
+pub fn job_theory(scenario: &Scenario, policy: &AnyPolicy) -> Vec<Option<Prediction>> {
+    let which: Vec<Selection> = job_selections(scenario).iter().map(|s| s.0).collect();
+    theory::predict_rows(scenario, policy, &which)
+}
+
+/// The rows of a sweep's point: all jobs, then each class (no node
+/// rows), with their closed forms from [`job_theory`].
+pub fn job_rows(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    reps: &[ReplicationSummary],
+    theory: Vec<Option<Prediction>>,
+) -> Vec<Row> {
+    rows_of(scenario, policy, reps, job_selections(scenario), theory)
 }
 
 fn rows_of(
@@ -244,9 +265,8 @@ fn rows_of(
     policy: &AnyPolicy,
     reps: &[ReplicationSummary],
     selections: Vec<(Selection, String, String)>,
+    theory: Vec<Option<Prediction>>,
 ) -> Vec<Row> {
-    let which: Vec<Selection> = selections.iter().map(|s| s.0).collect();
-    let theory = theory::predict_rows(scenario, policy, &which);
     selections
         .into_iter()
         .zip(theory)

@@ -438,12 +438,12 @@ pub fn merge(shards: &[Loaded], base: &Scenario, sweep: &Sweep) -> Result<SweepO
                 let bad = mine
                     .iter()
                     .flatten()
-                    .find(|(r, _)| sweep::aggregate(&points[point], policy, &[*r]).is_err())
+                    .find(|(r, _)| r.check(&points[point]).is_err())
                     .map_or(shards[0].path.as_path(), |(_, p)| p);
                 InputError::Field {
                     path: bad.to_path_buf(),
                     error: FieldError::new(
-                        format!("units (point {point}, policy {policy}).totals.{}", e.field),
+                        format!("units (point {point}, policy {policy}).{}", e.field),
                         "(stored)",
                         e.message,
                     ),

@@ -16,6 +16,7 @@ use crate::experiment::{self, Row};
 use crate::model::Scenario;
 use crate::policy::{AnyPolicy, PolicyConfig};
 use crate::stats::{Recorder, ReplicationSummary, ReplicationTotals, TotalsError};
+use crate::theory::{Kind, Prediction};
 use crate::workload::point_seed;
 
 /// What varies along a sweep.
@@ -413,9 +414,58 @@ pub struct UnitResult {
     pub replication: u32,
     pub events: u64,
     pub totals: ReplicationTotals,
+    /// Replication 0 only: the closed forms of the (point, policy)'s rows,
+    /// worked out where the unit ran (they can cost more than the unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<Vec<Option<StoredPrediction>>>,
+}
+
+/// A closed form as a shard stores it: numbers as their bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredPrediction {
+    pub formula: String,
+    pub kind: Kind,
+    pub mean_wait: u64,
+    pub mean_response: u64,
+    pub p_block: Option<u64>,
+}
+
+impl From<&Prediction> for StoredPrediction {
+    fn from(p: &Prediction) -> Self {
+        StoredPrediction {
+            formula: p.formula.clone(),
+            kind: p.kind,
+            mean_wait: p.mean_wait.to_bits(),
+            mean_response: p.mean_response.to_bits(),
+            p_block: p.p_block.map(f64::to_bits),
+        }
+    }
+}
+
+impl From<&StoredPrediction> for Prediction {
+    fn from(p: &StoredPrediction) -> Self {
+        Prediction {
+            formula: p.formula.clone(),
+            kind: p.kind,
+            mean_wait: f64::from_bits(p.mean_wait),
+            mean_response: f64::from_bits(p.mean_response),
+            p_block: p.p_block.map(f64::from_bits),
+        }
+    }
 }
 
 impl UnitResult {
+    /// Whether this unit's stored form rebuilds for `scenario` (the point's).
+    pub fn check(&self, scenario: &Scenario) -> Result<(), TotalsError> {
+        // Replication 0 carries the theory too; the others only their totals.
+        if self.replication == 0 {
+            aggregate(scenario, self.policy, &[self]).map(|_| ())
+        } else {
+            Recorder::from_class_totals(&self.totals, experiment::resolution(scenario)).map(|_| ())
+        }
+    }
+
     pub fn unit(&self) -> Unit {
         Unit {
             point: self.point,
@@ -453,14 +503,20 @@ pub fn units(points: &[Scenario]) -> Vec<Unit> {
 /// Runs one unit.
 pub fn run_unit(points: &[Scenario], unit: Unit) -> UnitResult {
     let scenario = &points[unit.point];
-    let rep =
-        experiment::run_replication(scenario, &scenario.policies[unit.policy], unit.replication);
+    let policy = &scenario.policies[unit.policy];
+    let rep = experiment::run_replication(scenario, policy, unit.replication);
     UnitResult {
         point: unit.point,
         policy: unit.policy,
         replication: unit.replication,
         events: rep.info.events,
         totals: rep.recorder.class_totals(),
+        theory: (unit.replication == 0).then(|| {
+            experiment::job_theory(scenario, policy)
+                .iter()
+                .map(|p| p.as_ref().map(StoredPrediction::from))
+                .collect()
+        }),
     }
 }
 
@@ -499,8 +555,18 @@ pub fn aggregate(
         })
         .collect::<Result<_, _>>()?;
     let events = results.iter().map(|r| r.events).sum();
+    let rows = 1 + scenario.classes.len();
+    let theory: Vec<Option<Prediction>> = match results.first().and_then(|r| r.theory.as_ref()) {
+        Some(t) if t.len() == rows => t.iter().map(|p| p.as_ref().map(Prediction::from)).collect(),
+        _ => {
+            return Err(TotalsError {
+                field: "theory".into(),
+                message: format!("replication 0 must carry the closed forms of its {rows} row(s)"),
+            });
+        }
+    };
     Ok((
-        experiment::job_rows(scenario, &scenario.policies[policy], &reps),
+        experiment::job_rows(scenario, &scenario.policies[policy], &reps, theory),
         events,
     ))
 }

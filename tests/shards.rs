@@ -317,7 +317,7 @@ fn missing_foreign_duplicated_corrupt_and_altered_shards_are_refused() {
         &["units", "not the share of shard 1"],
     );
     // A histogram that cannot be rebuilt.
-    let broken = text.replacen("\"response_hist\":[", "\"response_hist\":[0,1,", 1);
+    let broken = text.replacen("\"response_hist\":\"", "\"response_hist\":\"!!!!", 1);
     std::fs::write(&bad_file, broken).unwrap();
     refused(&with_bad, &out, &bad_file, &["response_hist"]);
     // A file that is not there.

@@ -296,7 +296,7 @@ impl Recorder {
                 totals::fill(
                     &mut hist,
                     &c.response_hist,
-                    &format!("classes[{k}].response_hist"),
+                    &format!("totals.classes[{k}].response_hist"),
                 )?;
                 let mut cell = CellStats::new(hist);
                 cell.area_in_system = f64::from_bits(c.area_in_system);
