@@ -96,7 +96,7 @@ fn base64(bytes: &[u8]) -> String {
 
 fn unbase64(text: &str) -> Result<Vec<u8>, String> {
     let t = text.as_bytes();
-    if t.len() % 4 != 0 {
+    if !t.len().is_multiple_of(4) {
         return Err(format!("{} characters: not base64", t.len()));
     }
     let value = |c: u8| -> Result<u32, String> {
@@ -173,7 +173,7 @@ pub fn fill(h: &mut Histogram<u64>, text: &str, field: &str) -> Result<(), Total
     if shift != 0 {
         return Err(bad("the last number is cut short".into()));
     }
-    if numbers.len() % 2 != 0 {
+    if !numbers.len().is_multiple_of(2) {
         return Err(bad(format!(
             "{} numbers: (value, count) pairs expected",
             numbers.len()
