@@ -94,36 +94,60 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Each byte's value as a base64 digit; 0xff where it is none.
+const DIGITS: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[BASE64[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn unbase64(text: &str) -> Result<Vec<u8>, String> {
     let t = text.as_bytes();
     if !t.len().is_multiple_of(4) {
         return Err(format!("{} characters: not base64", t.len()));
     }
-    let value = |c: u8| -> Result<u32, String> {
-        Ok(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return Err(format!("`{}` is not a base64 character", c as char)),
-        }
-        .into())
+    let pad = t.iter().rev().take_while(|&&c| c == b'=').count();
+    if pad > 2 {
+        return Err("misplaced `=` padding".into());
+    }
+    let body = &t[..t.len() - pad];
+    let bad = |q: &[u8]| {
+        let c = q.iter().find(|&&c| DIGITS[c as usize] == 0xff).copied();
+        format!(
+            "`{}` is not a base64 character",
+            c.map_or('?', char::from).escape_default()
+        )
     };
-    let mut out = Vec::with_capacity(t.len() / 4 * 3);
-    for (i, q) in t.chunks_exact(4).enumerate() {
-        let last = i + 1 == t.len() / 4;
-        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return Err("misplaced `=` padding".into());
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut quads = body.chunks_exact(4);
+    for q in &mut quads {
+        let d = [q[0], q[1], q[2], q[3]].map(|c| DIGITS[c as usize]);
+        if (d[0] | d[1] | d[2] | d[3]) & 0xc0 != 0 {
+            return Err(bad(q));
         }
-        let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = (n << 6) | value(c)?;
+        let n = (u32::from(d[0]) << 18)
+            | (u32::from(d[1]) << 12)
+            | (u32::from(d[2]) << 6)
+            | u32::from(d[3]);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    let rest = quads.remainder();
+    if !rest.is_empty() {
+        let d: Vec<u8> = rest.iter().map(|&c| DIGITS[c as usize]).collect();
+        if d.iter().any(|&x| x & 0xc0 != 0) {
+            return Err(bad(rest));
         }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
+        let n = d
+            .iter()
+            .chain(std::iter::repeat(&0))
+            .take(4)
+            .fold(0u32, |n, &x| (n << 6) | u32::from(x));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8];
+        out.extend_from_slice(&bytes[..rest.len() - 1]);
     }
     Ok(out)
 }
