@@ -87,7 +87,7 @@ HOST=$(hostname -s)
 export SLURM_CONF=$T/slurm.conf
 cat >"$SLURM_CONF" <<EOF
 ClusterName=schedlabtest
-SlurmctldHost=$HOST
+SlurmctldHost=$HOST(127.0.0.1)
 SlurmctldPort=16817
 SlurmdPort=16818
 SlurmUser=root
@@ -112,7 +112,7 @@ ReturnToService=2
 SchedulerType=sched/backfill
 MpiDefault=none
 MailProg=/bin/true
-NodeName=$HOST CPUs=$(nproc) State=UNKNOWN
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 EOF
 echo "== starting slurmctld and slurmd ($SLURM_CONF)"
@@ -148,7 +148,9 @@ merge=$(bash "$T/sweep.sh") || fail "bash sweep.sh failed"
 [[ $merge =~ ^[0-9]+$ ]] || fail "sweep.sh printed '$merge', not a job id"
 echo "merge job $merge submitted; waiting"
 for _ in $(seq 600); do
-    [[ -z $(squeue -h -j "$merge" 2>/dev/null) ]] && break
+    reason=$(squeue -h -j "$merge" -o %r 2>/dev/null || true)
+    [[ -z $reason ]] && break
+    [[ $reason == DependencyNeverSatisfied ]] && fail "a shard task failed: the merge job $merge can never run"
     sleep 0.5
 done
 [[ -z $(squeue -h -j "$merge" 2>/dev/null) ]] || fail "merge job $merge still queued after 300 s: $(squeue -h)"
