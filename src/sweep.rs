@@ -15,7 +15,7 @@ use crate::error::FieldError;
 use crate::experiment::{self, Row};
 use crate::model::Scenario;
 use crate::policy::{AnyPolicy, PolicyConfig};
-use crate::stats::{Recorder, ReplicationSummary, ReplicationTotals, TotalsError};
+use crate::stats::{Recorder, ReplicationSummary, ReplicationTotals, TotalsError, totals};
 use crate::theory::{Kind, Prediction};
 use crate::workload::point_seed;
 
@@ -462,7 +462,9 @@ impl UnitResult {
         if self.replication == 0 {
             aggregate(scenario, self.policy, &[self]).map(|_| ())
         } else {
-            Recorder::from_class_totals(&self.totals, experiment::resolution(scenario)).map(|_| ())
+            let decoded = Recorder::decode_class_totals(&self.totals)?;
+            Recorder::from_class_totals(&self.totals, &decoded, experiment::resolution(scenario), 0)
+                .map(|_| ())
         }
     }
 
@@ -529,7 +531,7 @@ pub fn aggregate(
     results: &[&UnitResult],
 ) -> Result<(Vec<Row>, u64), TotalsError> {
     let resolution = experiment::resolution(scenario);
-    let reps: Vec<ReplicationSummary> = results
+    let decoded: Vec<Vec<Vec<u64>>> = results
         .iter()
         .map(|r| {
             if r.totals.classes.len() != scenario.classes.len() {
@@ -542,8 +544,22 @@ pub fn aggregate(
                     ),
                 });
             }
+            Recorder::decode_class_totals(&r.totals)
+        })
+        .collect::<Result<_, _>>()?;
+    // One reach for every histogram of the pair, so that they add array to array.
+    let top = decoded
+        .iter()
+        .flatten()
+        .map(|pairs| totals::top(pairs))
+        .max()
+        .unwrap_or(0);
+    let reps: Vec<ReplicationSummary> = results
+        .iter()
+        .zip(&decoded)
+        .map(|(r, d)| {
             Ok(ReplicationSummary {
-                recorder: Recorder::from_class_totals(&r.totals, resolution)?,
+                recorder: Recorder::from_class_totals(&r.totals, d, resolution, top)?,
                 info: RunInfo {
                     measure_start: 0.0,
                     end: 0.0,
@@ -553,7 +569,7 @@ pub fn aggregate(
                 },
             })
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, TotalsError>>()?;
     let events = results.iter().map(|r| r.events).sum();
     let rows = 1 + scenario.classes.len();
     let theory: Vec<Option<Prediction>> = match results.first().and_then(|r| r.theory.as_ref()) {

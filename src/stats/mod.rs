@@ -10,7 +10,7 @@
 
 mod recorder;
 mod summary;
-mod totals;
+pub mod totals;
 
 pub use recorder::{CellStats, Recorder};
 pub use summary::{

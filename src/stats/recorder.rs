@@ -279,25 +279,45 @@ impl Recorder {
         }
     }
 
-    /// Rebuilds a replication's class cells from their stored form, equal
-    /// field for field and bucket for bucket to those it was taken from.
-    /// It holds no node cells, so only overall and class rows may be
-    /// summarised from it. `resolution` is the scenario's (as `new` takes).
+    /// Decodes the response histograms of stored class cells (see
+    /// [`Recorder::from_class_totals`]).
+    pub fn decode_class_totals(t: &ReplicationTotals) -> Result<Vec<Vec<u64>>, TotalsError> {
+        t.classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                totals::decode(
+                    &c.response_hist,
+                    &format!("totals.classes[{k}].response_hist"),
+                    HIGHEST_UNITS,
+                )
+            })
+            .collect()
+    }
+
+    /// Rebuilds a replication's class cells from their stored form and
+    /// decoded histograms, equal field for field and bucket for bucket to
+    /// those they were taken from, the histograms' arrays reaching `top`
+    /// (see [`totals::histogram`]). It holds no node cells, so only overall
+    /// and class rows may be summarised from it. `resolution` is the
+    /// scenario's (as `new` takes).
     pub fn from_class_totals(
         t: &ReplicationTotals,
+        decoded: &[Vec<u64>],
         resolution: f64,
+        top: u64,
     ) -> Result<Recorder, TotalsError> {
         let classes = t
             .classes
             .iter()
+            .zip(decoded)
             .enumerate()
-            .map(|(k, c)| {
-                let mut hist = class_histogram();
-                totals::fill(
-                    &mut hist,
-                    &c.response_hist,
-                    &format!("totals.classes[{k}].response_hist"),
-                )?;
+            .map(|(k, (c, pairs))| {
+                let hist =
+                    totals::histogram(pairs, SIGNIFICANT_DIGITS, top).map_err(|e| TotalsError {
+                        field: format!("totals.classes[{k}].{}", e.field),
+                        message: e.message,
+                    })?;
                 let mut cell = CellStats::new(hist);
                 cell.area_in_system = f64::from_bits(c.area_in_system);
                 cell.area_busy = f64::from_bits(c.area_busy);

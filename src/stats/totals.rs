@@ -173,8 +173,9 @@ pub fn sparse(h: &Histogram<u64>) -> String {
     base64(&bytes)
 }
 
-/// Records a sparse histogram into `h` (empty, with the bounds it was taken from).
-pub fn fill(h: &mut Histogram<u64>, text: &str, field: &str) -> Result<(), TotalsError> {
+/// Decodes a sparse histogram into [value, count, value, count, ...]
+/// with absolute values, increasing; values above `highest` are refused.
+pub fn decode(text: &str, field: &str, highest: u64) -> Result<Vec<u64>, TotalsError> {
     let bad = |message: String| TotalsError {
         field: field.to_string(),
         message,
@@ -204,15 +205,55 @@ pub fn fill(h: &mut Histogram<u64>, text: &str, field: &str) -> Result<(), Total
         )));
     }
     let mut value: u64 = 0;
-    for (i, pair) in numbers.chunks_exact(2).enumerate() {
+    for (i, pair) in numbers.chunks_exact_mut(2).enumerate() {
         value = value
             .checked_add(pair[0])
             .filter(|&v| v > 0 && (i == 0 || pair[0] > 0))
             .ok_or_else(|| bad(format!("bucket {i}: values must increase from 1")))?;
-        h.record_n(value, pair[1])
-            .map_err(|e| bad(format!("bucket {i}: value {value}: {e:?}")))?;
+        if value > highest {
+            return Err(bad(format!("bucket {i}: value {value} is above {highest}")));
+        }
+        pair[0] = value;
     }
-    Ok(())
+    Ok(numbers)
+}
+
+/// The largest value of a decoded histogram (0 when empty).
+pub fn top(pairs: &[u64]) -> u64 {
+    pairs.len().checked_sub(2).map_or(0, |i| pairs[i])
+}
+
+/// A histogram of `digits` significant digits holding the decoded
+/// `pairs`. Its arrays reach only to `top` (at least the pairs' largest
+/// value; growing if a larger one is added later), where a class
+/// histogram's reach 2^50: zeroing and scanning full-range arrays was
+/// most of a merge's time. Bucket boundaries, and so every quantile, do
+/// not depend on the range; histograms of equal reach add array to array,
+/// so the replications of one (point, policy) are rebuilt to one reach.
+pub fn histogram(pairs: &[u64], digits: u8, top: u64) -> Result<Histogram<u64>, TotalsError> {
+    let top = top.max(self::top(pairs)).max(2);
+    let bad = |message: String| TotalsError {
+        field: "response_hist".into(),
+        message,
+    };
+    let mut h = Histogram::new_with_bounds(1, top, digits)
+        .map_err(|e| bad(format!("no histogram up to {top}: {e:?}")))?;
+    h.auto(true);
+    for (i, pair) in pairs.chunks_exact(2).enumerate() {
+        h.record_n(pair[0], pair[1])
+            .map_err(|e| bad(format!("bucket {i}: value {}: {e:?}", pair[0])))?;
+    }
+    Ok(h)
+}
+
+/// Rebuilds a histogram from its sparse form ([`decode`], then [`histogram`]).
+pub fn rebuild(
+    text: &str,
+    field: &str,
+    digits: u8,
+    highest: u64,
+) -> Result<Histogram<u64>, TotalsError> {
+    histogram(&decode(text, field, highest)?, digits, 0)
 }
 
 impl CellTotals {
@@ -264,7 +305,9 @@ impl CellTotals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::recorder::class_histogram;
+    use crate::stats::recorder::{SIGNIFICANT_DIGITS, class_histogram};
+
+    const HIGHEST: u64 = 1 << 50;
 
     #[test]
     fn a_histogram_survives_its_sparse_form_bucket_for_bucket() {
@@ -274,10 +317,15 @@ mod tests {
         }
         h.record_n(1 << 40, 7).unwrap();
         let text = sparse(&h);
-        let mut back = class_histogram();
-        fill(&mut back, &text, "h").unwrap();
-        assert_eq!(back, h);
+        let back = rebuild(&text, "h", SIGNIFICANT_DIGITS, HIGHEST).unwrap();
+        let buckets = |h: &Histogram<u64>| -> Vec<(u64, u64)> {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect()
+        };
+        assert_eq!(buckets(&back), buckets(&h));
         assert_eq!(back.len(), h.len());
+        assert!(back.distinct_values() < h.distinct_values());
         for q in [0.5, 0.9, 0.99, 0.999] {
             assert_eq!(back.value_at_quantile(q), h.value_at_quantile(q));
         }
@@ -304,8 +352,7 @@ mod tests {
         for bad in ["TWE", "TW=u", "T===", "TW!u"] {
             assert!(unbase64(bad).is_err(), "{bad}");
         }
-        let mut h = class_histogram();
-        fill(&mut h, &encode(&[1, 3, (1 << 40) - 1, 2]), "x").unwrap();
+        let h = rebuild(&encode(&[1, 3, (1 << 40) - 1, 2]), "x", 3, HIGHEST).unwrap();
         assert_eq!(
             (h.len(), h.count_at(1), h.max()),
             (5, 3, h.highest_equivalent(1 << 40))
@@ -314,28 +361,42 @@ mod tests {
 
     #[test]
     fn broken_sparse_forms_are_refused_not_panicked_on() {
-        let mut h = class_histogram();
-        assert!(fill(&mut h, &encode(&[1, 2, 3]), "x").is_err(), "odd");
-        let mut h = class_histogram();
         assert!(
-            fill(&mut h, &encode(&[5, 1, 0, 1]), "x").is_err(),
+            rebuild(&encode(&[1, 2, 3]), "x", 3, HIGHEST).is_err(),
+            "odd"
+        );
+        assert!(
+            rebuild(&encode(&[5, 1, 0, 1]), "x", 3, HIGHEST).is_err(),
             "repeated value"
         );
-        let mut h = class_histogram();
-        assert!(fill(&mut h, &encode(&[0, 1]), "x").is_err(), "value 0");
-        let mut h = class_histogram();
         assert!(
-            fill(&mut h, &encode(&[u64::MAX, 1, 5, 1]), "x").is_err(),
+            rebuild(&encode(&[0, 1]), "x", 3, HIGHEST).is_err(),
+            "value 0"
+        );
+        assert!(
+            rebuild(&encode(&[u64::MAX, 1, 5, 1]), "x", 3, HIGHEST).is_err(),
             "overflow"
         );
-        let mut h = class_histogram();
-        assert!(fill(&mut h, &base64(&[0x80]), "x").is_err(), "cut short");
-        let mut h = class_histogram();
-        assert!(fill(&mut h, &base64(&[0xff; 11]), "x").is_err(), "too long");
-        let mut h = class_histogram();
-        assert!(fill(&mut h, "!!!!", "x").is_err(), "not base64");
-        let mut h = class_histogram();
-        let e = fill(&mut h, &encode(&[1 << 62, 1]), "classes[0].response_hist").unwrap_err();
+        assert!(
+            rebuild(&base64(&[0x80]), "x", 3, HIGHEST).is_err(),
+            "cut short"
+        );
+        assert!(
+            rebuild(&base64(&[0xff; 11]), "x", 3, HIGHEST).is_err(),
+            "too long"
+        );
+        assert!(rebuild("!!!!", "x", 3, HIGHEST).is_err(), "not base64");
+        assert!(
+            rebuild(&encode(&[1 << 51, 1]), "x", 3, HIGHEST).is_err(),
+            "above range"
+        );
+        let e = rebuild(
+            &encode(&[1 << 62, 1]),
+            "classes[0].response_hist",
+            3,
+            HIGHEST,
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("classes[0].response_hist"), "{e}");
     }
 }
