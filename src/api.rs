@@ -187,11 +187,11 @@ pub struct SweepResult {
 /// Runs a sweep, as `schedlab sweep` does (without the progress bar).
 pub fn sweep(source: ScenarioSource<'_>, options: &SweepOptions) -> Result<SweepResult> {
     let scenario = load(source, &options.run)?;
-    let args = SweepArgs {
-        run: options.run.args(&scenario.path),
-        param: options.param.clone(),
-        values: options.values.clone(),
-    };
+    let args = SweepArgs::new(
+        options.run.args(&scenario.path),
+        options.param.clone(),
+        options.values.clone(),
+    );
     let plan = commands::sweep::plan(&args, &scenario)?;
     let pool = commands::run::pool(options.run.threads)?;
     let started = Instant::now();

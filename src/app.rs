@@ -19,6 +19,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => crate::commands::run::run(&args),
         Command::Sweep(args) => crate::commands::sweep::run(&args),
+        Command::Merge(args) => crate::commands::merge::run(&args),
         Command::Plot(args) => crate::commands::plot::run(&args),
         Command::Theory(args) => crate::commands::theory::run(&args),
         Command::Optimize(command) => crate::commands::optimize::run(&command),

@@ -122,10 +122,25 @@ pub enum Command {
         Examples:\n  \
         schedlab sweep scenarios/mh2-1.toml --param load --values 0.1:0.9:0.1 --compare fcfs,srpt,ps\n  \
         schedlab sweep scenarios/mm2.toml --param servers --values 2,3,4 --out results/mm2-servers\n  \
-        schedlab sweep scenarios/sweep-load.toml --out results/sweep-load",
+        schedlab sweep scenarios/sweep-load.toml --out results/sweep-load\n\n\
+        On a cluster: the sweep's units (point x policy x replication) cut into N shards:\n  \
+        schedlab sweep S.toml --shard K/N --out DIR/shard-K     run shard K (from 0) of N\n  \
+        schedlab merge DIR/shard-* --out DIR                   the results tree of the whole sweep\n  \
+        schedlab sweep S.toml --out DIR --emit slurm --shards N [--partition P --time T\n      \
+        --cpus-per-task C --max-running M] > sweep.sh          a Slurm job array and its merge\n  \
+        schedlab sweep S.toml --out DIR --emit parallel --shards N > sweep.sh   the same with GNU parallel",
         allow_negative_numbers = true
     )]
     Sweep(SweepArgs),
+    /// Merge the shards of a sweep into the results tree the unsharded sweep writes.
+    #[command(
+        after_help = "Checks that the shards belong to one sweep (fingerprint), that none is\n\
+        missing or given twice, then writes DIR/sweep.csv, sweep.json and plots/ exactly as\n\
+        `schedlab sweep --out DIR` would, and a manifest listing the shards.\n\n\
+        Example:\n  schedlab merge results/big/shard-* --out results/big\n\n\
+        Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors."
+    )]
+    Merge(MergeArgs),
     /// Redraw the plots of a results tree from its CSV files, without simulating again.
     #[command(
         after_help = "Reads results.csv (with response-cdf.csv, response-histogram.csv and\n\
@@ -145,6 +160,61 @@ pub struct SweepArgs {
     /// Its values: start:stop:step or a list, e.g. 0.1:0.9:0.1 or 1,2,4.
     #[arg(long)]
     pub values: Option<String>,
+    /// Run only shard K of N (K from 0) and write its shard file into --out.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Print a script that runs the sweep in --shards shards: slurm or parallel.
+    #[arg(long, value_name = "ENGINE")]
+    pub emit: Option<String>,
+    /// Number of shards of the emitted script.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u64>,
+    /// Slurm partition of the emitted jobs.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm time limit of each emitted job, e.g. 1:00:00.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs of each emitted Slurm task (the shard's threads).
+    #[arg(long, value_name = "C")]
+    pub cpus_per_task: Option<u32>,
+    /// Most shards running at once (Slurm's %M, parallel's --jobs).
+    #[arg(long, value_name = "M")]
+    pub max_running: Option<u32>,
+}
+
+impl SweepArgs {
+    /// A plain sweep of `param` over `values` (neither sharded nor emitted).
+    pub fn new(run: RunArgs, param: Option<String>, values: Option<String>) -> SweepArgs {
+        SweepArgs {
+            run,
+            param,
+            values,
+            shard: None,
+            emit: None,
+            shards: None,
+            partition: None,
+            time: None,
+            cpus_per_task: None,
+            max_running: None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard directories (or their shard.json files), e.g. DIR/shard-*.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Write the results tree of the whole sweep into DIR.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Print one JSON document on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -122,7 +122,7 @@ pub struct RunOutput {
 }
 
 /// The histogram resolution for a scenario.
-fn resolution(scenario: &Scenario) -> f64 {
+pub fn resolution(scenario: &Scenario) -> f64 {
     let shortest = scenario
         .classes
         .iter()
@@ -265,6 +265,43 @@ pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]
     let selections = selections(scenario);
     let which: Vec<Selection> = selections.iter().map(|s| s.0).collect();
     let theory = theory::predict_rows(scenario, policy, &which);
+    rows_of(scenario, policy, reps, selections, theory)
+}
+
+/// The selections of a sweep's rows: all jobs, then each class (no node rows).
+fn job_selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
+    selections(scenario)
+        .into_iter()
+        .filter(|s| !matches!(s.0, Selection::Node(_)))
+        .collect()
+}
+
+/// The closed forms of a sweep point's rows (see [`job_rows`]). Kept apart
+/// because some (SRPT, FB integrals) cost far more than summarising the
+/// replications, and are worked out once per (point, policy).
+pub fn job_theory(scenario: &Scenario, policy: &AnyPolicy) -> Vec<Option<Prediction>> {
+    let which: Vec<Selection> = job_selections(scenario).iter().map(|s| s.0).collect();
+    theory::predict_rows(scenario, policy, &which)
+}
+
+/// The rows of a sweep's point: all jobs, then each class (no node
+/// rows), with their closed forms from [`job_theory`].
+pub fn job_rows(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    reps: &[ReplicationSummary],
+    theory: Vec<Option<Prediction>>,
+) -> Vec<Row> {
+    rows_of(scenario, policy, reps, job_selections(scenario), theory)
+}
+
+fn rows_of(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    reps: &[ReplicationSummary],
+    selections: Vec<(Selection, String, String)>,
+    theory: Vec<Option<Prediction>>,
+) -> Vec<Row> {
     selections
         .into_iter()
         .zip(theory)

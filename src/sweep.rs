@@ -7,14 +7,16 @@
 //! the number of threads or the order in which the tasks finish.
 
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dispatch::Rule;
+use crate::engine::RunInfo;
 use crate::error::FieldError;
 use crate::experiment::{self, Row};
 use crate::model::Scenario;
 use crate::policy::{AnyPolicy, PolicyConfig};
-use crate::stats::Selection;
+use crate::stats::{Recorder, ReplicationSummary, ReplicationTotals, TotalsError, totals};
+use crate::theory::{Kind, Prediction};
 use crate::workload::point_seed;
 
 /// What varies along a sweep.
@@ -393,44 +395,203 @@ pub struct SweepOutput {
     pub warnings: Vec<String>,
 }
 
-/// Runs every (point, policy) pair, replications in parallel within each,
-/// and calls `tick` after each replication (for a progress bar).
-pub fn run(
-    base: &Scenario,
-    sweep: &Sweep,
-    tick: &(dyn Fn() + Sync),
-) -> Result<SweepOutput, FieldError> {
-    let scenarios: Vec<Scenario> = (0..sweep.values.len())
+/// One unit of a sweep's work: one replication of one policy at one point.
+/// Units are independent (each draws from its own streams), so any set of
+/// them can run anywhere, in any order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Unit {
+    pub point: usize,
+    pub policy: usize,
+    pub replication: u32,
+}
+
+/// What a unit leaves behind: enough for its rows, far less than its jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitResult {
+    pub point: usize,
+    pub policy: usize,
+    pub replication: u32,
+    pub events: u64,
+    pub totals: ReplicationTotals,
+    /// Replication 0 only: the closed forms of the (point, policy)'s rows,
+    /// worked out where the unit ran (they can cost more than the unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theory: Option<Vec<Option<StoredPrediction>>>,
+}
+
+/// A closed form as a shard stores it: numbers as their bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredPrediction {
+    pub formula: String,
+    pub kind: Kind,
+    pub mean_wait: u64,
+    pub mean_response: u64,
+    pub p_block: Option<u64>,
+}
+
+impl From<&Prediction> for StoredPrediction {
+    fn from(p: &Prediction) -> Self {
+        StoredPrediction {
+            formula: p.formula.clone(),
+            kind: p.kind,
+            mean_wait: p.mean_wait.to_bits(),
+            mean_response: p.mean_response.to_bits(),
+            p_block: p.p_block.map(f64::to_bits),
+        }
+    }
+}
+
+impl From<&StoredPrediction> for Prediction {
+    fn from(p: &StoredPrediction) -> Self {
+        Prediction {
+            formula: p.formula.clone(),
+            kind: p.kind,
+            mean_wait: f64::from_bits(p.mean_wait),
+            mean_response: f64::from_bits(p.mean_response),
+            p_block: p.p_block.map(f64::from_bits),
+        }
+    }
+}
+
+impl UnitResult {
+    /// Whether this unit's stored form rebuilds for `scenario` (the point's).
+    pub fn check(&self, scenario: &Scenario) -> Result<(), TotalsError> {
+        // Replication 0 carries the theory too; the others only their totals.
+        if self.replication == 0 {
+            aggregate(scenario, self.policy, &[self]).map(|_| ())
+        } else {
+            let decoded = Recorder::decode_class_totals(&self.totals)?;
+            Recorder::from_class_totals(&self.totals, &decoded, experiment::resolution(scenario), 0)
+                .map(|_| ())
+        }
+    }
+
+    pub fn unit(&self) -> Unit {
+        Unit {
+            point: self.point,
+            policy: self.policy,
+            replication: self.replication,
+        }
+    }
+}
+
+/// The scenario of every point, in order.
+pub fn points(base: &Scenario, sweep: &Sweep) -> Result<Vec<Scenario>, FieldError> {
+    (0..sweep.values.len())
         .map(|i| sweep.point(base, i))
-        .collect::<Result<_, _>>()?;
-    let n_policies = base.policies.len();
-    let units: Vec<(usize, usize)> = (0..scenarios.len())
-        .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
-        .collect();
-    // Each unit is summarised as soon as its replications are done, so
-    // memory holds a few units' histograms, not the whole sweep's.
-    let results: Vec<(Vec<Row>, u64)> = units
-        .par_iter()
-        .map(|&(p, k)| {
-            let scenario = &scenarios[p];
-            let policy = &scenario.policies[k];
-            let reps: Vec<_> = (0..scenario.replications)
-                .into_par_iter()
-                .map(|r| {
-                    let rep = experiment::run_replication(scenario, policy, r);
-                    tick();
-                    rep
+        .collect()
+}
+
+/// Every unit of a sweep, in the order its rows are assembled: point,
+/// then policy, then replication.
+pub fn units(points: &[Scenario]) -> Vec<Unit> {
+    points
+        .iter()
+        .enumerate()
+        .flat_map(|(point, s)| {
+            (0..s.policies.len()).flat_map(move |policy| {
+                (0..s.replications).map(move |replication| Unit {
+                    point,
+                    policy,
+                    replication,
                 })
-                .collect();
-            let events = reps.iter().map(|r| r.info.events).sum();
-            let rows = experiment::rows(scenario, policy, &reps)
-                .into_iter()
-                .filter(|row| !matches!(row.selection, Selection::Node(_)))
-                .collect();
-            (rows, events)
+            })
         })
-        .collect();
-    let mut points: Vec<SweepPoint> = scenarios
+        .collect()
+}
+
+/// Runs one unit.
+pub fn run_unit(points: &[Scenario], unit: Unit) -> UnitResult {
+    let scenario = &points[unit.point];
+    let policy = &scenario.policies[unit.policy];
+    let rep = experiment::run_replication(scenario, policy, unit.replication);
+    UnitResult {
+        point: unit.point,
+        policy: unit.policy,
+        replication: unit.replication,
+        events: rep.info.events,
+        totals: rep.recorder.class_totals(),
+        theory: (unit.replication == 0).then(|| {
+            experiment::job_theory(scenario, policy)
+                .iter()
+                .map(|p| p.as_ref().map(StoredPrediction::from))
+                .collect()
+        }),
+    }
+}
+
+/// The rows of one (point, policy) from its units' results, in
+/// replication order, and the events they handled. This is the one place
+/// a sweep's figures are computed, whether its units ran here or in shards.
+pub fn aggregate(
+    scenario: &Scenario,
+    policy: usize,
+    results: &[&UnitResult],
+) -> Result<(Vec<Row>, u64), TotalsError> {
+    let resolution = experiment::resolution(scenario);
+    let decoded: Vec<Vec<Vec<u64>>> = results
+        .iter()
+        .map(|r| {
+            if r.totals.classes.len() != scenario.classes.len() {
+                return Err(TotalsError {
+                    field: "totals.classes".into(),
+                    message: format!(
+                        "{} class(es) where the scenario has {}",
+                        r.totals.classes.len(),
+                        scenario.classes.len()
+                    ),
+                });
+            }
+            Recorder::decode_class_totals(&r.totals)
+        })
+        .collect::<Result<_, _>>()?;
+    // One reach for every histogram of the pair, so that they add array to array.
+    let top = decoded
+        .iter()
+        .flatten()
+        .map(|pairs| totals::top(pairs))
+        .max()
+        .unwrap_or(0);
+    let reps: Vec<ReplicationSummary> = results
+        .iter()
+        .zip(&decoded)
+        .map(|(r, d)| {
+            Ok(ReplicationSummary {
+                recorder: Recorder::from_class_totals(&r.totals, d, resolution, top)?,
+                info: RunInfo {
+                    measure_start: 0.0,
+                    end: 0.0,
+                    events: r.events,
+                    completed: 0,
+                    deadlock: None,
+                    unstable: None,
+                },
+            })
+        })
+        .collect::<Result<_, TotalsError>>()?;
+    let events = results.iter().map(|r| r.events).sum();
+    let rows = 1 + scenario.classes.len();
+    let theory: Vec<Option<Prediction>> = match results.first().and_then(|r| r.theory.as_ref()) {
+        Some(t) if t.len() == rows => t.iter().map(|p| p.as_ref().map(Prediction::from)).collect(),
+        _ => {
+            return Err(TotalsError {
+                field: "theory".into(),
+                message: format!("replication 0 must carry the closed forms of its {rows} row(s)"),
+            });
+        }
+    };
+    Ok((
+        experiment::job_rows(scenario, &scenario.policies[policy], &reps, theory),
+        events,
+    ))
+}
+
+/// Puts the rows of every (point, policy), in that order, into a sweep's output.
+pub fn assemble(sweep: &Sweep, points: &[Scenario], groups: Vec<(Vec<Row>, u64)>) -> SweepOutput {
+    let n_policies = points.first().map_or(0, |s| s.policies.len());
+    let mut out: Vec<SweepPoint> = points
         .iter()
         .zip(&sweep.values)
         .map(|(s, &value)| SweepPoint {
@@ -440,22 +601,63 @@ pub fn run(
         })
         .collect();
     let mut events = 0;
-    for (&(p, _), (rows, e)) in units.iter().zip(results) {
-        points[p].rows.extend(rows);
+    for (i, (rows, e)) in groups.into_iter().enumerate() {
+        out[i / n_policies.max(1)].rows.extend(rows);
         events += e;
     }
     let mut warnings: Vec<String> = Vec::new();
-    for (s, v) in scenarios.iter().zip(&sweep.values) {
+    for (s, v) in points.iter().zip(&sweep.values) {
         for w in s.warnings() {
             warnings.push(format!("{} = {v}: {w}", sweep.name));
         }
     }
-    Ok(SweepOutput {
+    SweepOutput {
         param: sweep.name.clone(),
-        points,
+        points: out,
         events,
         warnings,
-    })
+    }
+}
+
+/// Runs every (point, policy) pair, replications in parallel within each,
+/// and calls `tick` after each replication (for a progress bar). Each
+/// pair's units are run, kept in their stored form and aggregated as a
+/// merge of shards aggregates them, so memory holds a few pairs' results,
+/// not the whole sweep's.
+pub fn run(
+    base: &Scenario,
+    sweep: &Sweep,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepOutput, FieldError> {
+    let scenarios = points(base, sweep)?;
+    let n_policies = base.policies.len();
+    let pairs: Vec<(usize, usize)> = (0..scenarios.len())
+        .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
+        .collect();
+    let groups: Vec<(Vec<Row>, u64)> = pairs
+        .par_iter()
+        .map(|&(point, policy)| {
+            let results: Vec<UnitResult> = (0..scenarios[point].replications)
+                .into_par_iter()
+                .map(|replication| {
+                    let r = run_unit(
+                        &scenarios,
+                        Unit {
+                            point,
+                            policy,
+                            replication,
+                        },
+                    );
+                    tick();
+                    r
+                })
+                .collect();
+            let refs: Vec<&UnitResult> = results.iter().collect();
+            aggregate(&scenarios[point], policy, &refs)
+                .expect("totals taken in this process rebuild")
+        })
+        .collect();
+    Ok(assemble(sweep, &scenarios, groups))
 }
 
 #[cfg(test)]

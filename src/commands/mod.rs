@@ -4,6 +4,7 @@
 pub mod optimize;
 
 pub mod gantt;
+pub mod merge;
 pub mod plot;
 pub mod run;
 pub mod sweep;

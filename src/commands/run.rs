@@ -140,6 +140,8 @@ pub fn manifest(
         threads,
         host_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         events,
+        merged: false,
+        shards: Vec::new(),
     }
 }
 

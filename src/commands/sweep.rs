@@ -1,61 +1,215 @@
 //! `schedlab sweep`: one parameter varied, every policy at each value.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::app::flag;
-use crate::cli::SweepArgs;
+use crate::cli::{RunArgs, SweepArgs};
+use crate::cluster::{self, Engine};
 use crate::error::InputError;
+use crate::model::Scenario;
 use crate::report::files::{self, SweepRecord};
 use crate::report::plot::{self, Rendered};
 use crate::report::tree::{MANIFEST, Tree};
 use crate::report::{ResultRecord, sig, with_ci};
+use crate::shard::{self, Definition, ShardFile};
 use crate::sweep::{self, Sweep, SweepOutput, Values};
 
+/// What a `schedlab sweep` command line asks for.
+enum Mode {
+    /// The whole sweep here.
+    Whole,
+    /// Shard K of N here.
+    Shard(usize, usize),
+    /// A script running N shards on an engine.
+    Emit(Engine, usize),
+}
+
+/// Checks the flags of sharding and scripts against each other.
+fn mode(args: &SweepArgs) -> anyhow::Result<Mode> {
+    let slurm_only = [
+        ("--partition", args.partition.is_some()),
+        ("--time", args.time.is_some()),
+        ("--cpus-per-task", args.cpus_per_task.is_some()),
+    ];
+    let need_out = |what: &str| -> anyhow::Result<()> {
+        if args.run.out.is_none() {
+            return Err(flag("--out", "(missing)", what));
+        }
+        if args.run.json {
+            return Err(flag(
+                "--json",
+                "true",
+                "prints a sweep's results: not with --shard or --emit (merge --json does)",
+            ));
+        }
+        Ok(())
+    };
+    match (&args.shard, &args.emit) {
+        (Some(_), Some(_)) => Err(flag(
+            "--shard",
+            args.shard.as_deref().unwrap_or_default(),
+            "runs one shard, and --emit writes a script that runs them all: give one of them",
+        )),
+        (Some(text), None) => {
+            let (k, n) = shard::parse_shard(text, "--shard").map_err(InputError::Flag)?;
+            need_out("--shard K/N writes its shard file into --out DIR/shard-K")?;
+            if let Some(n) = args.shards {
+                return Err(flag(
+                    "--shards",
+                    n,
+                    "goes with --emit (--shard K/N names N)",
+                ));
+            }
+            for (name, given) in slurm_only {
+                if given {
+                    return Err(flag(name, "(given)", "goes with --emit slurm"));
+                }
+            }
+            if args.max_running.is_some() {
+                return Err(flag("--max-running", "(given)", "goes with --emit"));
+            }
+            Ok(Mode::Shard(k, n))
+        }
+        (None, Some(name)) => {
+            let engine = Engine::parse(name).ok_or_else(|| {
+                flag(
+                    "--emit",
+                    name,
+                    &format!("unknown engine; engines are: {}", Engine::NAMES),
+                )
+            })?;
+            let n = match args.shards {
+                None => return Err(flag("--shards", "(missing)", "--emit needs --shards N")),
+                Some(0) => return Err(flag("--shards", 0, "must be at least 1")),
+                Some(n) if n > shard::MAX_SHARDS as u64 => {
+                    return Err(flag(
+                        "--shards",
+                        n,
+                        &format!("must be at most {}", shard::MAX_SHARDS),
+                    ));
+                }
+                Some(n) => n as usize,
+            };
+            need_out("--emit writes a script whose shards and merge go into --out DIR")?;
+            if engine != Engine::Slurm {
+                for (name, given) in slurm_only {
+                    if given {
+                        return Err(flag(name, "(given)", "goes with --emit slurm"));
+                    }
+                }
+            }
+            if args.cpus_per_task == Some(0) {
+                return Err(flag("--cpus-per-task", 0, "must be at least 1"));
+            }
+            if args.max_running == Some(0) {
+                return Err(flag("--max-running", 0, "must be at least 1"));
+            }
+            for (name, value) in [("--partition", &args.partition), ("--time", &args.time)] {
+                if let Some(v) = value
+                    && (v.trim().is_empty() || v.contains('\n'))
+                {
+                    return Err(flag(name, format!("{v:?}"), "must be one non-empty word"));
+                }
+            }
+            Ok(Mode::Emit(engine, n))
+        }
+        (None, None) => {
+            if let Some(n) = args.shards {
+                return Err(flag("--shards", n, "goes with --emit slurm|parallel"));
+            }
+            for (name, given) in slurm_only {
+                if given {
+                    return Err(flag(name, "(given)", "goes with --emit slurm"));
+                }
+            }
+            if args.max_running.is_some() {
+                return Err(flag("--max-running", "(given)", "goes with --emit"));
+            }
+            Ok(Mode::Whole)
+        }
+    }
+}
+
 pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
+    let mode = mode(args)?;
     let scenario = super::run::load(&args.run)?;
     let sweep = plan(args, &scenario)?;
-    let pool = super::run::pool(args.run.threads)?;
-    let total = sweep.values.len() as u64
-        * scenario.policies.len() as u64
-        * u64::from(scenario.replications);
-    // indicatif draws nothing when stderr is not a terminal.
-    let bar = ProgressBar::new(total).with_style(
+    match mode {
+        Mode::Whole => whole(args, &scenario, &sweep),
+        Mode::Shard(k, n) => run_shard(args, &scenario, &sweep, k, n),
+        Mode::Emit(engine, n) => emit(args, &scenario, &sweep, engine, n),
+    }
+}
+
+/// A progress bar counting `total` replications (drawn only on a terminal).
+fn progress(total: u64) -> ProgressBar {
+    ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
             "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} replications, eta {eta}",
         )
         .expect("the template is valid")
         .progress_chars("=> "),
-    );
+    )
+}
+
+fn whole(args: &SweepArgs, scenario: &Scenario, sweep: &Sweep) -> anyhow::Result<()> {
+    let pool = super::run::pool(args.run.threads)?;
+    let total = sweep.values.len() as u64
+        * scenario.policies.len() as u64
+        * u64::from(scenario.replications);
+    let bar = progress(total);
     let started = Instant::now();
     let output = pool
-        .install(|| sweep::run(&scenario, &sweep, &|| bar.inc(1)))
+        .install(|| sweep::run(scenario, sweep, &|| bar.inc(1)))
         .map_err(|error| InputError::Field {
             path: scenario.path.clone(),
             error,
         })?;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
+    finish(
+        scenario,
+        sweep,
+        &output,
+        args.run.out.as_deref(),
+        args.run.json,
+        wall,
+        pool.current_num_threads(),
+        &[],
+    )
+}
+
+/// Prints a sweep's warnings and table (or JSON document) and writes its
+/// results tree into `out`: the one path by which both a sweep and a merge
+/// of its shards render their files. `shards` lists the merged shard files.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
+    scenario: &Scenario,
+    sweep: &Sweep,
+    output: &SweepOutput,
+    out: Option<&Path>,
+    json_out: bool,
+    wall: f64,
+    threads: usize,
+    shards: &[String],
+) -> anyhow::Result<()> {
     for w in &output.warnings {
         eprintln!("warning: {w}");
     }
-    let records = files::sweep_records(&output);
+    let records = files::sweep_records(output);
     let csv = files::to_csv(&records)?;
-    let json = serde_json::to_string_pretty(&SweepDocument::new(&scenario, &output))?;
-    if let Some(dir) = &args.run.out {
-        let mut manifest = super::run::manifest(
-            "sweep",
-            &scenario,
-            wall,
-            pool.current_num_threads(),
-            output.events,
-        );
+    let json = serde_json::to_string_pretty(&SweepDocument::new(scenario, output))?;
+    if let Some(dir) = out {
+        let mut manifest = super::run::manifest("sweep", scenario, wall, threads, output.events);
         manifest.param = Some(sweep.name.clone());
         manifest.values = sweep.values.clone();
+        manifest.merged = !shards.is_empty();
+        manifest.shards = shards.to_vec();
         let pictures = sweep_pictures(&scenario.name, dir, &csv)?;
         let mut tree = Tree::default();
         tree.add(files::SWEEP, csv.clone());
@@ -64,17 +218,171 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         tree.add_pictures(pictures);
         tree.write(dir)?;
     }
-    if args.run.json {
+    if json_out {
         println!("{json}");
     } else {
-        print!("{}", table(&scenario.name, &output, &records, wall));
+        print!("{}", table(&scenario.name, output, &records, wall));
     }
+    Ok(())
+}
+
+/// The overrides of the command line, as a shard records them.
+pub fn definition(args: &SweepArgs) -> Definition {
+    Definition {
+        seed: args.run.seed,
+        replications: args.run.replications,
+        jobs: args.run.jobs,
+        compare: args.run.compare.clone(),
+        param: args.param.clone(),
+        values: args.values.clone(),
+    }
+}
+
+/// The command line of a sweep with the overrides `d`, for `scenario`:
+/// how a merge rebuilds the sweep its shards ran.
+pub fn args_of(d: &Definition, scenario: PathBuf) -> SweepArgs {
+    SweepArgs::new(
+        RunArgs {
+            scenario,
+            seed: d.seed,
+            replications: d.replications,
+            jobs: d.jobs,
+            json: false,
+            out: None,
+            compare: d.compare.clone(),
+            threads: None,
+            max_present: None,
+        },
+        d.param.clone(),
+        d.values.clone(),
+    )
+}
+
+/// The same overrides as flags, word by word (for scripts).
+fn flags_of(d: &Definition) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            words.push(name.to_string());
+            words.push(v);
+        }
+    };
+    add("--seed", d.seed.map(|v| v.to_string()));
+    add("--replications", d.replications.map(|v| v.to_string()));
+    add("--jobs", d.jobs.map(|v| v.to_string()));
+    add("--compare", d.compare.clone());
+    add("--param", d.param.clone());
+    add("--values", d.values.clone());
+    words
+}
+
+/// An absolute form of `path`, resolving links where it exists.
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    match path.canonicalize() {
+        Ok(p) => Ok(p),
+        Err(_) => Ok(std::path::absolute(path)?),
+    }
+}
+
+fn run_shard(
+    args: &SweepArgs,
+    scenario: &Scenario,
+    sweep: &Sweep,
+    k: usize,
+    n: usize,
+) -> anyhow::Result<()> {
+    let dir = args.run.out.as_deref().expect("checked by mode");
+    let points = sweep::points(scenario, sweep).map_err(|error| InputError::Field {
+        path: scenario.path.clone(),
+        error,
+    })?;
+    let pool = super::run::pool(args.run.threads)?;
+    let sweep_units = sweep::units(&points).len();
+    let share = shard::share(&points, k, n).len();
+    let bar = progress(share as u64);
+    let started = Instant::now();
+    let units = pool.install(|| shard::run(&points, k, n, &|| bar.inc(1)));
+    bar.finish_and_clear();
+    let definition = definition(args);
+    let version = env!("CARGO_PKG_VERSION");
+    let file = ShardFile {
+        schedlab_shard: shard::FORMAT,
+        schedlab: version.to_string(),
+        fingerprint: shard::fingerprint(version, &scenario.source, &definition),
+        shard: k,
+        shards: n,
+        scenario_file: absolute(&scenario.path)?.display().to_string(),
+        scenario: scenario.source.clone(),
+        sweep: definition,
+        param: sweep.name.clone(),
+        values: sweep.values.clone(),
+        policies: scenario.policies.iter().map(|p| p.label()).collect(),
+        replications: scenario.replications,
+        seed: scenario.seed,
+        sweep_units,
+        units,
+    };
+    let events: u64 = file.units.iter().map(|u| u.events).sum();
+    let mut text = serde_json::to_string(&file)?;
+    text.push('\n');
+    let mut tree = Tree::default();
+    tree.add(shard::FILE, text);
+    tree.write(dir)?;
+    println!(
+        "shard {k}/{n}: {share} of the sweep's {sweep_units} units (point x policy x replication), \
+         {events} events in {:.2} s -> {}",
+        started.elapsed().as_secs_f64(),
+        dir.join(shard::FILE).display()
+    );
+    Ok(())
+}
+
+fn emit(
+    args: &SweepArgs,
+    scenario: &Scenario,
+    sweep: &Sweep,
+    engine: Engine,
+    n: usize,
+) -> anyhow::Result<()> {
+    let out = args.run.out.as_deref().expect("checked by mode");
+    let points = sweep::points(scenario, sweep).map_err(|error| InputError::Field {
+        path: scenario.path.clone(),
+        error,
+    })?;
+    let units = sweep::units(&points).len();
+    if n > units {
+        eprintln!(
+            "warning: --shards {n} is more than the sweep's {units} units: some shards will be empty"
+        );
+    }
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| anyhow::anyhow!("cannot find the schedlab binary's path: {e}"))?;
+    let plan = cluster::Plan {
+        exe,
+        scenario: absolute(&scenario.path)?,
+        out: absolute(out)?,
+        shards: n,
+        sweep_args: flags_of(&definition(args)),
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        cpus_per_task: args.cpus_per_task,
+        max_running: args.max_running,
+        summary: format!(
+            "sweep of {} over {} value(s) x {} policies x {} replications = {units} units, in {n} shards",
+            sweep.name,
+            sweep.values.len(),
+            scenario.policies.len(),
+            scenario.replications
+        ),
+    };
+    print!("{}", plan.script(engine));
     Ok(())
 }
 
 /// The sweep `args` (or else the scenario's `[sweep]` section) describes,
 /// checked against the scenario.
-pub fn plan(args: &SweepArgs, scenario: &crate::model::Scenario) -> anyhow::Result<Sweep> {
+pub fn plan(args: &SweepArgs, scenario: &Scenario) -> anyhow::Result<Sweep> {
     let sweep = match (&args.param, &args.values, &scenario.sweep) {
         (Some(param), Some(values), _) => Sweep::new(
             scenario,

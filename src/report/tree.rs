@@ -93,6 +93,11 @@ pub struct Manifest {
     /// Cores of the host.
     pub host_threads: usize,
     pub events: u64,
+    /// Merged from shards (`schedlab merge`): true, and the shard files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
 }
 
 /// The files of a tree, by path relative to its directory.

@@ -10,12 +10,14 @@
 
 mod recorder;
 mod summary;
+pub mod totals;
 
 pub use recorder::{CellStats, Recorder};
 pub use summary::{
     Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, confidence_half_width,
     response_distribution, summarize,
 };
+pub use totals::{CellTotals, ReplicationTotals, TotalsError};
 
 /// Running mean and variance by Welford's algorithm, mergeable by Chan et
 /// al.'s formula so per-cell figures add up to per-class and overall ones.
@@ -42,6 +44,16 @@ impl Welford {
         } else {
             self.m2 / (self.count - 1) as f64
         }
+    }
+
+    /// The count, mean and sum of squared deviations, to be stored and
+    /// given back to [`Welford::from_parts`] bit for bit (shards of a sweep).
+    pub fn parts(&self) -> (u64, f64, f64) {
+        (self.count, self.mean, self.m2)
+    }
+
+    pub fn from_parts(count: u64, mean: f64, m2: f64) -> Welford {
+        Welford { count, mean, m2 }
     }
 
     /// Combines two summaries as if all values had been pushed into one.

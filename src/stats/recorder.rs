@@ -12,6 +12,7 @@
 use hdrhistogram::Histogram;
 
 use super::Welford;
+use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
 
@@ -80,7 +81,7 @@ pub struct CellStats {
 }
 
 impl CellStats {
-    fn new(hist: Histogram<u64>) -> CellStats {
+    pub(crate) fn new(hist: Histogram<u64>) -> CellStats {
         CellStats {
             in_system: 0,
             busy: 0.0,
@@ -255,6 +256,74 @@ impl Recorder {
             all.merge(&c.response);
         }
         if all.count == 0 { f64::NAN } else { all.mean }
+    }
+}
+
+impl Recorder {
+    /// The class cells and window of this replication, in their stored
+    /// form (the node cells are left out: a sweep reports no node rows).
+    pub fn class_totals(&self) -> ReplicationTotals {
+        ReplicationTotals {
+            window: [self.window_start.to_bits(), self.window_end.to_bits()],
+            classes: self.classes.iter().map(CellTotals::of).collect(),
+        }
+    }
+
+    /// Decodes the response histograms of stored class cells (see
+    /// [`Recorder::from_class_totals`]).
+    pub fn decode_class_totals(t: &ReplicationTotals) -> Result<Vec<Vec<u64>>, TotalsError> {
+        t.classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                totals::decode(
+                    &c.response_hist,
+                    &format!("totals.classes[{k}].response_hist"),
+                    HIGHEST_UNITS,
+                )
+            })
+            .collect()
+    }
+
+    /// Rebuilds a replication's class cells from their stored form and
+    /// decoded histograms, equal field for field and bucket for bucket to
+    /// those they were taken from, the histograms' arrays reaching `top`
+    /// (see [`totals::histogram`]). It holds no node cells, so only overall
+    /// and class rows may be summarised from it. `resolution` is the
+    /// scenario's (as `new` takes).
+    pub fn from_class_totals(
+        t: &ReplicationTotals,
+        decoded: &[Vec<u64>],
+        resolution: f64,
+        top: u64,
+    ) -> Result<Recorder, TotalsError> {
+        let classes = t
+            .classes
+            .iter()
+            .zip(decoded)
+            .enumerate()
+            .map(|(k, (c, pairs))| {
+                let hist =
+                    totals::histogram(pairs, SIGNIFICANT_DIGITS, top).map_err(|e| TotalsError {
+                        field: format!("totals.classes[{k}].{}", e.field),
+                        message: e.message,
+                    })?;
+                let mut cell = CellStats::new(hist);
+                c.restore(&mut cell);
+                Ok(cell)
+            })
+            .collect::<Result<Vec<_>, TotalsError>>()?;
+        Ok(Recorder {
+            classes,
+            nodes: Vec::new(),
+            node_digits: SIGNIFICANT_DIGITS,
+            measuring: false,
+            inv_speed: Vec::new(),
+            resolution,
+            inv_resolution: 1.0 / resolution,
+            window_start: f64::from_bits(t.window[0]),
+            window_end: f64::from_bits(t.window[1]),
+        })
     }
 }
 
