@@ -57,6 +57,15 @@ impl From<InputError> for ApiError {
     }
 }
 
+/// A run whose replications stopped with too many jobs present (the
+/// command line's exit code 1), worded as the command line words it.
+fn unstable(scenario: &Scenario, first: &dyn std::fmt::Display, count: usize) -> ApiError {
+    ApiError {
+        message: experiment::unstable_line(&scenario.path, first, count),
+        bad_input: false,
+    }
+}
+
 /// The result type of this module.
 pub type Result<T> = std::result::Result<T, ApiError>;
 
@@ -126,6 +135,9 @@ pub fn run(source: ScenarioSource<'_>, options: &RunOptions) -> Result<RunResult
     let pool = commands::run::pool(options.threads)?;
     let started = Instant::now();
     let output = pool.install(|| experiment::run(&scenario));
+    if let Some(first) = output.unstable.first() {
+        return Err(unstable(&scenario, first, output.unstable.len()));
+    }
     Ok(RunResult {
         warnings,
         wall_seconds: started.elapsed().as_secs_f64(),
@@ -201,6 +213,9 @@ pub fn sweep(source: ScenarioSource<'_>, options: &SweepOptions) -> Result<Sweep
             path: scenario.path.clone(),
             error,
         })?;
+    if let Some(first) = output.unstable.first() {
+        return Err(unstable(&scenario, first, output.unstable.len()));
+    }
     Ok(SweepResult {
         wall_seconds: started.elapsed().as_secs_f64(),
         threads: pool.current_num_threads(),

@@ -90,6 +90,20 @@ impl std::fmt::Display for RunUnstable {
     }
 }
 
+/// The one line that reports a run (or sweep) whose replications stopped
+/// with too many jobs present: the first of them, and how many there were.
+pub fn unstable_line(
+    path: &std::path::Path,
+    first: &dyn std::fmt::Display,
+    count: usize,
+) -> String {
+    let more = match count {
+        1 => String::new(),
+        n => format!(" ({n} replications stopped so)"),
+    };
+    format!("{}: {first}{more}", path.display())
+}
+
 /// The replications of a policy that stopped as unstable, in order.
 pub fn unstable(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunUnstable> {
     reps.iter()

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::Rule;
-use crate::engine::RunInfo;
+use crate::engine::{RunInfo, Unstable};
 use crate::error::FieldError;
 use crate::experiment::{self, Row};
 use crate::model::Scenario;
@@ -393,6 +393,8 @@ pub struct SweepOutput {
     pub events: u64,
     /// Warnings of the points' scenarios (e.g. loads of 1 or more).
     pub warnings: Vec<String>,
+    /// The replications that stopped as unstable (then nothing is written).
+    pub unstable: Vec<String>,
 }
 
 /// One unit of a sweep's work: one replication of one policy at one point.
@@ -418,6 +420,26 @@ pub struct UnitResult {
     /// worked out where the unit ran (they can cost more than the unit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theory: Option<Vec<Option<StoredPrediction>>>,
+    /// Where the replication stopped with too many jobs present. Never
+    /// stored: a sweep or shard with such a unit fails instead of writing.
+    #[serde(skip)]
+    pub unstable: Option<Unstable>,
+}
+
+impl UnitResult {
+    /// Why this unit's replication stopped as unstable, for the error message.
+    pub fn unstable_message(&self, points: &[Scenario], sweep: &Sweep) -> Option<String> {
+        let u = self.unstable.as_ref()?;
+        let run = experiment::RunUnstable {
+            policy: points[self.point].policies[self.policy].label(),
+            replication: self.replication,
+            unstable: u.clone(),
+        };
+        Some(format!(
+            "{} = {}: {run}",
+            sweep.name, sweep.values[self.point]
+        ))
+    }
 }
 
 /// A closed form as a shard stores it: numbers as their bits.
@@ -512,6 +534,7 @@ pub fn run_unit(points: &[Scenario], unit: Unit) -> UnitResult {
         policy: unit.policy,
         replication: unit.replication,
         events: rep.info.events,
+        unstable: rep.info.unstable.clone(),
         totals: rep.recorder.class_totals(),
         theory: (unit.replication == 0).then(|| {
             experiment::job_theory(scenario, policy)
@@ -616,6 +639,7 @@ pub fn assemble(sweep: &Sweep, points: &[Scenario], groups: Vec<(Vec<Row>, u64)>
         points: out,
         events,
         warnings,
+        unstable: Vec::new(),
     }
 }
 
@@ -634,6 +658,7 @@ pub fn run(
     let pairs: Vec<(usize, usize)> = (0..scenarios.len())
         .flat_map(|p| (0..n_policies).map(move |k| (p, k)))
         .collect();
+    let unstable = std::sync::Mutex::new(Vec::new());
     let groups: Vec<(Vec<Row>, u64)> = pairs
         .par_iter()
         .map(|&(point, policy)| {
@@ -652,12 +677,24 @@ pub fn run(
                     r
                 })
                 .collect();
+            let stopped = results
+                .iter()
+                .filter_map(|r| r.unstable_message(&scenarios, sweep));
+            unstable
+                .lock()
+                .expect("no thread panics holding it")
+                .extend(stopped.map(|m| ((point, policy), m)));
             let refs: Vec<&UnitResult> = results.iter().collect();
             aggregate(&scenarios[point], policy, &refs)
                 .expect("totals taken in this process rebuild")
         })
         .collect();
-    Ok(assemble(sweep, &scenarios, groups))
+    let mut out = assemble(sweep, &scenarios, groups);
+    let mut stopped = unstable.into_inner().expect("no thread panics holding it");
+    // In the sweep's order, whatever order the pairs finished in.
+    stopped.sort_by_key(|(pair, _)| *pair);
+    out.unstable = stopped.into_iter().map(|(_, m)| m).collect();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -339,6 +339,41 @@ fn an_unstable_run_stops_with_exit_1_and_says_when() {
 }
 
 #[test]
+fn an_unstable_sweep_or_shard_stops_with_exit_1_and_writes_nothing() {
+    let d = tmp();
+    let text = scenario(
+        EXP_ARRIVAL,
+        "{ dist = \"exponential\", mean = 10.0 }",
+        "",
+        "horizon = { jobs = 1000000 }\n[sweep]\nparam = \"servers\"\nvalues = [1]\n",
+    );
+    std::fs::write(d.path().join("s.toml"), text).unwrap();
+    for args in [
+        &["sweep", "s.toml", "--out", "out", "--max-present", "20000"][..],
+        &[
+            "sweep",
+            "s.toml",
+            "--out",
+            "out",
+            "--max-present",
+            "20000",
+            "--shard",
+            "0/2",
+        ][..],
+    ] {
+        let o = schedlab(args, d.path(), &[]);
+        assert_eq!(o.code, Some(1), "{args:?}: {}", o.stderr);
+        let last = o.lines().last().cloned().unwrap_or_default();
+        assert!(
+            last.contains("unstable") && last.contains("20000") && last.contains("nothing written"),
+            "{args:?}: {}",
+            o.stderr
+        );
+        assert!(!d.path().join("out").exists(), "{args:?} wrote its tree");
+    }
+}
+
+#[test]
 fn the_default_bound_on_jobs_present_holds_without_flags() {
     let d = tmp();
     let text = scenario(

@@ -155,14 +155,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let output = pool.install(|| experiment::run(&scenario));
     let wall = started.elapsed().as_secs_f64();
     if let Some(first) = output.unstable.first() {
-        let more = match output.unstable.len() {
-            1 => String::new(),
-            n => format!(" ({} replications stopped so)", n),
-        };
-        anyhow::bail!(
-            "{}: {first}{more}; nothing written",
-            scenario.path.display()
-        );
+        let line = experiment::unstable_line(&scenario.path, first, output.unstable.len());
+        anyhow::bail!("{line}; nothing written");
     }
     let document = RunDocument::new(&scenario, &output);
     // Everything is rendered before anything is printed or written, so a

@@ -171,6 +171,9 @@ fn whole(args: &SweepArgs, scenario: &Scenario, sweep: &Sweep) -> anyhow::Result
             error,
         })?;
     bar.finish_and_clear();
+    if let Some(first) = output.unstable.first() {
+        unstable_failure(scenario, first, output.unstable.len())?;
+    }
     let wall = started.elapsed().as_secs_f64();
     finish(
         scenario,
@@ -284,6 +287,13 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// A sweep (or shard) of which `count` replications stopped with too many
+/// jobs present: exit 1, nothing written, as `run` does.
+fn unstable_failure(scenario: &Scenario, first: &str, count: usize) -> anyhow::Result<()> {
+    let line = crate::experiment::unstable_line(&scenario.path, &first, count);
+    anyhow::bail!("{line}; nothing written")
+}
+
 fn run_shard(
     args: &SweepArgs,
     scenario: &Scenario,
@@ -303,6 +313,13 @@ fn run_shard(
     let started = Instant::now();
     let units = pool.install(|| shard::run(&points, k, n, &|| bar.inc(1)));
     bar.finish_and_clear();
+    let stopped: Vec<String> = units
+        .iter()
+        .filter_map(|u| u.unstable_message(&points, sweep))
+        .collect();
+    if let Some(first) = stopped.first() {
+        unstable_failure(scenario, first, stopped.len())?;
+    }
     let definition = definition(args);
     let version = env!("CARGO_PKG_VERSION");
     let file = ShardFile {
