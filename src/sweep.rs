@@ -500,9 +500,21 @@ impl UnitResult {
 }
 
 /// The scenario of every point, in order.
+/// Each point is held to the limits a run is (`crate::limits`): a swept
+/// value can make a point far larger than the scenario it came from.
 pub fn points(base: &Scenario, sweep: &Sweep) -> Result<Vec<Scenario>, FieldError> {
     (0..sweep.values.len())
-        .map(|i| sweep.point(base, i))
+        .map(|i| {
+            let s = sweep.point(base, i)?;
+            crate::limits::check_scenario(&s).map_err(|e| FieldError {
+                message: format!(
+                    "at the sweep's {} = {}: {}",
+                    sweep.name, sweep.values[i], e.message
+                ),
+                ..e
+            })?;
+            Ok(s)
+        })
         .collect()
 }
 

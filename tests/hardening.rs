@@ -374,6 +374,25 @@ fn an_unstable_sweep_or_shard_stops_with_exit_1_and_writes_nothing() {
 }
 
 #[test]
+fn a_swept_value_is_held_to_the_limits() {
+    let d = tmp();
+    let text = scenario(
+        EXP_ARRIVAL,
+        EXP_SERVICE,
+        "",
+        "horizon = { jobs = 1000 }\n[sweep]\nparam = \"servers\"\nvalues = [1, 1000000000]\n",
+    );
+    std::fs::write(d.path().join("s.toml"), text).unwrap();
+    let o = schedlab(&["sweep", "s.toml", "--out", "out"], d.path(), &[]);
+    refused(
+        &o,
+        &["servers", "1000000000", "sweep", "--no-limits"],
+        d.path(),
+        1,
+    );
+}
+
+#[test]
 fn the_default_bound_on_jobs_present_holds_without_flags() {
     let d = tmp();
     let text = scenario(
