@@ -44,7 +44,7 @@ impl std::error::Error for ApiError {}
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         ApiError {
-            message: format!("{e:#}"),
+            message: crate::app::one_line(&e),
             bad_input: e.downcast_ref::<InputError>().is_some(),
         }
     }
