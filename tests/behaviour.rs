@@ -12,7 +12,8 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
+use common::refused;
 use schedlab::experiment::{self, Row, RunOutput};
 use schedlab::model::{Limit, Scenario};
 use schedlab::stats::{Estimate, Selection};
@@ -231,29 +232,6 @@ fn a_network_with_patience_runs_reproducibly() {
     assert!(r.p_renege.mean > 0.0 && r.p_renege.mean < 1.0);
     // Reproducible to the bit (NaN figures included, hence the debug form).
     assert_eq!(format!("{r:?}"), format!("{:?}", overall(&b).stats));
-}
-
-fn refused(text: &str, field: &str, value: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    std::fs::write(&file, text).unwrap();
-    let out_dir = dir.path().join("out");
-    let out = Command::cargo_bin("schedlab")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(
-        err.contains("bad.toml") && err.contains(field) && err.contains(value),
-        "expected {field} and {value} in: {err}"
-    );
-    assert!(!out_dir.exists());
 }
 
 const BASE: &str = r#"

@@ -9,7 +9,9 @@
 
 use std::path::Path;
 
+mod common;
 use assert_cmd::Command;
+use common::refused;
 use schedlab::experiment::{self, Row, RunOutput};
 use schedlab::model::{Limit, Scenario};
 use schedlab::stats::Selection;
@@ -335,31 +337,6 @@ fn a_network_built_to_deadlock_reports_it_and_one_that_cannot_never_does() {
     tandem.horizon = Limit::Jobs(500_000);
     tandem.replications = 2;
     assert!(experiment::run(&tandem).deadlocks.is_empty());
-}
-
-/// Runs `schedlab run` on `text` (with `--out`) and checks the one-line
-/// error, exit 2, and that nothing was written.
-fn refused(text: &str, field: &str, value: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    std::fs::write(&file, text).unwrap();
-    let out_dir = dir.path().join("out");
-    let out = Command::cargo_bin("schedlab")
-        .unwrap()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(
-        err.contains("bad.toml") && err.contains(field) && err.contains(value),
-        "expected {field} and {value} in: {err}"
-    );
-    assert!(!out_dir.exists());
 }
 
 const BASE: &str = r#"
