@@ -138,6 +138,12 @@ pub fn run(source: ScenarioSource<'_>, options: &RunOptions) -> Result<RunResult
     if let Some(first) = output.unstable.first() {
         return Err(unstable(&scenario, first, output.unstable.len()));
     }
+    if let Some(message) = experiment::imbalance_line(&scenario.path, &output.rows) {
+        return Err(ApiError {
+            message,
+            bad_input: false,
+        });
+    }
     Ok(RunResult {
         warnings,
         wall_seconds: started.elapsed().as_secs_f64(),

@@ -104,6 +104,21 @@ pub fn unstable_line(
     format!("{}: {first}{more}", path.display())
 }
 
+/// The first row whose jobs do not add up, as one line: a bug in the
+/// engine or the statistics, never silent.
+pub fn imbalance_line(path: &std::path::Path, rows: &[Row]) -> Option<String> {
+    rows.iter().find_map(|row| {
+        row.stats.tasks.imbalance.as_ref().map(|(r, e)| {
+            format!(
+                "{}: internal error, the jobs of a run do not add up under {}, replication {r}: {e}; \
+                 this is a bug, please report it with the scenario",
+                path.display(),
+                row.policy
+            )
+        })
+    })
+}
+
 /// The replications of a policy that stopped as unstable, in order.
 pub fn unstable(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunUnstable> {
     reps.iter()

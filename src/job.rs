@@ -20,6 +20,10 @@ pub struct Job {
     pub size: f64,
     /// Requirement not yet served.
     pub remaining: f64,
+    /// The requirement left when the current attempt ends without
+    /// completing (it fails or times out there); 0 when it completes. The
+    /// server's event comes when `remaining` reaches it.
+    pub cut: f64,
     /// Time spent holding a server so far.
     pub served: f64,
     /// When the job first entered service (NaN before).
@@ -60,6 +64,7 @@ impl Job {
             arrival,
             size,
             remaining: size,
+            cut: 0.0,
             served: 0.0,
             first_start: f64::NAN,
             deadline: f64::INFINITY,

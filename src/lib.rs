@@ -19,6 +19,7 @@ pub mod experiment;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod job;
+pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod optimize;

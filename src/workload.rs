@@ -64,6 +64,14 @@ pub enum Purpose {
     Patience = 7,
     /// Whether an arriving job baulks.
     Baulk = 8,
+    /// Whether and where an attempt fails.
+    Attempt = 9,
+    /// Jitter of the delay before a retry.
+    Backoff = 10,
+    /// Demands of compensation tasks (rollback).
+    Rollback = 11,
+    /// Requirements of retried attempts, when resampled.
+    Retry = 12,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).

@@ -158,6 +158,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let line = experiment::unstable_line(&scenario.path, first, output.unstable.len());
         anyhow::bail!("{line}; nothing written");
     }
+    if let Some(line) = experiment::imbalance_line(&scenario.path, &output.rows) {
+        anyhow::bail!("{line}; nothing written");
+    }
     let document = RunDocument::new(&scenario, &output);
     // Everything is rendered before anything is printed or written, so a
     // failure leaves no partial output behind.

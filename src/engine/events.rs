@@ -21,6 +21,12 @@ pub(super) enum Kind {
     /// A waiting job's patience runs out (`node` holds the visit's number,
     /// `server` the job's slot, `generation` its arrival order's low bits).
     Patience,
+    /// Lifecycle timers of a task, addressed as patience events are: no
+    /// attempt started within the queue timeout; the deadline passed; a
+    /// backoff ended and the next attempt rejoins the queue.
+    QueueTimeout,
+    Deadline,
+    Retry,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -6,6 +6,9 @@ use crate::job::{Job, JobId};
 #[derive(Debug, Default)]
 pub(super) struct JobTable {
     slots: Vec<Job>,
+    /// Whether each slot holds a job present (timers check it: a slot
+    /// left vacant still reads as its last job until reused).
+    live: Vec<bool>,
     vacant: Vec<JobId>,
 }
 
@@ -15,13 +18,21 @@ impl JobTable {
         match self.vacant.pop() {
             Some(id) => {
                 self.slots[id as usize] = job;
+                self.live[id as usize] = true;
                 id
             }
             None => {
                 self.slots.push(job);
+                self.live.push(true);
                 (self.slots.len() - 1) as JobId
             }
         }
+    }
+
+    /// Whether slot `id` holds a job present now.
+    #[inline]
+    pub fn is_live(&self, id: JobId) -> bool {
+        self.live.get(id as usize).copied().unwrap_or(false)
     }
 
     #[inline]
@@ -38,6 +49,7 @@ impl JobTable {
     #[inline]
     pub fn take(&mut self, id: JobId) -> &mut Job {
         self.vacant.push(id);
+        self.live[id as usize] = false;
         &mut self.slots[id as usize]
     }
 }

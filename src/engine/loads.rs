@@ -30,6 +30,16 @@ impl LoadBoard {
         }
     }
 
+    /// A job's requirement left at the node grew by `work` (an attempt
+    /// starting over, a compensation task).
+    pub fn rework(&mut self, node: u32, now: f64, work: f64) {
+        if self.enabled {
+            let l = &mut self.nodes[node as usize];
+            l.catch_up(now);
+            l.work = (l.work + work).max(0.0);
+        }
+    }
+
     #[inline]
     pub fn start(&mut self, node: u32, now: f64, speed: f64, was_idle: bool) {
         if self.enabled {

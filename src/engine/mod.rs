@@ -17,6 +17,7 @@
 //! engine knows nothing of any particular discipline; it asks the node's
 //! [`Policy`] which job a free server takes.
 
+mod attempts;
 mod events;
 mod jobs;
 mod loads;
@@ -26,6 +27,7 @@ use rand_pcg::Pcg64Mcg;
 
 use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::job::{Job, JobId};
+use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
 use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy, Sharing, SharingPolicy};
 use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
@@ -85,6 +87,23 @@ pub trait Observer {
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
     fn on_measure_start(&mut self, _now: f64) {}
+    /// An attempt of a task (a visit of a class with attempt rules) ended
+    /// without completing: failed, timed out or killed (by its deadline),
+    /// after `work` units of requirement and `time` in service. Attempts
+    /// that complete end as visits do (`on_visit_end`).
+    fn on_attempt_end(&mut self, _now: f64, _job: &Job, _end: AttemptEnd, _work: f64, _time: f64) {}
+    /// A task (a visit of a class with attempt rules) completed its
+    /// service after `attempts` attempts (before `on_visit_end`).
+    fn on_task_completed(&mut self, _now: f64, _job: &Job, _attempts: u32) {}
+    /// The task at `job.node` was given up for `why` after `attempts`
+    /// attempts. With `rollback` its compensation task now joins the
+    /// node's queue (and `on_rolled_back` follows); else the job has left
+    /// the system.
+    fn on_give_up(&mut self, _now: f64, _job: &Job, _why: GiveUp, _attempts: u32, _rollback: bool) {
+    }
+    /// A given-up task's compensation finished after `time` in service:
+    /// the job leaves the system as rolled back.
+    fn on_rolled_back(&mut self, _now: f64, _job: &Job, _time: f64) {}
     /// The run ended at `now`.
     fn on_end(&mut self, _now: f64) {}
 }
@@ -134,6 +153,14 @@ enum Demand {
     Default(Dist),
     /// The class's own demand at this node (`service_at`).
     Own(Dist),
+}
+
+impl Demand {
+    fn dist(&self) -> &Dist {
+        match self {
+            Demand::Default(d) | Demand::Own(d) => d,
+        }
+    }
 }
 
 /// Why a job routed to a node leaves the system instead.
@@ -204,6 +231,10 @@ pub struct Simulation<W, O> {
     /// Jobs present at once beyond which the run stops as unstable.
     max_present: u64,
     unstable: Option<Unstable>,
+    /// The task lifecycle, when some class has attempt rules.
+    life: Option<Box<attempts::Lifecycle>>,
+    gave_up: u64,
+    rolled_back: u64,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -364,6 +395,28 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             deadlock: None,
             max_present: crate::limits::max_present(),
             unstable: None,
+            life: scenario
+                .classes
+                .iter()
+                .any(|c| c.attempts.is_some())
+                .then(|| {
+                    Box::new(attempts::Lifecycle {
+                        rules: scenario
+                            .classes
+                            .iter()
+                            .map(|c| c.attempts.clone())
+                            .collect(),
+                        draws: Draws {
+                            failure: visit_key(scenario.seed, replication, Purpose::Attempt),
+                            backoff: visit_key(scenario.seed, replication, Purpose::Backoff),
+                            rollback: visit_key(scenario.seed, replication, Purpose::Rollback),
+                            size: visit_key(scenario.seed, replication, Purpose::Retry),
+                        },
+                        tasks: Vec::new(),
+                    })
+                }),
+            gave_up: 0,
+            rolled_back: 0,
         }
     }
 
@@ -556,6 +609,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if node == self.central() {
             return self.arrive_central(id);
         }
+        if self.life.is_some() {
+            self.task_begins(id);
+        }
         self.loads.arrive(node, now, self.jobs.get(id).remaining);
         let station = &mut self.stations[node as usize];
         // Jobs arriving at the same instant are all queued before any of
@@ -572,7 +628,27 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if self.workload.peek_time() != now {
                 self.settle();
             }
-        } else if station.sharing {
+        } else {
+            self.join(node, id);
+        }
+        let job = self.jobs.get(id);
+        if let Some(patience) = &self.class_patience[job.class as usize]
+            && job.first_start.is_nan()
+        {
+            let wait = draw(patience, self.patience_key, job.seq, job.visits);
+            self.events
+                .push(now + wait, Kind::Patience, job.visits, id, job.seq as u32);
+        }
+    }
+
+    /// Job `id`, present at `node`, joins its service there: a share of
+    /// the servers, an idle server, the server of a less urgent job, or
+    /// the queue (a visit beginning, or a task's attempt rejoining).
+    #[inline(always)]
+    fn join(&mut self, node: u32, id: JobId) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        if station.sharing {
             let job = self.jobs.get_mut(id);
             job.first_start = now;
             self.shares[station.queue].arrive(id, job, now);
@@ -586,14 +662,6 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.arrive_preemptive(node, id);
         } else {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
-        }
-        let job = self.jobs.get(id);
-        if let Some(patience) = &self.class_patience[job.class as usize]
-            && job.first_start.is_nan()
-        {
-            let wait = draw(patience, self.patience_key, job.seq, job.visits);
-            self.events
-                .push(now + wait, Kind::Patience, job.visits, id, job.seq as u32);
         }
     }
 
@@ -816,6 +884,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Kind::ServiceEnd => self.service_end(event),
             Kind::ShareTick => self.share_tick(event.node, event.generation),
             Kind::Patience => self.renege(event),
+            Kind::QueueTimeout => self.queue_timeout(event),
+            Kind::Deadline => self.deadline(event),
+            Kind::Retry => self.retry(event),
         }
     }
 
@@ -842,8 +913,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             let progress_from = slot.progress_from;
             let job = self.jobs.get_mut(id);
             job.served += now - progress_from;
-            job.remaining = 0.0;
+            // Where the attempt ends: 0 unless it fails or times out.
+            job.remaining = job.cut;
             self.observer.on_stop(now, self.jobs.get(id), server);
+            if self.life.is_some() && self.attempt_ends(node, server, id) {
+                return;
+            }
             self.visit_done(node, server, id);
         } else {
             let elapsed = now - slot.progress_from;
@@ -1115,10 +1190,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         job.priority = priority;
         job.width = width;
         job.arrival = now;
-        let d = match demand {
-            Demand::Own(d) | Demand::Default(d) => d,
-        };
-        job.size = draw(d, self.demand_key, job.seq, job.visits);
+        job.size = draw(demand.dist(), self.demand_key, job.seq, job.visits);
         job.remaining = job.size;
         job.served = 0.0;
         job.first_start = f64::NAN;
@@ -1276,11 +1348,17 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         slot.job = id;
         slot.last_job = id;
+        let speed = station.speed;
+        if self.life.is_some() {
+            self.attempt_begins(id, speed);
+        }
+        let station = &mut self.stations[node as usize];
+        let slot = &mut station.servers[server as usize];
         let job = self.jobs.get_mut(id);
         if job.first_start.is_nan() {
             job.first_start = now;
         }
-        let needed = per_speed(job.remaining, station.speed);
+        let needed = per_speed((job.remaining - job.cut).max(0.0), station.speed);
         let quantum = self.queues[station.queue].quantum(job);
         // A quantum that covers the remaining work up to rounding completes it.
         slot.completes = needed <= quantum * (1.0 + 1e-12);

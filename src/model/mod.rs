@@ -39,6 +39,9 @@ pub struct Class {
     /// node where `n` jobs are present leaves at once (the last entry for
     /// larger `n`); empty when jobs never baulk.
     pub baulk: Vec<f64>,
+    /// The task lifecycle of its visits: timeouts, failures, retries and
+    /// what a given-up task becomes (`None`: every attempt completes).
+    pub attempts: Option<crate::lifecycle::Attempts>,
 }
 
 impl Class {
@@ -55,6 +58,7 @@ impl Class {
             servers_per_job: 1,
             patience: None,
             baulk: Vec::new(),
+            attempts: None,
         }
     }
 

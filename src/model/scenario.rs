@@ -75,6 +75,8 @@ struct RawClass {
     patience: Option<DistSpec>,
     /// Baulking probabilities by the number of jobs found at the node.
     baulk: Option<RawBaulk>,
+    /// The task lifecycle: timeouts, failures, retries, give-up.
+    attempts: Option<crate::lifecycle::RawAttempts>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -517,6 +519,30 @@ fn check_network(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError>
     for (st, _) in reachable.iter().enumerate().filter(|(_, r)| **r) {
         let (j, c) = (st / k, st % k);
         let (node, class) = (&s.nodes[j], &s.classes[c]);
+        if class.attempts.is_some() {
+            if pull {
+                return Err(FieldError::new(
+                    format!("classes[{c}].attempts"),
+                    "(given)",
+                    "the task lifecycle needs node queues; pull dispatching has one central queue: use a push rule such as jsq",
+                ));
+            }
+            if let Some(p) = policies
+                .iter()
+                .map(|p| s.discipline_at(j, p))
+                .find(|p| p.is_sharing())
+            {
+                return Err(FieldError::new(
+                    format!("classes[{c}].attempts"),
+                    "(given)",
+                    format!(
+                        "attempts with timeouts and failures run on whole servers; node `{}` shares its servers under `{}`: use a queue discipline there (rr with a short quantum approaches ps)",
+                        node.name,
+                        p.label()
+                    ),
+                ));
+            }
+        }
         let width = class.servers_per_job;
         if width == 1 {
             continue;
@@ -751,7 +777,9 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 b.probabilities.clone()
             }
         };
+        let attempts = c.attempts.as_ref().map(|a| a.build(k, base)).transpose()?;
         classes.push(Class {
+            attempts,
             priority: c.priority,
             node,
             deadline: c.deadline,

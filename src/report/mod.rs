@@ -102,6 +102,87 @@ pub struct ResultRecord {
     pub p_baulk: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_baulk_ci95: Option<f64>,
+    /// Where some class has attempt rules: the task lifecycle's figures.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleRecord>,
+}
+
+/// The task lifecycle's figures of a row (`[classes.attempts]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LifecycleRecord {
+    /// Jobs (node rows: visits) admitted, completed, given up and
+    /// dead-lettered, given up and rolled back.
+    pub arrived: u64,
+    pub completed: u64,
+    pub gave_up: u64,
+    /// Every give-up (dead-lettered or rolled back) by its reason.
+    pub gave_up_by: GaveUpBy,
+    pub rolled_back: u64,
+    pub p_give_up: Option<f64>,
+    pub p_give_up_ci95: Option<f64>,
+    pub mean_attempts: Option<f64>,
+    pub mean_attempts_ci95: Option<f64>,
+    /// Tasks ended by attempts used: `[k]` used k + 1 (the last: that many or more).
+    pub attempts_distribution: Vec<u64>,
+    pub failed_attempts: u64,
+    pub timed_out_attempts: u64,
+    pub killed_attempts: u64,
+    pub goodput: Option<f64>,
+    pub goodput_ci95: Option<f64>,
+    pub wasted_work: Option<f64>,
+    pub wasted_work_ci95: Option<f64>,
+    pub retry_amplification: Option<f64>,
+    pub retry_amplification_ci95: Option<f64>,
+    pub mean_time_to_give_up: Option<f64>,
+    pub mean_time_to_give_up_ci95: Option<f64>,
+}
+
+/// Give-ups by reason.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GaveUpBy {
+    pub attempts: u64,
+    pub timeout: u64,
+    pub queue_timeout: u64,
+    pub deadline: u64,
+}
+
+impl LifecycleRecord {
+    fn of(t: &crate::stats::lifecycle::TaskSummary) -> Option<LifecycleRecord> {
+        let [attempts, timeout, queue_timeout, deadline] = t.gave_up_by;
+        let used = t
+            .by_attempts
+            .iter()
+            .rposition(|&n| n > 0)
+            .map_or(0, |k| k + 1);
+        t.applies.then(|| LifecycleRecord {
+            arrived: t.arrived,
+            completed: t.completed,
+            gave_up: t.gave_up,
+            gave_up_by: GaveUpBy {
+                attempts,
+                timeout,
+                queue_timeout,
+                deadline,
+            },
+            rolled_back: t.rolled_back,
+            p_give_up: num(t.p_give_up.mean),
+            p_give_up_ci95: ci(t.p_give_up.ci95),
+            mean_attempts: num(t.mean_attempts.mean),
+            mean_attempts_ci95: ci(t.mean_attempts.ci95),
+            attempts_distribution: t.by_attempts[..used].to_vec(),
+            failed_attempts: t.failed,
+            timed_out_attempts: t.timed_out,
+            killed_attempts: t.killed,
+            goodput: num(t.goodput.mean),
+            goodput_ci95: ci(t.goodput.ci95),
+            wasted_work: num(t.wasted_work.mean),
+            wasted_work_ci95: ci(t.wasted_work.ci95),
+            retry_amplification: num(t.retry_amplification.mean),
+            retry_amplification_ci95: ci(t.retry_amplification.ci95),
+            mean_time_to_give_up: num(t.mean_time_to_give_up.mean),
+            mean_time_to_give_up_ci95: ci(t.mean_time_to_give_up.ci95),
+        })
+    }
 }
 
 impl From<&Row> for ResultRecord {
@@ -155,6 +236,7 @@ impl From<&Row> for ResultRecord {
             baulked: s.p_baulk.mean.is_finite().then_some(s.baulked),
             p_baulk: num(s.p_baulk.mean),
             p_baulk_ci95: ci(s.p_baulk.ci95),
+            lifecycle: LifecycleRecord::of(&s.tasks),
         }
     }
 }
@@ -483,6 +565,32 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             ),
         );
     }
+    for r in rows
+        .iter()
+        .filter(|r| r.stats.tasks.applies && r.node == "all")
+    {
+        let t = &r.stats.tasks;
+        let e = |x: &Estimate| with_ci(num(x.mean), ci(x.ci95));
+        let [attempts, timeout, queue_timeout, deadline] = t.gave_up_by;
+        let _ = writeln!(
+            out,
+            "tasks, {}, class {}: {} arrived, {} completed, {} gave up, {} rolled back; \
+             given up {} (attempts {attempts}, timeout {timeout}, queue_timeout {queue_timeout}, \
+             deadline {deadline}), mean attempts {}, goodput {}, wasted work per job {}, \
+             attempts per arrival {}",
+            r.policy,
+            r.class,
+            t.arrived,
+            t.completed,
+            t.gave_up,
+            t.rolled_back,
+            e(&t.p_give_up),
+            e(&t.mean_attempts),
+            e(&t.goodput),
+            e(&t.wasted_work),
+            e(&t.retry_amplification),
+        );
+    }
     for r in rows.iter().filter(|r| r.stats.p_baulk.mean.is_finite()) {
         let _ = writeln!(
             out,
@@ -611,6 +719,42 @@ pub struct CsvRecord {
     pub p_baulk: Option<f64>,
     #[serde(default)]
     pub p_baulk_ci95: Option<f64>,
+    #[serde(default)]
+    pub arrived: Option<u64>,
+    #[serde(default)]
+    pub completed: Option<u64>,
+    #[serde(default)]
+    pub gave_up: Option<u64>,
+    #[serde(default)]
+    pub gave_up_attempts: Option<u64>,
+    #[serde(default)]
+    pub gave_up_timeout: Option<u64>,
+    #[serde(default)]
+    pub gave_up_queue_timeout: Option<u64>,
+    #[serde(default)]
+    pub gave_up_deadline: Option<u64>,
+    #[serde(default)]
+    pub rolled_back: Option<u64>,
+    #[serde(default)]
+    pub p_give_up: Option<f64>,
+    #[serde(default)]
+    pub p_give_up_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_attempts: Option<f64>,
+    #[serde(default)]
+    pub mean_attempts_ci95: Option<f64>,
+    #[serde(default)]
+    pub goodput: Option<f64>,
+    #[serde(default)]
+    pub goodput_ci95: Option<f64>,
+    #[serde(default)]
+    pub wasted_work: Option<f64>,
+    #[serde(default)]
+    pub wasted_work_ci95: Option<f64>,
+    #[serde(default)]
+    pub retry_amplification: Option<f64>,
+    #[serde(default)]
+    pub retry_amplification_ci95: Option<f64>,
     pub theory_formula: Option<String>,
     pub theory_kind: Option<Kind>,
     pub theory_mean_wait: Option<f64>,
@@ -622,7 +766,27 @@ pub struct CsvRecord {
 impl From<ResultRecord> for CsvRecord {
     fn from(r: ResultRecord) -> Self {
         let t = r.theory;
+        let l = r.lifecycle.as_ref();
+        let by = l.map(|l| l.gave_up_by);
         CsvRecord {
+            arrived: l.map(|l| l.arrived),
+            completed: l.map(|l| l.completed),
+            gave_up: l.map(|l| l.gave_up),
+            gave_up_attempts: by.map(|b| b.attempts),
+            gave_up_timeout: by.map(|b| b.timeout),
+            gave_up_queue_timeout: by.map(|b| b.queue_timeout),
+            gave_up_deadline: by.map(|b| b.deadline),
+            rolled_back: l.map(|l| l.rolled_back),
+            p_give_up: l.and_then(|l| l.p_give_up),
+            p_give_up_ci95: l.and_then(|l| l.p_give_up_ci95),
+            mean_attempts: l.and_then(|l| l.mean_attempts),
+            mean_attempts_ci95: l.and_then(|l| l.mean_attempts_ci95),
+            goodput: l.and_then(|l| l.goodput),
+            goodput_ci95: l.and_then(|l| l.goodput_ci95),
+            wasted_work: l.and_then(|l| l.wasted_work),
+            wasted_work_ci95: l.and_then(|l| l.wasted_work_ci95),
+            retry_amplification: l.and_then(|l| l.retry_amplification),
+            retry_amplification_ci95: l.and_then(|l| l.retry_amplification_ci95),
             policy: r.policy,
             class: r.class,
             node: r.node,

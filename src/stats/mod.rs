@@ -8,6 +8,7 @@
 //! - number in system / in queue: time averages over the measured window;
 //! - utilisation: busy server time / (servers × window length).
 
+pub mod lifecycle;
 mod recorder;
 mod summary;
 pub mod totals;

@@ -12,9 +12,11 @@
 use hdrhistogram::Histogram;
 
 use super::Welford;
+use super::lifecycle::{Imbalance, TaskCounts};
 use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
+use crate::lifecycle::{AttemptEnd, GiveUp};
 
 /// Relative precision of class and overall response-time quantiles: 3 significant digits.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -76,6 +78,8 @@ pub struct CellStats {
     /// and how many jobs (or visits) were blocked at all.
     pub blocked_time: f64,
     pub blocked_count: u64,
+    /// The task lifecycle's counts, and the jobs present at the window's ends.
+    pub tasks: TaskCounts,
     /// Response times in units of `Recorder::resolution`.
     pub response_hist: Histogram<u64>,
 }
@@ -101,6 +105,7 @@ impl CellStats {
             visits: 0,
             blocked_time: 0.0,
             blocked_count: 0,
+            tasks: TaskCounts::default(),
             response_hist: hist,
         }
     }
@@ -147,7 +152,33 @@ impl CellStats {
         self.visits = 0;
         self.blocked_time = 0.0;
         self.blocked_count = 0;
+        self.tasks = TaskCounts {
+            present_start: u64::from(self.in_system),
+            ..TaskCounts::default()
+        };
         self.response_hist.reset();
+    }
+
+    /// Every job of the window accounted for (see [`Imbalance`]).
+    pub fn balance(&self, class: usize) -> Result<(), Imbalance> {
+        let t = &self.tasks;
+        let entered = t.present_start + self.admitted;
+        let accounted = self.response.count
+            + t.dead_lettered
+            + t.rolled_back
+            + self.reneged
+            + self.lost_inside
+            + t.baulked_inside
+            + t.present_end;
+        if entered == accounted {
+            Ok(())
+        } else {
+            Err(Imbalance {
+                class,
+                entered,
+                accounted,
+            })
+        }
     }
 }
 
@@ -226,6 +257,12 @@ impl Recorder {
         }
     }
 
+    /// Whether node rows have cells of their own (else a node's cells are
+    /// the class cells: one node, one visit per job).
+    pub fn has_node_cells(&self) -> bool {
+        !self.nodes.is_empty()
+    }
+
     pub fn class_cells(&self) -> &[CellStats] {
         &self.classes
     }
@@ -242,6 +279,14 @@ impl Recorder {
     /// Length of the measured window.
     pub fn window(&self) -> f64 {
         self.window_end - self.window_start
+    }
+
+    /// The first class whose jobs do not add up (a bug if any does).
+    pub fn imbalance(&self) -> Option<Imbalance> {
+        self.classes
+            .iter()
+            .enumerate()
+            .find_map(|(k, c)| c.balance(k).err())
     }
 
     /// Jobs completed in the window, over every class.
@@ -369,6 +414,7 @@ impl Observer for Recorder {
         if job.visits > 0 {
             c.advance(now);
             c.in_system -= 1;
+            c.tasks.baulked_inside += measuring;
         }
     }
 
@@ -492,6 +538,71 @@ impl Observer for Recorder {
         }
     }
 
+    fn on_attempt_end(&mut self, _now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+        if !self.measuring {
+            return;
+        }
+        let held = time * f64::from(job.width);
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.tasks.attempt_end(end, work, held);
+        }
+        self.classes[job.origin as usize]
+            .tasks
+            .attempt_end(end, work, held);
+    }
+
+    fn on_task_completed(&mut self, _now: f64, job: &Job, attempts: u32) {
+        if !self.measuring {
+            return;
+        }
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            n.tasks.task_end(attempts);
+        }
+        self.classes[job.origin as usize].tasks.task_end(attempts);
+    }
+
+    fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, rollback: bool) {
+        let measuring = self.measuring;
+        if let Some(n) = self.nodes.get_mut(job.node as usize) {
+            if !rollback {
+                n.advance(now);
+                n.in_system -= 1;
+            }
+            if measuring {
+                n.tasks.give_up(why, now - job.arrival, rollback);
+                n.tasks.task_end(attempts);
+            }
+        }
+        let c = &mut self.classes[job.origin as usize];
+        if !rollback {
+            c.advance(now);
+            c.in_system -= 1;
+        }
+        if measuring {
+            c.tasks.give_up(why, now - job.arrival, rollback);
+            c.tasks.task_end(attempts);
+        }
+    }
+
+    fn on_rolled_back(&mut self, now: f64, job: &Job, time: f64) {
+        let measuring = self.measuring;
+        let held = time * f64::from(job.width);
+        for cell in self
+            .nodes
+            .get_mut(job.node as usize)
+            .into_iter()
+            .chain(std::iter::once(&mut self.classes[job.origin as usize]))
+        {
+            cell.advance(now);
+            cell.in_system -= 1;
+            if measuring {
+                cell.tasks.rolled_back += 1;
+                cell.tasks.wasted_work += job.size;
+                cell.tasks.wasted_time += held;
+            }
+        }
+    }
+
     fn on_measure_start(&mut self, now: f64) {
         self.measuring = true;
         self.window_start = now;
@@ -504,6 +615,7 @@ impl Observer for Recorder {
         self.window_end = now;
         for c in self.classes.iter_mut().chain(&mut self.nodes) {
             c.advance(now);
+            c.tasks.present_end = u64::from(c.in_system);
         }
     }
 }

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use hdrhistogram::Histogram;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use super::lifecycle::{self, TaskSummary};
 use super::recorder::node_histogram;
 use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
@@ -105,6 +106,9 @@ pub struct RowStats {
     /// 95% half-widths of those quantiles, from the spread of the
     /// replications' own quantiles.
     pub response_quantiles_ci95: [Option<f64>; 4],
+    /// The task lifecycle: give-ups, attempts, goodput, and the
+    /// accounting check.
+    pub tasks: TaskSummary,
 }
 
 /// The quantile levels of `RowStats::response_quantiles`.
@@ -158,8 +162,19 @@ pub fn summarize(
             _ => f64::NAN,
         })
     };
+    let mut task_cells: Vec<Vec<(usize, &CellStats)>> = Vec::with_capacity(reps.len());
+    let mut class_cells = true;
     for rep in reps {
         let r = &rep.recorder;
+        task_cells.push(match selection {
+            Selection::All => r.class_cells().iter().enumerate().collect(),
+            Selection::Class(c) => vec![(c, r.class(c))],
+            Selection::Node(n) if r.has_node_cells() => {
+                class_cells = false;
+                vec![(n, &r.node(n)[0])]
+            }
+            Selection::Node(n) => r.node(n).iter().enumerate().collect(),
+        });
         let cells: Vec<&CellStats> = match selection {
             Selection::All => r.class_cells().iter().collect(),
             Selection::Class(c) => vec![r.class(c)],
@@ -330,6 +345,15 @@ pub fn summarize(
         mean_wait_reneged: wait_reneged,
         response_quantiles,
         response_quantiles_ci95,
+        tasks: lifecycle::summarize(
+            &task_cells,
+            &scenario
+                .classes
+                .iter()
+                .map(|c| c.attempts.is_some())
+                .collect::<Vec<_>>(),
+            class_cells,
+        ),
     }
 }
 

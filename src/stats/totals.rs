@@ -51,6 +51,8 @@ pub struct CellTotals {
     pub baulked: u64,
     pub reneged: u64,
     pub wait_reneged: [u64; 3],
+    /// The task lifecycle's counts and the jobs present at the window's ends.
+    pub tasks: super::lifecycle::TaskTotals,
     /// Non-empty buckets as Δvalue, count, Δvalue, count, ... (values
     /// increasing, each the highest of its bucket, in resolution units),
     /// LEB128 varints in base64.
@@ -282,6 +284,7 @@ impl CellTotals {
             baulked: c.baulked,
             reneged: c.reneged,
             wait_reneged: welford_parts(&c.wait_reneged),
+            tasks: super::lifecycle::TaskTotals::of(&c.tasks),
             response_hist: sparse(&c.response_hist),
         }
     }
@@ -304,6 +307,7 @@ impl CellTotals {
         cell.baulked = self.baulked;
         cell.reneged = self.reneged;
         cell.wait_reneged = welford(self.wait_reneged);
+        cell.tasks = self.tasks.restore();
     }
 }
 
@@ -339,6 +343,9 @@ mod tests {
         c.baulked = 8;
         c.reneged = 9;
         c.wait_reneged = w;
+        c.tasks.failed = 10;
+        c.tasks.present_end = 11;
+        c.tasks.wasted_time = 0.5;
         c.response_hist.record(12).unwrap();
         // Every field above differs from a fresh cell's: one left out of
         // `of`/`restore` keeps its fresh value here and the forms differ.

@@ -14,6 +14,7 @@
 //! - Harchol-Balter, *Performance Modeling and Design of Computer Systems*, CUP (2013).
 
 mod approx;
+mod attempts;
 mod impatience;
 mod integrate;
 mod markovian;
@@ -23,6 +24,7 @@ mod product_form;
 mod scenario;
 
 pub use approx::{allen_cunneen, kingman};
+pub use attempts::{mean_attempts, mmc_feedback, p_give_up, restart_completion};
 pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{
     MmcMetrics, MmckMetrics, erlang_b, erlang_b_direct, erlang_c, mm_inf, mm1,

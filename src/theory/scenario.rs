@@ -143,6 +143,13 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
             all.extend(impatient_part(s, policy, j, node, &streams, poisson)?);
             continue;
         }
+        if streams
+            .iter()
+            .any(|st| s.classes[st.class].attempts.is_some())
+        {
+            all.extend(feedback_part(s, policy, j, node, &streams, poisson)?);
+            continue;
+        }
         let node_parts = match node.capacity {
             Some(k) => capacity_parts(policy, j, servers, k, &streams, poisson)?,
             None => node_parts(s, policy, j, servers, node.speed, &streams, renewal)?,
@@ -217,6 +224,50 @@ fn impatient_part(
         kind: Kind::Exact,
         mean_wait: m.mean_wait,
         mean_response: m.mean_response_served,
+    }])
+}
+
+/// A node whose one class retries attempts that fail at their end, at
+/// once and with a fresh size (`failure = { p, at = "end" }`, unlimited
+/// attempts, no backoff, `sizes = "resample"`, no time limits): M/M/c with
+/// Bernoulli feedback under FCFS, for Poisson arrivals and exponential
+/// sizes. Every other lifecycle has no formula here.
+fn feedback_part(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    node: usize,
+    n: &crate::model::Node,
+    streams: &[Stream],
+    poisson: bool,
+) -> Option<Vec<Part>> {
+    use crate::lifecycle::{Failure, OnGiveUp};
+    let [st] = streams else {
+        return None;
+    };
+    let a = s.classes[st.class].attempts.as_ref()?;
+    let Failure::Probability { p, at_end: true } = a.failure else {
+        return None;
+    };
+    let plain = a.retry.max_attempts == 0
+        && a.retry.backoff.immediate()
+        && a.resample
+        && a.timeout.is_infinite()
+        && a.queue_timeout.is_infinite()
+        && a.deadline.is_infinite()
+        && matches!(a.on_give_up, OnGiveUp::DeadLetter);
+    if !plain || !poisson || !st.exponential || policy.label() != "fcfs" || n.capacity.is_some() {
+        return None;
+    }
+    let m = super::mmc_feedback(st.lambda, 1.0 / st.es, n.servers, p).ok()?;
+    Some(vec![Part {
+        class: st.class,
+        node,
+        lambda: st.lambda,
+        p_block: None,
+        formula: "bernoulli-feedback",
+        kind: Kind::Exact,
+        mean_wait: m.mean_wait,
+        mean_response: m.mean_response,
     }])
 }
 

@@ -1,0 +1,374 @@
+//! The task lifecycle in the engine: each visit of a class with
+//! `[classes.attempts]` is a task whose attempts may fail or time out,
+//! wait out a backoff and rejoin the queue, or be given up (dead-lettered,
+//! or rolled back by a compensation task on the same node).
+//!
+//! An attempt's fate comes from [`Attempts::plan`] when it starts and is
+//! written into the job as `cut`, the requirement left when it ends, so
+//! the server's usual event ends it: no extra event per attempt. Timers
+//! (queue timeout, deadline, end of a backoff) carry the job's slot, its
+//! visit number and the low bits of its arrival order, and are skipped
+//! when the job they meant has moved on, so none is ever cancelled.
+
+use super::events::{Event, Kind};
+use super::{Observer, Simulation, draw};
+use crate::job::JobId;
+use crate::lifecycle::{AttemptEnd, Attempts, Draws, GiveUp, OnGiveUp};
+use crate::policy::Policy;
+use crate::workload::Workload;
+
+/// Where a task is in its lifecycle, beyond what the stations show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Waiting for an attempt or in one.
+    Task,
+    /// Between two attempts.
+    Backoff,
+    /// Given up; its compensation task waits or runs.
+    Compensation,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Task {
+    /// The attempt under way or next (1 for the first).
+    pub attempt: u32,
+    /// Whether that attempt has started, and how it will end.
+    pub started: bool,
+    pub ends: AttemptEnd,
+    pub phase: Phase,
+    /// Requirement and time in service when the attempt started, for the
+    /// work and time it used.
+    pub remaining_from: f64,
+    pub served_from: f64,
+}
+
+impl Task {
+    const NEW: Task = Task {
+        attempt: 1,
+        started: false,
+        ends: AttemptEnd::Completed,
+        phase: Phase::Task,
+        remaining_from: 0.0,
+        served_from: 0.0,
+    };
+}
+
+/// The lifecycle's rules and per-job state of one replication.
+pub(super) struct Lifecycle {
+    /// Per class.
+    pub rules: Vec<Option<Attempts>>,
+    pub draws: Draws,
+    /// Per job slot.
+    pub tasks: Vec<Task>,
+}
+
+impl<W: Workload, O: Observer> Simulation<W, O> {
+    /// A visit of job `id` begins: a fresh task, with its timers.
+    pub(super) fn task_begins(&mut self, id: JobId) {
+        let now = self.clock;
+        let job = self.jobs.get(id);
+        let Some(life) = self.life.as_mut() else {
+            return;
+        };
+        let slot = id as usize;
+        if life.tasks.len() <= slot {
+            life.tasks.resize(slot + 1, Task::NEW);
+        }
+        life.tasks[slot] = Task::NEW;
+        let Some(rule) = &life.rules[job.class as usize] else {
+            return;
+        };
+        let (visit, seq) = (job.visits, job.seq as u32);
+        if rule.queue_timeout.is_finite() {
+            let t = now + rule.queue_timeout;
+            self.events.push(t, Kind::QueueTimeout, visit, id, seq);
+        }
+        if rule.deadline.is_finite() {
+            let t = now + rule.deadline;
+            self.events.push(t, Kind::Deadline, visit, id, seq);
+        }
+    }
+
+    /// Job `id` takes a server at `speed`: if this starts an attempt, its
+    /// fate is drawn and set as the job's `cut`.
+    #[inline]
+    pub(super) fn attempt_begins(&mut self, id: JobId, speed: f64) {
+        let Some(life) = self.life.as_mut() else {
+            return;
+        };
+        let job = self.jobs.get_mut(id);
+        let task = &mut life.tasks[id as usize];
+        if task.started {
+            return;
+        }
+        task.started = true;
+        task.remaining_from = job.remaining;
+        task.served_from = job.served;
+        task.ends = AttemptEnd::Completed;
+        if task.phase != Phase::Task {
+            return;
+        }
+        let Some(rule) = &life.rules[job.class as usize] else {
+            return;
+        };
+        let (u1, u2) = life.draws.failure(job.seq, job.visits, task.attempt);
+        let plan = rule.plan(job.remaining, speed, u1, u2);
+        task.ends = plan.ends;
+        job.cut = (job.remaining - plan.work).max(0.0);
+    }
+
+    /// The server event of job `id` on `server` at `node` ended its
+    /// service: returns whether the lifecycle took the job over (the
+    /// attempt failed or timed out, or a compensation finished), else
+    /// the visit is done as usual.
+    pub(super) fn attempt_ends(&mut self, node: u32, server: u32, id: JobId) -> bool {
+        let now = self.clock;
+        let Some(life) = self.life.as_mut() else {
+            return false;
+        };
+        let task = life.tasks[id as usize];
+        let job = self.jobs.get(id);
+        match task.phase {
+            Phase::Compensation => {
+                self.rolled_back(node, server, id);
+                true
+            }
+            Phase::Task if task.ends == AttemptEnd::Completed => {
+                if life.rules[job.class as usize].is_some() {
+                    self.observer.on_task_completed(now, job, task.attempt);
+                }
+                false
+            }
+            Phase::Task | Phase::Backoff => {
+                let work = task.remaining_from - job.remaining;
+                let time = job.served - task.served_from;
+                self.observer
+                    .on_attempt_end(now, job, task.ends, work, time);
+                self.after_attempt(node, Some(server), id, task.ends);
+                true
+            }
+        }
+    }
+
+    /// An attempt of job `id` at `node` ended as `end` without completing
+    /// (on `server`, still held, when it was running): another attempt
+    /// after the backoff, or the task is given up.
+    fn after_attempt(&mut self, node: u32, server: Option<u32>, id: JobId, end: AttemptEnd) {
+        let now = self.clock;
+        let life = self.life.as_mut().expect("lifecycle present");
+        let job = self.jobs.get_mut(id);
+        let rule = life.rules[job.class as usize]
+            .as_ref()
+            .expect("attempts end only under attempt rules");
+        let task = &mut life.tasks[id as usize];
+        let attempt = task.attempt;
+        if !rule.retry.allows_after(attempt) {
+            return self.give_up(node, server, id, Attempts::reason(end));
+        }
+        let u = life.draws.backoff(job.seq, job.visits, attempt);
+        let delay = rule.retry.backoff.delay(attempt, u);
+        task.attempt += 1;
+        task.started = false;
+        // A new attempt does all the work again, or work drawn anew.
+        let before = job.remaining;
+        if rule.resample {
+            let key = crate::workload::mix(life.draws.size ^ u64::from(attempt));
+            let demand = &self.demands[node as usize * self.classes + job.class as usize];
+            job.size = draw(demand.dist(), key, job.seq, job.visits);
+        }
+        let redo = job.size - before;
+        job.remaining = job.size;
+        job.cut = 0.0;
+        self.loads.rework(node, now, redo);
+        let width = job.width;
+        if delay > 0.0 {
+            task.phase = Phase::Backoff;
+            let (visit, seq) = (job.visits, job.seq as u32);
+            self.events.push(now + delay, Kind::Retry, visit, id, seq);
+        }
+        if let Some(s) = server {
+            self.release(node, s, id, width);
+        }
+        if delay <= 0.0 {
+            // Straight back to the tail of the queue, as a job fed back.
+            self.join(node, id);
+        }
+    }
+
+    /// The timer of job `id` for `event` still concerns it: same job in
+    /// the slot, same visit.
+    fn current(&self, event: &Event) -> bool {
+        let id = event.server;
+        if !self.jobs.is_live(id) {
+            return false;
+        }
+        let job = self.jobs.get(id);
+        job.seq as u32 == event.generation && job.visits == event.node
+    }
+
+    /// A backoff ended: the task's next attempt rejoins its node's queue.
+    pub(super) fn retry(&mut self, event: Event) {
+        if !self.current(&event) {
+            return;
+        }
+        let id = event.server;
+        let life = self.life.as_mut().expect("lifecycle present");
+        let task = &mut life.tasks[id as usize];
+        if task.phase != Phase::Backoff {
+            return;
+        }
+        task.phase = Phase::Task;
+        let node = self.jobs.get(id).node;
+        self.join(node, id);
+    }
+
+    /// No attempt of job `id` started within its queue timeout: given up.
+    pub(super) fn queue_timeout(&mut self, event: Event) {
+        if !self.current(&event) {
+            return;
+        }
+        let id = event.server;
+        let job = self.jobs.get(id);
+        if !job.first_start.is_nan() {
+            return;
+        }
+        let node = job.node;
+        let queue = self.stations[node as usize].queue;
+        if self.queues[queue].remove(id, job, self.clock) {
+            self.give_up(node, None, id, GiveUp::QueueTimeout);
+        }
+    }
+
+    /// The task's deadline passed: whatever it is doing stops and it is
+    /// given up. A task whose service is over (blocked downstream) or
+    /// that is being compensated is past its deadline's reach.
+    pub(super) fn deadline(&mut self, event: Event) {
+        if !self.current(&event) {
+            return;
+        }
+        let now = self.clock;
+        let id = event.server;
+        let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
+        let node = self.jobs.get(id).node;
+        match task.phase {
+            Phase::Compensation => {}
+            Phase::Backoff => self.give_up(node, None, id, GiveUp::Deadline),
+            Phase::Task => {
+                let station = &self.stations[node as usize];
+                let running = station
+                    .servers
+                    .iter()
+                    .position(|s| s.job == id && !s.follower);
+                if let Some(s) = running {
+                    if station.servers[s].blocked {
+                        return;
+                    }
+                    self.kill(node, s as u32, id);
+                    return self.give_up(node, Some(s as u32), id, GiveUp::Deadline);
+                }
+                let queue = station.queue;
+                if !self.queues[queue].remove(id, self.jobs.get(id), now) {
+                    return;
+                }
+                if task.started {
+                    // Preempted mid-attempt and waiting: that attempt dies too.
+                    let job = self.jobs.get(id);
+                    let work = task.remaining_from - job.remaining;
+                    let time = job.served - task.served_from;
+                    self.observer
+                        .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+                }
+                self.give_up(node, None, id, GiveUp::Deadline);
+            }
+        }
+    }
+
+    /// Stops the attempt job `id` runs on `server` at `node`; the job
+    /// keeps the server until the caller releases it.
+    fn kill(&mut self, node: u32, server: u32, id: JobId) {
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        let slot = &mut station.servers[server as usize];
+        slot.generation = slot.generation.wrapping_add(1);
+        let elapsed = (now - slot.progress_from).max(0.0);
+        let job = self.jobs.get_mut(id);
+        job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
+        job.served += elapsed;
+        self.loads.stop(node, now, station.speed);
+        let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
+        let job = self.jobs.get(id);
+        let work = task.remaining_from - job.remaining;
+        let time = job.served - task.served_from;
+        self.observer
+            .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+        self.observer.on_stop(now, job, server);
+    }
+
+    /// Task `id` at `node` is given up for `why` (holding `server` if it
+    /// was running): it leaves as dead-lettered, or its compensation task
+    /// joins the node's queue.
+    fn give_up(&mut self, node: u32, server: Option<u32>, id: JobId, why: GiveUp) {
+        let now = self.clock;
+        let life = self.life.as_mut().expect("lifecycle present");
+        let job = self.jobs.get_mut(id);
+        let rule = life.rules[job.class as usize]
+            .as_ref()
+            .expect("tasks are given up only under attempt rules");
+        let width = job.width;
+        let attempts = life.tasks[id as usize].attempt;
+        // A task given up between attempts used those before this one.
+        let attempts = if life.tasks[id as usize].started {
+            attempts
+        } else {
+            attempts - 1
+        };
+        match &rule.on_give_up {
+            OnGiveUp::DeadLetter => {
+                self.observer.on_give_up(now, job, why, attempts, false);
+                self.gave_up += 1;
+                self.stations[node as usize].present -= 1;
+                self.loads.leave(node, now, job.remaining);
+                self.jobs.take(id);
+                if let Some(s) = server {
+                    self.release(node, s, id, width);
+                }
+                if !self.stations[node as usize].waiting_room.is_empty() {
+                    self.admit_blocked(node);
+                }
+            }
+            OnGiveUp::Rollback(demand) => {
+                self.observer.on_give_up(now, job, why, attempts, true);
+                let task = &mut life.tasks[id as usize];
+                task.phase = Phase::Compensation;
+                task.started = false;
+                let before = job.remaining;
+                job.size = draw(demand, life.draws.rollback, job.seq, job.visits);
+                job.remaining = job.size;
+                job.cut = 0.0;
+                self.loads.rework(node, now, job.size - before);
+                if let Some(s) = server {
+                    self.release(node, s, id, width);
+                }
+                self.join(node, id);
+            }
+        }
+    }
+
+    /// Job `id`'s compensation task finished on `server` at `node`: the
+    /// job leaves as rolled back.
+    fn rolled_back(&mut self, node: u32, server: u32, id: JobId) {
+        let now = self.clock;
+        let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
+        let job = self.jobs.take(id);
+        let time = job.served - task.served_from;
+        let width = job.width;
+        self.observer.on_rolled_back(now, job, time);
+        self.rolled_back += 1;
+        self.stations[node as usize].present -= 1;
+        self.loads.complete(node);
+        self.release(node, server, id, width);
+        if !self.stations[node as usize].waiting_room.is_empty() {
+            self.admit_blocked(node);
+        }
+    }
+}
