@@ -372,3 +372,89 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::job::Job;
+    use crate::lifecycle::GiveUp;
+    use crate::model::{Limit, Scenario};
+    use crate::policy::{AnyPolicy, PolicyConfig};
+    use crate::workload::{Arrival, FixedWorkload};
+
+    use super::super::{Observer, Simulation};
+
+    #[derive(Default)]
+    struct Ends {
+        gave_up: Vec<(f64, u64, u32)>,
+        rolled_back: Vec<(f64, u64)>,
+        starts: Vec<(f64, u64)>,
+    }
+
+    impl Observer for Ends {
+        fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
+            self.starts.push((now, job.seq));
+        }
+        fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, _rb: bool) {
+            assert_eq!(why, GiveUp::Attempts);
+            self.gave_up.push((now, job.seq, attempts));
+        }
+        fn on_rolled_back(&mut self, now: f64, job: &Job, _time: f64) {
+            self.rolled_back.push((now, job.seq));
+        }
+    }
+
+    fn run(attempts: &str) -> Ends {
+        let text = format!(
+            "name = \"t\"\nhorizon = {{ jobs = 100 }}\n[[classes]]\nname = \"a\"\n\
+             arrival = {{ dist = \"exponential\", rate = 1.0 }}\n\
+             service = {{ dist = \"deterministic\", value = 1.0 }}\n\
+             [classes.attempts]\n{attempts}\n\
+             [[nodes]]\nname = \"n\"\nservers = 1\n"
+        );
+        let s = Scenario::from_toml(&text, Path::new("t.toml")).unwrap();
+        let w = FixedWorkload::new(vec![Arrival::new(0.0, 0, 1.0), Arrival::new(50.0, 0, 1.0)]);
+        let policy = AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap();
+        let mut sim = Simulation::new(&s, w, &policy, None, Ends::default());
+        sim.run(Limit::Jobs(0), Limit::Jobs(100));
+        sim.into_observer()
+    }
+
+    #[test]
+    fn backoff_spaces_the_attempts_as_the_formula_says() {
+        // Attempts of 1 at 0, 2, 5 and 10 (delays 1, 2, 4): given up at 11.
+        let e = run("failure = { p = 1.0, at = \"end\" }\n\
+                     retry = { max_attempts = 4, initial = 1.0, coefficient = 2.0 }");
+        assert_eq!(
+            e.starts,
+            vec![
+                (0.0, 0),
+                (2.0, 0),
+                (5.0, 0),
+                (10.0, 0),
+                (50.0, 1),
+                (52.0, 1),
+                (55.0, 1),
+                (60.0, 1)
+            ]
+        );
+        assert_eq!(e.gave_up, vec![(11.0, 0, 4), (61.0, 1, 4)]);
+        // The cap holds the third delay to 3: attempts at 0, 2, 5, 9.
+        let e = run("failure = { p = 1.0, at = \"end\" }\n\
+                     retry = { max_attempts = 4, initial = 1.0, coefficient = 2.0, max_interval = 3.0 }");
+        assert_eq!(e.gave_up[0], (10.0, 0, 4));
+    }
+
+    #[test]
+    fn jitter_stays_in_its_interval_and_rollback_follows_the_give_up() {
+        let e = run("failure = { p = 1.0, at = \"end\" }\n\
+                     retry = { max_attempts = 4, initial = 1.0, coefficient = 2.0, jitter = \"equal\" }\n\
+                     on_give_up = \"rollback\"\nrollback = { dist = \"deterministic\", value = 0.5 }");
+        // Four attempts of 1 and delays in [0.5, 1], [1, 2], [2, 4].
+        let (t, _, n) = e.gave_up[0];
+        assert_eq!(n, 4);
+        assert!((7.5..=11.0).contains(&t) && t != 11.0, "{t}");
+        assert_eq!(e.rolled_back[0], (t + 0.5, 0));
+    }
+}
