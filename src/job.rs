@@ -35,6 +35,10 @@ pub struct Job {
     pub noise: f64,
     /// Queue level, for multilevel disciplines.
     pub level: u8,
+    /// Whether the engine's table holds this job now (false once it has
+    /// left: its record stays readable until the slot is reused). Timers
+    /// check it; it fits in the record's padding.
+    pub(crate) live: bool,
     /// Free for a discipline's own bookkeeping (e.g. a boost epoch).
     pub tag: u32,
     /// Servers this visit holds at once.
@@ -70,6 +74,7 @@ impl Job {
             deadline: f64::INFINITY,
             noise: 0.0,
             level: 0,
+            live: true,
             tag: 0,
             width: 1,
             origin: class,

@@ -64,6 +64,10 @@ pub(super) struct Lifecycle {
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
     /// A visit of job `id` begins: a fresh task, with its timers.
+    // Out of the event loop's way: scenarios without attempt rules never
+    // call it, and inlined it would crowd the hot path (measured: +9% of
+    // instructions on M/M/2 when `service_end` stopped being inlined).
+    #[inline(never)]
     pub(super) fn task_begins(&mut self, id: JobId) {
         let now = self.clock;
         let job = self.jobs.get(id);
@@ -91,7 +95,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
 
     /// Job `id` takes a server at `speed`: if this starts an attempt, its
     /// fate is drawn and set as the job's `cut`.
-    #[inline]
+    #[inline(never)]
     pub(super) fn attempt_begins(&mut self, id: JobId, speed: f64) {
         let Some(life) = self.life.as_mut() else {
             return;
@@ -121,6 +125,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// service: returns whether the lifecycle took the job over (the
     /// attempt failed or timed out, or a compensation finished), else
     /// the visit is done as usual.
+    #[inline(never)]
     pub(super) fn attempt_ends(&mut self, node: u32, server: u32, id: JobId) -> bool {
         let now = self.clock;
         let Some(life) = self.life.as_mut() else {
@@ -207,6 +212,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// A backoff ended: the task's next attempt rejoins its node's queue.
+    #[cold]
+    #[inline(never)]
     pub(super) fn retry(&mut self, event: Event) {
         if !self.current(&event) {
             return;
@@ -223,6 +230,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// No attempt of job `id` started within its queue timeout: given up.
+    #[cold]
+    #[inline(never)]
     pub(super) fn queue_timeout(&mut self, event: Event) {
         if !self.current(&event) {
             return;
@@ -242,6 +251,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// The task's deadline passed: whatever it is doing stops and it is
     /// given up. A task whose service is over (blocked downstream) or
     /// that is being compensated is past its deadline's reach.
+    #[cold]
+    #[inline(never)]
     pub(super) fn deadline(&mut self, event: Event) {
         if !self.current(&event) {
             return;

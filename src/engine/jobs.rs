@@ -6,9 +6,6 @@ use crate::job::{Job, JobId};
 #[derive(Debug, Default)]
 pub(super) struct JobTable {
     slots: Vec<Job>,
-    /// Whether each slot holds a job present (timers check it: a slot
-    /// left vacant still reads as its last job until reused).
-    live: Vec<bool>,
     vacant: Vec<JobId>,
 }
 
@@ -18,12 +15,10 @@ impl JobTable {
         match self.vacant.pop() {
             Some(id) => {
                 self.slots[id as usize] = job;
-                self.live[id as usize] = true;
                 id
             }
             None => {
                 self.slots.push(job);
-                self.live.push(true);
                 (self.slots.len() - 1) as JobId
             }
         }
@@ -32,7 +27,7 @@ impl JobTable {
     /// Whether slot `id` holds a job present now.
     #[inline]
     pub fn is_live(&self, id: JobId) -> bool {
-        self.live.get(id as usize).copied().unwrap_or(false)
+        self.slots.get(id as usize).is_some_and(|j| j.live)
     }
 
     #[inline]
@@ -49,7 +44,8 @@ impl JobTable {
     #[inline]
     pub fn take(&mut self, id: JobId) -> &mut Job {
         self.vacant.push(id);
-        self.live[id as usize] = false;
-        &mut self.slots[id as usize]
+        let job = &mut self.slots[id as usize];
+        job.live = false;
+        job
     }
 }

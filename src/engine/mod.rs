@@ -877,7 +877,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Handles the earliest calendar event.
-    #[inline]
+    #[inline(always)]
     fn server_event(&mut self) {
         let event = self.events.pop();
         match event.kind {
@@ -891,7 +891,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// A server's event: its job completes the visit, or its quantum ends.
-    #[inline]
+    #[inline(always)]
     fn service_end(&mut self, event: Event) {
         let Event {
             node,
@@ -1052,6 +1052,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// the low 32 bits of the job's arrival order: a slot reused by another
     /// job, or a job that has moved on or started, no longer matches, so
     /// a patience event needs no cancelling.
+    #[cold]
+    #[inline(never)]
     fn renege(&mut self, event: Event) {
         let now = self.clock;
         let id = event.server;
@@ -1336,6 +1338,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     #[inline(always)]
     fn start(&mut self, node: u32, server: u32, id: JobId) {
         let now = self.clock;
+        if self.life.is_some() {
+            let speed = self.stations[node as usize].speed;
+            self.attempt_begins(id, speed);
+        }
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         self.loads.start(node, now, station.speed, slot.job == IDLE);
@@ -1348,12 +1354,6 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         slot.job = id;
         slot.last_job = id;
-        let speed = station.speed;
-        if self.life.is_some() {
-            self.attempt_begins(id, speed);
-        }
-        let station = &mut self.stations[node as usize];
-        let slot = &mut station.servers[server as usize];
         let job = self.jobs.get_mut(id);
         if job.first_start.is_nan() {
             job.first_start = now;
