@@ -16,6 +16,7 @@
 
 pub mod bounds;
 pub mod heft;
+pub mod input;
 pub mod list;
 pub mod milp;
 pub mod replay;
