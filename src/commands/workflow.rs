@@ -53,7 +53,10 @@ fn read_workflow(path: &Path) -> anyhow::Result<(Dag, Vec<wfformat::Machine>)> {
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("stg"));
     if is_stg {
-        Ok((stg::parse(&text, &stem).map_err(|e| in_file(path, e))?, Vec::new()))
+        Ok((
+            stg::parse(&text, &stem).map_err(|e| in_file(path, e))?,
+            Vec::new(),
+        ))
     } else {
         let inst = wfformat::parse(&text, &stem).map_err(|e| in_file(path, e))?;
         Ok((inst.dag, inst.machines))
@@ -81,7 +84,10 @@ fn platform(
         return Err(flag(
             given[1],
             "(given)",
-            &format!("the nodes come from one of --nodes, --speeds, --nodes-file, --costs; {} is given too", given[0]),
+            &format!(
+                "the nodes come from one of --nodes, --speeds, --nodes-file, --costs; {} is given too",
+                given[0]
+            ),
         ));
     }
     let mut network = input::Network::default();
@@ -93,8 +99,13 @@ fn platform(
             .map_err(InputError::Flag)?;
         Platform::with_speeds(&vec![1.0; n as usize]).map_err(InputError::Flag)?
     } else if !args.speeds.is_empty() {
-        crate::limits::check("--speeds", args.speeds.len() as f64, 1e5, "the number of nodes")
-            .map_err(InputError::Flag)?;
+        crate::limits::check(
+            "--speeds",
+            args.speeds.len() as f64,
+            1e5,
+            "the number of nodes",
+        )
+        .map_err(InputError::Flag)?;
         Platform::with_speeds(&args.speeds).map_err(InputError::Flag)?
     } else if let Some(path) = &args.nodes_file {
         let (p, net) = input::nodes_file(&read(path)?).map_err(|e| in_file(path, e))?;
@@ -115,7 +126,10 @@ fn platform(
             "give the nodes: --nodes N, --speeds 1,1,2,2, --nodes-file scenario.toml or --costs costs.csv",
         ));
     };
-    let bandwidth = args.bandwidth.or(network.bandwidth).unwrap_or(f64::INFINITY);
+    let bandwidth = args
+        .bandwidth
+        .or(network.bandwidth)
+        .unwrap_or(f64::INFINITY);
     let latency = args.latency.or(network.latency).unwrap_or(0.0);
     let from_file = |field: &str| match field {
         "--bandwidth" => args.bandwidth.is_none(),
@@ -140,7 +154,10 @@ fn policies(args: &WorkflowArgs) -> anyhow::Result<Vec<Policy>> {
     let names: Vec<&str> = if list.trim() == "all" {
         workflow::POLICIES.iter().map(|p| p.name()).collect()
     } else {
-        list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
     };
     if names.is_empty() {
         return Err(flag(flag_name, list, "names no policy"));
@@ -207,15 +224,27 @@ pub fn run(args: &WorkflowArgs) -> anyhow::Result<()> {
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         if !matches!(ext.as_deref(), Some("svg" | "png")) {
-            return Err(flag("--gantt", path.display(), "the file name must end in .svg or .png"));
+            return Err(flag(
+                "--gantt",
+                path.display(),
+                "the file name must end in .svg or .png",
+            ));
         }
     }
     let scv = match (args.task_scv, args.replications) {
         (Some(s), _) if !(s.is_finite() && s >= 0.0) => {
-            return Err(flag("--task-scv", s, "must be a finite number of at least 0"));
+            return Err(flag(
+                "--task-scv",
+                s,
+                "must be a finite number of at least 0",
+            ));
         }
         (Some(_), 0) => {
-            return Err(flag("--task-scv", "(given)", "needs --replications R (at least 1)"));
+            return Err(flag(
+                "--task-scv",
+                "(given)",
+                "needs --replications R (at least 1)",
+            ));
         }
         (s, _) => s.unwrap_or(0.0),
     };
@@ -245,8 +274,9 @@ pub fn run(args: &WorkflowArgs) -> anyhow::Result<()> {
         .collect();
     for plan in &plans {
         // A failure here is a bug of a heuristic, not bad input.
-        plan.verify(&dag, &platform)
-            .map_err(|e| anyhow::anyhow!("{}: the plan of {} is invalid: {e}", dag.name, plan.policy))?;
+        plan.verify(&dag, &platform).map_err(|e| {
+            anyhow::anyhow!("{}: the plan of {} is invalid: {e}", dag.name, plan.policy)
+        })?;
     }
     let draws = if args.replications > 0 {
         replicate(&dag, &platform, &plans, args.replications, scv, args.seed)
@@ -395,7 +425,11 @@ fn table(
         procs.join(", ")
     );
     if platform.costs.is_some() {
-        let _ = writeln!(out, "task times from the cost matrix {}", path_of(&args.costs));
+        let _ = writeln!(
+            out,
+            "task times from the cost matrix {}",
+            path_of(&args.costs)
+        );
     }
     let _ = writeln!(
         out,
@@ -424,7 +458,11 @@ fn table(
         .unwrap_or(6)
         .max(6);
     let reps = args.replications > 0;
-    let _ = write!(out, "{:<width$}  {:>12}  {:>9}", "policy", "makespan", "gap");
+    let _ = write!(
+        out,
+        "{:<width$}  {:>12}  {:>9}",
+        "policy", "makespan", "gap"
+    );
     if reps {
         let _ = write!(out, "  {:>26}", "replayed mean ± 95% CI");
     }
@@ -479,7 +517,13 @@ fn table(
     }
     let _ = writeln!(out, "\nutilisation (busy time / makespan)");
     let names: Vec<&str> = outcomes.iter().map(|o| o.plan.policy.as_str()).collect();
-    let nw = platform.names.iter().map(String::len).max().unwrap_or(4).max(4);
+    let nw = platform
+        .names
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = write!(out, "{:<nw$}", "node");
     for n in &names {
         let _ = write!(out, "  {n:>8}");
@@ -531,7 +575,8 @@ fn table(
 }
 
 fn path_of(p: &Option<PathBuf>) -> String {
-    p.as_ref().map_or_else(String::new, |p| p.display().to_string())
+    p.as_ref()
+        .map_or_else(String::new, |p| p.display().to_string())
 }
 
 /// The Gantt chart of a plan: one lane per processor, the critical path

@@ -76,7 +76,7 @@ pub fn parse(text: &str, name: &str) -> Result<Dag, FieldError> {
             return Err(FieldError::new(
                 format!("line {line}: {}", task_field(&id, "npred")),
                 npred.to_string(),
-                &format!("the line lists {} predecessors", preds.len()),
+                format!("the line lists {} predecessors", preds.len()),
             ));
         }
         tasks.push(TaskSpec {
@@ -90,7 +90,7 @@ pub fn parse(text: &str, name: &str) -> Result<Dag, FieldError> {
         return Err(FieldError::new(
             "task count",
             n.to_string(),
-            &format!(
+            format!(
                 "the file has {} task lines; STG expects the count plus 2 (the dummy entry and exit)",
                 tasks.len()
             ),

@@ -229,6 +229,9 @@ fn find_cycle(pred: &[Vec<(usize, f64)>], ordered: &[usize]) -> Vec<usize> {
     // `walk` goes child -> parent; the cycle is its tail from `u`, reversed.
     let mut cycle = walk[seen_at[u]..].to_vec();
     cycle.reverse();
+    // Start at the task first in the file, whichever task the walk began at.
+    let first = (0..cycle.len()).min_by_key(|&k| cycle[k]).unwrap_or(0);
+    cycle.rotate_left(first);
     cycle
 }
 

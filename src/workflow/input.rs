@@ -36,8 +36,9 @@ pub fn cost_matrix(text: &str, dag: &Dag) -> Result<Platform, FieldError> {
     let mut costs: Vec<Option<Vec<f64>>> = vec![None; dag.len()];
     for (k, record) in reader.records().enumerate() {
         let line = k + 2;
-        let record = record
-            .map_err(|e| FieldError::new(format!("line {line}"), "(csv)", format!("not CSV: {e}")))?;
+        let record = record.map_err(|e| {
+            FieldError::new(format!("line {line}"), "(csv)", format!("not CSV: {e}"))
+        })?;
         let id = record.get(0).unwrap_or_default().to_string();
         let Some(i) = dag.index_of(&id) else {
             return Err(FieldError::new(
@@ -126,9 +127,9 @@ pub struct Network {
 /// file; other tables are not read.
 pub fn nodes_file(text: &str) -> Result<(Platform, Network), FieldError> {
     let file: NodesFile = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map_or(1, |s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].lines().count().max(1)
+        });
         FieldError::new(format!("line {line}"), "(toml)", e.message().to_string())
     })?;
     if file.nodes.is_empty() {
@@ -164,7 +165,10 @@ mod tests {
     fn dag() -> Dag {
         Dag::new(
             "w",
-            vec![TaskSpec::new("a", 1.0, &[]), TaskSpec::new("b", 1.0, &[("a", 3.0)])],
+            vec![
+                TaskSpec::new("a", 1.0, &[]),
+                TaskSpec::new("b", 1.0, &[("a", 3.0)]),
+            ],
         )
         .unwrap()
     }
@@ -177,7 +181,10 @@ mod tests {
         let e = cost_matrix("task,X,Y\na,1,2\n", &dag()).unwrap_err();
         assert_eq!(e.field, "tasks[b].costs");
         let e = cost_matrix("task,X,Y\na,1,-2\nb,1,1\n", &dag()).unwrap_err();
-        assert_eq!((e.field.as_str(), e.value.as_str()), ("line 2: tasks[a].Y", "-2"));
+        assert_eq!(
+            (e.field.as_str(), e.value.as_str()),
+            ("line 2: tasks[a].Y", "-2")
+        );
         let e = cost_matrix("task,X\nzz,1\n", &dag()).unwrap_err();
         assert_eq!(e.value, "zz");
     }

@@ -108,8 +108,8 @@ pub fn solve(
     let mut cons = Vec::new();
     let dur = |i: usize| -> Expression {
         let mut e = Expression::default();
-        for p in 0..np {
-            e.add_mul(w(i, p), x[i][p]);
+        for (p, &v) in x[i].iter().enumerate() {
+            e.add_mul(w(i, p), v);
         }
         e
     };
@@ -207,8 +207,8 @@ pub fn solve(
     let mut start = vec![(cmax, 1.0)];
     for i in 0..n {
         start.push((s[i], plan[i].start / scale));
-        for p in 0..np {
-            start.push((x[i][p], if plan[i].proc == p { 1.0 } else { 0.0 }));
+        for (p, &v) in x[i].iter().enumerate() {
+            start.push((v, if plan[i].proc == p { 1.0 } else { 0.0 }));
         }
     }
     for &(q, i, g, u) in &shared {

@@ -112,7 +112,7 @@ impl Platform {
 
     /// The same platform with this network.
     pub fn with_network(mut self, bandwidth: f64, latency: f64) -> Result<Platform, FieldError> {
-        if !(bandwidth > 0.0) || bandwidth.is_nan() {
+        if bandwidth.is_nan() || bandwidth <= 0.0 {
             return Err(FieldError::new(
                 "--bandwidth",
                 bandwidth.to_string(),
@@ -215,26 +215,38 @@ impl Schedule {
         self.slots.iter().map(|s| s.end).fold(0.0, f64::max)
     }
 
-    /// The tasks of each processor in the order they run (by start, then
-    /// end, then topological position, so zero-length tasks keep the order
-    /// of their dependencies).
+    /// The tasks of each processor in the order they run: the order of a
+    /// topological sort that takes the earliest (start, end) first, ties in
+    /// topological position. For a valid plan this sorts each processor's
+    /// tasks by start; for a plan off by rounding (a MILP's) it still
+    /// never puts a child before its parent.
     pub fn orders(&self, dag: &Dag, processors: usize) -> Vec<Vec<usize>> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
         let mut pos = vec![0; dag.len()];
         for (k, &t) in dag.topo.iter().enumerate() {
             pos[t] = k;
         }
+        // Times are non-negative, so their bit patterns order as they do.
+        let key = |i: usize| {
+            let s = &self.slots[i];
+            Reverse((s.start.max(0.0).to_bits(), s.end.max(0.0).to_bits(), pos[i]))
+        };
+        let mut missing: Vec<usize> = dag.pred.iter().map(Vec::len).collect();
+        type Key = Reverse<(u64, u64, usize)>;
+        let mut heap: BinaryHeap<(Key, usize)> = (0..dag.len())
+            .filter(|&i| missing[i] == 0)
+            .map(|i| (key(i), i))
+            .collect();
         let mut orders = vec![Vec::new(); processors];
-        for s in &self.slots {
-            orders[s.proc].push(s.task);
-        }
-        for o in &mut orders {
-            o.sort_by(|&a, &b| {
-                let (x, y) = (&self.slots[a], &self.slots[b]);
-                x.start
-                    .total_cmp(&y.start)
-                    .then(x.end.total_cmp(&y.end))
-                    .then(pos[a].cmp(&pos[b]))
-            });
+        while let Some((_, i)) = heap.pop() {
+            orders[self.slots[i].proc].push(i);
+            for &(c, _) in &dag.succ[i] {
+                missing[c] -= 1;
+                if missing[c] == 0 {
+                    heap.push((key(c), c));
+                }
+            }
         }
         orders
     }
@@ -286,7 +298,15 @@ impl Schedule {
                 }
             }
         }
-        for order in self.orders(dag, platform.processors()) {
+        let mut by_proc = vec![Vec::new(); platform.processors()];
+        for s in &self.slots {
+            by_proc[s.proc].push(s.task);
+        }
+        for mut order in by_proc {
+            order.sort_by(|&a, &b| {
+                let (x, y) = (&self.slots[a], &self.slots[b]);
+                x.start.total_cmp(&y.start).then(x.end.total_cmp(&y.end))
+            });
             for pair in order.windows(2) {
                 let (a, b) = (&self.slots[pair[0]], &self.slots[pair[1]]);
                 if b.start < a.end - eps {

@@ -80,7 +80,10 @@ impl LaneChart {
 /// Draws a lane chart: one lane per CPU, one coloured block per run, grey
 /// for context switches, marked blocks outlined in vermillion, links as
 /// thin grey lines, a time axis.
-fn draw_lanes<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LaneChart) -> anyhow::Result<()>
+fn draw_lanes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &LaneChart,
+) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
