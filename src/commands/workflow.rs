@@ -415,14 +415,19 @@ fn table(
             None => format!("{} (speed {})", platform.names[p], num(platform.speeds[p])),
         })
         .collect();
+    // Long lists of processors are cut to their ends.
+    let listed = if procs.len() > 8 {
+        format!("{}, ..., {}", procs[..3].join(", "), procs[procs.len() - 2..].join(", "))
+    } else {
+        procs.join(", ")
+    };
     let _ = writeln!(
         out,
-        "workflow {}: {} tasks, {} edges; {} processors: {}",
+        "workflow {}: {} tasks, {} edges; {} processors: {listed}",
         dag.name,
         dag.len(),
         dag.edges(),
         platform.processors(),
-        procs.join(", ")
     );
     if platform.costs.is_some() {
         let _ = writeln!(
@@ -437,6 +442,8 @@ fn table(
         num(platform.latency),
         if platform.bandwidth.is_infinite() {
             "inf".to_string()
+        } else if (1e-3..1e6).contains(&platform.bandwidth) {
+            num(platform.bandwidth)
         } else {
             format!("{:e}", platform.bandwidth)
         }
