@@ -657,3 +657,67 @@ fn too_large_a_graph_for_the_milp_is_refused() {
         &["--optimal", "58", "15"],
     );
 }
+
+#[test]
+fn nodes_come_from_a_scenario_file_or_from_the_wfformat_machines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wf = tmp.path().join("w.json");
+    let with_machines = wf16(TWO_TASKS, r#"{"id": "f", "sizeInBytes": 40}"#, TWO_RUNS).replace(
+        r#""tasks": [{"id": "a""#,
+        r#""machines": [{"nodeName": "m1", "cpu": {"coreCount": 2}}], "tasks": [{"id": "a""#,
+    );
+    std::fs::write(&wf, &with_machines).unwrap();
+    let doc = json_of(&["workflow", wf.to_str().unwrap(), "--json"]);
+    let nodes: Vec<&str> = doc["results"][0]["schedule"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, vec!["m1.0", "m1.0"]);
+    assert_eq!(doc["results"][0]["makespan"], 3.0);
+    // Two nodes, 40 bytes at bandwidth 10 with latency 1 between them: both
+    // tasks on the fast node (0.5 + 1), as moving b to the slow one would
+    // cost 0.5 + 5 + 2.
+    let toml = tmp.path().join("s.toml");
+    std::fs::write(
+        &toml,
+        "[[nodes]]\nname = \"slow\"\n[[nodes]]\nname = \"fast\"\nspeed = 2.0\n\
+         [network]\nbandwidth = 10.0\nlatency = 1.0\n",
+    )
+    .unwrap();
+    let doc = json_of(&[
+        "workflow",
+        wf.to_str().unwrap(),
+        "--nodes-file",
+        toml.to_str().unwrap(),
+        "--json",
+    ]);
+    let r = &doc["results"][0];
+    assert_eq!(r["schedule"][0]["node"], "fast");
+    assert_eq!(r["schedule"][1]["node"], "fast");
+    assert_eq!(r["makespan"], 1.5);
+    // A bad network in the file names the file; --bandwidth overrides it.
+    std::fs::write(
+        &toml,
+        "[[nodes]]\nname = \"slow\"\n[[nodes]]\nname = \"fast\"\nspeed = 2.0\n\
+         [network]\nbandwidth = 0.0\n",
+    )
+    .unwrap();
+    refused(
+        "w.json",
+        &with_machines,
+        &["--nodes-file", toml.to_str().unwrap()],
+        &["s.toml", "network.bandwidth", "0"],
+    );
+    let doc = json_of(&[
+        "workflow",
+        wf.to_str().unwrap(),
+        "--nodes-file",
+        toml.to_str().unwrap(),
+        "--bandwidth",
+        "1e9",
+        "--json",
+    ]);
+    assert_eq!(doc["results"][0]["makespan"], 1.5);
+}

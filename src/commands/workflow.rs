@@ -417,7 +417,11 @@ fn table(
         .collect();
     // Long lists of processors are cut to their ends.
     let listed = if procs.len() > 8 {
-        format!("{}, ..., {}", procs[..3].join(", "), procs[procs.len() - 2..].join(", "))
+        format!(
+            "{}, ..., {}",
+            procs[..3].join(", "),
+            procs[procs.len() - 2..].join(", ")
+        )
     } else {
         procs.join(", ")
     };

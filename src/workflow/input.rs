@@ -57,7 +57,7 @@ pub fn cost_matrix(text: &str, dag: &Dag) -> Result<Platform, FieldError> {
         if record.len() != names.len() + 1 {
             return Err(FieldError::new(
                 format!("line {line}: {}", task_field(&id, "costs")),
-                (record.len() - 1).to_string(),
+                record.len().saturating_sub(1).to_string(),
                 format!("the header names {} nodes", names.len()),
             ));
         }
