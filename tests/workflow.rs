@@ -721,3 +721,20 @@ fn nodes_come_from_a_scenario_file_or_from_the_wfformat_machines() {
     ]);
     assert_eq!(doc["results"][0]["makespan"], 1.5);
 }
+
+#[test]
+fn milp_stopped_by_its_time_limit_reports_the_best_plan_and_its_gap() {
+    let (dag, platform) = paper();
+    let heft = workflow::schedule(&dag, &platform, Policy::Heft, 1);
+    let b = bounds(&dag, &platform);
+    // The proof takes seconds; a microsecond stops the search at once.
+    let opt = milp::solve(&dag, &platform, &heft, &b, 1e-6).unwrap();
+    assert!(!opt.proven);
+    assert!(
+        opt.makespan <= 80.0 && opt.makespan >= 73.0,
+        "{}",
+        opt.makespan
+    );
+    assert!((opt.gap - (opt.makespan / 41.0 - 1.0)).abs() < 1e-12);
+    opt.schedule.verify(&dag, &platform).unwrap();
+}
