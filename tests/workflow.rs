@@ -738,3 +738,42 @@ fn milp_stopped_by_its_time_limit_reports_the_best_plan_and_its_gap() {
     assert!((opt.gap - (opt.makespan / 41.0 - 1.0)).abs() < 1e-12);
     opt.schedule.verify(&dag, &platform).unwrap();
 }
+
+#[test]
+fn optimal_in_the_json_is_proven_73_and_compare_all_runs_every_policy() {
+    let (wf, costs) = (
+        dir().join("heft-paper.json"),
+        dir().join("heft-paper-costs.csv"),
+    );
+    let doc = json_of(&[
+        "workflow",
+        wf.to_str().unwrap(),
+        "--costs",
+        costs.to_str().unwrap(),
+        "--bandwidth",
+        "1",
+        "--compare",
+        "all",
+        "--optimal",
+        "--json",
+    ]);
+    assert_eq!(
+        doc["optimal"],
+        serde_json::json!({"makespan": 73.0, "proven": true, "gap": 0.0})
+    );
+    let names: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["heft", "cpop", "cp", "fcfs", "min-min", "max-min", "random"]
+    );
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        vec!["workflow", "tasks", "edges", "bounds", "results", "optimal"]
+    );
+}
