@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
         Command::Optimize(command) => crate::commands::optimize::run(&command),
         Command::Gantt(args) => crate::commands::gantt::run(&args),
         Command::Validate(args) => crate::commands::validate::run(&args),
+        Command::Workflow(args) => crate::commands::workflow::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

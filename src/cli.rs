@@ -141,6 +141,27 @@ pub enum Command {
         Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors."
     )]
     Merge(MergeArgs),
+    /// Plan a workflow (a DAG of tasks) on nodes: HEFT, CPOP and list heuristics, bounds, optimum.
+    #[command(
+        after_help = "The workflow is a WfFormat JSON file (WfCommons, schema 1.4 to 1.6) or an STG file\n\
+        (.stg). Nodes: --nodes N (speed 1), --speeds 1,1,2,2 (nodes n0, n1, ...), --nodes-file S.toml\n\
+        (its [[nodes]] name/speed/servers and [network] bandwidth/latency), or --costs C.csv\n\
+        (task,NODE1,NODE2,...: each task's time on each node); without any, the machines of the\n\
+        WfFormat file. A transfer between nodes takes latency + bytes / bandwidth (none by default),\n\
+        nothing on one node; transfers do not contend.\n\n\
+        Policies: heft, cpop, cp (critical path first), fcfs (ready tasks in release order),\n\
+        min-min, max-min, random (--seed). Ties: tasks of equal priority in file order, nodes of\n\
+        equal finish time in the order listed.\n\n\
+        Examples:\n  \
+        schedlab workflow scenarios/workflows/montage-58.json --nodes 4 --bandwidth 1.25e8\n  \
+        schedlab workflow scenarios/workflows/heft-paper.json --costs scenarios/workflows/heft-paper-costs.csv \\\n      \
+        --bandwidth 1 --compare heft,cpop,cp,fcfs --optimal --gantt heft.svg\n  \
+        schedlab workflow scenarios/workflows/epigenomics-45.json --speeds 1,1,2,2 --compare all \\\n      \
+        --replications 30 --task-scv 0.25 --json\n\n\
+        Exit codes: 0 success, 2 bad input (the message names the file, task, field and value), 1 other errors.",
+        allow_negative_numbers = true
+    )]
+    Workflow(WorkflowArgs),
     /// Redraw the plots of a results tree from its CSV files, without simulating again.
     #[command(
         after_help = "Reads results.csv (with response-cdf.csv, response-histogram.csv and\n\
@@ -215,6 +236,57 @@ pub struct MergeArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkflowArgs {
+    /// Workflow file: WfFormat JSON, or STG (.stg).
+    pub file: PathBuf,
+    /// Number of identical nodes of speed 1.
+    #[arg(long)]
+    pub nodes: Option<u32>,
+    /// Speed of each node (nodes n0, n1, ...), e.g. 1,1,2,2.
+    #[arg(long, value_delimiter = ',')]
+    pub speeds: Vec<f64>,
+    /// Nodes from a scenario file: its [[nodes]] and [network] tables.
+    #[arg(long, value_name = "FILE")]
+    pub nodes_file: Option<PathBuf>,
+    /// Unrelated nodes: CSV task,NODE1,NODE2,... with each task's time on each node.
+    #[arg(long, value_name = "FILE")]
+    pub costs: Option<PathBuf>,
+    /// Bytes per time unit between two nodes (default: transfers cost only the latency).
+    #[arg(long)]
+    pub bandwidth: Option<f64>,
+    /// Time added to every transfer between two nodes (default 0).
+    #[arg(long)]
+    pub latency: Option<f64>,
+    /// Scheduling policy.
+    #[arg(long, default_value = "heft")]
+    pub policy: String,
+    /// Policies to compare, e.g. heft,cpop,cp,fcfs,random, or `all`.
+    #[arg(long, value_name = "LIST")]
+    pub compare: Option<String>,
+    /// Also the optimal makespan by MILP (small graphs), warm-started from the best policy.
+    #[arg(long)]
+    pub optimal: bool,
+    /// Time limit of the MILP, e.g. 10, 10s, 500ms, 2m.
+    #[arg(long, default_value = "10s")]
+    pub time_limit: String,
+    /// Replay each plan this many times with task times drawn (see --task-scv).
+    #[arg(long, default_value_t = 0)]
+    pub replications: u64,
+    /// Squared coefficient of variation of the drawn task times (gamma around the work; 0: as given).
+    #[arg(long, value_name = "S")]
+    pub task_scv: Option<f64>,
+    /// Seed of the random policy and of the drawn task times.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Draw the first policy's plan as a Gantt chart into FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub gantt: Option<PathBuf>,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

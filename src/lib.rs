@@ -30,4 +30,5 @@ pub mod stats;
 pub mod sweep;
 pub mod teaching;
 pub mod theory;
+pub mod workflow;
 pub mod workload;

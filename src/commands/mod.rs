@@ -10,3 +10,4 @@ pub mod run;
 pub mod sweep;
 pub mod theory;
 pub mod validate;
+pub mod workflow;

@@ -5,6 +5,9 @@ pub mod dist;
 pub mod route;
 pub mod rows;
 pub mod scenario;
+pub mod stg;
+pub mod wfformat;
+pub mod workflow;
 
 pub use dist::Dist;
 pub use route::{Hop, Routing};

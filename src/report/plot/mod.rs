@@ -17,7 +17,9 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 pub use charts::{run_pictures, sweep_pictures};
-pub use gantt::{GanttPicture, gantt_svg, write_gantt};
+pub use gantt::{
+    Block, GanttPicture, LaneChart, LanePicture, Link, gantt_svg, write_gantt, write_lanes,
+};
 
 /// Okabe & Ito, "Color universal design" (2008).
 pub const PALETTE: [RGBColor; 8] = [
