@@ -141,5 +141,28 @@ fn jackson3(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm2_fcfs, mm1_disciplines, jackson3);
+/// The task lifecycle: `scenarios/lifecycle/retries.toml` (timeouts,
+/// failures, jittered backoff, queue timeout, deadline and rollback on
+/// four servers) and `feedback.toml` (failures at the end, retried at
+/// once): throughput in attempts, counted once per run from the rows.
+fn lifecycle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lifecycle");
+    g.sample_size(10);
+    for name in ["retries.toml", "feedback.toml"] {
+        let mut s = scenario(&format!("lifecycle/{name}"));
+        s.replications = 1;
+        let attempts = {
+            let out = schedlab::experiment::run(&s);
+            let all = &out.rows[0].stats.tasks;
+            (all.mean_attempts.mean * CUSTOMERS as f64) as u64
+        };
+        g.throughput(Throughput::Elements(attempts));
+        g.bench_function(name.trim_end_matches(".toml"), |b| {
+            b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, mm2_fcfs, mm1_disciplines, jackson3, lifecycle);
 criterion_main!(benches);
