@@ -58,6 +58,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         "scenario" => &["scenarios", "scenarios/networks"],
         "jobs" => &["scenarios/jobs"],
         "optimize" => &["scenarios/optimize"],
+        "workflow" => &["scenarios/workflows"],
         _ => &["results"],
     };
     let mut out = Vec::new();
@@ -71,6 +72,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             let wanted = match target {
                 "scenario" => p.extension().is_some_and(|e| e == "toml"),
                 "results" => p.extension().is_some_and(|e| e == "csv"),
+                "workflow" => p.extension().is_some_and(|e| e == "json" || e == "stg"),
                 _ => p.is_file(),
             };
             if wanted

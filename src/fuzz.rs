@@ -10,7 +10,7 @@ use crate::model::Scenario;
 use crate::report::files::{self, CdfRecord, HistogramRecord, PathRecord, RunData, SweepRecord};
 
 /// The targets, by name (also the corpus directories).
-pub const TARGETS: [&str; 4] = ["scenario", "jobs", "optimize", "results"];
+pub const TARGETS: [&str; 5] = ["scenario", "jobs", "optimize", "results", "workflow"];
 
 /// Runs target `name` on `data`; `Err` carries the input's error message
 /// (a refusal, which is fine). Panics on an unknown target.
@@ -21,6 +21,7 @@ pub fn run(name: &str, data: &[u8]) -> Result<(), String> {
         "jobs" => jobs(&text),
         "optimize" => optimize(&text),
         "results" => results(&text),
+        "workflow" => workflow(&text),
         other => panic!("unknown fuzz target {other}"),
     }
 }
@@ -34,6 +35,34 @@ pub fn scenario(text: &str) -> Result<(), String> {
     let _ = s.visit_rates(None);
     for j in 0..s.nodes.len().min(64) {
         let _ = s.offered_load(j);
+    }
+    Ok(())
+}
+
+/// The workflow readers (WfFormat JSON, else STG) and, for graphs of a
+/// bounded size, every list heuristic on four nodes, each plan checked
+/// for precedence, transfers and overlaps.
+pub fn workflow(text: &str) -> Result<(), String> {
+    use crate::workflow::{POLICIES, Platform, schedule};
+    let dag = if text.trim_start().starts_with('{') {
+        crate::model::wfformat::parse(text, "fuzz")
+            .map_err(|e| e.to_string())?
+            .dag
+    } else {
+        crate::model::stg::parse(text, "fuzz").map_err(|e| e.to_string())?
+    };
+    if dag.len() > 2000 {
+        return Ok(());
+    }
+    let nodes: Vec<(String, f64, u32)> = (0..4)
+        .map(|i| (format!("n{i}"), 1.0 + f64::from(i), 1))
+        .collect();
+    let platform = Platform::new(&nodes).map_err(|e| e.to_string())?;
+    for policy in POLICIES {
+        let plan = schedule(&dag, &platform, policy, 1);
+        if let Err(e) = plan.verify(&dag, &platform) {
+            panic!("an invalid {policy:?} plan for a valid graph: {e}");
+        }
     }
     Ok(())
 }

@@ -41,7 +41,9 @@ pub fn parse(text: &str, name: &str) -> Result<Dag, FieldError> {
         "task count".into(),
         "the first line must be the number of tasks",
     )?;
-    let mut tasks = Vec::with_capacity(n + 2);
+    // The count is checked against the lines read, never trusted for an
+    // allocation: a count of 2^63 must be refused, not reserved.
+    let mut tasks = Vec::with_capacity(n.min(text.len()).saturating_add(2));
     for (line, l) in lines {
         let mut tok = l.split_whitespace();
         let id = tok.next().unwrap_or_default().to_string();
@@ -86,7 +88,7 @@ pub fn parse(text: &str, name: &str) -> Result<Dag, FieldError> {
             parents: preds.iter().map(|p| (p.to_string(), 0.0)).collect(),
         });
     }
-    if tasks.len() != n + 2 {
+    if n.checked_add(2) != Some(tasks.len()) {
         return Err(FieldError::new(
             "task count",
             n.to_string(),
