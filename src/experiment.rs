@@ -14,7 +14,7 @@ use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::{
     Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
-    response_distribution, summarize,
+    SizeBinStats, response_distribution, size_bins, summarize,
 };
 use crate::theory::{self, Prediction};
 use crate::workload::{Purpose, SampledWorkload, stream_rng};
@@ -133,6 +133,39 @@ pub struct RunOutput {
     pub deadlocks: Vec<RunDeadlock>,
     /// Replications that stopped with too many jobs present.
     pub unstable: Vec<RunUnstable>,
+    /// The bounded slowdown's tau.
+    pub slowdown_tau: f64,
+    /// Per policy, overall then per class: the jobs by size bin.
+    pub size_bins: Vec<SizeBinRow>,
+}
+
+/// One size bin of a policy's overall or class row.
+#[derive(Debug, Clone)]
+pub struct SizeBinRow {
+    pub policy: String,
+    pub class: String,
+    pub bin: SizeBinStats,
+}
+
+/// The size-bin rows of a policy: all jobs, then each class.
+pub fn size_bin_rows(
+    scenario: &Scenario,
+    policy: &str,
+    reps: &[ReplicationSummary],
+) -> Vec<SizeBinRow> {
+    let edges = scenario.size_bin_edges();
+    job_selections(scenario)
+        .into_iter()
+        .flat_map(|(selection, class, _)| {
+            size_bins(scenario, reps, selection, &edges)
+                .into_iter()
+                .map(move |bin| SizeBinRow {
+                    policy: policy.to_string(),
+                    class: class.clone(),
+                    bin,
+                })
+        })
+        .collect()
 }
 
 /// The histogram resolution for a scenario.
@@ -204,7 +237,8 @@ pub fn run_replication(
         &speeds,
         resolution(scenario),
         scenario.is_network(),
-    );
+    )
+    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges());
     let (recorder, info) = simulate(
         scenario,
         policy,
@@ -396,6 +430,12 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .flat_map(|(l, reps)| unstable(l, reps))
+            .collect(),
+        slowdown_tau: scenario.slowdown_tau(),
+        size_bins: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| size_bin_rows(scenario, l, reps))
             .collect(),
     }
 }

@@ -136,6 +136,13 @@ fn mode(args: &SweepArgs) -> anyhow::Result<Mode> {
 }
 
 pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
+    if let Some(list) = &args.run.size_bins {
+        return Err(crate::app::flag(
+            "--size-bins",
+            list,
+            "is a flag of `schedlab run`: a sweep reports no size bins",
+        ));
+    }
     let mode = mode(args)?;
     let scenario = super::run::load(&args.run)?;
     let sweep = plan(args, &scenario)?;
@@ -255,6 +262,7 @@ pub fn args_of(d: &Definition, scenario: PathBuf) -> SweepArgs {
             compare: d.compare.clone(),
             threads: None,
             max_present: None,
+            size_bins: None,
         },
         d.param.clone(),
         d.values.clone(),

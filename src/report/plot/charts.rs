@@ -569,6 +569,14 @@ struct Metric {
     theory: fn(&SweepRecord) -> Option<f64>,
 }
 
+/// The sweep-slowdown chart where no mean slowdown exists (sizes near 0).
+const BOUNDED_SLOWDOWN: Metric = Metric {
+    file: "sweep-slowdown",
+    what: "mean bounded slowdown (response / max(tau, time in service), at least 1)",
+    value: |r| (r.mean_bounded_slowdown, r.mean_bounded_slowdown_ci95),
+    theory: |_| None,
+};
+
 const METRICS: [Metric; 3] = [
     Metric {
         file: "sweep-response",
@@ -629,7 +637,15 @@ pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result
         param.clone()
     };
     let mut out = Vec::new();
-    for metric in &METRICS {
+    let no_mean_slowdown = all.iter().all(|r| r.mean_slowdown.is_none());
+    let metrics = METRICS.iter().map(|m| {
+        if m.file == BOUNDED_SLOWDOWN.file && no_mean_slowdown {
+            &BOUNDED_SLOWDOWN
+        } else {
+            m
+        }
+    });
+    for metric in metrics {
         let mut series = Vec::new();
         let mut theory_series = Vec::new();
         for (k, name) in names.iter().enumerate() {
