@@ -145,6 +145,9 @@ pub struct SizeBinRow {
     pub policy: String,
     pub class: String,
     pub bin: SizeBinStats,
+    /// `1/(1 − ρ)`, the slowdown of every size under processor sharing,
+    /// where one node of one server is below saturation.
+    pub ps_slowdown: Option<f64>,
 }
 
 /// The size-bin rows of a policy: all jobs, then each class.
@@ -154,6 +157,11 @@ pub fn size_bin_rows(
     reps: &[ReplicationSummary],
 ) -> Vec<SizeBinRow> {
     let edges = scenario.size_bin_edges();
+    let rho = scenario.total_load();
+    let ps_slowdown = match scenario.nodes.as_slice() {
+        [one] if one.servers == 1 && !scenario.is_network() && rho < 1.0 => Some(1.0 / (1.0 - rho)),
+        _ => None,
+    };
     job_selections(scenario)
         .into_iter()
         .flat_map(|(selection, class, _)| {
@@ -163,6 +171,7 @@ pub fn size_bin_rows(
                     policy: policy.to_string(),
                     class: class.clone(),
                     bin,
+                    ps_slowdown,
                 })
         })
         .collect()

@@ -212,3 +212,77 @@ fn a_bad_tau_or_bin_list_is_refused_in_one_line() {
     assert!(err.contains("--size-bins") && err.contains("1,x"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn size_bins_reach_json_csv_and_a_plot_with_the_ps_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = assert_cmd::Command::cargo_bin("schedlab")
+        .unwrap()
+        .args([
+            "run",
+            "scenarios/mm1.toml",
+            "--jobs",
+            "3000",
+            "--replications",
+            "3",
+        ])
+        .args([
+            "--compare",
+            "fcfs,ps",
+            "--size-bins",
+            "0.5,1,2,5",
+            "--json",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bins = v["size_bins"].as_array().unwrap();
+    // Two policies, rows all and jobs, five bins each.
+    assert_eq!(bins.len(), 2 * 2 * 5);
+    let first = &bins[0];
+    for key in [
+        "policy",
+        "class",
+        "lo",
+        "hi",
+        "jobs",
+        "mean_response",
+        "mean_slowdown",
+        "mean_slowdown_ci95",
+    ] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    assert_eq!(
+        (first["lo"].as_f64(), first["hi"].as_f64()),
+        (Some(0.0), Some(0.5))
+    );
+    // Exponential sizes: the bin from 0 has no mean slowdown, the others do.
+    assert!(first["mean_slowdown"].is_null());
+    assert!(bins[1]["mean_slowdown"].is_number());
+    assert!(bins[4]["hi"].is_null());
+    assert!((v["slowdown_tau"].as_f64().unwrap() - -f64::ln(0.9)).abs() < 1e-9);
+    assert_eq!(v["results"][0]["p95_response_ci95"].is_number(), true);
+    let csv = std::fs::read_to_string(out_dir.join("size-bins.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 20);
+    assert!(csv.starts_with("policy,class,lo,hi,jobs,"));
+    let svg = std::fs::read_to_string(out_dir.join("plots/size-slowdown.svg")).unwrap();
+    for text in [
+        "mean slowdown by job size",
+        "PS reference 1/(1-rho)",
+        "fcfs",
+        "ps",
+    ] {
+        assert!(
+            svg.contains(&format!(">\n{text}\n</text>")) || svg.contains(text),
+            "{text}"
+        );
+    }
+}

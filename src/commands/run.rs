@@ -222,6 +222,7 @@ pub fn run_pictures(scenario: &str, dir: &Path, csvs: &RunCsvs) -> anyhow::Resul
         Some(&csvs.cdf),
         Some(&csvs.histogram),
         Some(&csvs.sample_path),
+        Some(&csvs.size_bins),
     )?;
     plot::run_pictures(&data)
 }

@@ -182,6 +182,7 @@ pub struct RunData {
     pub cdf: Vec<CdfRecord>,
     pub histogram: Vec<HistogramRecord>,
     pub sample_path: Vec<PathRecord>,
+    pub size_bins: Vec<super::SizeBinRecord>,
 }
 
 impl RunData {
@@ -195,6 +196,7 @@ impl RunData {
         cdf: Option<&str>,
         histogram: Option<&str>,
         sample_path: Option<&str>,
+        size_bins: Option<&str>,
     ) -> Result<RunData, InputError> {
         Ok(RunData {
             scenario: scenario.to_string(),
@@ -203,6 +205,7 @@ impl RunData {
             histogram: histogram.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(HISTOGRAM)))?,
             sample_path: sample_path
                 .map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SAMPLE_PATH)))?,
+            size_bins: size_bins.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SIZE_BINS)))?,
         })
     }
 }

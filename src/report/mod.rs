@@ -255,10 +255,15 @@ pub struct SizeBinRecord {
     pub lo: f64,
     pub hi: Option<f64>,
     pub jobs: u64,
+    pub mean_size: Option<f64>,
     pub mean_response: Option<f64>,
     pub mean_response_ci95: Option<f64>,
     pub mean_slowdown: Option<f64>,
     pub mean_slowdown_ci95: Option<f64>,
+    /// The reference of processor sharing, whose slowdown is `1/(1 − ρ)`
+    /// at every size (M/G/1-PS; Kleinrock, *Queueing Systems* vol. 2,
+    /// §4.4): given for one node of one server below saturation.
+    pub ps_slowdown: Option<f64>,
 }
 
 impl From<&SizeBinRow> for SizeBinRecord {
@@ -270,10 +275,12 @@ impl From<&SizeBinRow> for SizeBinRecord {
             lo: b.lo,
             hi: num(b.hi),
             jobs: b.jobs,
+            mean_size: num(b.mean_size.mean),
             mean_response: num(b.mean_response.mean),
             mean_response_ci95: ci(b.mean_response.ci95),
             mean_slowdown: num(b.mean_slowdown.mean),
             mean_slowdown_ci95: ci(b.mean_slowdown.ci95),
+            ps_slowdown: r.ps_slowdown,
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct CellStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SizeBin {
     pub jobs: u64,
+    /// Σ time in service alone.
+    pub size_sum: f64,
     pub response_sum: f64,
     pub slowdown_sum: f64,
 }
@@ -170,6 +172,7 @@ impl CellStats {
         if !self.size_bins.is_empty() {
             let b = &mut self.size_bins[sizes.edges.partition_point(|&e| e <= alone)];
             b.jobs += 1;
+            b.size_sum += alone;
             b.response_sum += response;
             b.slowdown_sum += slowdown;
         }
@@ -669,6 +672,7 @@ mod tests {
             .map(|b| (b.jobs, b.response_sum, b.slowdown_sum))
             .collect();
         assert_eq!(bins, vec![(1, 0.5, 10.0), (2, 4.0, 7.0), (1, 8.0, 2.0)]);
+        assert_eq!(c.size_bins[1].size_sum, 1.5);
         let h = c.slowdown_hist.as_ref().unwrap();
         assert_eq!(h.len(), 4);
         // Slowdowns 1, 2, 6, 10: the median is the second, 2 (to 1%).

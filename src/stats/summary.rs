@@ -387,6 +387,8 @@ pub struct SizeBinStats {
     pub hi: f64,
     /// Jobs measured in the bin, over all replications.
     pub jobs: u64,
+    /// Mean time in service alone of the bin's jobs.
+    pub mean_size: Estimate,
     pub mean_response: Estimate,
     /// NaN in a bin reaching down to 0 where some size distribution of
     /// the row has no finite `E[1/S]` (as for [`RowStats::mean_slowdown`]).
@@ -422,18 +424,20 @@ pub fn size_bins(
     (0..bins)
         .map(|b| {
             let mut jobs = 0;
-            let (mut responses, mut slowdowns) = (Vec::new(), Vec::new());
+            let (mut sizes, mut responses, mut slowdowns) = (Vec::new(), Vec::new(), Vec::new());
             for rep in reps {
                 let mut bin = super::recorder::SizeBin::default();
                 for &c in &classes {
                     let x = rep.recorder.class(c).size_bins[b];
                     bin.jobs += x.jobs;
+                    bin.size_sum += x.size_sum;
                     bin.response_sum += x.response_sum;
                     bin.slowdown_sum += x.slowdown_sum;
                 }
                 jobs += bin.jobs;
                 let n = bin.jobs as f64;
                 let mean = |sum: f64| if bin.jobs == 0 { f64::NAN } else { sum / n };
+                sizes.push(mean(bin.size_sum));
                 responses.push(mean(bin.response_sum));
                 slowdowns.push(if b == 0 && !slowdown_exists {
                     f64::NAN
@@ -445,6 +449,7 @@ pub fn size_bins(
                 lo: if b == 0 { 0.0 } else { edges[b - 1] },
                 hi: edges.get(b).copied().unwrap_or(f64::INFINITY),
                 jobs,
+                mean_size: Estimate::from_values(&sizes),
                 mean_response: Estimate::from_values(&responses),
                 mean_slowdown: Estimate::from_values(&slowdowns),
             }

@@ -63,9 +63,9 @@ pub struct CellTotals {
     /// The slowdown histogram in the sparse form of `response_hist`.
     #[serde(default)]
     pub slowdown_hist: String,
-    /// Size bins as [jobs, bits of the response sum, bits of the slowdown sum].
+    /// Size bins as [jobs, bits of the sums of size, response and slowdown].
     #[serde(default)]
-    pub size_bins: Vec<[u64; 3]>,
+    pub size_bins: Vec<[u64; 4]>,
 }
 
 /// One replication's class cells and measured window.
@@ -300,7 +300,14 @@ impl CellTotals {
             size_bins: c
                 .size_bins
                 .iter()
-                .map(|b| [b.jobs, b.response_sum.to_bits(), b.slowdown_sum.to_bits()])
+                .map(|b| {
+                    [
+                        b.jobs,
+                        b.size_sum.to_bits(),
+                        b.response_sum.to_bits(),
+                        b.slowdown_sum.to_bits(),
+                    ]
+                })
                 .collect(),
         }
     }
@@ -341,8 +348,9 @@ impl CellTotals {
             .iter()
             .map(|b| SizeBin {
                 jobs: b[0],
-                response_sum: f64::from_bits(b[1]),
-                slowdown_sum: f64::from_bits(b[2]),
+                size_sum: f64::from_bits(b[1]),
+                response_sum: f64::from_bits(b[2]),
+                slowdown_sum: f64::from_bits(b[3]),
             })
             .collect();
         Ok(())
@@ -391,6 +399,7 @@ mod tests {
         c.size_bins = vec![
             SizeBin {
                 jobs: 2,
+                size_sum: 1.25,
                 response_sum: 8.25,
                 slowdown_sum: 3.5,
             },

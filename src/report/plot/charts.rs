@@ -7,6 +7,7 @@ use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
+use crate::report::SizeBinRecord;
 use crate::report::files::{RunData, SweepRecord};
 
 const CAPTION: u32 = 34;
@@ -522,6 +523,11 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
         out.push(render("utilization", &chart)?);
     }
 
+    let bins: Vec<_> = data.size_bins.iter().filter(|b| b.class == "all").collect();
+    if bins.iter().any(|b| b.mean_slowdown.is_some()) {
+        out.push(render("size-slowdown", &size_slowdown_chart(name, &bins))?);
+    }
+
     if !data.sample_path.is_empty() {
         let names = policies(data.sample_path.iter().map(|r| r.policy.as_str()));
         let x = Axis::fit(
@@ -559,6 +565,63 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
         out.push(render("sample-path", &Panels(panels))?);
     }
     Ok(out)
+}
+
+/// Mean slowdown against job size, one line per policy at each bin's
+/// mean size, with 95% whiskers, and processor sharing's `1/(1 − ρ)`
+/// dashed as the reference of fairness where it applies.
+fn size_slowdown_chart(name: &str, bins: &[&SizeBinRecord]) -> LineChart {
+    let names = policies(bins.iter().map(|b| b.policy.as_str()));
+    let mut series: Vec<Series> = names
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mine = bins.iter().filter(|b| &b.policy == p);
+            let known = mine.filter_map(|b| Some((b.mean_size?, b.mean_slowdown?, b)));
+            let (mut points, mut errors) = (Vec::new(), Vec::new());
+            for (x, y, b) in known {
+                points.push((x, y));
+                if let Some(h) = b.mean_slowdown_ci95 {
+                    errors.push((x, y - h, y + h));
+                }
+            }
+            Series {
+                name: p.clone(),
+                colour: i,
+                stroke: Stroke::Marked,
+                points,
+                errors,
+            }
+        })
+        .collect();
+    let x = Axis::fit(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        "job size (time in service alone)",
+        true,
+    );
+    if let Some(ps) = bins.iter().find_map(|b| b.ps_slowdown) {
+        series.push(Series {
+            name: "PS reference 1/(1-rho)".into(),
+            colour: names.len(),
+            stroke: Stroke::Dashed,
+            points: vec![(x.range.start, ps), (x.range.end, ps)],
+            errors: Vec::new(),
+        });
+    }
+    let y = Axis::fit_with_bars(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+        series
+            .iter()
+            .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
+        "mean slowdown (response / time in service)",
+    );
+    LineChart {
+        title: format!("{name}: mean slowdown by job size"),
+        x,
+        y,
+        series,
+        legend: Corner::UpperRight,
+    }
 }
 
 /// What a sweep chart plots.
