@@ -269,7 +269,7 @@ fn size_bins_reach_json_csv_and_a_plot_with_the_ps_reference() {
     assert!(bins[1]["mean_slowdown"].is_number());
     assert!(bins[4]["hi"].is_null());
     assert!((v["slowdown_tau"].as_f64().unwrap() - -f64::ln(0.9)).abs() < 1e-9);
-    assert_eq!(v["results"][0]["p95_response_ci95"].is_number(), true);
+    assert!(v["results"][0]["p95_response_ci95"].is_number());
     let csv = std::fs::read_to_string(out_dir.join("size-bins.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 20);
     assert!(csv.starts_with("policy,class,lo,hi,jobs,"));
