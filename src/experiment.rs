@@ -45,6 +45,8 @@ pub struct Row {
 pub struct PairedDifference {
     pub policy: String,
     pub baseline: String,
+    /// The class compared, or "all" for every job.
+    pub class: String,
     /// Mean over replications of (policy − baseline) mean response, with its 95% CI.
     pub diff_mean_response: Estimate,
 }
@@ -395,26 +397,43 @@ pub fn run(scenario: &Scenario) -> RunOutput {
         per_policy.push(std::mem::replace(&mut all, rest));
     }
     let labels: Vec<String> = scenario.policies.iter().map(|p| p.label()).collect();
-    let mean_responses: Vec<Vec<f64>> = per_policy
-        .iter()
-        .map(|reps| {
-            reps.iter()
-                .map(|r| r.recorder.overall_mean_response())
-                .collect()
-        })
-        .collect();
-    let paired = (1..n_policies)
-        .map(|p| {
-            let diffs: Vec<f64> = mean_responses[p]
+    // Overall, then per class where there are several: a policy can win
+    // overall while one class pays.
+    let mut compared: Vec<(String, Option<usize>)> = vec![("all".into(), None)];
+    if scenario.classes.len() > 1 {
+        compared.extend(
+            scenario
+                .classes
                 .iter()
-                .zip(&mean_responses[0])
-                .map(|(a, b)| a - b)
-                .collect();
-            PairedDifference {
-                policy: labels[p].clone(),
-                baseline: labels[0].clone(),
-                diff_mean_response: Estimate::from_values(&diffs),
-            }
+                .enumerate()
+                .map(|(k, c)| (c.name.clone(), Some(k))),
+        );
+    }
+    let mean_response = |r: &ReplicationSummary, class: Option<usize>| match class {
+        None => r.recorder.overall_mean_response(),
+        Some(k) => {
+            let w = &r.recorder.class(k).response;
+            if w.count == 0 { f64::NAN } else { w.mean }
+        }
+    };
+    let paired = (1..n_policies)
+        .flat_map(|p| {
+            let (per_policy, labels) = (&per_policy, &labels);
+            compared.iter().map(move |(name, class)| {
+                // A replication where either side saw no job of the class
+                // gives NaN, which the estimate leaves out.
+                let diffs: Vec<f64> = per_policy[p]
+                    .iter()
+                    .zip(&per_policy[0])
+                    .map(|(a, b)| mean_response(a, *class) - mean_response(b, *class))
+                    .collect();
+                PairedDifference {
+                    policy: labels[p].clone(),
+                    baseline: labels[0].clone(),
+                    class: name.clone(),
+                    diff_mean_response: Estimate::from_values(&diffs),
+                }
+            })
         })
         .collect();
     RunOutput {

@@ -286,3 +286,73 @@ fn size_bins_reach_json_csv_and_a_plot_with_the_ps_reference() {
         );
     }
 }
+
+#[test]
+fn paired_differences_are_given_per_class_and_show_who_pays_under_priority() {
+    let mut scenario = Scenario::from_file(Path::new("scenarios/two-classes.toml")).unwrap();
+    scenario.replications = 5;
+    schedlab::commands::run::compare(&mut scenario, "fcfs,priority").unwrap();
+    let out = experiment::run(&scenario);
+    let classes: Vec<&str> = out.paired.iter().map(|p| p.class.as_str()).collect();
+    assert_eq!(classes, ["all", "interactive", "batch"]);
+    for p in &out.paired {
+        // The mean of per-replication differences is the difference of
+        // the two rows' means (every replication saw both classes).
+        let mean_of = |policy: &str| {
+            out.rows
+                .iter()
+                .find(|r| r.policy == policy && r.class == p.class && r.node == "all")
+                .unwrap()
+                .stats
+                .mean_response
+                .mean
+        };
+        let d = &p.diff_mean_response;
+        assert!((d.mean - (mean_of("priority") - mean_of("fcfs"))).abs() < 1e-9);
+        let h = d.ci95.unwrap();
+        match p.class.as_str() {
+            "batch" => assert!(d.mean - h > 0.0, "batch jobs pay: {d:?}"),
+            _ => assert!(d.mean + h < 0.0, "{}: {d:?}", p.class),
+        }
+    }
+    let doc = schedlab::report::RunDocument::new(&scenario, &out).to_json();
+    let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(v["paired"][2]["class"], "batch");
+}
+
+#[test]
+fn a_sweep_of_several_classes_has_a_line_per_policy_and_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = assert_cmd::Command::cargo_bin("schedlab")
+        .unwrap()
+        .args(["sweep", "scenarios/two-classes.toml", "--param", "load"])
+        .args(["--values", "0.5,0.8", "--replications", "2"])
+        .args(["--compare", "fcfs,priority", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = table.lines().nth(1).unwrap();
+    assert!(header.contains("class"), "{table}");
+    // 2 points x 2 policies x 2 classes.
+    let rows = table
+        .lines()
+        .filter(|l| l.contains("interactive") || l.contains("batch"))
+        .count();
+    assert_eq!(rows, 8, "{table}");
+    let svg = std::fs::read_to_string(out_dir.join("plots/sweep-response.svg")).unwrap();
+    for name in [
+        "fcfs, interactive",
+        "fcfs, batch",
+        "priority, interactive",
+        "priority, batch",
+    ] {
+        assert!(svg.contains(&format!(">\n{name}\n</text>")), "{name}");
+    }
+}

@@ -249,14 +249,18 @@ fn pictures_are_valid_and_carry_titles_axes_and_series() {
         assert!(text.contains("against offered load"), "{name}");
         assert!(text.contains(what), "{name}");
         assert!(has_text(&text, "offered load"), "{name}");
+        // Two classes: a line per (policy, class).
         for p in policies {
-            assert!(has_text(&text, p), "{p} missing in {name}");
+            for class in ["short", "long"] {
+                let line = format!("{p}, {class}");
+                assert!(has_text(&text, &line), "{line} missing in {name}");
+            }
         }
         // The closed form is drawn (dashed) for the policies that have one.
         let theory = name != "sweep-slowdown";
-        assert_eq!(has_text(&text, "fcfs: theory"), theory, "{name}");
-        assert_eq!(has_text(&text, "ps: theory"), theory, "{name}");
-        assert!(!text.contains("rr(q=0.5): theory"));
+        assert_eq!(has_text(&text, "fcfs, short: theory"), theory, "{name}");
+        assert_eq!(has_text(&text, "ps, long: theory"), theory, "{name}");
+        assert!(!text.contains("rr(q=0.5), short: theory"));
     }
 }
 

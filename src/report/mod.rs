@@ -321,6 +321,8 @@ impl DeadlockRecord {
 pub struct PairedRecord {
     pub policy: String,
     pub baseline: String,
+    /// The class compared, "all" for every job.
+    pub class: String,
     pub diff_mean_response: Option<f64>,
     pub diff_ci95: Option<f64>,
 }
@@ -330,6 +332,7 @@ impl From<&PairedDifference> for PairedRecord {
         PairedRecord {
             policy: p.policy.clone(),
             baseline: p.baseline.clone(),
+            class: p.class.clone(),
             diff_mean_response: num(p.diff_mean_response.mean),
             diff_ci95: ci(p.diff_mean_response.ci95),
         }
@@ -624,9 +627,14 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
                 Some(_) => "no significant difference",
                 None => "no CI with one replication",
             };
+            let class = if p.class == "all" {
+                String::new()
+            } else {
+                format!(", class {}", p.class)
+            };
             let _ = writeln!(
                 out,
-                "  {} - {}: {} ({verdict})",
+                "  {} - {}{class}: {} ({verdict})",
                 p.policy,
                 p.baseline,
                 with_ci(num(d.mean), ci(d.ci95))

@@ -687,13 +687,35 @@ fn series_names(all: &[&SweepRecord], per_point: usize) -> Vec<String> {
 /// swept parameter, one line per policy with 95% error bars, and the
 /// closed form dashed where there is one.
 pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result<Vec<Rendered>> {
-    let all: Vec<&SweepRecord> = records.iter().filter(|r| r.class == "all").collect();
+    // With several classes, one line per (policy, class): an overall
+    // line hides the class that pays for another's gain.
+    let classes = policies(
+        records
+            .iter()
+            .filter(|r| r.class != "all")
+            .map(|r| r.class.as_str()),
+    );
+    let several = classes.len() > 1;
+    let all: Vec<&SweepRecord> = records
+        .iter()
+        .filter(|r| (r.class == "all") != several)
+        .collect();
     let Some(first) = all.first() else {
         return Ok(Vec::new());
     };
     let param = first.param.clone();
     let per_point = all.iter().filter(|r| r.point == first.point).count();
-    let names = series_names(&all, per_point);
+    let names: Vec<String> = series_names(&all, per_point)
+        .into_iter()
+        .zip(all.iter())
+        .map(|(name, r)| {
+            if several {
+                format!("{name}, {}", r.class)
+            } else {
+                name
+            }
+        })
+        .collect();
     let x_title = if param == "load" {
         "offered load".to_string()
     } else {
