@@ -102,6 +102,7 @@ impl RunOptions {
             compare: self.compare.clone(),
             threads: self.threads,
             max_present: None,
+            size_bins: None,
         }
     }
 }

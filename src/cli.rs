@@ -585,6 +585,10 @@ pub struct RunArgs {
     /// Jobs present at once after which a replication stops as unstable (exit 1); default 1000000.
     #[arg(long, value_name = "N")]
     pub max_present: Option<u64>,
+    /// Edges of the job-size bins of the fairness rows (run only), e.g.
+    /// `0.5,1,2,5`; default the deciles of the size distribution.
+    #[arg(long, value_name = "LIST")]
+    pub size_bins: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::{
     Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
-    response_distribution, summarize,
+    SizeBinStats, response_distribution, size_bins, summarize,
 };
 use crate::theory::{self, Prediction};
 use crate::workload::{Purpose, SampledWorkload, stream_rng};
@@ -45,6 +45,8 @@ pub struct Row {
 pub struct PairedDifference {
     pub policy: String,
     pub baseline: String,
+    /// The class compared, or "all" for every job.
+    pub class: String,
     /// Mean over replications of (policy − baseline) mean response, with its 95% CI.
     pub diff_mean_response: Estimate,
 }
@@ -148,6 +150,48 @@ pub struct RunOutput {
     pub deadlocks: Vec<RunDeadlock>,
     /// Replications that stopped with too many jobs present.
     pub unstable: Vec<RunUnstable>,
+    /// The bounded slowdown's tau.
+    pub slowdown_tau: f64,
+    /// Per policy, overall then per class: the jobs by size bin.
+    pub size_bins: Vec<SizeBinRow>,
+}
+
+/// One size bin of a policy's overall or class row.
+#[derive(Debug, Clone)]
+pub struct SizeBinRow {
+    pub policy: String,
+    pub class: String,
+    pub bin: SizeBinStats,
+    /// `1/(1 − ρ)`, the slowdown of every size under processor sharing,
+    /// where one node of one server is below saturation.
+    pub ps_slowdown: Option<f64>,
+}
+
+/// The size-bin rows of a policy: all jobs, then each class.
+pub fn size_bin_rows(
+    scenario: &Scenario,
+    policy: &str,
+    reps: &[ReplicationSummary],
+) -> Vec<SizeBinRow> {
+    let edges = scenario.size_bin_edges();
+    let rho = scenario.total_load();
+    let ps_slowdown = match scenario.nodes.as_slice() {
+        [one] if one.servers == 1 && !scenario.is_network() && rho < 1.0 => Some(1.0 / (1.0 - rho)),
+        _ => None,
+    };
+    job_selections(scenario)
+        .into_iter()
+        .flat_map(|(selection, class, _)| {
+            size_bins(scenario, reps, selection, &edges)
+                .into_iter()
+                .map(move |bin| SizeBinRow {
+                    policy: policy.to_string(),
+                    class: class.clone(),
+                    bin,
+                    ps_slowdown,
+                })
+        })
+        .collect()
 }
 
 /// The histogram resolution for a scenario.
@@ -219,7 +263,8 @@ pub fn run_replication(
         &speeds,
         resolution(scenario),
         scenario.is_network(),
-    );
+    )
+    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges());
     let (recorder, info) = simulate(
         scenario,
         policy,
@@ -367,26 +412,43 @@ pub fn run(scenario: &Scenario) -> RunOutput {
         per_policy.push(std::mem::replace(&mut all, rest));
     }
     let labels: Vec<String> = scenario.policies.iter().map(|p| p.label()).collect();
-    let mean_responses: Vec<Vec<f64>> = per_policy
-        .iter()
-        .map(|reps| {
-            reps.iter()
-                .map(|r| r.recorder.overall_mean_response())
-                .collect()
-        })
-        .collect();
-    let paired = (1..n_policies)
-        .map(|p| {
-            let diffs: Vec<f64> = mean_responses[p]
+    // Overall, then per class where there are several: a policy can win
+    // overall while one class pays.
+    let mut compared: Vec<(String, Option<usize>)> = vec![("all".into(), None)];
+    if scenario.classes.len() > 1 {
+        compared.extend(
+            scenario
+                .classes
                 .iter()
-                .zip(&mean_responses[0])
-                .map(|(a, b)| a - b)
-                .collect();
-            PairedDifference {
-                policy: labels[p].clone(),
-                baseline: labels[0].clone(),
-                diff_mean_response: Estimate::from_values(&diffs),
-            }
+                .enumerate()
+                .map(|(k, c)| (c.name.clone(), Some(k))),
+        );
+    }
+    let mean_response = |r: &ReplicationSummary, class: Option<usize>| match class {
+        None => r.recorder.overall_mean_response(),
+        Some(k) => {
+            let w = &r.recorder.class(k).response;
+            if w.count == 0 { f64::NAN } else { w.mean }
+        }
+    };
+    let paired = (1..n_policies)
+        .flat_map(|p| {
+            let (per_policy, labels) = (&per_policy, &labels);
+            compared.iter().map(move |(name, class)| {
+                // A replication where either side saw no job of the class
+                // gives NaN, which the estimate leaves out.
+                let diffs: Vec<f64> = per_policy[p]
+                    .iter()
+                    .zip(&per_policy[0])
+                    .map(|(a, b)| mean_response(a, *class) - mean_response(b, *class))
+                    .collect();
+                PairedDifference {
+                    policy: labels[p].clone(),
+                    baseline: labels[0].clone(),
+                    class: name.clone(),
+                    diff_mean_response: Estimate::from_values(&diffs),
+                }
+            })
         })
         .collect();
     RunOutput {
@@ -411,6 +473,12 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .flat_map(|(l, reps)| unstable(l, reps))
+            .collect(),
+        slowdown_tau: scenario.slowdown_tau(),
+        size_bins: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| size_bin_rows(scenario, l, reps))
             .collect(),
     }
 }

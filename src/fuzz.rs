@@ -118,7 +118,7 @@ pub fn results(text: &str) -> Result<(), String> {
         }
     };
     note(
-        RunData::parse("fuzz", dir, text, None, None, None)
+        RunData::parse("fuzz", dir, text, None, None, None, None)
             .map(|_| ())
             .map_err(|e| e.to_string()),
     );

@@ -38,6 +38,7 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
             read(files::CDF)?.as_deref(),
             read(files::HISTOGRAM)?.as_deref(),
             read(files::SAMPLE_PATH)?.as_deref(),
+            read(files::SIZE_BINS)?.as_deref(),
         )?;
         crate::report::plot::run_pictures(&data)?
     } else {

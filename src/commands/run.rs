@@ -71,6 +71,15 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         path: scenario.path.clone(),
         error,
     })?;
+    if let Some(list) = &args.size_bins {
+        let edges = list
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<Result<Vec<f64>, _>>()
+            .map_err(|_| flag("--size-bins", list, "give numbers separated by commas"))?;
+        crate::model::output::check_edges(&edges).map_err(|m| flag("--size-bins", list, &m))?;
+        scenario.output.size_bins = Some(edges);
+    }
     if let Some(out) = &args.out
         && out.exists()
         && !out.is_dir()
@@ -200,6 +209,7 @@ fn run_tree(
     tree.add(files::CDF, csvs.cdf);
     tree.add(files::HISTOGRAM, csvs.histogram);
     tree.add(files::SAMPLE_PATH, csvs.sample_path);
+    tree.add(files::SIZE_BINS, csvs.size_bins);
     tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
     tree.add_pictures(pictures);
     Ok(tree)
@@ -215,6 +225,7 @@ pub fn run_pictures(scenario: &str, dir: &Path, csvs: &RunCsvs) -> anyhow::Resul
         Some(&csvs.cdf),
         Some(&csvs.histogram),
         Some(&csvs.sample_path),
+        Some(&csvs.size_bins),
     )?;
     plot::run_pictures(&data)
 }

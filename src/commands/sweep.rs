@@ -136,6 +136,13 @@ fn mode(args: &SweepArgs) -> anyhow::Result<Mode> {
 }
 
 pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
+    if let Some(list) = &args.run.size_bins {
+        return Err(crate::app::flag(
+            "--size-bins",
+            list,
+            "is a flag of `schedlab run`: a sweep reports no size bins",
+        ));
+    }
     let mode = mode(args)?;
     let scenario = super::run::load(&args.run)?;
     let sweep = plan(args, &scenario)?;
@@ -255,6 +262,7 @@ pub fn args_of(d: &Definition, scenario: PathBuf) -> SweepArgs {
             compare: d.compare.clone(),
             threads: None,
             max_present: None,
+            size_bins: None,
         },
         d.param.clone(),
         d.values.clone(),
@@ -483,28 +491,46 @@ impl SweepDocument {
 
 /// One line per (point, policy) for all jobs: the figures a reader scans.
 fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f64) -> String {
+    // With several classes, a line per (point, policy, class).
+    let several = records
+        .iter()
+        .filter(|r| r.class != "all" && r.point == 0)
+        .count()
+        > records
+            .iter()
+            .filter(|r| r.class == "all" && r.point == 0)
+            .count();
     let header = [
         output.param.as_str(),
         "load",
         "policy",
+        "class",
         "mean response",
         "theory W",
         "err",
         "in CI",
         "p95",
         "slowdown",
+        "bounded slowdown",
     ];
     // A load sweep's value is the load: one column says it.
     let skip = usize::from(output.param == "load");
-    let header = [&header[..1], &header[1 + skip..]].concat();
+    let keep = |i: usize| (i != 1 || skip == 0) && (i != 3 || several);
+    let header: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| keep(i))
+        .map(|(_, h)| *h)
+        .collect();
     let lines: Vec<Vec<String>> = records
         .iter()
-        .filter(|r| r.class == "all")
+        .filter(|r| several || r.class == "all")
         .map(|r| {
             vec![
                 sig(r.value),
                 sig(r.load),
                 r.policy.clone(),
+                r.class.clone(),
                 with_ci(r.mean_response, r.mean_response_ci95),
                 r.theory_mean_response.map_or("-".into(), sig),
                 r.theory_rel_error
@@ -513,10 +539,11 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
                     .map_or("-".into(), |w| if w { "yes" } else { "no" }.into()),
                 r.p95_response.map_or("-".into(), sig),
                 with_ci(r.mean_slowdown, r.mean_slowdown_ci95),
+                with_ci(r.mean_bounded_slowdown, r.mean_bounded_slowdown_ci95),
             ]
             .into_iter()
             .enumerate()
-            .filter(|&(i, _)| i != 1 || skip == 0)
+            .filter(|&(i, _)| keep(i))
             .map(|(_, c)| c)
             .collect()
         })
@@ -544,7 +571,7 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, w))| {
-                if i == 2 - skip {
+                if i == 2 - skip || (several && i == 3 - skip) {
                     format!("{c:<w$}")
                 } else {
                     format!("{c:>w$}")
@@ -560,7 +587,9 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
     let _ = writeln!(
         out,
         "± is a 95% confidence half-width over replications; theory W is the closed-form mean \
-         response where one applies; slowdown = response / time in service; {} events in {wall:.2} s",
+         response where one applies; slowdown = response / time in service (its mean shown only where \
+         every size distribution has a finite E[1/size]), bounded slowdown = max(1, response / \
+         max(tau, time in service)); {} events in {wall:.2} s",
         output.events
     );
     out

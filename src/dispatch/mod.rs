@@ -294,15 +294,32 @@ pub struct Dispatcher {
     rng: Pcg64Mcg,
 }
 
-/// The first index of the minimum, by a key.
-fn argmin(keys: impl Iterator<Item = f64>) -> usize {
-    let mut best = (0, f64::INFINITY);
-    for (i, k) in keys.enumerate() {
-        if k < best.1 {
-            best = (i, k);
+/// An index of the minimum of `(index, key)` pairs, ties broken
+/// uniformly at random by reservoir sampling: the `n`-th tied index
+/// replaces the choice with probability `1/n`, so each of `n` ties is
+/// kept with probability `1/n` (Vitter, "Random sampling with a
+/// reservoir", ACM TOMS 11(1), 1985, algorithm R with a reservoir of one).
+/// One pass, no allocation; a draw only when a tie is met, so runs stay
+/// reproducible by seed. Lowest-index ties made identical nodes' loads a
+/// staircase.
+fn argmin_random(rng: &mut Pcg64Mcg, keys: impl Iterator<Item = (usize, f64)>) -> usize {
+    let (mut best, mut best_key, mut ties) = (usize::MAX, f64::INFINITY, 0u32);
+    for (i, k) in keys {
+        if best == usize::MAX || k < best_key {
+            (best, best_key, ties) = (i, k, 1);
+        } else if k == best_key {
+            ties += 1;
+            if rng.random_range(0..ties) == 0 {
+                best = i;
+            }
         }
     }
-    best.0
+    best
+}
+
+/// [`argmin_random`] over keys in node order.
+fn argmin(rng: &mut Pcg64Mcg, keys: impl Iterator<Item = f64>) -> usize {
+    argmin_random(rng, keys.enumerate())
 }
 
 impl Dispatcher {
@@ -310,7 +327,9 @@ impl Dispatcher {
         Dispatcher { rule, next: 0, rng }
     }
 
-    /// Picks the node for an arriving job. Ties go to the lowest index.
+    /// Picks the node for an arriving job. Ties (jsq, power-of-d, lwl,
+    /// jiq, earliest-finish) are broken uniformly at random from the
+    /// dispatch stream.
     pub fn choose(&mut self, job: &Job, nodes: &[NodeLoad], now: f64) -> u32 {
         // Fields borrowed apart, so the rule (which may hold thousands of
         // weights) is read in place, not copied per arrival.
@@ -325,21 +344,16 @@ impl Dispatcher {
                 self.next = i + 1;
                 i
             }
-            Rule::Jsq => argmin(nodes.iter().map(NodeLoad::per_server)),
+            Rule::Jsq => argmin(&mut self.rng, nodes.iter().map(NodeLoad::per_server)),
             Rule::PowerOfD { d } => {
                 let sample = rand::seq::index::sample(&mut self.rng, nodes.len(), *d as usize);
-                let mut best = usize::MAX;
-                for i in sample.iter() {
-                    if best == usize::MAX
-                        || nodes[i].per_server() < nodes[best].per_server()
-                        || (nodes[i].per_server() == nodes[best].per_server() && i < best)
-                    {
-                        best = i;
-                    }
-                }
-                best
+                argmin_random(
+                    &mut self.rng,
+                    sample.iter().map(|i| (i, nodes[i].per_server())),
+                )
             }
             Rule::Lwl => argmin(
+                &mut self.rng,
                 nodes
                     .iter()
                     .map(|n| n.work_at(now) / (f64::from(n.servers) * n.speed)),
@@ -348,11 +362,20 @@ impl Dispatcher {
                 .iter()
                 .position(|&c| job.size <= c)
                 .unwrap_or(cutoffs.len()),
-            Rule::Jiq => match nodes.iter().position(|n| n.idle > 0) {
-                Some(i) => i,
-                None => self.rng.random_range(0..nodes.len()),
+            // Every node with an idle server ties at key 0.
+            Rule::Jiq => match argmin_random(
+                &mut self.rng,
+                nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.idle > 0)
+                    .map(|(i, _)| (i, 0.0)),
+            ) {
+                usize::MAX => self.rng.random_range(0..nodes.len()),
+                i => i,
             },
             Rule::EarliestFinish => argmin(
+                &mut self.rng,
                 nodes
                     .iter()
                     .map(|n| (n.work_at(now) + job.size) / (f64::from(n.servers) * n.speed)),
@@ -467,11 +490,12 @@ mod tests {
         loads[2].present = 1;
         loads[2].idle = 0;
         let mut d = Dispatcher::new(Rule::Jsq, rng());
-        assert_eq!(
-            d.choose(&job, &loads, 0.0),
-            1,
-            "fewest present, lowest index on ties"
-        );
+        let picks: Vec<u32> = (0..200).map(|_| d.choose(&job, &loads, 0.0)).collect();
+        // Nodes 1 and 2 tie on fewest present: each about half the time
+        // (binomial(200, 1/2): 100 ± 3 standard deviations of 7.1).
+        let ones = picks.iter().filter(|&&i| i == 1).count();
+        assert!(picks.iter().all(|&i| i == 1 || i == 2), "{picks:?}");
+        assert!((79..=121).contains(&ones), "{ones}");
         let mut d = Dispatcher::new(Rule::RoundRobin, rng());
         let picks: Vec<u32> = (0..4).map(|_| d.choose(&job, &loads, 0.0)).collect();
         assert_eq!(picks, vec![0, 1, 2, 0]);

@@ -484,6 +484,63 @@ impl Dist {
         }
     }
 
+    /// Whether `E[1/X]` is finite, and so whether a mean slowdown
+    /// (response / size) can exist: the slowdown of a job is at least
+    /// `c / size` for some `c > 0` under any policy that makes some jobs
+    /// wait, so its mean is finite only where `E[1/X]` is.
+    ///
+    /// `E[1/X] = ∫ f(x)/x dx` diverges at 0 whenever the density is
+    /// positive there (`∫_0 dx/x = ∞`): exponential, hyperexponential,
+    /// Erlang-1, gamma and Weibull with shape ≤ 1, uniform from 0. Gamma
+    /// and Erlang with shape `k > 1` have `E[1/X] = 1/((k − 1)θ)`, a
+    /// Weibull with shape `k > 1` has `Γ(1 − 1/k)/scale`, a lognormal
+    /// `e^{σ²/2 − μ}` (Johnson, Kotz and Balakrishnan, *Continuous
+    /// Univariate Distributions*, vol. 1, ch. 14, 17, 21); distributions
+    /// bounded away from 0 (deterministic, uniform from `low > 0`, Pareto,
+    /// bounded Pareto, empirical values all positive) have `E[1/X] ≤ 1/min`.
+    pub fn has_finite_inverse_mean(&self) -> bool {
+        match self {
+            Dist::Exponential { .. } | Dist::HyperExponential { .. } => false,
+            Dist::Deterministic { value } => *value > 0.0,
+            Dist::Uniform { low, .. } => *low > 0.0,
+            Dist::Erlang { k, .. } => *k > 1,
+            Dist::Gamma { shape, .. } | Dist::Weibull { shape, .. } => *shape > 1.0,
+            Dist::LogNormal { .. } | Dist::Pareto { .. } | Dist::BoundedPareto { .. } => true,
+            Dist::Empirical { values } => values.iter().all(|&v| v > 0.0),
+        }
+    }
+
+    /// The `p`-quantile `inf {x : P(X <= x) >= p}`, for `p` in (0, 1), by
+    /// bisection on the CDF (to a relative 1e-12, or on the atoms of a
+    /// discrete distribution exactly).
+    pub fn quantile(&self, p: f64) -> f64 {
+        if let Some(mut atoms) = self.atoms() {
+            atoms.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut acc = 0.0;
+            for &(v, q) in &atoms {
+                acc += q;
+                // Sums of 1/n fall a hair short of the exact level.
+                if acc >= p - 1e-12 {
+                    return v;
+                }
+            }
+            return atoms.last().map_or(0.0, |a| a.0);
+        }
+        let (mut lo, mut hi) = (0.0, self.upper_bound(1.0 - p).max(f64::MIN_POSITIVE));
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if self.cdf(mid) >= p {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+            if hi - lo <= 1e-12 * hi {
+                break;
+            }
+        }
+        hi
+    }
+
     /// A point beyond which at most `tail` of the probability lies.
     pub fn upper_bound(&self, tail: f64) -> f64 {
         let mut x = self.mean().max(f64::MIN_POSITIVE);
@@ -1174,6 +1231,47 @@ mod tests {
 
     fn build(s: DistSpec) -> Dist {
         Dist::from_spec(&s, "d", Path::new(".")).expect("valid spec")
+    }
+
+    #[test]
+    fn finite_inverse_mean_follows_the_density_at_zero() {
+        let gamma = |shape: f64| Dist::Gamma {
+            shape,
+            scale: 1.0,
+            sampler: rand_distr::Gamma::new(shape, 1.0).unwrap(),
+        };
+        assert!(!Dist::exponential_mean(1.0).has_finite_inverse_mean());
+        assert!(!by_mean_scv("hyperexponential", 1.0, 4.0).has_finite_inverse_mean());
+        assert!(!gamma(1.0).has_finite_inverse_mean());
+        assert!(!gamma(0.5).has_finite_inverse_mean());
+        assert!(gamma(2.5).has_finite_inverse_mean());
+        assert!(!Dist::Erlang { k: 1, rate: 1.0 }.has_finite_inverse_mean());
+        assert!(Dist::Erlang { k: 2, rate: 1.0 }.has_finite_inverse_mean());
+        assert!(Dist::Deterministic { value: 1.0 }.has_finite_inverse_mean());
+        let uniform = |low| Dist::Uniform { low, high: 2.0 };
+        assert!(!uniform(0.0).has_finite_inverse_mean());
+        assert!(uniform(0.5).has_finite_inverse_mean());
+    }
+
+    #[test]
+    fn quantiles_invert_the_cdf() {
+        let e = Dist::exponential_mean(2.0);
+        // Exponential: -mean ln(1 - p).
+        for p in [0.1, 0.5, 0.9] {
+            let exact = -2.0 * f64::ln(1.0 - p);
+            assert!((e.quantile(p) - exact).abs() < 1e-9 * exact, "{p}");
+        }
+        assert_eq!(Dist::Deterministic { value: 3.0 }.quantile(0.1), 3.0);
+        let u = Dist::Uniform {
+            low: 1.0,
+            high: 3.0,
+        };
+        assert!((u.quantile(0.25) - 1.5).abs() < 1e-9);
+        let emp = Dist::Empirical {
+            values: vec![4.0, 1.0, 2.0, 3.0].into(),
+        };
+        assert_eq!(emp.quantile(0.5), 2.0);
+        assert_eq!(emp.quantile(0.51), 3.0);
     }
 
     fn by_mean_scv(dist: &str, mean: f64, scv: f64) -> Dist {

@@ -2,6 +2,7 @@
 //! and the scenario that ties them together.
 
 pub mod dist;
+pub mod output;
 pub mod route;
 pub mod rows;
 pub mod scenario;
@@ -10,6 +11,7 @@ pub mod wfformat;
 pub mod workflow;
 
 pub use dist::Dist;
+pub use output::Output;
 pub use route::{Hop, Routing};
 pub use scenario::Scenario;
 
@@ -63,6 +65,20 @@ impl Class {
             baulk: Vec::new(),
             attempts: None,
         }
+    }
+
+    /// Whether the mean slowdown of this class's jobs is finite for any
+    /// policy: when every requirement it may draw has a finite `E[1/S]`
+    /// ([`Dist::has_finite_inverse_mean`]). A job's time in service is at
+    /// least its first visit's, so this suffices in networks too, where
+    /// it may refuse a mean that later visits would bound.
+    pub fn has_finite_slowdown_mean(&self) -> bool {
+        self.service.has_finite_inverse_mean()
+            && self
+                .service_at
+                .iter()
+                .flatten()
+                .all(Dist::has_finite_inverse_mean)
     }
 
     /// The demand distribution of a visit to `node`.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::output::{Output, OutputSpec};
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
 use crate::job::Job;
@@ -39,6 +40,7 @@ struct RawScenario {
     #[serde(default)]
     routes: Vec<RouteConfig>,
     sweep: Option<SweepSpec>,
+    output: Option<OutputSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -126,6 +128,8 @@ pub struct Scenario {
     pub routing: Routing,
     /// `[sweep]`: the parameter `schedlab sweep` varies, unless flags say.
     pub sweep: Option<Sweep>,
+    /// `[output]`: the bounded slowdown's tau and the size bins.
+    pub output: Output,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -846,6 +850,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         dispatch,
         routing,
         sweep: None,
+        output: Output::from_spec(&raw.output.clone().unwrap_or_default())?,
         path: PathBuf::new(),
         source: text.to_string(),
     };

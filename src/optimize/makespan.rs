@@ -581,6 +581,7 @@ pub fn run_list(
         dispatch: Some(rule.clone()),
         routing: Default::default(),
         sweep: None,
+        output: Default::default(),
         path: "batch".into(),
         source: String::new(),
     };

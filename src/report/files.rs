@@ -22,6 +22,8 @@ pub const SWEEP: &str = "sweep.csv";
 pub const CDF: &str = "response-cdf.csv";
 /// `response-histogram.csv`: its histogram.
 pub const HISTOGRAM: &str = "response-histogram.csv";
+/// `size-bins.csv`: response and slowdown by job size.
+pub const SIZE_BINS: &str = "size-bins.csv";
 /// `sample-path.csv`: jobs in the system over time, replication 0.
 pub const SAMPLE_PATH: &str = "sample-path.csv";
 
@@ -67,10 +69,20 @@ pub struct SweepRecord {
     pub mean_response_ci95: Option<f64>,
     pub mean_slowdown: Option<f64>,
     pub mean_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub median_slowdown: Option<f64>,
     pub p50_response: Option<f64>,
     pub p90_response: Option<f64>,
     pub p95_response: Option<f64>,
+    #[serde(default)]
+    pub p95_response_ci95: Option<f64>,
     pub p99_response: Option<f64>,
+    #[serde(default)]
+    pub p99_response_ci95: Option<f64>,
     pub mean_in_system: Option<f64>,
     pub utilization: Option<f64>,
     pub throughput: Option<f64>,
@@ -99,10 +111,15 @@ impl SweepRecord {
             mean_response_ci95: r.mean_response_ci95,
             mean_slowdown: r.mean_slowdown,
             mean_slowdown_ci95: r.mean_slowdown_ci95,
+            mean_bounded_slowdown: r.mean_bounded_slowdown,
+            mean_bounded_slowdown_ci95: r.mean_bounded_slowdown_ci95,
+            median_slowdown: r.median_slowdown,
             p50_response: r.p50_response,
             p90_response: r.p90_response,
             p95_response: r.p95_response,
+            p95_response_ci95: r.p95_response_ci95,
             p99_response: r.p99_response,
+            p99_response_ci95: r.p99_response_ci95,
             mean_in_system: r.mean_in_system,
             utilization: r.utilization,
             throughput: r.throughput,
@@ -165,6 +182,7 @@ pub struct RunData {
     pub cdf: Vec<CdfRecord>,
     pub histogram: Vec<HistogramRecord>,
     pub sample_path: Vec<PathRecord>,
+    pub size_bins: Vec<super::SizeBinRecord>,
 }
 
 impl RunData {
@@ -178,6 +196,7 @@ impl RunData {
         cdf: Option<&str>,
         histogram: Option<&str>,
         sample_path: Option<&str>,
+        size_bins: Option<&str>,
     ) -> Result<RunData, InputError> {
         Ok(RunData {
             scenario: scenario.to_string(),
@@ -186,6 +205,7 @@ impl RunData {
             histogram: histogram.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(HISTOGRAM)))?,
             sample_path: sample_path
                 .map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SAMPLE_PATH)))?,
+            size_bins: size_bins.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SIZE_BINS)))?,
         })
     }
 }
@@ -200,6 +220,7 @@ pub struct RunCsvs {
     pub cdf: String,
     pub histogram: String,
     pub sample_path: String,
+    pub size_bins: String,
 }
 
 impl RunCsvs {
@@ -228,6 +249,7 @@ impl RunCsvs {
             cdf: to_csv(cdf)?,
             histogram: to_csv(histogram)?,
             sample_path: to_csv(path)?,
+            size_bins: super::size_bins_csv(&output.size_bins)?,
         })
     }
 }

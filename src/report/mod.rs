@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{PairedDifference, Row, RunDeadlock, RunOutput};
+use crate::experiment::{PairedDifference, Row, RunDeadlock, RunOutput, SizeBinRow};
 use crate::model::Scenario;
 use crate::stats::Estimate;
 use crate::theory::{Kind, Prediction};
@@ -38,10 +38,28 @@ pub struct ResultRecord {
     pub mean_response_ci95: Option<f64>,
     pub mean_slowdown: Option<f64>,
     pub mean_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub median_slowdown: Option<f64>,
+    #[serde(default)]
+    pub median_slowdown_ci95: Option<f64>,
     pub p50_response: Option<f64>,
+    #[serde(default)]
+    pub p50_response_ci95: Option<f64>,
     pub p90_response: Option<f64>,
+    #[serde(default)]
+    pub p90_response_ci95: Option<f64>,
     pub p95_response: Option<f64>,
+    #[serde(default)]
+    pub p95_response_ci95: Option<f64>,
     pub p99_response: Option<f64>,
+    #[serde(default)]
+    pub p99_response_ci95: Option<f64>,
+    #[serde(default)]
+    pub max_response: Option<f64>,
     pub mean_in_system: Option<f64>,
     pub mean_in_system_ci95: Option<f64>,
     pub mean_in_queue: Option<f64>,
@@ -189,6 +207,7 @@ impl From<&Row> for ResultRecord {
     fn from(r: &Row) -> Self {
         let s = &r.stats;
         let [p50, p90, p95, p99] = s.response_quantiles;
+        let [p50_ci, p90_ci, p95_ci, p99_ci] = s.response_quantiles_ci95;
         ResultRecord {
             policy: r.policy.clone(),
             class: r.class.clone(),
@@ -200,10 +219,19 @@ impl From<&Row> for ResultRecord {
             mean_response_ci95: ci(s.mean_response.ci95),
             mean_slowdown: num(s.mean_slowdown.mean),
             mean_slowdown_ci95: ci(s.mean_slowdown.ci95),
+            mean_bounded_slowdown: num(s.mean_bounded_slowdown.mean),
+            mean_bounded_slowdown_ci95: ci(s.mean_bounded_slowdown.ci95),
+            median_slowdown: num(s.median_slowdown),
+            median_slowdown_ci95: ci(s.median_slowdown_ci95),
             p50_response: num(p50),
+            p50_response_ci95: ci(p50_ci),
             p90_response: num(p90),
+            p90_response_ci95: ci(p90_ci),
             p95_response: num(p95),
+            p95_response_ci95: ci(p95_ci),
             p99_response: num(p99),
+            p99_response_ci95: ci(p99_ci),
+            max_response: num(s.max_response),
             mean_in_system: num(s.mean_in_system.mean),
             mean_in_system_ci95: ci(s.mean_in_system.ci95),
             mean_in_queue: num(s.mean_in_queue.mean),
@@ -282,7 +310,12 @@ pub struct RunDocument {
     pub replications: u32,
     pub warmup: String,
     pub horizon: String,
+    /// The `tau` of `mean_bounded_slowdown`, in time units.
+    pub slowdown_tau: f64,
     pub results: Vec<ResultRecord>,
+    /// Response and slowdown by job size, per policy, overall and per class.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub size_bins: Vec<SizeBinRecord>,
     /// Each compared policy against the first, on the same jobs.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paired: Vec<PairedRecord>,
@@ -292,6 +325,51 @@ pub struct RunDocument {
     /// Every deadlock, by policy and replication.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deadlocks: Vec<DeadlockRecord>,
+}
+
+/// One size bin of a policy's overall or class row, in JSON and in
+/// `size-bins.csv`: the jobs whose time in service alone is in `[lo, hi)`
+/// (`hi` empty for the last, unbounded bin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeBinRecord {
+    pub policy: String,
+    pub class: String,
+    pub lo: f64,
+    pub hi: Option<f64>,
+    pub jobs: u64,
+    pub mean_size: Option<f64>,
+    pub mean_response: Option<f64>,
+    pub mean_response_ci95: Option<f64>,
+    pub mean_slowdown: Option<f64>,
+    pub mean_slowdown_ci95: Option<f64>,
+    /// The reference of processor sharing, whose slowdown is `1/(1 − ρ)`
+    /// at every size (M/G/1-PS; Kleinrock, *Queueing Systems* vol. 2,
+    /// §4.4): given for one node of one server below saturation.
+    pub ps_slowdown: Option<f64>,
+}
+
+impl From<&SizeBinRow> for SizeBinRecord {
+    fn from(r: &SizeBinRow) -> Self {
+        let b = &r.bin;
+        SizeBinRecord {
+            policy: r.policy.clone(),
+            class: r.class.clone(),
+            lo: b.lo,
+            hi: num(b.hi),
+            jobs: b.jobs,
+            mean_size: num(b.mean_size.mean),
+            mean_response: num(b.mean_response.mean),
+            mean_response_ci95: ci(b.mean_response.ci95),
+            mean_slowdown: num(b.mean_slowdown.mean),
+            mean_slowdown_ci95: ci(b.mean_slowdown.ci95),
+            ps_slowdown: r.ps_slowdown,
+        }
+    }
+}
+
+/// The size bins as CSV (`size-bins.csv`).
+pub fn size_bins_csv(bins: &[SizeBinRow]) -> anyhow::Result<String> {
+    files::to_csv(bins.iter().map(SizeBinRecord::from))
 }
 
 /// A deadlock as it appears in JSON.
@@ -325,6 +403,8 @@ impl DeadlockRecord {
 pub struct PairedRecord {
     pub policy: String,
     pub baseline: String,
+    /// The class compared, "all" for every job.
+    pub class: String,
     pub diff_mean_response: Option<f64>,
     pub diff_ci95: Option<f64>,
 }
@@ -334,6 +414,7 @@ impl From<&PairedDifference> for PairedRecord {
         PairedRecord {
             policy: p.policy.clone(),
             baseline: p.baseline.clone(),
+            class: p.class.clone(),
             diff_mean_response: num(p.diff_mean_response.mean),
             diff_ci95: ci(p.diff_mean_response.ci95),
         }
@@ -349,7 +430,9 @@ impl RunDocument {
             replications: scenario.replications,
             warmup: scenario.warmup.to_string(),
             horizon: scenario.horizon.to_string(),
+            slowdown_tau: output.slowdown_tau,
             results: output.rows.iter().map(ResultRecord::from).collect(),
+            size_bins: output.size_bins.iter().map(SizeBinRecord::from).collect(),
             paired: output.paired.iter().map(PairedRecord::from).collect(),
             deadlock: output
                 .deadlocks
@@ -602,6 +685,21 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             r.stats.baulked,
         );
     }
+    for r in rows.iter().filter(|r| r.node == "all" && r.stats.jobs > 0) {
+        let x = ResultRecord::from(r);
+        let mean = match x.mean_slowdown {
+            Some(_) => with_ci(x.mean_slowdown, x.mean_slowdown_ci95),
+            None => "- (no finite mean: sizes near 0)".into(),
+        };
+        let _ = writeln!(
+            out,
+            "slowdown, {}, class {}: mean {mean}, bounded {}, median {}",
+            r.policy,
+            r.class,
+            with_ci(x.mean_bounded_slowdown, x.mean_bounded_slowdown_ci95),
+            with_ci(x.median_slowdown, x.median_slowdown_ci95),
+        );
+    }
     for r in rows.iter().filter(|r| r.stats.visits.mean.is_finite()) {
         let _ = writeln!(
             out,
@@ -637,9 +735,14 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
                 Some(_) => "no significant difference",
                 None => "no CI with one replication",
             };
+            let class = if p.class == "all" {
+                String::new()
+            } else {
+                format!(", class {}", p.class)
+            };
             let _ = writeln!(
                 out,
-                "  {} - {}: {} ({verdict})",
+                "  {} - {}{class}: {} ({verdict})",
                 p.policy,
                 p.baseline,
                 with_ci(num(d.mean), ci(d.ci95))
@@ -651,7 +754,11 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
         "± is a 95% confidence half-width over replications; p50, p95, p99 are response-time \
          quantiles; theory W is the closed-form mean response (~ marks an approximation), err the \
          simulated mean's relative error, in CI whether theory lies in the simulated 95% CI; \
+         slowdown = response / time in service, its mean shown only where every size \
+         distribution has a finite E[1/size] (bounded away from 0), bounded = \
+         max(1, response / max(tau, time in service)) with tau = {}; \
          {events} events in {wall_seconds:.2} s ({:.1} M events/s)",
+        sig(output.slowdown_tau),
         events as f64 / wall_seconds.max(1e-9) / 1e6
     );
     out
@@ -671,10 +778,28 @@ pub struct CsvRecord {
     pub mean_response_ci95: Option<f64>,
     pub mean_slowdown: Option<f64>,
     pub mean_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown: Option<f64>,
+    #[serde(default)]
+    pub mean_bounded_slowdown_ci95: Option<f64>,
+    #[serde(default)]
+    pub median_slowdown: Option<f64>,
+    #[serde(default)]
+    pub median_slowdown_ci95: Option<f64>,
     pub p50_response: Option<f64>,
+    #[serde(default)]
+    pub p50_response_ci95: Option<f64>,
     pub p90_response: Option<f64>,
+    #[serde(default)]
+    pub p90_response_ci95: Option<f64>,
     pub p95_response: Option<f64>,
+    #[serde(default)]
+    pub p95_response_ci95: Option<f64>,
     pub p99_response: Option<f64>,
+    #[serde(default)]
+    pub p99_response_ci95: Option<f64>,
+    #[serde(default)]
+    pub max_response: Option<f64>,
     pub mean_in_system: Option<f64>,
     pub mean_in_system_ci95: Option<f64>,
     pub mean_in_queue: Option<f64>,
@@ -797,10 +922,19 @@ impl From<ResultRecord> for CsvRecord {
             mean_response_ci95: r.mean_response_ci95,
             mean_slowdown: r.mean_slowdown,
             mean_slowdown_ci95: r.mean_slowdown_ci95,
+            mean_bounded_slowdown: r.mean_bounded_slowdown,
+            mean_bounded_slowdown_ci95: r.mean_bounded_slowdown_ci95,
+            median_slowdown: r.median_slowdown,
+            median_slowdown_ci95: r.median_slowdown_ci95,
             p50_response: r.p50_response,
+            p50_response_ci95: r.p50_response_ci95,
             p90_response: r.p90_response,
+            p90_response_ci95: r.p90_response_ci95,
             p95_response: r.p95_response,
+            p95_response_ci95: r.p95_response_ci95,
             p99_response: r.p99_response,
+            p99_response_ci95: r.p99_response_ci95,
+            max_response: r.max_response,
             mean_in_system: r.mean_in_system,
             mean_in_system_ci95: r.mean_in_system_ci95,
             mean_in_queue: r.mean_in_queue,

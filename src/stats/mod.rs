@@ -13,10 +13,10 @@ mod recorder;
 mod summary;
 pub mod totals;
 
-pub use recorder::{CellStats, Recorder};
+pub use recorder::{CellStats, Recorder, SizeBin};
 pub use summary::{
-    Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, confidence_half_width,
-    response_distribution, summarize,
+    Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, SizeBinStats,
+    confidence_half_width, response_distribution, size_bins, summarize,
 };
 pub use totals::{CellTotals, ReplicationTotals, TotalsError};
 

@@ -9,6 +9,8 @@
 //! range it sees, at a precision chosen so a scenario of many nodes stays
 //! small ([`node_significant_digits`]).
 
+use std::sync::Arc;
+
 use hdrhistogram::Histogram;
 
 use super::Welford;
@@ -21,7 +23,12 @@ use crate::lifecycle::{AttemptEnd, GiveUp};
 /// Relative precision of class and overall response-time quantiles: 3 significant digits.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// Histogram range in units of its resolution; values above saturate.
-const HIGHEST_UNITS: u64 = 1 << 50;
+pub(crate) const HIGHEST_UNITS: u64 = 1 << 50;
+/// Slowdown histograms count in units of 1/1000 of a slowdown.
+pub const SLOWDOWN_UNITS: f64 = 1000.0;
+/// Relative precision of the median slowdown: 2 significant digits (1%),
+/// which keeps a class's slowdown histogram a few KB.
+pub const SLOWDOWN_DIGITS: u8 = 2;
 /// Memory budget for the node histograms of one replication, in bytes.
 const NODE_HISTOGRAM_BUDGET: usize = 64 << 20;
 
@@ -82,6 +89,26 @@ pub struct CellStats {
     pub tasks: TaskCounts,
     /// Response times in units of `Recorder::resolution`.
     pub response_hist: Histogram<u64>,
+    /// Sum of the bounded slowdown `max(1, response / max(tau, alone))`.
+    pub bounded_slowdown_sum: f64,
+    /// Largest response time measured (0 before any).
+    pub max_response: f64,
+    /// Class cells: slowdowns in units of 1/[`SLOWDOWN_UNITS`], for the
+    /// median; node cells keep none, to stay small.
+    pub slowdown_hist: Option<Histogram<u64>>,
+    /// Class cells: the jobs of each size bin (see `Recorder::with_sizes`);
+    /// empty at node cells.
+    pub size_bins: Vec<SizeBin>,
+}
+
+/// The jobs of one size bin of a class cell: sums, so that bins add up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SizeBin {
+    pub jobs: u64,
+    /// Σ time in service alone.
+    pub size_sum: f64,
+    pub response_sum: f64,
+    pub slowdown_sum: f64,
 }
 
 impl CellStats {
@@ -107,7 +134,19 @@ impl CellStats {
             blocked_count: 0,
             tasks: TaskCounts::default(),
             response_hist: hist,
+            bounded_slowdown_sum: 0.0,
+            max_response: 0.0,
+            slowdown_hist: None,
+            size_bins: Vec::new(),
         }
+    }
+
+    /// A class cell: with a slowdown histogram and `bins` size bins.
+    pub(crate) fn new_class(hist: Histogram<u64>, bins: usize) -> CellStats {
+        let mut c = CellStats::new(hist);
+        c.slowdown_hist = Some(slowdown_histogram());
+        c.size_bins = vec![SizeBin::default(); bins];
+        c
     }
 
     /// Accumulates the areas up to `now` before a count changes.
@@ -119,14 +158,30 @@ impl CellStats {
         self.last_change = now;
     }
 
-    /// Records a response time (and its wait and slowdown) measured.
+    /// Records a response time (and its wait and slowdowns) measured;
+    /// `alone` is the time in service alone, the slowdown's denominator.
     #[inline(always)]
-    fn record(&mut self, response: f64, served: f64, alone: f64, inv_resolution: f64) {
+    fn record(&mut self, response: f64, served: f64, alone: f64, sizes: &Sizes) {
         // Rounding can leave a hair below zero when the job never waited.
         let wait = (response - served).max(0.0);
         self.response.push(response);
         self.wait.push(wait);
-        self.slowdown_sum += response / alone;
+        let slowdown = response / alone;
+        self.slowdown_sum += slowdown;
+        self.bounded_slowdown_sum += (response / alone.max(sizes.tau)).max(1.0);
+        self.max_response = self.max_response.max(response);
+        if let Some(h) = &mut self.slowdown_hist {
+            let units = ((slowdown * SLOWDOWN_UNITS) as u64).clamp(1, HIGHEST_UNITS);
+            h.saturating_record(units);
+        }
+        if !self.size_bins.is_empty() {
+            let b = &mut self.size_bins[sizes.edges.partition_point(|&e| e <= alone)];
+            b.jobs += 1;
+            b.size_sum += alone;
+            b.response_sum += response;
+            b.slowdown_sum += slowdown;
+        }
+        let inv_resolution = sizes.inv_resolution;
         let units = ((response * inv_resolution) as u64).max(1);
         // A node's histogram grows to take the value; a class's covers
         // 2^50 units and saturates beyond.
@@ -157,6 +212,12 @@ impl CellStats {
             ..TaskCounts::default()
         };
         self.response_hist.reset();
+        self.bounded_slowdown_sum = 0.0;
+        self.max_response = 0.0;
+        if let Some(h) = &mut self.slowdown_hist {
+            h.reset();
+        }
+        self.size_bins.fill(SizeBin::default());
     }
 
     /// Every job of the window accounted for (see [`Imbalance`]).
@@ -188,6 +249,22 @@ pub fn class_histogram() -> Histogram<u64> {
         .expect("static histogram bounds are valid")
 }
 
+/// A class cell's slowdown histogram: fixed bounds (about 45 KB), so
+/// recording never checks for growth on the hot path.
+pub fn slowdown_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_UNITS, SLOWDOWN_DIGITS)
+        .expect("static histogram bounds are valid")
+}
+
+/// What `CellStats::record` needs besides the job: the bounded
+/// slowdown's tau, the size-bin edges and the histogram resolution.
+#[derive(Debug, Clone)]
+struct Sizes {
+    tau: f64,
+    edges: Arc<[f64]>,
+    inv_resolution: f64,
+}
+
 /// A node cell's histogram: `digits` significant digits, grown on demand.
 pub fn node_histogram(digits: u8) -> Histogram<u64> {
     let mut h = Histogram::new(digits).expect("1 to 3 significant digits are valid");
@@ -210,7 +287,7 @@ pub struct Recorder {
     inv_speed: Vec<f64>,
     /// Time units per histogram unit.
     resolution: f64,
-    inv_resolution: f64,
+    sizes: Sizes,
     pub window_start: f64,
     pub window_end: f64,
 }
@@ -225,7 +302,7 @@ impl Recorder {
         let per_visit = network || speeds.len() > 1;
         Recorder {
             classes: (0..classes)
-                .map(|_| CellStats::new(class_histogram()))
+                .map(|_| CellStats::new_class(class_histogram(), 1))
                 .collect(),
             nodes: speeds
                 .iter()
@@ -236,10 +313,37 @@ impl Recorder {
             measuring: false,
             inv_speed: speeds.iter().map(|s| 1.0 / s).collect(),
             resolution,
-            inv_resolution: 1.0 / resolution,
+            sizes: Sizes {
+                tau: 0.0,
+                edges: Arc::from(Vec::new()),
+                inv_resolution: 1.0 / resolution,
+            },
             window_start: 0.0,
             window_end: 0.0,
         }
+    }
+
+    /// Sets the bounded slowdown's `tau` and the inner edges of the size
+    /// bins (increasing; bin `i` holds the jobs whose time in service
+    /// alone is in `[edges[i-1], edges[i])`), before the run. Without it
+    /// `tau` is 0 and every job falls in one bin.
+    pub fn with_sizes(mut self, tau: f64, edges: &[f64]) -> Recorder {
+        self.sizes.tau = tau;
+        self.sizes.edges = Arc::from(edges);
+        for c in &mut self.classes {
+            c.size_bins = vec![SizeBin::default(); edges.len() + 1];
+        }
+        self
+    }
+
+    /// The bounded slowdown's tau.
+    pub fn slowdown_tau(&self) -> f64 {
+        self.sizes.tau
+    }
+
+    /// The inner edges of the size bins.
+    pub fn size_edges(&self) -> &[f64] {
+        &self.sizes.edges
     }
 
     /// The per-job cell of a class.
@@ -353,8 +457,11 @@ impl Recorder {
                         field: format!("totals.classes[{k}].{}", e.field),
                         message: e.message,
                     })?;
-                let mut cell = CellStats::new(hist);
-                c.restore(&mut cell);
+                let mut cell = CellStats::new_class(hist, 0);
+                c.restore(&mut cell).map_err(|e| TotalsError {
+                    field: format!("totals.classes[{k}].{}", e.field),
+                    message: e.message,
+                })?;
                 Ok(cell)
             })
             .collect::<Result<Vec<_>, TotalsError>>()?;
@@ -365,7 +472,11 @@ impl Recorder {
             measuring: false,
             inv_speed: Vec::new(),
             resolution,
-            inv_resolution: 1.0 / resolution,
+            sizes: Sizes {
+                tau: 0.0,
+                edges: Arc::from(Vec::new()),
+                inv_resolution: 1.0 / resolution,
+            },
             window_start: f64::from_bits(t.window[0]),
             window_end: f64::from_bits(t.window[1]),
         })
@@ -500,7 +611,6 @@ impl Observer for Recorder {
     #[inline(always)]
     fn on_visit_end(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
-        let inv = self.inv_resolution;
         let inv_speed = self.inv_speed[job.node as usize];
         let Some(n) = self.nodes.get_mut(job.node as usize) else {
             return;
@@ -508,14 +618,18 @@ impl Observer for Recorder {
         n.advance(now);
         n.in_system -= 1;
         if measuring {
-            n.record(now - job.arrival, job.served, job.size * inv_speed, inv);
+            n.record(
+                now - job.arrival,
+                job.served,
+                job.size * inv_speed,
+                &self.sizes,
+            );
         }
     }
 
     #[inline(always)]
     fn on_complete(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
-        let inv = self.inv_resolution;
         let inv_speed = self.inv_speed[job.node as usize];
         let c = &mut self.classes[job.origin as usize];
         c.advance(now);
@@ -526,7 +640,7 @@ impl Observer for Recorder {
                 now - job.entered,
                 job.served_before + job.served,
                 job.demand_time + job.size * inv_speed,
-                inv,
+                &self.sizes,
             );
             c.deadline_misses += missed;
             c.visits += u64::from(job.visits) + 1;
@@ -617,5 +731,64 @@ impl Observer for Recorder {
             c.advance(now);
             c.tasks.present_end = u64::from(c.in_system);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds jobs (arrival, size, completion) of one class at one
+    /// speed-1 node straight to a recorder, as the engine would.
+    fn recorded(jobs: &[(f64, f64, f64)], tau: f64, edges: &[f64]) -> Recorder {
+        let mut r = Recorder::new(1, &[1.0], 1e-3, false).with_sizes(tau, edges);
+        r.on_measure_start(0.0);
+        for (i, &(arrival, size, done)) in jobs.iter().enumerate() {
+            let mut job = Job::new(i as u64, 0, 0, 0, arrival, size);
+            r.on_arrival(arrival, &job);
+            job.served = size;
+            r.on_complete(done, &job);
+        }
+        r.on_end(100.0);
+        r
+    }
+
+    #[test]
+    fn bounded_slowdown_and_size_bins_follow_their_definitions() {
+        // (arrival, size, completion): responses 1, 3, 0.5, 8.
+        let jobs = [
+            (0.0, 1.0, 1.0),
+            (1.0, 0.5, 4.0),
+            (2.0, 0.05, 2.5),
+            (3.0, 4.0, 11.0),
+        ];
+        let tau = 0.25;
+        let r = recorded(&jobs, tau, &[0.5, 2.0]);
+        let c = r.class(0);
+        // max(1, T / max(tau, S)) written out job by job:
+        // 1/1 = 1; 3/0.5 = 6; 0.5/0.25 = 2; 8/4 = 2.
+        let by_hand = [1.0, 6.0, 2.0, 2.0];
+        let from_definition: Vec<f64> = jobs
+            .iter()
+            .map(|&(a, s, d)| ((d - a) / f64::max(tau, s)).max(1.0))
+            .collect();
+        assert_eq!(from_definition, by_hand);
+        assert_eq!(c.bounded_slowdown_sum, by_hand.iter().sum::<f64>());
+        // Plain slowdowns 1, 6, 10, 2; the tiny job is bounded to 2.
+        assert_eq!(c.slowdown_sum, 19.0);
+        assert_eq!(c.max_response, 8.0);
+        // Bins [0, 0.5), [0.5, 2), [2, ∞): the 0.05 job; the 1 and 0.5 jobs; the 4 job.
+        let bins: Vec<(u64, f64, f64)> = c
+            .size_bins
+            .iter()
+            .map(|b| (b.jobs, b.response_sum, b.slowdown_sum))
+            .collect();
+        assert_eq!(bins, vec![(1, 0.5, 10.0), (2, 4.0, 7.0), (1, 8.0, 2.0)]);
+        assert_eq!(c.size_bins[1].size_sum, 1.5);
+        let h = c.slowdown_hist.as_ref().unwrap();
+        assert_eq!(h.len(), 4);
+        // Slowdowns 1, 2, 6, 10: the median is the second, 2 (to 1%).
+        let median = h.median_equivalent(h.value_at_quantile(0.5)) as f64 / SLOWDOWN_UNITS;
+        assert!((median - 2.0).abs() < 0.02, "{median}");
     }
 }

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::lifecycle::{self, TaskSummary};
-use super::recorder::node_histogram;
+use super::recorder::{SLOWDOWN_UNITS, node_histogram};
 use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
 use crate::model::{Scenario, WhenFull};
@@ -71,8 +71,20 @@ pub struct RowStats {
     pub baulked: u64,
     pub mean_wait: Estimate,
     pub mean_response: Estimate,
-    /// Mean of response / time in service (size / speed).
+    /// Mean of response / time in service (size / speed); NaN where a
+    /// size distribution of the selection has no finite `E[1/S]`
+    /// ([`crate::model::Dist::has_finite_inverse_mean`]), the mean then
+    /// having no finite value to estimate.
     pub mean_slowdown: Estimate,
+    /// Mean of `max(1, response / max(tau, time in service))`.
+    pub mean_bounded_slowdown: Estimate,
+    /// Median slowdown of all replications pooled, and the 95%
+    /// half-width from the replications' own medians (class and overall
+    /// rows, and node rows of one-node scenarios; NaN elsewhere).
+    pub median_slowdown: f64,
+    pub median_slowdown_ci95: Option<f64>,
+    /// Largest response time over all replications (NaN with no jobs).
+    pub max_response: f64,
     pub mean_in_system: Estimate,
     pub mean_in_queue: Estimate,
     pub utilization: Estimate,
@@ -143,6 +155,7 @@ pub fn summarize(
     };
     let reneges = classes_of.iter().any(|c| c.patience.is_some());
     let baulks = classes_of.iter().any(|c| !c.baulk.is_empty());
+    let slowdown_exists = classes_of.iter().all(|c| c.has_finite_slowdown_mean());
     let has_deadlines = match selection {
         Selection::Class(c) => scenario.classes[c].deadline.is_some(),
         _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
@@ -153,6 +166,10 @@ pub fn summarize(
     let mut columns: [Vec<f64>; 16] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
+    let mut bounded_column = Vec::with_capacity(reps.len());
+    let mut median_column = Vec::with_capacity(reps.len());
+    let mut merged_slowdowns: Option<Histogram<u64>> = None;
+    let mut max_response = f64::NAN;
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
     let quantiles = |h: Option<&Histogram<u64>>| {
         QUANTILES.map(|q| match h {
@@ -190,6 +207,8 @@ pub fn summarize(
         let mut wait_reneged = Welford::default();
         let (mut baulked, mut reneged) = (0u64, 0u64);
         let mut slowdown_sum = 0.0;
+        let mut bounded_sum = 0.0;
+        let mut rep_slowdowns: Option<Histogram<u64>> = None;
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
         let (mut admitted, mut blocked, mut lost_inside) = (0u64, 0u64, 0u64);
@@ -201,6 +220,16 @@ pub fn summarize(
             reneged += c.reneged;
             response.merge(&c.response);
             slowdown_sum += c.slowdown_sum;
+            bounded_sum += c.bounded_slowdown_sum;
+            if c.response.count > 0 {
+                max_response = max_response.max(c.max_response);
+            }
+            if let Some(h) = &c.slowdown_hist {
+                match &mut rep_slowdowns {
+                    Some(r) => r.add(h).expect("slowdown histograms grow to fit"),
+                    None => rep_slowdowns = Some(h.clone()),
+                }
+            }
             area_n += c.area_in_system;
             area_busy += c.area_busy;
             misses += c.deadline_misses;
@@ -228,6 +257,13 @@ pub fn summarize(
             match &mut merged {
                 Some(m) => m.add(&*h).expect("histograms share their bounds"),
                 None => merged = Some(h.into_owned()),
+            }
+        }
+        median_column.push(median_slowdown(rep_slowdowns.as_ref()));
+        if let Some(h) = rep_slowdowns {
+            match &mut merged_slowdowns {
+                Some(m) => m.add(&h).expect("slowdown histograms grow to fit"),
+                None => merged_slowdowns = Some(h),
             }
         }
         jobs += response.count;
@@ -281,7 +317,12 @@ pub fn summarize(
         } else {
             f64::NAN
         });
-        columns[8].push(per_count(slowdown_sum));
+        columns[8].push(if slowdown_exists {
+            per_count(slowdown_sum)
+        } else {
+            f64::NAN
+        });
+        bounded_column.push(per_count(bounded_sum));
         // Visits per job; for a node, its visit ratio: visits there per job done.
         columns[9].push(match selection {
             _ if !scenario.is_network() => f64::NAN,
@@ -330,6 +371,10 @@ pub fn summarize(
         mean_wait: w,
         mean_response: r,
         mean_slowdown: sd,
+        mean_bounded_slowdown: Estimate::from_values(&bounded_column),
+        median_slowdown: median_slowdown(merged_slowdowns.as_ref()),
+        median_slowdown_ci95: Estimate::from_values(&median_column).ci95,
+        max_response,
         mean_in_system: l,
         mean_in_queue: lq,
         utilization: u,
@@ -354,6 +399,95 @@ pub fn summarize(
                 .collect::<Vec<_>>(),
             class_cells,
         ),
+    }
+}
+
+/// The jobs of one size bin of a row: those whose time in service alone
+/// lies in `[lo, hi)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizeBinStats {
+    pub lo: f64,
+    /// Infinite for the last bin.
+    pub hi: f64,
+    /// Jobs measured in the bin, over all replications.
+    pub jobs: u64,
+    /// Mean time in service alone of the bin's jobs.
+    pub mean_size: Estimate,
+    pub mean_response: Estimate,
+    /// NaN in a bin reaching down to 0 where some size distribution of
+    /// the row has no finite `E[1/S]` (as for [`RowStats::mean_slowdown`]).
+    pub mean_slowdown: Estimate,
+}
+
+/// The size bins of an overall or class row (`edges` as given to
+/// `Recorder::with_sizes`); empty for node rows, or when the
+/// replications kept no bins of that many edges.
+pub fn size_bins(
+    scenario: &Scenario,
+    reps: &[ReplicationSummary],
+    selection: Selection,
+    edges: &[f64],
+) -> Vec<SizeBinStats> {
+    let classes: Vec<usize> = match selection {
+        Selection::All => (0..scenario.classes.len()).collect(),
+        Selection::Class(c) => vec![c],
+        Selection::Node(_) => return Vec::new(),
+    };
+    let bins = edges.len() + 1;
+    let kept = |r: &ReplicationSummary| {
+        classes
+            .iter()
+            .all(|&c| r.recorder.class(c).size_bins.len() == bins)
+    };
+    if reps.is_empty() || !reps.iter().all(kept) {
+        return Vec::new();
+    }
+    let slowdown_exists = classes
+        .iter()
+        .all(|&c| scenario.classes[c].has_finite_slowdown_mean());
+    (0..bins)
+        .map(|b| {
+            let mut jobs = 0;
+            let (mut sizes, mut responses, mut slowdowns) = (Vec::new(), Vec::new(), Vec::new());
+            for rep in reps {
+                let mut bin = super::recorder::SizeBin::default();
+                for &c in &classes {
+                    let x = rep.recorder.class(c).size_bins[b];
+                    bin.jobs += x.jobs;
+                    bin.size_sum += x.size_sum;
+                    bin.response_sum += x.response_sum;
+                    bin.slowdown_sum += x.slowdown_sum;
+                }
+                jobs += bin.jobs;
+                let n = bin.jobs as f64;
+                let mean = |sum: f64| if bin.jobs == 0 { f64::NAN } else { sum / n };
+                sizes.push(mean(bin.size_sum));
+                responses.push(mean(bin.response_sum));
+                slowdowns.push(if b == 0 && !slowdown_exists {
+                    f64::NAN
+                } else {
+                    mean(bin.slowdown_sum)
+                });
+            }
+            SizeBinStats {
+                lo: if b == 0 { 0.0 } else { edges[b - 1] },
+                hi: edges.get(b).copied().unwrap_or(f64::INFINITY),
+                jobs,
+                mean_size: Estimate::from_values(&sizes),
+                mean_response: Estimate::from_values(&responses),
+                mean_slowdown: Estimate::from_values(&slowdowns),
+            }
+        })
+        .collect()
+}
+
+/// The median of a slowdown histogram (NaN when there is none or it is empty).
+fn median_slowdown(h: Option<&Histogram<u64>>) -> f64 {
+    match h {
+        Some(h) if !h.is_empty() => {
+            h.median_equivalent(h.value_at_quantile(0.5)) as f64 / SLOWDOWN_UNITS
+        }
+        _ => f64::NAN,
     }
 }
 

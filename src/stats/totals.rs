@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::Welford;
-use super::recorder::CellStats;
+use super::recorder::{CellStats, HIGHEST_UNITS, SizeBin, slowdown_histogram};
 
 /// A stored replication that cannot be rebuilt (a corrupt shard).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,6 +57,17 @@ pub struct CellTotals {
     /// increasing, each the highest of its bucket, in resolution units),
     /// LEB128 varints in base64.
     pub response_hist: String,
+    /// Bits of the sum of bounded slowdowns and of the largest response.
+    #[serde(default)]
+    pub bounded_slowdown_sum: u64,
+    #[serde(default)]
+    pub max_response: u64,
+    /// The slowdown histogram in the sparse form of `response_hist`.
+    #[serde(default)]
+    pub slowdown_hist: String,
+    /// Size bins as [jobs, bits of the sums of size, response and slowdown].
+    #[serde(default)]
+    pub size_bins: Vec<[u64; 4]>,
 }
 
 /// One replication's class cells and measured window.
@@ -286,12 +297,27 @@ impl CellTotals {
             wait_reneged: welford_parts(&c.wait_reneged),
             tasks: super::lifecycle::TaskTotals::of(&c.tasks),
             response_hist: sparse(&c.response_hist),
+            bounded_slowdown_sum: c.bounded_slowdown_sum.to_bits(),
+            max_response: c.max_response.to_bits(),
+            slowdown_hist: c.slowdown_hist.as_ref().map(sparse).unwrap_or_default(),
+            size_bins: c
+                .size_bins
+                .iter()
+                .map(|b| {
+                    [
+                        b.jobs,
+                        b.size_sum.to_bits(),
+                        b.response_sum.to_bits(),
+                        b.slowdown_sum.to_bits(),
+                    ]
+                })
+                .collect(),
         }
     }
 
-    /// Writes the stored figures into `cell` (whose histogram the caller
-    /// rebuilds).
-    pub(crate) fn restore(&self, cell: &mut CellStats) {
+    /// Writes the stored figures into `cell` (whose response histogram
+    /// the caller rebuilds; the slowdown histogram is rebuilt here).
+    pub(crate) fn restore(&self, cell: &mut CellStats) -> Result<(), TotalsError> {
         cell.area_in_system = f64::from_bits(self.area_in_system);
         cell.area_busy = f64::from_bits(self.area_busy);
         cell.wait = welford(self.wait);
@@ -308,6 +334,30 @@ impl CellTotals {
         cell.reneged = self.reneged;
         cell.wait_reneged = welford(self.wait_reneged);
         cell.tasks = self.tasks.restore();
+        cell.bounded_slowdown_sum = f64::from_bits(self.bounded_slowdown_sum);
+        cell.max_response = f64::from_bits(self.max_response);
+        let mut slowdowns = slowdown_histogram();
+        let pairs = decode(&self.slowdown_hist, "slowdown_hist", HIGHEST_UNITS)?;
+        for pair in pairs.chunks_exact(2) {
+            slowdowns
+                .record_n(pair[0], pair[1])
+                .map_err(|e| TotalsError {
+                    field: "slowdown_hist".into(),
+                    message: format!("value {}: {e:?}", pair[0]),
+                })?;
+        }
+        cell.slowdown_hist = Some(slowdowns);
+        cell.size_bins = self
+            .size_bins
+            .iter()
+            .map(|b| SizeBin {
+                jobs: b[0],
+                size_sum: f64::from_bits(b[1]),
+                response_sum: f64::from_bits(b[2]),
+                slowdown_sum: f64::from_bits(b[3]),
+            })
+            .collect();
+        Ok(())
     }
 }
 
@@ -347,11 +397,36 @@ mod tests {
         c.tasks.present_end = 11;
         c.tasks.wasted_time = 0.5;
         c.response_hist.record(12).unwrap();
+        c.bounded_slowdown_sum = 2.25;
+        c.max_response = 7.25;
+        let mut slowdowns = slowdown_histogram();
+        slowdowns.record_n(1500, 3).unwrap();
+        slowdowns.record(1 << 30).unwrap();
+        c.slowdown_hist = Some(slowdowns);
+        c.size_bins = vec![
+            SizeBin {
+                jobs: 2,
+                size_sum: 1.25,
+                response_sum: 8.25,
+                slowdown_sum: 3.5,
+            },
+            SizeBin::default(),
+        ];
         // Every field above differs from a fresh cell's: one left out of
         // `of`/`restore` keeps its fresh value here and the forms differ.
         let mut back = CellStats::new(class_histogram());
-        CellTotals::of(&c).restore(&mut back);
+        CellTotals::of(&c).restore(&mut back).unwrap();
         back.response_hist = c.response_hist.clone();
+        // A rebuilt histogram's arrays reach only its largest value: compare buckets.
+        let buckets = |h: &Option<Histogram<u64>>| -> Vec<(u64, u64)> {
+            h.iter()
+                .flat_map(|h| h.iter_recorded())
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect()
+        };
+        assert_eq!(buckets(&back.slowdown_hist), buckets(&c.slowdown_hist));
+        assert!(!buckets(&c.slowdown_hist).is_empty());
+        back.slowdown_hist = c.slowdown_hist.clone();
         assert_eq!(format!("{back:?}"), format!("{c:?}"));
     }
 

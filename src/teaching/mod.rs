@@ -184,6 +184,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         dispatch: None,
         routing: Default::default(),
         sweep: None,
+        output: Default::default(),
         path: PathBuf::from("jobs"),
         source: String::new(),
     }

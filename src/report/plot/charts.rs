@@ -7,6 +7,7 @@ use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
+use crate::report::SizeBinRecord;
 use crate::report::files::{RunData, SweepRecord};
 
 const CAPTION: u32 = 34;
@@ -522,6 +523,11 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
         out.push(render("utilization", &chart)?);
     }
 
+    let bins: Vec<_> = data.size_bins.iter().filter(|b| b.class == "all").collect();
+    if bins.iter().any(|b| b.mean_slowdown.is_some()) {
+        out.push(render("size-slowdown", &size_slowdown_chart(name, &bins))?);
+    }
+
     if !data.sample_path.is_empty() {
         let names = policies(data.sample_path.iter().map(|r| r.policy.as_str()));
         let x = Axis::fit(
@@ -561,6 +567,63 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     Ok(out)
 }
 
+/// Mean slowdown against job size, one line per policy at each bin's
+/// mean size, with 95% whiskers, and processor sharing's `1/(1 − ρ)`
+/// dashed as the reference of fairness where it applies.
+fn size_slowdown_chart(name: &str, bins: &[&SizeBinRecord]) -> LineChart {
+    let names = policies(bins.iter().map(|b| b.policy.as_str()));
+    let mut series: Vec<Series> = names
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mine = bins.iter().filter(|b| &b.policy == p);
+            let known = mine.filter_map(|b| Some((b.mean_size?, b.mean_slowdown?, b)));
+            let (mut points, mut errors) = (Vec::new(), Vec::new());
+            for (x, y, b) in known {
+                points.push((x, y));
+                if let Some(h) = b.mean_slowdown_ci95 {
+                    errors.push((x, y - h, y + h));
+                }
+            }
+            Series {
+                name: p.clone(),
+                colour: i,
+                stroke: Stroke::Marked,
+                points,
+                errors,
+            }
+        })
+        .collect();
+    let x = Axis::fit(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        "job size (time in service alone)",
+        true,
+    );
+    if let Some(ps) = bins.iter().find_map(|b| b.ps_slowdown) {
+        series.push(Series {
+            name: "PS reference 1/(1-rho)".into(),
+            colour: names.len(),
+            stroke: Stroke::Dashed,
+            points: vec![(x.range.start, ps), (x.range.end, ps)],
+            errors: Vec::new(),
+        });
+    }
+    let y = Axis::fit_with_bars(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+        series
+            .iter()
+            .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
+        "mean slowdown (response / time in service)",
+    );
+    LineChart {
+        title: format!("{name}: mean slowdown by job size"),
+        x,
+        y,
+        series,
+        legend: Corner::UpperRight,
+    }
+}
+
 /// What a sweep chart plots.
 struct Metric {
     file: &'static str,
@@ -568,6 +631,14 @@ struct Metric {
     value: fn(&SweepRecord) -> (Option<f64>, Option<f64>),
     theory: fn(&SweepRecord) -> Option<f64>,
 }
+
+/// The sweep-slowdown chart where no mean slowdown exists (sizes near 0).
+const BOUNDED_SLOWDOWN: Metric = Metric {
+    file: "sweep-slowdown",
+    what: "mean bounded slowdown (response / max(tau, time in service), at least 1)",
+    value: |r| (r.mean_bounded_slowdown, r.mean_bounded_slowdown_ci95),
+    theory: |_| None,
+};
 
 const METRICS: [Metric; 3] = [
     Metric {
@@ -616,20 +687,50 @@ fn series_names(all: &[&SweepRecord], per_point: usize) -> Vec<String> {
 /// swept parameter, one line per policy with 95% error bars, and the
 /// closed form dashed where there is one.
 pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result<Vec<Rendered>> {
-    let all: Vec<&SweepRecord> = records.iter().filter(|r| r.class == "all").collect();
+    // With several classes, one line per (policy, class): an overall
+    // line hides the class that pays for another's gain.
+    let classes = policies(
+        records
+            .iter()
+            .filter(|r| r.class != "all")
+            .map(|r| r.class.as_str()),
+    );
+    let several = classes.len() > 1;
+    let all: Vec<&SweepRecord> = records
+        .iter()
+        .filter(|r| (r.class == "all") != several)
+        .collect();
     let Some(first) = all.first() else {
         return Ok(Vec::new());
     };
     let param = first.param.clone();
     let per_point = all.iter().filter(|r| r.point == first.point).count();
-    let names = series_names(&all, per_point);
+    let names: Vec<String> = series_names(&all, per_point)
+        .into_iter()
+        .zip(all.iter())
+        .map(|(name, r)| {
+            if several {
+                format!("{name}, {}", r.class)
+            } else {
+                name
+            }
+        })
+        .collect();
     let x_title = if param == "load" {
         "offered load".to_string()
     } else {
         param.clone()
     };
     let mut out = Vec::new();
-    for metric in &METRICS {
+    let no_mean_slowdown = all.iter().all(|r| r.mean_slowdown.is_none());
+    let metrics = METRICS.iter().map(|m| {
+        if m.file == BOUNDED_SLOWDOWN.file && no_mean_slowdown {
+            &BOUNDED_SLOWDOWN
+        } else {
+            m
+        }
+    });
+    for metric in metrics {
         let mut series = Vec::new();
         let mut theory_series = Vec::new();
         for (k, name) in names.iter().enumerate() {
