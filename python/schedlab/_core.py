@@ -14,7 +14,14 @@ from ._convert import U32_MAX, jobs_source, policy_list, scenario_source, values
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-RUN_PLOTS = ("response-cdf", "response-histogram", "percentiles", "sample-path", "utilization")
+RUN_PLOTS = (
+    "response-cdf",
+    "response-histogram",
+    "percentiles",
+    "sample-path",
+    "utilization",
+    "size-slowdown",
+)
 SWEEP_PLOTS = ("sweep-response", "sweep-wait", "sweep-slowdown")
 
 
@@ -161,13 +168,20 @@ class RunResult:
 
     @property
     def plots(self) -> List[str]:
-        """The kinds ``plot`` draws."""
-        return list(RUN_PLOTS)
+        """The kinds ``plot`` draws for this run, as ``run --out`` writes them
+        (``size-slowdown`` only where some size bin has a mean slowdown)."""
+        return list(self._rendered())
+
+    def _rendered(self) -> Dict[str, tuple]:
+        if self._pictures is None:
+            self._pictures = {name: (svg, png) for name, svg, png in self._handle.pictures()}
+        return self._pictures
 
     def plot(self, kind: str = "response-cdf", format: str = "png") -> Picture:
         """The picture ``kind`` of ``schedlab run --out DIR`` (``plots/KIND.png``
         or ``.svg``), byte for byte: one of ``response-cdf``,
-        ``response-histogram``, ``percentiles``, ``sample-path``, ``utilization``.
+        ``response-histogram``, ``percentiles``, ``sample-path``, ``utilization``,
+        ``size-slowdown``.
 
         Example:
             >>> r = schedlab.run("scenarios/mm1.toml", jobs=10_000)
@@ -175,9 +189,7 @@ class RunResult:
             b'<svg'
             >>> r.plot("percentiles", format="svg").save("percentiles.svg")  # doctest: +SKIP
         """
-        if self._pictures is None:
-            self._pictures = {name: (svg, png) for name, svg, png in self._handle.pictures()}
-        return _picture(self._pictures, kind, format, RUN_PLOTS)
+        return _picture(self._rendered(), kind, format, RUN_PLOTS)
 
     def __repr__(self) -> str:
         return self.table
