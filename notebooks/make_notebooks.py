@@ -371,7 +371,9 @@ ONE_CPU = [
         ## Who pays: slowdown by job size
 
         The **slowdown** of a job is its response time divided by its service time. Below,
-        short jobs (mean 0.2) and long jobs (mean 4) share one server at load 0.8. PS is
+        short jobs (uniform on [0.1, 0.3]) and long jobs (uniform on [2, 6]) share one server at
+load 0.8 (sizes bounded away from 0: with exponential sizes E[1/S] is infinite and so is the
+mean slowdown, which schedlab then leaves out). PS is
         *fair*: every job, whatever its size, has mean slowdown 1/(1 − ρ) (Harchol-Balter 2013,
         ch. 30). FCFS makes the short jobs pay for the long ones' convoys. SRPT favours short
         jobs, and here the long ones do better than under PS too: the fear that SRPT starves
@@ -385,9 +387,9 @@ ONE_CPU = [
             "warmup": {"jobs": 5_000}, "horizon": {"jobs": 100_000},
             "classes": [
                 {"name": "short", "arrival": {"dist": "exponential", "rate": 2.0},
-                 "service": {"dist": "exponential", "mean": 0.2}},
+                 "service": {"dist": "uniform", "low": 0.1, "high": 0.3}},
                 {"name": "long", "arrival": {"dist": "exponential", "rate": 0.1},
-                 "service": {"dist": "exponential", "mean": 4.0}},
+                 "service": {"dist": "uniform", "low": 2.0, "high": 6.0}},
             ],
             "nodes": [{"name": "cpu", "servers": 1}],
         }
@@ -402,7 +404,7 @@ ONE_CPU = [
             assert abs(row["mean_slowdown"] - 1 / (1 - rho)) <= 2 * row["mean_slowdown_ci95"] + 0.05
         assert slow[("srpt", "short")]["mean_slowdown"] < slow[("ps", "short")]["mean_slowdown"] / 2
         assert slow[("srpt", "long")]["mean_slowdown"] < slow[("ps", "long")]["mean_slowdown"]
-        assert slow[("fcfs", "short")]["mean_slowdown"] > 10 * slow[("fcfs", "long")]["mean_slowdown"]
+        assert slow[("fcfs", "short")]["mean_slowdown"] > 5 * slow[("fcfs", "long")]["mean_slowdown"]
         """
     ),
     md(
