@@ -9,10 +9,12 @@
 //! - utilisation: busy server time / (servers × window length).
 
 pub mod lifecycle;
+mod log_hist;
 mod recorder;
 mod summary;
 pub mod totals;
 
+pub use log_hist::LogHistogram;
 pub use recorder::{CellStats, Recorder, SizeBin};
 pub use summary::{
     Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, SizeBinStats,

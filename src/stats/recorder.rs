@@ -15,6 +15,7 @@ use hdrhistogram::Histogram;
 
 use super::Welford;
 use super::lifecycle::{Imbalance, TaskCounts};
+use super::log_hist::LogHistogram;
 use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
@@ -24,11 +25,6 @@ use crate::lifecycle::{AttemptEnd, GiveUp};
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// Histogram range in units of its resolution; values above saturate.
 pub(crate) const HIGHEST_UNITS: u64 = 1 << 50;
-/// Slowdown histograms count in units of 1/1000 of a slowdown.
-pub const SLOWDOWN_UNITS: f64 = 1000.0;
-/// Relative precision of the median slowdown: 2 significant digits (1%),
-/// which keeps a class's slowdown histogram a few KB.
-pub const SLOWDOWN_DIGITS: u8 = 2;
 /// Memory budget for the node histograms of one replication, in bytes.
 const NODE_HISTOGRAM_BUDGET: usize = 64 << 20;
 
@@ -93,9 +89,9 @@ pub struct CellStats {
     pub bounded_slowdown_sum: f64,
     /// Largest response time measured (0 before any).
     pub max_response: f64,
-    /// Class cells: slowdowns in units of 1/[`SLOWDOWN_UNITS`], for the
-    /// median; node cells keep none, to stay small.
-    pub slowdown_hist: Option<Histogram<u64>>,
+    /// Class cells: slowdowns, for the median; node cells keep none, to
+    /// stay small.
+    pub slowdown_hist: Option<LogHistogram>,
     /// Class cells: the jobs of each size bin (see `Recorder::with_sizes`);
     /// empty at node cells.
     pub size_bins: Vec<SizeBin>,
@@ -144,7 +140,7 @@ impl CellStats {
     /// A class cell: with a slowdown histogram and `bins` size bins.
     pub(crate) fn new_class(hist: Histogram<u64>, bins: usize) -> CellStats {
         let mut c = CellStats::new(hist);
-        c.slowdown_hist = Some(slowdown_histogram());
+        c.slowdown_hist = Some(LogHistogram::default());
         c.size_bins = vec![SizeBin::default(); bins];
         c
     }
@@ -168,14 +164,23 @@ impl CellStats {
         self.wait.push(wait);
         let slowdown = response / alone;
         self.slowdown_sum += slowdown;
-        self.bounded_slowdown_sum += (response / alone.max(sizes.tau)).max(1.0);
-        self.max_response = self.max_response.max(response);
-        if let Some(h) = &mut self.slowdown_hist {
-            let units = ((slowdown * SLOWDOWN_UNITS) as u64).clamp(1, HIGHEST_UNITS);
-            h.saturating_record(units);
+        // Plain comparisons, not f64::max: no NaN can reach here, and the
+        // NaN-aware max costs several instructions per job.
+        let bounded = response / if alone > sizes.tau { alone } else { sizes.tau };
+        self.bounded_slowdown_sum += if bounded > 1.0 { bounded } else { 1.0 };
+        if response > self.max_response {
+            self.max_response = response;
         }
-        if !self.size_bins.is_empty() {
-            let b = &mut self.size_bins[sizes.edges.partition_point(|&e| e <= alone)];
+        if let Some(h) = &mut self.slowdown_hist {
+            h.record(slowdown);
+        }
+        // Edges passed (a few, increasing): a branch-free count.
+        let bin = sizes
+            .edges
+            .iter()
+            .map(|&e| usize::from(e <= alone))
+            .sum::<usize>();
+        if let Some(b) = self.size_bins.get_mut(bin) {
             b.jobs += 1;
             b.size_sum += alone;
             b.response_sum += response;
@@ -251,10 +256,6 @@ pub fn class_histogram() -> Histogram<u64> {
 
 /// A class cell's slowdown histogram: fixed bounds (about 45 KB), so
 /// recording never checks for growth on the hot path.
-pub fn slowdown_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HIGHEST_UNITS, SLOWDOWN_DIGITS)
-        .expect("static histogram bounds are valid")
-}
 
 /// What `CellStats::record` needs besides the job: the bounded
 /// slowdown's tau, the size-bin edges and the histogram resolution.
@@ -787,8 +788,8 @@ mod tests {
         assert_eq!(c.size_bins[1].size_sum, 1.5);
         let h = c.slowdown_hist.as_ref().unwrap();
         assert_eq!(h.len(), 4);
-        // Slowdowns 1, 2, 6, 10: the median is the second, 2 (to 1%).
-        let median = h.median_equivalent(h.value_at_quantile(0.5)) as f64 / SLOWDOWN_UNITS;
-        assert!((median - 2.0).abs() < 0.02, "{median}");
+        // Slowdowns 1, 2, 6, 10: the median is the second, 2 (to 0.4%).
+        let median = h.median();
+        assert!((median - 2.0).abs() < 0.008, "{median}");
     }
 }

@@ -11,7 +11,8 @@ use hdrhistogram::Histogram;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::lifecycle::{self, TaskSummary};
-use super::recorder::{SLOWDOWN_UNITS, node_histogram};
+use super::log_hist::LogHistogram;
+use super::recorder::node_histogram;
 use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
 use crate::model::{Scenario, WhenFull};
@@ -168,7 +169,7 @@ pub fn summarize(
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let mut bounded_column = Vec::with_capacity(reps.len());
     let mut median_column = Vec::with_capacity(reps.len());
-    let mut merged_slowdowns: Option<Histogram<u64>> = None;
+    let mut merged_slowdowns: Option<LogHistogram> = None;
     let mut max_response = f64::NAN;
     let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
     let quantiles = |h: Option<&Histogram<u64>>| {
@@ -208,7 +209,7 @@ pub fn summarize(
         let (mut baulked, mut reneged) = (0u64, 0u64);
         let mut slowdown_sum = 0.0;
         let mut bounded_sum = 0.0;
-        let mut rep_slowdowns: Option<Histogram<u64>> = None;
+        let mut rep_slowdowns: Option<LogHistogram> = None;
         let (mut area_n, mut area_busy) = (0.0, 0.0);
         let mut misses = 0;
         let (mut admitted, mut blocked, mut lost_inside) = (0u64, 0u64, 0u64);
@@ -226,7 +227,7 @@ pub fn summarize(
             }
             if let Some(h) = &c.slowdown_hist {
                 match &mut rep_slowdowns {
-                    Some(r) => r.add(h).expect("slowdown histograms grow to fit"),
+                    Some(r) => r.add(h),
                     None => rep_slowdowns = Some(h.clone()),
                 }
             }
@@ -262,7 +263,7 @@ pub fn summarize(
         median_column.push(median_slowdown(rep_slowdowns.as_ref()));
         if let Some(h) = rep_slowdowns {
             match &mut merged_slowdowns {
-                Some(m) => m.add(&h).expect("slowdown histograms grow to fit"),
+                Some(m) => m.add(&h),
                 None => merged_slowdowns = Some(h),
             }
         }
@@ -482,13 +483,8 @@ pub fn size_bins(
 }
 
 /// The median of a slowdown histogram (NaN when there is none or it is empty).
-fn median_slowdown(h: Option<&Histogram<u64>>) -> f64 {
-    match h {
-        Some(h) if !h.is_empty() => {
-            h.median_equivalent(h.value_at_quantile(0.5)) as f64 / SLOWDOWN_UNITS
-        }
-        _ => f64::NAN,
-    }
+fn median_slowdown(h: Option<&LogHistogram>) -> f64 {
+    h.map_or(f64::NAN, LogHistogram::median)
 }
 
 /// The distribution of response times of all jobs of a run (every

@@ -19,7 +19,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::Welford;
-use super::recorder::{CellStats, HIGHEST_UNITS, SizeBin, slowdown_histogram};
+use super::log_hist::{self, LogHistogram};
+use super::recorder::{CellStats, SizeBin};
 
 /// A stored replication that cannot be rebuilt (a corrupt shard).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -179,12 +180,19 @@ fn push_varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// The sparse form of a histogram, as described in the module documentation.
 pub fn sparse(h: &Histogram<u64>) -> String {
+    sparse_pairs(
+        h.iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value())),
+    )
+}
+
+/// The sparse form of (value, count) pairs in increasing value order.
+fn sparse_pairs(pairs: impl Iterator<Item = (u64, u64)>) -> String {
     let mut bytes = Vec::new();
     let mut last = 0;
-    for v in h.iter_recorded() {
-        let value = v.value_iterated_to();
+    for (value, count) in pairs {
         push_varint(&mut bytes, value - last);
-        push_varint(&mut bytes, v.count_at_value());
+        push_varint(&mut bytes, count);
         last = value;
     }
     base64(&bytes)
@@ -299,7 +307,12 @@ impl CellTotals {
             response_hist: sparse(&c.response_hist),
             bounded_slowdown_sum: c.bounded_slowdown_sum.to_bits(),
             max_response: c.max_response.to_bits(),
-            slowdown_hist: c.slowdown_hist.as_ref().map(sparse).unwrap_or_default(),
+            slowdown_hist: c
+                .slowdown_hist
+                .as_ref()
+                // Stored from 1, as sparse forms are.
+                .map(|h| sparse_pairs(h.buckets().map(|(i, n)| (i + 1, n))))
+                .unwrap_or_default(),
             size_bins: c
                 .size_bins
                 .iter()
@@ -336,14 +349,14 @@ impl CellTotals {
         cell.tasks = self.tasks.restore();
         cell.bounded_slowdown_sum = f64::from_bits(self.bounded_slowdown_sum);
         cell.max_response = f64::from_bits(self.max_response);
-        let mut slowdowns = slowdown_histogram();
-        let pairs = decode(&self.slowdown_hist, "slowdown_hist", HIGHEST_UNITS)?;
+        let mut slowdowns = LogHistogram::default();
+        let pairs = decode(&self.slowdown_hist, "slowdown_hist", log_hist::LAST + 1)?;
         for pair in pairs.chunks_exact(2) {
             slowdowns
-                .record_n(pair[0], pair[1])
-                .map_err(|e| TotalsError {
+                .add_bucket(pair[0] - 1, pair[1])
+                .ok_or_else(|| TotalsError {
                     field: "slowdown_hist".into(),
-                    message: format!("value {}: {e:?}", pair[0]),
+                    message: format!("bucket {} past the last", pair[0]),
                 })?;
         }
         cell.slowdown_hist = Some(slowdowns);
@@ -399,9 +412,11 @@ mod tests {
         c.response_hist.record(12).unwrap();
         c.bounded_slowdown_sum = 2.25;
         c.max_response = 7.25;
-        let mut slowdowns = slowdown_histogram();
-        slowdowns.record_n(1500, 3).unwrap();
-        slowdowns.record(1 << 30).unwrap();
+        let mut slowdowns = LogHistogram::default();
+        // 1.0 lands in bucket 0, the one a sparse form cannot hold as is.
+        for x in [1.0, 1.5, 1.5, 1e9] {
+            slowdowns.record(x);
+        }
         c.slowdown_hist = Some(slowdowns);
         c.size_bins = vec![
             SizeBin {
@@ -417,16 +432,7 @@ mod tests {
         let mut back = CellStats::new(class_histogram());
         CellTotals::of(&c).restore(&mut back).unwrap();
         back.response_hist = c.response_hist.clone();
-        // A rebuilt histogram's arrays reach only its largest value: compare buckets.
-        let buckets = |h: &Option<Histogram<u64>>| -> Vec<(u64, u64)> {
-            h.iter()
-                .flat_map(|h| h.iter_recorded())
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect()
-        };
-        assert_eq!(buckets(&back.slowdown_hist), buckets(&c.slowdown_hist));
-        assert!(!buckets(&c.slowdown_hist).is_empty());
-        back.slowdown_hist = c.slowdown_hist.clone();
+        assert!(c.slowdown_hist.as_ref().is_some_and(|h| h.len() == 4));
         assert_eq!(format!("{back:?}"), format!("{c:?}"));
     }
 
