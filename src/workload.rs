@@ -72,6 +72,8 @@ pub enum Purpose {
     Rollback = 11,
     /// Requirements of retried attempts, when resampled.
     Retry = 12,
+    /// Up and down periods of failing servers.
+    ServerFailure = 13,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).

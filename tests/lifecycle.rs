@@ -4,22 +4,17 @@
 //! exponential service (e^{-μt}), the completion time of work that
 //! restarts on failures at a rate ((e^{gx} − 1)/g), timers that fire on
 //! time, the accounting identity under every discipline, and the
-//! refusals of bad input.
-//!
-//! An exact value must lie within its 99.9% interval from the 10
-//! replications (2.11 times the 95% half-width: Student t with 9 degrees
-//! of freedom, 4.78 against 2.26).
+//! refusals of bad input. Exact values are held to their 99.9% intervals
+//! (see `exact`).
 
 use std::path::Path;
 
 mod common;
+mod exact;
 use common::refused;
-use schedlab::experiment::{self, Row, RunOutput};
+use exact::{assert_within, overall};
+use schedlab::experiment;
 use schedlab::model::Scenario;
-use schedlab::stats::{Estimate, Selection};
-
-/// 99.9% over 95% half-widths at 9 degrees of freedom.
-const WIDEN: f64 = 4.781 / 2.262;
 
 fn scenario(attempts: &str, extra: &str) -> Scenario {
     let text = format!(
@@ -43,22 +38,6 @@ servers = 1
 "#
     );
     Scenario::from_toml(&text, Path::new("lifecycle.toml")).expect("test scenario parses")
-}
-
-fn overall(out: &RunOutput) -> &Row {
-    out.rows
-        .iter()
-        .find(|r| r.selection == Selection::All)
-        .expect("the overall row exists")
-}
-
-fn assert_within(what: &str, e: &Estimate, exact: f64) {
-    let h = e.ci95.expect("several replications give a CI") * WIDEN;
-    assert!(
-        (e.mean - exact).abs() <= h,
-        "{what}: simulated {:.5} ± {h:.5} (99.9%), exact {exact:.5}",
-        e.mean
-    );
 }
 
 #[test]

@@ -158,7 +158,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// An attempt of job `id` at `node` ended as `end` without completing
     /// (on `server`, still held, when it was running): another attempt
     /// after the backoff, or the task is given up.
-    fn after_attempt(&mut self, node: u32, server: Option<u32>, id: JobId, end: AttemptEnd) {
+    pub(super) fn after_attempt(
+        &mut self,
+        node: u32,
+        server: Option<u32>,
+        id: JobId,
+        end: AttemptEnd,
+    ) {
         let now = self.clock;
         let life = self.life.as_mut().expect("lifecycle present");
         let job = self.jobs.get_mut(id);
@@ -278,7 +284,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     return self.give_up(node, Some(s as u32), id, GiveUp::Deadline);
                 }
                 let queue = station.queue;
-                if !self.queues[queue].remove(id, self.jobs.get(id), now) {
+                if !self.queues[queue].remove(id, self.jobs.get(id), now)
+                    && !self.remove_restart(node, id)
+                {
                     return;
                 }
                 if task.started {
@@ -301,18 +309,27 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         slot.generation = slot.generation.wrapping_add(1);
+        // A job waiting on a failed server was stopped when it failed.
+        let down = slot.down;
         let elapsed = (now - slot.progress_from).max(0.0);
         let job = self.jobs.get_mut(id);
         job.remaining = (job.remaining - elapsed * station.speed).max(0.0);
         job.served += elapsed;
-        self.loads.stop(node, now, station.speed);
+        if !down {
+            self.loads.stop(node, now, station.speed);
+            if station.failures.is_some() {
+                self.failure_clock_stops(node, server);
+            }
+        }
         let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
         let job = self.jobs.get(id);
         let work = task.remaining_from - job.remaining;
         let time = job.served - task.served_from;
         self.observer
             .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
-        self.observer.on_stop(now, job, server);
+        if !down {
+            self.observer.on_stop(now, job, server);
+        }
     }
 
     /// Task `id` at `node` is given up for `why` (holding `server` if it

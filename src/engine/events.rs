@@ -27,6 +27,10 @@ pub(super) enum Kind {
     QueueTimeout,
     Deadline,
     Retry,
+    /// A server of a failing node fails, or is repaired (`generation`:
+    /// the server's failure token).
+    ServerDown,
+    ServerUp,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +76,7 @@ pub(super) struct EventList {
 }
 
 impl EventList {
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: f64, kind: Kind, node: u32, server: u32, generation: u32) {
         self.heap.push(Event {
             time,

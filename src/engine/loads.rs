@@ -85,6 +85,20 @@ impl LoadBoard {
         }
     }
 
+    /// A server of the node failed: one fewer to count on.
+    pub fn fail(&mut self, node: u32) {
+        if self.enabled {
+            self.nodes[node as usize].servers -= 1;
+        }
+    }
+
+    /// A failed server of the node was repaired.
+    pub fn repair(&mut self, node: u32) {
+        if self.enabled {
+            self.nodes[node as usize].servers += 1;
+        }
+    }
+
     /// A sharing node's busy capacity changed.
     pub fn share(&mut self, node: u32, now: f64, busy: f64, speed: f64) {
         if self.enabled {

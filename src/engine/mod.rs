@@ -19,6 +19,7 @@
 
 mod attempts;
 mod events;
+mod failures;
 mod jobs;
 mod loads;
 mod station;
@@ -105,6 +106,11 @@ pub trait Observer {
     /// the job leaves the system as rolled back.
     fn on_rolled_back(&mut self, _now: f64, _job: &Job, _time: f64) {}
     /// The run ended at `now`.
+    /// A server of `node` failed; `job` is the one it was running, if any
+    /// (interrupted: it waits, restarts or fails as the node says).
+    fn on_server_down(&mut self, _now: f64, _node: u32, _server: u32, _job: Option<&Job>) {}
+    /// A failed server of `node` was repaired.
+    fn on_server_up(&mut self, _now: f64, _node: u32, _server: u32) {}
     fn on_end(&mut self, _now: f64) {}
 }
 
@@ -235,6 +241,8 @@ pub struct Simulation<W, O> {
     life: Option<Box<attempts::Lifecycle>>,
     gave_up: u64,
     rolled_back: u64,
+    /// Whether some node's servers fail.
+    failing: bool,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -310,6 +318,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     waiting_room: Default::default(),
                     blocked_jobs: Vec::new(),
                     blocked_servers: 0,
+                    failures: n.failures.clone().map(|f| {
+                        let key = visit_key(scenario.seed, replication, Purpose::ServerFailure);
+                        Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
+                    }),
+                    restarts: Default::default(),
                 }
             })
             .collect();
@@ -349,7 +362,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     })
             })
             .collect();
-        Simulation {
+        let mut sim = Simulation {
             clock: 0.0,
             workload,
             stations,
@@ -417,7 +430,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }),
             gave_up: 0,
             rolled_back: 0,
-        }
+            failing: scenario.nodes.iter().any(|n| n.failures.is_some()),
+        };
+        sim.schedule_failures();
+        sim
     }
 
     /// Chooses the order of events at the same instant: arrivals first (the
@@ -498,6 +514,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 continue;
             }
             if t == f64::INFINITY {
+                break;
+            }
+            // Failures go on for ever; once every job has left and none
+            // will come, the run is over.
+            if t_arrival == f64::INFINITY && self.failing && self.drained() {
                 break;
             }
             self.clock = t;
@@ -852,6 +873,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.observer
             .on_stop(now, self.jobs.get(victim_id), victim as u32);
         self.loads.stop(node, now, station.speed);
+        if station.failures.is_some() {
+            self.failure_clock_stops(node, victim as u32);
+        }
         if self.pull {
             // The preempted job goes back to the central queue.
             self.assign_central(victim_id);
@@ -887,6 +911,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Kind::QueueTimeout => self.queue_timeout(event),
             Kind::Deadline => self.deadline(event),
             Kind::Retry => self.retry(event),
+            Kind::ServerDown => self.server_down(event),
+            Kind::ServerUp => self.server_up(event),
         }
     }
 
@@ -909,6 +935,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let completed = slot.completes;
         let queue = station.queue;
         self.loads.stop(node, now, station.speed);
+        let failing = station.failures.is_some();
         if completed {
             let progress_from = slot.progress_from;
             let job = self.jobs.get_mut(id);
@@ -916,6 +943,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             // Where the attempt ends: 0 unless it fails or times out.
             job.remaining = job.cut;
             self.observer.on_stop(now, self.jobs.get(id), server);
+            if failing {
+                self.failure_clock_stops(node, server);
+            }
             if self.life.is_some() && self.attempt_ends(node, server, id) {
                 return;
             }
@@ -929,6 +959,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.observer.on_expire(now, job, server);
             policy.expire(job, now);
             self.observer.on_stop(now, job, server);
+            if failing {
+                self.failure_clock_stops(node, server);
+            }
             if self.pull {
                 self.assign_central(id);
             }
@@ -1249,6 +1282,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     #[inline(always)]
     fn serve_next(&mut self, node: u32, server: u32) {
         let now = self.clock;
+        if self.stations[node as usize].failures.is_some()
+            && self.free_at_failing_node(node, server)
+        {
+            return;
+        }
         let queue = self.stations[node as usize].queue;
         let next = match self.queues[queue].dequeue(now) {
             Some(next) => Some(next),
@@ -1374,6 +1412,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             server,
             slot.generation,
         );
+        if station.failures.is_some() {
+            self.failure_clock_starts(node, server);
+        }
         self.observer.on_start(now, self.jobs.get(id), server);
     }
 }
@@ -1432,6 +1473,30 @@ mod tests {
 
     fn fcfs() -> AnyPolicy {
         AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn a_failing_server_holds_its_job_and_the_run_ends_with_the_last_job() {
+        use crate::model::{Dist, FailureClock, NodeFailures, OnFailure};
+        // One server at speed 2, up 0..1.5, down 1.5..2.5, up 2.5..4: a
+        // job of size 2 (1 time unit) arriving at 1 has done 0.5 when the
+        // server fails; resumed it ends at 2.5 + 0.5, restarted at 2.5 + 1.
+        for (running, end) in [(OnFailure::Resume, 3.0), (OnFailure::Restart, 3.5)] {
+            let mut s = scenario(1);
+            s.nodes[0].failures = Some(NodeFailures {
+                up: Dist::Deterministic { value: 1.5 },
+                down: Dist::Deterministic { value: 1.0 },
+                running,
+                clock: FailureClock::Always,
+            });
+            let w = arrivals(&[(1.0, 2.0)]);
+            let mut sim = Simulation::new(&s, w, &fcfs(), None, Trace::default());
+            let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
+            let t = sim.into_observer();
+            assert_eq!(t.starts, vec![(1.0, 0, 0), (2.5, 0, 0)], "{running:?}");
+            assert_eq!(t.done, vec![(end, 0)], "{running:?}");
+            assert_eq!(info.end, end, "failure events stop once every job has left");
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub(super) struct Server {
     pub follower: bool,
     /// The job this server ran last, so resuming it costs no switch.
     pub last_job: JobId,
+    /// Failed and not yet repaired (a job it ran may wait on it).
+    pub down: bool,
 }
 
 impl Server {
@@ -38,12 +40,13 @@ impl Server {
         blocked: false,
         follower: false,
         last_job: IDLE,
+        down: false,
     };
 
     /// Whether the server is running a job now (not idle, not blocked).
     #[inline]
     pub fn running(&self) -> bool {
-        self.job != IDLE && !self.blocked && !self.follower
+        self.job != IDLE && !self.blocked && !self.follower && !self.down
     }
 }
 
@@ -93,6 +96,11 @@ pub(super) struct Station {
     pub blocked_jobs: Vec<(JobId, u32)>,
     /// Servers of this node held by blocked jobs.
     pub blocked_servers: u32,
+    /// Its servers' failures, if they fail.
+    pub failures: Option<Box<super::failures::StationFailures>>,
+    /// Jobs whose attempt a failure cut short, first to restart on the
+    /// next free server.
+    pub restarts: VecDeque<JobId>,
 }
 
 impl Station {

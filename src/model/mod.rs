@@ -2,6 +2,7 @@
 //! and the scenario that ties them together.
 
 pub mod dist;
+pub mod failures;
 pub mod output;
 pub mod route;
 pub mod rows;
@@ -11,6 +12,7 @@ pub mod wfformat;
 pub mod workflow;
 
 pub use dist::Dist;
+pub use failures::{FailureClock, NodeFailures, OnFailure};
 pub use output::Output;
 pub use route::{Hop, Routing};
 pub use scenario::Scenario;
@@ -114,6 +116,8 @@ pub struct Node {
     pub when_full: WhenFull,
     /// This node's own discipline, else the run's policy.
     pub discipline: Option<AnyPolicy>,
+    /// Its servers' failures and repairs, if they fail.
+    pub failures: Option<NodeFailures>,
 }
 
 impl Node {
@@ -126,6 +130,7 @@ impl Node {
             capacity: None,
             when_full: WhenFull::Loss,
             discipline: None,
+            failures: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::failures::RawFailures;
 use super::output::{Output, OutputSpec};
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
@@ -97,6 +98,7 @@ struct RawNode {
     capacity: Option<u32>,
     when_full: Option<String>,
     discipline: Option<CompareEntry>,
+    failures: Option<RawFailures>,
 }
 
 fn default_speed() -> f64 {
@@ -350,6 +352,7 @@ impl Scenario {
         let (configs, policies): (Vec<_>, Vec<_>) = policies.into_iter().unzip();
         check_pull(self.dispatch.as_ref(), &policies, &self.classes)?;
         check_network(self, &policies)?;
+        check_failures(self, &policies)?;
         self.policies = policies;
         self.policy_configs = configs;
         Ok(())
@@ -492,6 +495,45 @@ fn check_pull(
             "(given)",
             "reneging from the central queue of pull dispatching is not supported; use a push rule such as jsq",
         ));
+    }
+    Ok(())
+}
+
+/// Failing servers hand a job back or hold it: the node must give whole
+/// servers to one job each.
+fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError> {
+    let k = s.classes.len();
+    let reachable = s.reachable_states();
+    for (j, node) in s.nodes.iter().enumerate() {
+        if node.failures.is_none() {
+            continue;
+        }
+        let field = format!("nodes[{j}].failures");
+        if let Some(p) = policies
+            .iter()
+            .map(|p| s.discipline_at(j, p))
+            .find(|p| p.is_sharing())
+        {
+            return Err(FieldError::new(
+                field,
+                "(given)",
+                format!(
+                    "server failures interrupt the job a server runs; `{}` shares every server among all jobs: use a queue discipline (rr with a short quantum approaches ps)",
+                    p.label()
+                ),
+            ));
+        }
+        if let Some(c) = (0..k).find(|&c| reachable[j * k + c] && s.classes[c].servers_per_job > 1)
+        {
+            return Err(FieldError::new(
+                field,
+                "(given)",
+                format!(
+                    "class `{}` holds several servers per job at node `{}`; failures of such visits are not modelled: give the node no failures or the class servers_per_job = 1",
+                    s.classes[c].name, node.name
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -669,9 +711,14 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "applies only to a node with a `capacity`",
             ));
         }
+        let failures = match &n.failures {
+            Some(f) => Some(f.build(j, base)?),
+            None => None,
+        };
         nodes.push(Node {
             when_full,
             capacity: n.capacity,
+            failures,
             ..Node::new(&n.name, n.servers, n.speed)
         });
     }
@@ -855,6 +902,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         source: text.to_string(),
     };
     check_network(&scenario, &scenario.policies)?;
+    check_failures(&scenario, &scenario.policies)?;
     if let Some(spec) = &raw.sweep {
         scenario.sweep = Some(Sweep::new(
             &scenario,

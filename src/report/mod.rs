@@ -123,6 +123,34 @@ pub struct ResultRecord {
     /// Where some class has attempt rules: the task lifecycle's figures.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<LifecycleRecord>,
+    /// Where servers fail (node rows of such nodes, and the overall row).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<ServersRecord>,
+}
+
+/// Server failures of a row: the fraction of server time up, failures
+/// per replication and those that interrupted a job.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ServersRecord {
+    pub availability: Option<f64>,
+    pub availability_ci95: Option<f64>,
+    pub server_failures: Option<f64>,
+    pub server_failures_ci95: Option<f64>,
+    pub interrupted: Option<f64>,
+    pub interrupted_ci95: Option<f64>,
+}
+
+impl ServersRecord {
+    fn of(s: &crate::stats::servers::ServerSummary) -> ServersRecord {
+        ServersRecord {
+            availability: num(s.availability.mean),
+            availability_ci95: ci(s.availability.ci95),
+            server_failures: num(s.failures.mean),
+            server_failures_ci95: ci(s.failures.ci95),
+            interrupted: num(s.interrupted.mean),
+            interrupted_ci95: ci(s.interrupted.ci95),
+        }
+    }
 }
 
 /// The task lifecycle's figures of a row (`[classes.attempts]`).
@@ -265,6 +293,7 @@ impl From<&Row> for ResultRecord {
             p_baulk: num(s.p_baulk.mean),
             p_baulk_ci95: ci(s.p_baulk.ci95),
             lifecycle: LifecycleRecord::of(&s.tasks),
+            servers: s.servers.as_ref().map(ServersRecord::of),
         }
     }
 }
@@ -674,6 +703,19 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             e(&t.retry_amplification),
         );
     }
+    for r in rows.iter().filter(|r| r.class == "all" && r.node != "all") {
+        let Some(sv) = &r.stats.servers else { continue };
+        let e = |x: &Estimate| with_ci(num(x.mean), ci(x.ci95));
+        let _ = writeln!(
+            out,
+            "servers, {}, node {}: availability {}, failures {} per run, {} of them interrupting a job",
+            r.policy,
+            r.node,
+            e(&sv.availability),
+            e(&sv.failures),
+            e(&sv.interrupted),
+        );
+    }
     for r in rows.iter().filter(|r| r.stats.p_baulk.mean.is_finite()) {
         let _ = writeln!(
             out,
@@ -880,6 +922,18 @@ pub struct CsvRecord {
     pub retry_amplification: Option<f64>,
     #[serde(default)]
     pub retry_amplification_ci95: Option<f64>,
+    #[serde(default)]
+    pub availability: Option<f64>,
+    #[serde(default)]
+    pub availability_ci95: Option<f64>,
+    #[serde(default)]
+    pub server_failures: Option<f64>,
+    #[serde(default)]
+    pub server_failures_ci95: Option<f64>,
+    #[serde(default)]
+    pub interrupted: Option<f64>,
+    #[serde(default)]
+    pub interrupted_ci95: Option<f64>,
     pub theory_formula: Option<String>,
     pub theory_kind: Option<Kind>,
     pub theory_mean_wait: Option<f64>,
@@ -893,7 +947,14 @@ impl From<ResultRecord> for CsvRecord {
         let t = r.theory;
         let l = r.lifecycle.as_ref();
         let by = l.map(|l| l.gave_up_by);
+        let sv = r.servers;
         CsvRecord {
+            availability: sv.and_then(|s| s.availability),
+            availability_ci95: sv.and_then(|s| s.availability_ci95),
+            server_failures: sv.and_then(|s| s.server_failures),
+            server_failures_ci95: sv.and_then(|s| s.server_failures_ci95),
+            interrupted: sv.and_then(|s| s.interrupted),
+            interrupted_ci95: sv.and_then(|s| s.interrupted_ci95),
             arrived: l.map(|l| l.arrived),
             completed: l.map(|l| l.completed),
             gave_up: l.map(|l| l.gave_up),

@@ -11,6 +11,7 @@
 pub mod lifecycle;
 mod log_hist;
 mod recorder;
+pub mod servers;
 mod summary;
 pub mod totals;
 

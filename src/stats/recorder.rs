@@ -16,6 +16,7 @@ use hdrhistogram::Histogram;
 use super::Welford;
 use super::lifecycle::{Imbalance, TaskCounts};
 use super::log_hist::LogHistogram;
+use super::servers::ServerCounts;
 use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
@@ -254,9 +255,6 @@ pub fn class_histogram() -> Histogram<u64> {
         .expect("static histogram bounds are valid")
 }
 
-/// A class cell's slowdown histogram: fixed bounds (about 45 KB), so
-/// recording never checks for growth on the hot path.
-
 /// What `CellStats::record` needs besides the job: the bounded
 /// slowdown's tau, the size-bin edges and the histogram resolution.
 #[derive(Debug, Clone)]
@@ -289,6 +287,8 @@ pub struct Recorder {
     /// Time units per histogram unit.
     resolution: f64,
     sizes: Sizes,
+    /// Per node: server failures.
+    servers: Vec<ServerCounts>,
     pub window_start: f64,
     pub window_end: f64,
 }
@@ -319,6 +319,7 @@ impl Recorder {
                 edges: Arc::from(Vec::new()),
                 inv_resolution: 1.0 / resolution,
             },
+            servers: vec![ServerCounts::default(); speeds.len()],
             window_start: 0.0,
             window_end: 0.0,
         }
@@ -345,6 +346,12 @@ impl Recorder {
     /// The inner edges of the size bins.
     pub fn size_edges(&self) -> &[f64] {
         &self.sizes.edges
+    }
+
+    /// Server failures at node `node`; `None` in a recorder rebuilt from
+    /// a sweep's stored totals, which keep no node figures.
+    pub fn server_counts(&self, node: usize) -> Option<&ServerCounts> {
+        self.servers.get(node)
     }
 
     /// The per-job cell of a class.
@@ -478,6 +485,8 @@ impl Recorder {
                 edges: Arc::from(Vec::new()),
                 inv_resolution: 1.0 / resolution,
             },
+            // Sweeps keep no node figures (see `class_totals`).
+            servers: Vec::new(),
             window_start: f64::from_bits(t.window[0]),
             window_end: f64::from_bits(t.window[1]),
         })
@@ -724,10 +733,24 @@ impl Observer for Recorder {
         for c in self.classes.iter_mut().chain(&mut self.nodes) {
             c.reset(now);
         }
+        for s in &mut self.servers {
+            s.reset(now);
+        }
+    }
+
+    fn on_server_down(&mut self, now: f64, node: u32, _server: u32, job: Option<&Job>) {
+        self.servers[node as usize].went_down(now, self.measuring, job.is_some());
+    }
+
+    fn on_server_up(&mut self, now: f64, node: u32, _server: u32) {
+        self.servers[node as usize].went_up(now);
     }
 
     fn on_end(&mut self, now: f64) {
         self.window_end = now;
+        for s in &mut self.servers {
+            s.end(now);
+        }
         for c in self.classes.iter_mut().chain(&mut self.nodes) {
             c.advance(now);
             c.tasks.present_end = u64::from(c.in_system);

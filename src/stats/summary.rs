@@ -13,6 +13,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use super::lifecycle::{self, TaskSummary};
 use super::log_hist::LogHistogram;
 use super::recorder::node_histogram;
+use super::servers::{self, ServerCounts, ServerSummary};
 use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
 use crate::model::{Scenario, WhenFull};
@@ -122,6 +123,9 @@ pub struct RowStats {
     /// The task lifecycle: give-ups, attempts, goodput, and the
     /// accounting check.
     pub tasks: TaskSummary,
+    /// Server failures: at a node whose servers fail, and overall when
+    /// some node's do; `None` elsewhere.
+    pub servers: Option<ServerSummary>,
 }
 
 /// The quantile levels of `RowStats::response_quantiles`.
@@ -400,7 +404,35 @@ pub fn summarize(
                 .collect::<Vec<_>>(),
             class_cells,
         ),
+        servers: server_summary(scenario, reps, selection),
     }
+}
+
+/// The failure figures of a node row (or the overall row), where servers fail.
+fn server_summary(
+    scenario: &Scenario,
+    reps: &[ReplicationSummary],
+    selection: Selection,
+) -> Option<ServerSummary> {
+    let nodes: Vec<usize> = match selection {
+        Selection::Class(_) => return None,
+        Selection::Node(n) => vec![n],
+        Selection::All => (0..scenario.nodes.len()).collect(),
+    };
+    if !nodes.iter().any(|&n| scenario.nodes[n].failures.is_some()) {
+        return None;
+    }
+    let servers: u32 = nodes.iter().map(|&n| scenario.nodes[n].servers).sum();
+    let counts: Vec<ServerCounts> = reps
+        .iter()
+        .map(|r| {
+            nodes.iter().try_fold(ServerCounts::default(), |a, &n| {
+                Some(servers::add(a, r.recorder.server_counts(n)?))
+            })
+        })
+        .collect::<Option<_>>()?;
+    let windows: Vec<f64> = reps.iter().map(|r| r.recorder.window()).collect();
+    Some(servers::summarize(&counts, f64::from(servers), &windows))
 }
 
 /// The jobs of one size bin of a row: those whose time in service alone

@@ -16,6 +16,7 @@
 //! | `srpt`, `fb` | 1 | `srpt`, `fb` integrals (one class) |
 //! | `fcfs` with renewal arrivals | 1 / c | `kingman` / `allen-cunneen` (approximations) |
 //! | `fcfs`, node `capacity` K | c | `mmck`, or `erlang-b` when K = c (exponential sizes) |
+//! | `fcfs`, servers failing while busy (`failures`, `clock = "busy"`, `resume`) | 1 | `breakdowns-mg1` |
 //!
 //! Classes pinned to nodes are handled node by node; `random` dispatching
 //! thins a Poisson stream into independent Poisson streams, so each node
@@ -135,6 +136,10 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         } else {
             return None;
         };
+        if node.failures.is_some() {
+            all.extend(failing_part(s, policy, j, node, &streams, poisson)?);
+            continue;
+        }
         let impatient = streams.iter().any(|st| {
             let c = &s.classes[st.class];
             c.patience.is_some() || !c.baulk.is_empty()
@@ -269,6 +274,77 @@ fn feedback_part(
         mean_wait: m.mean_wait,
         mean_response: m.mean_response,
     }])
+}
+
+/// A single-server node whose server fails only while busy, at
+/// exponential times, and whose interrupted job resumes after the repair:
+/// the M/G/1 (FCFS) with each job's completion time as its service
+/// ([`super::resume_completion`]). Other failure models have no formula
+/// here (an idle server that fails delays the next arrival's start).
+fn failing_part(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    node: usize,
+    n: &crate::model::Node,
+    streams: &[Stream],
+    poisson: bool,
+) -> Option<Vec<Part>> {
+    use crate::model::{FailureClock, OnFailure};
+    let f = n.failures.as_ref()?;
+    let Dist::Exponential { rate: g, .. } = f.up else {
+        return None;
+    };
+    let plain = streams.iter().all(|st| {
+        let c = &s.classes[st.class];
+        c.attempts.is_none() && c.patience.is_none() && c.baulk.is_empty()
+    });
+    if f.clock != FailureClock::Busy
+        || f.running != OnFailure::Resume
+        || n.servers != 1
+        || n.capacity.is_some()
+        || !plain
+        || !poisson
+        || policy.label() != "fcfs"
+    {
+        return None;
+    }
+    let (er, er2) = (f.down.mean(), f.down.second_moment());
+    let completions: Vec<(f64, f64)> = streams
+        .iter()
+        .map(|st| super::resume_completion(g, st.es, st.es2, er, er2).ok())
+        .collect::<Option<_>>()?;
+    let lambda: f64 = streams.iter().map(|st| st.lambda).sum();
+    let ec = streams
+        .iter()
+        .zip(&completions)
+        .map(|(st, c)| st.lambda * c.0)
+        .sum::<f64>()
+        / lambda;
+    let ec2 = streams
+        .iter()
+        .zip(&completions)
+        .map(|(st, c)| st.lambda * c.1)
+        .sum::<f64>()
+        / lambda;
+    let queue = super::mg1(lambda, ec, ec2).ok()?.mean_wait;
+    Some(
+        streams
+            .iter()
+            .zip(&completions)
+            .map(|(st, c)| {
+                let response = queue + c.0;
+                // The rows' wait is response minus time actually served.
+                part(
+                    st,
+                    node,
+                    "breakdowns-mg1",
+                    Kind::Exact,
+                    response - st.es,
+                    response,
+                )
+            })
+            .collect(),
+    )
 }
 
 /// A node holding at most `k` jobs: M/M/c/K under FCFS (Erlang B when

@@ -1,0 +1,392 @@
+//! Server failures in the engine: each server of a node with `failures`
+//! alternates up and down periods, two event kinds on the calendar
+//! (`ServerDown`, `ServerUp`) carrying the server's failure token. A
+//! down server is out of its node's idle list, so dispatch rules, pulls
+//! and the node's own queue pass it by; the job it ran waits on it
+//! (resume), starts over on the next free server (restart) or ends its
+//! attempt as failed (retry).
+//!
+//! Periods are drawn counter-based from (seed, replication, node, server,
+//! period), so every policy meets the same failures at the same times
+//! under the always-running clock (common random numbers).
+
+use super::events::{Event, Kind};
+use super::station::IDLE;
+use super::{Observer, Simulation, draw, per_speed};
+use crate::job::JobId;
+use crate::lifecycle::AttemptEnd;
+use crate::model::{FailureClock, NodeFailures, OnFailure};
+use crate::policy::Policy;
+use crate::workload::Workload;
+
+/// One server's failure state.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ServerLife {
+    /// Valid token of the server's pending failure or repair event.
+    pub token: u32,
+    /// Up and down periods begun so far.
+    pub period: u32,
+    /// Busy clock: up time left before the next failure, and since when
+    /// the server has been serving (NaN while it is not).
+    pub up_left: f64,
+    pub busy_since: f64,
+}
+
+/// A node's failure rules and its servers' states.
+pub(super) struct StationFailures {
+    pub rule: NodeFailures,
+    pub key: u64,
+    pub node: u32,
+    pub servers: Vec<ServerLife>,
+}
+
+impl StationFailures {
+    pub fn new(rule: NodeFailures, key: u64, node: u32, servers: u32) -> StationFailures {
+        let mut f = StationFailures {
+            rule,
+            key,
+            node,
+            servers: vec![
+                ServerLife {
+                    token: 0,
+                    period: 0,
+                    up_left: 0.0,
+                    busy_since: f64::NAN,
+                };
+                servers as usize
+            ],
+        };
+        for s in 0..servers {
+            let up = f.next_period(s);
+            f.servers[s as usize].up_left = up;
+        }
+        f
+    }
+
+    /// The length of server `s`'s next period (up, down, up, ...).
+    fn next_period(&mut self, s: u32) -> f64 {
+        let life = &mut self.servers[s as usize];
+        let k = life.period;
+        life.period += 1;
+        let d = if k.is_multiple_of(2) {
+            &self.rule.up
+        } else {
+            &self.rule.down
+        };
+        let seq = (u64::from(self.node) << 32) | u64::from(s);
+        draw(d, self.key, seq, k).max(0.0)
+    }
+
+    pub fn busy_clock(&self) -> bool {
+        self.rule.clock == FailureClock::Busy
+    }
+}
+
+impl<W: Workload, O: Observer> Simulation<W, O> {
+    /// Schedules every always-running server's first failure.
+    pub(super) fn schedule_failures(&mut self) {
+        for (j, st) in self.stations.iter().enumerate() {
+            let Some(f) = &st.failures else { continue };
+            if f.busy_clock() {
+                continue;
+            }
+            for (s, life) in f.servers.iter().enumerate() {
+                self.events.push(
+                    life.up_left,
+                    Kind::ServerDown,
+                    j as u32,
+                    s as u32,
+                    life.token,
+                );
+            }
+        }
+    }
+
+    /// Busy clock: server `server` of `node` starts serving; its failure
+    /// comes after the up time it has left.
+    #[inline(never)]
+    pub(super) fn failure_clock_starts(&mut self, node: u32, server: u32) {
+        let now = self.clock;
+        let Some(f) = self.stations[node as usize].failures.as_mut() else {
+            return;
+        };
+        if !f.busy_clock() {
+            return;
+        }
+        let life = &mut f.servers[server as usize];
+        life.token = life.token.wrapping_add(1);
+        life.busy_since = now;
+        self.events.push(
+            now + life.up_left,
+            Kind::ServerDown,
+            node,
+            server,
+            life.token,
+        );
+    }
+
+    /// Busy clock: server `server` of `node` stops serving; its clock stops.
+    #[inline(never)]
+    pub(super) fn failure_clock_stops(&mut self, node: u32, server: u32) {
+        let now = self.clock;
+        let Some(f) = self.stations[node as usize].failures.as_mut() else {
+            return;
+        };
+        let life = &mut f.servers[server as usize];
+        if !f.rule.clock.eq(&FailureClock::Busy) || life.busy_since.is_nan() {
+            return;
+        }
+        life.up_left = (life.up_left - (now - life.busy_since)).max(0.0);
+        life.busy_since = f64::NAN;
+        life.token = life.token.wrapping_add(1);
+    }
+
+    /// Whether no job is left anywhere and none will come: failure
+    /// events then stop, so a finite workload's run ends.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn drained(&self) -> bool {
+        self.workload.peek_time() == f64::INFINITY
+            && self.stations.iter().all(|s| s.present == 0)
+            && self.queues.iter().all(|q| q.is_empty())
+    }
+
+    /// A server of a node with failures fails.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn server_down(&mut self, event: Event) {
+        let Event {
+            node,
+            server,
+            generation,
+            ..
+        } = event;
+        let now = self.clock;
+        let station = &mut self.stations[node as usize];
+        let f = station
+            .failures
+            .as_mut()
+            .expect("failure events only at failing nodes");
+        let life = &mut f.servers[server as usize];
+        if life.token != generation || station.servers[server as usize].down {
+            return;
+        }
+        station.servers[server as usize].down = true;
+        life.busy_since = f64::NAN;
+        let repair = f.next_period(server);
+        let mode = f.rule.running;
+        let token = f.servers[server as usize].token;
+        self.events
+            .push(now + repair, Kind::ServerUp, node, server, token);
+        let slot = &mut station.servers[server as usize];
+        let id = slot.job;
+        if id == IDLE {
+            // Out of the idle list: nobody is handed a down server.
+            if let Some(i) = station.idle.iter().position(|&s| s == server) {
+                station.idle.remove(i);
+            }
+            self.loads.take(node, 1);
+            self.loads.fail(node);
+            self.observer.on_server_down(now, node, server, None);
+            return;
+        }
+        self.loads.fail(node);
+        if slot.blocked {
+            // Its job's service is over; it holds the server until it leaves.
+            self.observer.on_server_down(now, node, server, None);
+            return;
+        }
+        // Its running job stops where it is.
+        slot.generation = slot.generation.wrapping_add(1);
+        let elapsed = (now - slot.progress_from).max(0.0);
+        slot.progress_from = f64::INFINITY;
+        let speed = station.speed;
+        let job = self.jobs.get_mut(id);
+        job.remaining = (job.remaining - elapsed * speed).max(job.cut);
+        job.served += elapsed;
+        self.loads.stop(node, now, speed);
+        self.observer.on_stop(now, self.jobs.get(id), server);
+        self.observer
+            .on_server_down(now, node, server, Some(self.jobs.get(id)));
+        match mode {
+            OnFailure::Resume => {}
+            OnFailure::Restart => {
+                self.lose_attempt_work(node, id);
+                self.stations[node as usize].servers[server as usize].job = IDLE;
+                if self.pull {
+                    self.assign_central(id);
+                    self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
+                } else {
+                    self.stations[node as usize].restarts.push_back(id);
+                    self.take_restarts(node);
+                }
+            }
+            OnFailure::Retry => {
+                let rules = self
+                    .life
+                    .as_ref()
+                    .is_some_and(|l| l.rules[self.jobs.get(id).class as usize].is_some());
+                if rules {
+                    self.attempt_failed_on(node, server, id);
+                } else {
+                    self.lose_attempt_work(node, id);
+                    self.stations[node as usize].servers[server as usize].job = IDLE;
+                    if self.pull {
+                        self.assign_central(id);
+                        self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
+                    } else {
+                        self.join(node, id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The work job `id` did in its current attempt is lost: it needs
+    /// the attempt's requirement again (the whole visit's without attempt
+    /// rules), and the attempt's fate is drawn again when it restarts.
+    fn lose_attempt_work(&mut self, node: u32, id: JobId) {
+        let now = self.clock;
+        let job = self.jobs.get_mut(id);
+        let before = job.remaining;
+        let from = match self.life.as_mut() {
+            Some(life) => {
+                let task = &mut life.tasks[id as usize];
+                if task.started {
+                    task.started = false;
+                    task.remaining_from
+                } else {
+                    job.size
+                }
+            }
+            None => job.size,
+        };
+        job.remaining = from;
+        job.cut = 0.0;
+        self.loads.rework(node, now, from - before);
+    }
+
+    /// Idle up servers of `node` take the jobs waiting to restart.
+    fn take_restarts(&mut self, node: u32) {
+        while !self.stations[node as usize].restarts.is_empty() {
+            let Some(server) = self.stations[node as usize].idle.pop() else {
+                return;
+            };
+            let id = self.stations[node as usize]
+                .restarts
+                .pop_front()
+                .expect("checked non-empty");
+            self.start(node, server, id);
+        }
+    }
+
+    /// A failed server is repaired.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn server_up(&mut self, event: Event) {
+        let Event {
+            node,
+            server,
+            generation,
+            ..
+        } = event;
+        let now = self.clock;
+        let drained = self.drained();
+        let station = &mut self.stations[node as usize];
+        let f = station
+            .failures
+            .as_mut()
+            .expect("failure events only at failing nodes");
+        let life = &mut f.servers[server as usize];
+        if life.token != generation || !station.servers[server as usize].down {
+            return;
+        }
+        station.servers[server as usize].down = false;
+        let up = f.next_period(server);
+        let busy_clock = f.busy_clock();
+        let life = &mut f.servers[server as usize];
+        life.token = life.token.wrapping_add(1);
+        if busy_clock {
+            life.up_left = up;
+        } else if !drained {
+            self.events
+                .push(now + up, Kind::ServerDown, node, server, life.token);
+        }
+        self.loads.repair(node);
+        self.observer.on_server_up(now, node, server);
+        let slot = station.servers[server as usize];
+        if slot.job == IDLE {
+            return self.serve_next(node, server);
+        }
+        if slot.blocked {
+            return;
+        }
+        // A job waited on it (resume): it continues.
+        self.resume(node, server, slot.job);
+    }
+
+    /// Job `id`, waiting on repaired `server` of `node`, continues.
+    fn resume(&mut self, node: u32, server: u32, id: JobId) {
+        let now = self.clock;
+        self.failure_clock_starts(node, server);
+        let station = &mut self.stations[node as usize];
+        let slot = &mut station.servers[server as usize];
+        self.loads.start(node, now, station.speed, false);
+        let job = self.jobs.get_mut(id);
+        let needed = per_speed((job.remaining - job.cut).max(0.0), station.speed);
+        let quantum = self.queues[station.queue].quantum(job);
+        slot.completes = needed <= quantum * (1.0 + 1e-12);
+        let run = if slot.completes { needed } else { quantum };
+        slot.progress_from = now;
+        self.events
+            .push(now + run, Kind::ServiceEnd, node, server, slot.generation);
+        self.observer.on_start(now, self.jobs.get(id), server);
+    }
+
+    /// Retry mode: the attempt job `id` ran on failed `server` counts as
+    /// failed, and the class's retry rules decide what follows.
+    fn attempt_failed_on(&mut self, node: u32, server: u32, id: JobId) {
+        let now = self.clock;
+        let life = self.life.as_ref().expect("checked by the caller");
+        let task = life.tasks[id as usize];
+        let job = self.jobs.get(id);
+        let work = task.remaining_from - job.remaining;
+        let time = job.served - task.served_from;
+        self.observer
+            .on_attempt_end(now, job, AttemptEnd::Failed, work, time);
+        self.after_attempt(node, Some(server), id, AttemptEnd::Failed);
+    }
+
+    /// A server of a failing node is free (its job left, failed or was
+    /// given up): a down one stays out of service; an up one takes the
+    /// next job to restart, if any. Returns whether that settled it.
+    #[inline(never)]
+    pub(super) fn free_at_failing_node(&mut self, node: u32, server: u32) -> bool {
+        let station = &mut self.stations[node as usize];
+        let slot = &mut station.servers[server as usize];
+        if slot.down {
+            slot.job = IDLE;
+            slot.blocked = false;
+            return true;
+        }
+        match station.restarts.pop_front() {
+            Some(id) => {
+                self.start(node, server, id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Job `id` waits at `node` to restart: taken out (its deadline passed).
+    pub(super) fn remove_restart(&mut self, node: u32, id: JobId) -> bool {
+        let r = &mut self.stations[node as usize].restarts;
+        match r.iter().position(|&j| j == id) {
+            Some(i) => {
+                r.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
