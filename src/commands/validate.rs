@@ -109,6 +109,11 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    if let Some(list) = &args.compare {
+        super::run::compare(&mut scenario, list)?;
+    }
+    // After --compare, whose check of the scenario knows nothing of the
+    // flags: `check_supported` below names the flag if a policy cannot run them.
     let flags = lifecycle_flags(args);
     if let Some((name, value)) = flags.first() {
         if let Some(k) = scenario.classes.iter().position(|c| c.attempts.is_some()) {
@@ -127,9 +132,6 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
         for c in &mut scenario.classes {
             c.attempts = Some(rule.clone());
         }
-    }
-    if let Some(list) = &args.compare {
-        super::run::compare(&mut scenario, list)?;
     }
     for p in &scenario.policies {
         backend::check_supported(&scenario, p).map_err(|error| {
@@ -863,6 +865,51 @@ mod tests {
         for bad in ["", "1", "ms", "-1ms", "0ms", "1 parsec", "nanms", "1e400s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_broken_accounting_identity_is_an_error_naming_the_side_and_class() {
+        let ledger = |completed| Ledger {
+            class: 0,
+            arrived: 10,
+            completed,
+            gave_up: 1,
+            rolled_back: 1,
+            present: 0,
+        };
+        let real = RealRun {
+            tasks: Vec::new(),
+            ledgers: vec![ledger(8)],
+            release_lateness: Vec::new(),
+            dispatch_latency: Vec::new(),
+            slice: backend::SliceRule::WholeTask,
+            workers: 1,
+            time_scale: Duration::from_millis(1),
+            wall: Duration::ZERO,
+        };
+        let sim = |completed| SimRun {
+            tasks: Vec::new(),
+            ledgers: vec![ledger(completed)],
+        };
+        assert!(check_accounts("fcfs", 10, &real, &sim(8)).is_ok());
+        // A job counted twice (9 + 1 + 1 > 10) on the simulated side.
+        let e = check_accounts("fcfs", 10, &real, &sim(9))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("internal error") && e.contains("fcfs"), "{e}");
+        assert!(
+            e.contains("sim: class 0: arrived 10 against completed 9"),
+            "{e}"
+        );
+        assert!(!e.contains("real: class"), "{e}");
+        // Fewer arrivals than planned.
+        let e = check_accounts("fcfs", 11, &real, &sim(8))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("real: 10 tasks arrived of the 11 planned"),
+            "{e}"
+        );
     }
 
     #[test]
