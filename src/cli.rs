@@ -607,15 +607,18 @@ pub struct ValidateArgs {
     /// Slice length (time units) after which a preemptive discipline may switch tasks.
     #[arg(long, default_value_t = 0.5)]
     pub slice: f64,
-    /// Real service time after which an attempt is cut off, e.g. 50ms.
+    /// Real service time after which an attempt is cut off, e.g. 50ms (for scenarios
+    /// without [classes.attempts]: becomes every class's attempts.timeout).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Attempts allowed after a failure or a timeout.
-    #[arg(long, default_value_t = 0)]
-    pub retries: u32,
-    /// Probability that an attempt fails when its work is done (seeded).
-    #[arg(long, default_value_t = 0.0)]
-    pub fail_prob: f64,
+    /// Attempts allowed after a failure or a timeout, retried at once (for scenarios
+    /// without [classes.attempts]: retry.max_attempts = N + 1, initial = 0).
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// Probability that an attempt fails when its work is done (for scenarios without
+    /// [classes.attempts]: failure = { p = P, at = "end" }).
+    #[arg(long)]
+    pub fail_prob: Option<f64>,
     /// Base seed, instead of the scenario's.
     #[arg(long)]
     pub seed: Option<u64>,

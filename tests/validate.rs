@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use schedlab::backend::summary::{Which, figures};
-use schedlab::backend::{
-    self, Accounting, BackendConfig, Plan, TaskState, Work, WorkMode, attempt_fails,
-};
+use schedlab::backend::{self, Accounting, BackendConfig, Plan, TaskState, Work, WorkMode};
+use schedlab::lifecycle::{Draws, GiveUp};
 use schedlab::model::Scenario;
 use schedlab::policy::{AnyPolicy, parse_policy_arg};
 
@@ -51,10 +50,6 @@ fn config(scale_us: u64) -> BackendConfig {
     BackendConfig {
         time_scale: Duration::from_micros(scale_us),
         slice: 0.5,
-        timeout: f64::INFINITY,
-        retries: 0,
-        fail_prob: 0.0,
-        seed: 3,
     }
 }
 
@@ -82,23 +77,36 @@ fn mean_response(tasks: &[backend::TaskRecord], which: Which, plan: &Plan) -> f6
 #[test]
 fn every_task_is_accounted_for_with_failures_and_timeouts() {
     let _guard = serial();
-    let s = mm(2, 0.7, 1.0, 5);
-    let plan = backend::plan(&s, 300);
     // An attempt is cut off after 2 time units of service: about e^-2 = 14%
-    // of exponential(1) sizes; one in five attempts fails; one retry each.
-    let cfg = BackendConfig {
-        timeout: 2.0,
-        retries: 1,
-        fail_prob: 0.2,
-        ..config(300)
-    };
+    // of exponential(1) sizes; one in five attempts fails at its end; one
+    // retry each, at once.
+    let s = scenario(
+        "name = \"mm\"\nseed = 5\nhorizon = { jobs = 100 }\n\
+         [[classes]]\nname = \"a\"\n\
+         arrival = { dist = \"exponential\", rate = 0.7 }\n\
+         service = { dist = \"exponential\", mean = 1.0 }\n\
+         [classes.attempts]\ntimeout = 2.0\nfailure = { p = 0.2, at = \"end\" }\n\
+         retry = { max_attempts = 2, initial = 0.0 }\n\
+         [[nodes]]\nname = \"n\"\nservers = 2\n",
+    );
+    let plan = backend::plan(&s, 300);
     let work = Work::new(WorkMode::Sleep);
-    let real = backend::run(&s, &policy("fcfs"), &plan, &cfg, &work);
+    let real = backend::run(&s, &policy("fcfs"), &plan, &config(300), &work);
     let a = Accounting::of(&real.tasks);
     assert_eq!(a.released, 300);
-    assert!(a.balanced(), "{a:?}");
+    assert!(a.all_final(), "{a:?}");
+    assert!(
+        real.ledgers.iter().all(|l| l.balanced()),
+        "{:?}",
+        real.ledgers
+    );
     assert!(a.completed > 150, "{a:?}");
-    assert!(a.failed > 0 && a.timed_out > 0 && a.retries > 0, "{a:?}");
+    assert!(
+        a.gave_up > 0 && a.failed_attempts > 0 && a.timed_out_attempts > 0,
+        "{a:?}"
+    );
+    assert!(a.attempts > 300, "{a:?}");
+    let draws = Draws::new(5, 0);
     for (t, arrival) in real.tasks.iter().zip(&plan.arrivals) {
         assert!(
             t.state.is_terminal(),
@@ -113,17 +121,23 @@ fn every_task_is_accounted_for_with_failures_and_timeouts() {
             "{t:?}"
         );
         // A size above the timeout can never complete; the failure draws
-        // are seeded, so which attempts fail is known in advance.
+        // are seeded (the simulation's), so which attempts fail is known
+        // in advance.
         let too_long = arrival.size > 2.0;
-        let fails = |k| attempt_fails(cfg.seed, t.seq, k, cfg.fail_prob);
-        let expected = if too_long {
-            TaskState::TimedOut
+        let fails = |k| draws.failure(t.seq, 0, k).0 < 0.2;
+        let (expected, why) = if too_long {
+            (TaskState::DeadLettered, Some(GiveUp::Timeout))
         } else if fails(1) && fails(2) {
-            TaskState::Failed
+            (TaskState::DeadLettered, Some(GiveUp::Attempts))
         } else {
-            TaskState::Completed
+            (TaskState::Completed, None)
         };
-        assert_eq!(t.state, expected, "{t:?}, size {}", arrival.size);
+        assert_eq!(
+            (t.state, t.gave_up),
+            (expected, why),
+            "{t:?}, size {}",
+            arrival.size
+        );
         let attempts = if too_long || fails(1) { 2 } else { 1 };
         assert_eq!(t.attempts, attempts, "{t:?}");
     }
@@ -137,7 +151,7 @@ fn round_robin_runs_tasks_in_quantum_slices() {
     let work = Work::new(WorkMode::Sleep);
     let real = backend::run(&s, &policy("rr(q=0.5)"), &plan, &config(300), &work);
     let a = Accounting::of(&real.tasks);
-    assert!(a.balanced() && a.completed == 200, "{a:?}");
+    assert!(a.all_final() && a.completed == 200, "{a:?}");
     assert!(a.preemptions > 50, "{a:?}");
     // Each slice serves at most one quantum (0.5), and only the last one
     // less: a task of size x runs in exactly ceil(x / 0.5) slices.
@@ -167,7 +181,7 @@ const OVERLOADED: f64 = 0.05;
 fn check_agreement(s: &Scenario, p: &AnyPolicy, plan: &Plan, scale_us: u64, tolerance: f64) {
     use schedlab::backend::summary::mean;
     let work = Work::new(WorkMode::Sleep);
-    let sim = backend::simulate(s, p, plan);
+    let sim = backend::simulate(s, p, plan).tasks;
     let m = mean_response(&sim, Which::All, plan);
     for attempt in 1..=3 {
         let real = backend::run(s, p, plan, &config(scale_us), &work);
@@ -202,7 +216,10 @@ fn mm2_real_run_agrees_with_the_simulation_of_the_same_jobs() {
     // M/M/2 at load 0.7, mean service 2 ms, 800 tasks: about 1.2 s.
     let s = mm(2, 0.7, 2.0, 7);
     let plan = backend::plan(&s, 800);
-    assert_eq!(backend::simulate(&s, &policy("fcfs"), &plan).len(), 800);
+    assert_eq!(
+        backend::simulate(&s, &policy("fcfs"), &plan).tasks.len(),
+        800
+    );
     // Same jobs, so the difference is the backend's overhead, not sampling
     // noise. On a quiet machine a task pays about 10-20 µs (dispatch
     // latency, release lateness, service overrun) = 0.01 time units against
@@ -225,7 +242,7 @@ fn priority_and_srpt_rank_classes_and_policies_as_the_simulation_does() {
     for name in ["fcfs", "priority", "srpt"] {
         let p = policy(name);
         let real = backend::run(&s, &p, &plan, &config(1000), &work);
-        let sim = backend::simulate(&s, &p, &plan);
+        let sim = backend::simulate(&s, &p, &plan).tasks;
         if name == "srpt" {
             // Short jobs displaced long ones at slice boundaries.
             assert!(Accounting::of(&real.tasks).preemptions > 10);
@@ -268,14 +285,14 @@ fn fb_runs_at_slice_boundaries_and_ranks_against_fcfs_as_the_simulation_does() {
         backend::check_supported(&s, &p).unwrap();
         let real = backend::run(&s, &p, &plan, &config(1000), &work);
         let a = Accounting::of(&real.tasks);
-        assert!(a.balanced() && a.completed == 400, "{name}: {a:?}");
+        assert!(a.all_final() && a.completed == 400, "{name}: {a:?}");
         if name == "fb" {
             assert_eq!(real.slice, backend::SliceRule::Slice(0.5));
             // Long tasks gave their worker up to newcomers and to each other.
             assert!(a.preemptions > 50, "{a:?}");
             assert!(a.slices >= a.completed + a.preemptions, "{a:?}");
         }
-        let sim = backend::simulate(&s, &p, &plan);
+        let sim = backend::simulate(&s, &p, &plan).tasks;
         assert_eq!(sim.len(), 400);
         real_all.push(mean_response(&real.tasks, Which::All, &plan));
         sim_all.push(mean_response(&sim, Which::All, &plan));
@@ -423,9 +440,9 @@ fn two_pools_get_the_jobs_the_simulation_sends_them() {
     let fcfs = policy("fcfs");
     let work = Work::new(WorkMode::Sleep);
     let real = backend::run(&s, &fcfs, &plan, &config(1000), &work);
-    let sim = backend::simulate(&s, &fcfs, &plan);
+    let sim = backend::simulate(&s, &fcfs, &plan).tasks;
     let a = Accounting::of(&real.tasks);
-    assert!(a.balanced() && a.completed == 600, "{a:?}");
+    assert!(a.all_final() && a.completed == 600, "{a:?}");
     for ((r, m), &node) in real.tasks.iter().zip(&sim).zip(&plan.nodes) {
         assert_eq!((r.node, m.node), (node, node), "task {}", r.seq);
     }

@@ -6,7 +6,12 @@
 //! dispatcher and, per node, a [`pool::Pool`] of one worker per server);
 //! [`simulate`] runs the engine on the very same sequence through a
 //! [`FixedWorkload`]. Both give [`TaskRecord`]s in model time units, which
-//! [`summary`] turns into figures with confidence intervals.
+//! [`summary`] turns into figures with confidence intervals, and count
+//! their tasks' ends for the accounting identity ([`Ledger`]).
+//!
+//! Both run the scenario's `[classes.attempts]` through the one
+//! [`crate::lifecycle`] module, with the same seeded draws (replication 0),
+//! so on the same jobs they meet the same failures, timeouts and backoffs.
 
 pub mod pool;
 pub mod release;
@@ -20,11 +25,12 @@ use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::engine::{Observer, Simulation};
 use crate::error::FieldError;
 use crate::job::Job;
-use crate::model::{Limit, Scenario};
+use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
+use crate::model::{Dist, Limit, Scenario};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy};
 use crate::workload::{Arrival, FixedWorkload, Purpose, SampledWorkload, Workload, stream_rng};
 
-pub use pool::{Pool, WorkerConfig, attempt_fails};
+pub use pool::{Ends, Pool, WorkerConfig};
 pub use task::{Task, TaskRecord, TaskState};
 pub use work::{Timer, Work, WorkMode};
 
@@ -38,15 +44,6 @@ pub struct BackendConfig {
     pub time_scale: Duration,
     /// Longest slice under a preemptive discipline, in model time units.
     pub slice: f64,
-    /// Longest service of one attempt before it is cut off (model units;
-    /// infinite for none).
-    pub timeout: f64,
-    /// Retries allowed for a failed or timed-out task.
-    pub retries: u32,
-    /// Probability that an attempt fails when its work is done.
-    pub fail_prob: f64,
-    /// Seed of the failure draws.
-    pub seed: u64,
 }
 
 /// The job sequence of a validation: arrivals in time order with the node
@@ -68,6 +65,20 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "a sharing discipline (ps) serves every job at once, which a worker thread cannot; \
              the real backend runs one task per worker: approach ps with rr and a short quantum, \
              e.g. rr(q=0.25)",
+        ));
+    }
+    if policy.is_sharing()
+        && let Some(c) = scenario.classes.iter().position(|c| c.attempts.is_some())
+    {
+        return Err(FieldError::new(
+            format!("classes[{c}].attempts"),
+            "(given)",
+            format!(
+                "attempts with timeouts and failures run on whole servers, and the simulation \
+                 beside the real run shares them under {}: compare a queue discipline (rr with a \
+                 short quantum approaches it)",
+                policy.label()
+            ),
         ));
     }
     if policy.switch_cost() > 0.0 {
@@ -206,6 +217,21 @@ pub fn plan(scenario: &Scenario, jobs: u64) -> Plan {
     }
 }
 
+/// Per class: what a visit to node `node` demands, as the engine draws
+/// it (the class's `service_at` there, else its `service`), for attempts
+/// whose requirement is drawn anew.
+fn demands_at(scenario: &Scenario, node: usize) -> Vec<Dist> {
+    scenario
+        .classes
+        .iter()
+        .map(|c| {
+            c.service_at[node]
+                .clone()
+                .unwrap_or_else(|| c.service.clone())
+        })
+        .collect()
+}
+
 /// The engine's job for an arrival, as the policy sees it.
 fn job_of(scenario: &Scenario, seq: u64, a: &Arrival, node: u32) -> Job {
     let mut job = Job::new(
@@ -224,8 +250,11 @@ fn job_of(scenario: &Scenario, seq: u64, a: &Arrival, node: u32) -> Job {
 /// What a real run measured.
 #[derive(Debug, Clone)]
 pub struct RealRun {
-    /// One record per released task, in order of arrival.
+    /// One record per task, in order of arrival.
     pub tasks: Vec<TaskRecord>,
+    /// Per class: the accounting identity, from the pools' counts of
+    /// releases and ends and the tasks left in no final state.
+    pub ledgers: Vec<Ledger>,
     /// Seconds each release came after its due instant.
     pub release_lateness: Vec<f64>,
     /// Seconds from a worker becoming free (or the task becoming ready,
@@ -307,7 +336,14 @@ pub fn run(
                 .map(|&k| job_of(scenario, k as u64, &plan.arrivals[k], j as u32))
                 .collect();
             let dues: Vec<Instant> = members[j].iter().map(|&k| due(k)).collect();
-            Pool::new(n.servers, n.speed, queue.clone(), jobs, &dues)
+            Pool::new(
+                n.servers,
+                n.speed,
+                queue.clone(),
+                jobs,
+                &dues,
+                demands_at(scenario, j),
+            )
         })
         .collect();
     let mut local = vec![0u32; plan.arrivals.len()];
@@ -328,10 +364,12 @@ pub fn run(
         scale,
         start,
         slice: config.slice,
-        timeout: config.timeout,
-        retries: config.retries,
-        fail_prob: config.fail_prob,
-        seed: config.seed,
+        rules: scenario
+            .classes
+            .iter()
+            .map(|c| c.attempts.clone())
+            .collect(),
+        draws: Draws::new(scenario.seed, 0),
     };
     let workers: u32 = scenario.nodes.iter().map(|n| n.servers).sum();
     let (lateness, logs) = std::thread::scope(|scope| {
@@ -362,9 +400,16 @@ pub fn run(
     });
     let wall = start.elapsed();
     let mut tasks: Vec<Option<TaskRecord>> = vec![None; plan.arrivals.len()];
+    let mut ends = vec![Ends::default(); scenario.classes.len()];
     for (j, pool) in pools.into_iter().enumerate() {
-        let (jobs, states) = pool.into_parts();
-        for ((job, t), &k) in jobs.iter().zip(&states).zip(&members[j]) {
+        let parts = pool.into_parts();
+        for (total, e) in ends.iter_mut().zip(&parts.ends) {
+            total.arrived += e.arrived;
+            total.completed += e.completed;
+            total.dead_lettered += e.dead_lettered;
+            total.rolled_back += e.rolled_back;
+        }
+        for ((job, t), &k) in parts.jobs.iter().zip(&parts.tasks).zip(&members[j]) {
             let model = |i: Option<Instant>| i.map_or(f64::NAN, |i| cfg.model(i));
             tasks[k] = Some(TaskRecord {
                 seq: job.seq,
@@ -376,19 +421,26 @@ pub fn run(
                 first_start: model(t.first_start),
                 finish: model(t.finished),
                 served: t.served.as_secs_f64() / scale,
+                wasted_time: t.wasted.as_secs_f64() / scale,
+                wasted_work: t.wasted_work,
                 attempts: t.attempts,
                 slices: t.slices,
                 preemptions: t.preemptions,
                 failures: t.failures,
                 timeouts: t.timeouts,
+                killed: t.killed,
+                gave_up: t.gave_up,
+                gave_up_at: model(t.gave_up_at),
             });
         }
     }
+    let tasks: Vec<TaskRecord> = tasks
+        .into_iter()
+        .map(|t| t.expect("every task belongs to a pool"))
+        .collect();
     RealRun {
-        tasks: tasks
-            .into_iter()
-            .map(|t| t.expect("every task belongs to a pool"))
-            .collect(),
+        ledgers: Ledger::of(&ends, &tasks),
+        tasks,
         release_lateness: lateness,
         dispatch_latency: logs.into_iter().flat_map(|l| l.dispatch_latency).collect(),
         slice: SliceRule::of(&queue, config.slice),
@@ -433,62 +485,204 @@ impl RealRun {
     }
 }
 
-/// Collects a record per completed job of the engine.
-#[derive(Default)]
+/// The accounting identity of one class in one run: every task that
+/// arrived is completed, given up (dead-lettered), rolled back, or still
+/// present. `arrived` and the ends are counted as they happen (by the
+/// pools, or by the engine's events); `present` from the tasks left in no
+/// final state: a task ended twice, or never counted, breaks it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Ledger {
+    pub class: u32,
+    pub arrived: u64,
+    pub completed: u64,
+    pub gave_up: u64,
+    pub rolled_back: u64,
+    pub present: u64,
+}
+
+impl Ledger {
+    /// The ledgers of every class, from the ends counted per class and
+    /// the tasks (those that arrived and are in no final state are present).
+    pub fn of(ends: &[Ends], tasks: &[TaskRecord]) -> Vec<Ledger> {
+        ends.iter()
+            .enumerate()
+            .map(|(k, e)| Ledger {
+                class: k as u32,
+                arrived: e.arrived,
+                completed: e.completed,
+                gave_up: e.dead_lettered,
+                rolled_back: e.rolled_back,
+                present: tasks
+                    .iter()
+                    .filter(|t| {
+                        t.class == k as u32 && !t.released.is_nan() && !t.state.is_terminal()
+                    })
+                    .count() as u64,
+            })
+            .collect()
+    }
+
+    pub fn balanced(&self) -> bool {
+        self.arrived == self.completed + self.gave_up + self.rolled_back + self.present
+    }
+}
+
+impl std::fmt::Display for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "class {}: arrived {} against completed {} + gave up {} + rolled back {} + still present {}",
+            self.class, self.arrived, self.completed, self.gave_up, self.rolled_back, self.present
+        )
+    }
+}
+
+/// Collects a record per job of the engine, and counts arrivals and ends.
 struct Collector {
-    tasks: Vec<TaskRecord>,
+    /// By sequence number; `None` for a job that never arrived.
+    tasks: Vec<Option<TaskRecord>>,
+    ends: Vec<Ends>,
+}
+
+impl Collector {
+    fn record(&mut self, job: &Job) -> &mut TaskRecord {
+        self.tasks
+            .get_mut(job.seq as usize)
+            .and_then(Option::as_mut)
+            .expect("a job ends only after it arrived")
+    }
+
+    /// Job `job` reached its final `state` at `now`.
+    fn end(&mut self, now: f64, job: &Job, state: TaskState) {
+        let e = &mut self.ends[job.class as usize];
+        match state {
+            TaskState::Completed => e.completed += 1,
+            TaskState::DeadLettered => e.dead_lettered += 1,
+            _ => e.rolled_back += 1,
+        }
+        let r = self.record(job);
+        r.state = state;
+        r.finish = now;
+        r.served = job.served;
+        r.first_start = job.first_start;
+    }
 }
 
 impl Observer for Collector {
-    fn on_complete(&mut self, now: f64, job: &Job) {
-        self.tasks.push(TaskRecord {
+    fn on_arrival(&mut self, now: f64, job: &Job) {
+        if job.visits > 0 {
+            return;
+        }
+        let k = job.seq as usize;
+        if self.tasks.len() <= k {
+            self.tasks.resize(k + 1, None);
+        }
+        self.ends[job.class as usize].arrived += 1;
+        self.tasks[k] = Some(TaskRecord {
             seq: job.seq,
             class: job.class,
             node: job.node,
-            state: TaskState::Completed,
+            state: TaskState::Queued,
             arrival: job.arrival,
-            released: job.arrival,
-            first_start: job.first_start,
-            finish: now,
-            served: job.served,
+            released: now,
+            first_start: f64::NAN,
+            finish: f64::NAN,
+            served: 0.0,
+            wasted_time: 0.0,
+            wasted_work: 0.0,
             attempts: 1,
             slices: 0,
             preemptions: 0,
             failures: 0,
             timeouts: 0,
+            killed: 0,
+            gave_up: None,
+            gave_up_at: f64::NAN,
         });
+    }
+
+    fn on_attempt_end(&mut self, _now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+        let r = self.record(job);
+        match end {
+            AttemptEnd::Failed => r.failures += 1,
+            AttemptEnd::TimedOut => r.timeouts += 1,
+            AttemptEnd::Killed => r.killed += 1,
+            AttemptEnd::Completed => {}
+        }
+        r.wasted_work += work;
+        r.wasted_time += time;
+    }
+
+    fn on_task_completed(&mut self, _now: f64, job: &Job, attempts: u32) {
+        self.record(job).attempts = attempts;
+    }
+
+    fn on_complete(&mut self, now: f64, job: &Job) {
+        self.end(now, job, TaskState::Completed);
+    }
+
+    fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, rollback: bool) {
+        let r = self.record(job);
+        r.gave_up = Some(why);
+        r.gave_up_at = now;
+        r.attempts = attempts;
+        if !rollback {
+            self.end(now, job, TaskState::DeadLettered);
+        }
+    }
+
+    fn on_rolled_back(&mut self, now: f64, job: &Job, time: f64) {
+        let r = self.record(job);
+        r.wasted_time += time;
+        r.wasted_work += job.size;
+        self.end(now, job, TaskState::RolledBack);
     }
 }
 
-/// Simulates `plan` with the engine under `policy` (same sizes, same
-/// arrival instants, same nodes) and returns its jobs in order of arrival.
-pub fn simulate(scenario: &Scenario, policy: &AnyPolicy, plan: &Plan) -> Vec<TaskRecord> {
-    let workload = FixedWorkload::new(plan.arrivals.clone());
-    let mut sim = Simulation::new(
-        scenario,
-        workload,
-        policy,
-        dispatcher(scenario),
-        Collector::default(),
-    );
-    sim.run(Limit::Jobs(0), Limit::Jobs(u64::MAX));
-    let mut tasks = sim.into_observer().tasks;
-    tasks.sort_by_key(|t| t.seq);
-    tasks
+/// What the simulation of a plan gives.
+#[derive(Debug, Clone)]
+pub struct SimRun {
+    /// One record per job that arrived, in order of arrival.
+    pub tasks: Vec<TaskRecord>,
+    /// Per class, from the engine's arrival and end events.
+    pub ledgers: Vec<Ledger>,
 }
 
-/// Counts of final states.
+/// Simulates `plan` with the engine under `policy` (same sizes, same
+/// arrival instants, same nodes, the same lifecycle draws) and returns
+/// its jobs in order of arrival.
+pub fn simulate(scenario: &Scenario, policy: &AnyPolicy, plan: &Plan) -> SimRun {
+    let workload = FixedWorkload::new(plan.arrivals.clone());
+    let collector = Collector {
+        tasks: Vec::with_capacity(plan.arrivals.len()),
+        ends: vec![Ends::default(); scenario.classes.len()],
+    };
+    let mut sim = Simulation::new(scenario, workload, policy, dispatcher(scenario), collector);
+    sim.run(Limit::Jobs(0), Limit::Jobs(u64::MAX));
+    let collector = sim.into_observer();
+    let tasks: Vec<TaskRecord> = collector.tasks.into_iter().flatten().collect();
+    SimRun {
+        ledgers: Ledger::of(&collector.ends, &tasks),
+        tasks,
+    }
+}
+
+/// Counts of final states and of what the tasks did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Accounting {
     pub released: u64,
     pub completed: u64,
-    pub failed: u64,
-    pub timed_out: u64,
-    /// Attempts beyond the first, over all tasks.
-    pub retries: u64,
-    /// Failed and timed-out attempts, retried or not.
+    /// Given up and dead-lettered, given up and rolled back.
+    pub gave_up: u64,
+    pub rolled_back: u64,
+    /// Released and in no final state.
+    pub present: u64,
+    /// Attempts used, over all tasks.
+    pub attempts: u64,
+    /// Attempts that failed, timed out, were killed by a deadline.
     pub failed_attempts: u64,
     pub timed_out_attempts: u64,
+    pub killed_attempts: u64,
     /// Times a task went back to the queue unfinished (quantum or preemption).
     pub preemptions: u64,
     pub slices: u64,
@@ -498,16 +692,18 @@ impl Accounting {
     pub fn of(tasks: &[TaskRecord]) -> Accounting {
         let mut a = Accounting::default();
         for t in tasks {
-            a.released += u64::from(!t.released.is_nan());
+            let released = !t.released.is_nan();
+            a.released += u64::from(released);
             match t.state {
                 TaskState::Completed => a.completed += 1,
-                TaskState::Failed => a.failed += 1,
-                TaskState::TimedOut => a.timed_out += 1,
-                _ => {}
+                TaskState::DeadLettered => a.gave_up += 1,
+                TaskState::RolledBack => a.rolled_back += 1,
+                _ => a.present += u64::from(released),
             }
-            a.retries += u64::from(t.attempts.saturating_sub(1));
+            a.attempts += u64::from(t.attempts);
             a.failed_attempts += u64::from(t.failures);
             a.timed_out_attempts += u64::from(t.timeouts);
+            a.killed_attempts += u64::from(t.killed);
             a.preemptions += u64::from(t.preemptions);
             a.slices += u64::from(t.slices);
         }
@@ -515,7 +711,7 @@ impl Accounting {
     }
 
     /// Whether every released task reached a final state.
-    pub fn balanced(&self) -> bool {
-        self.completed + self.failed + self.timed_out == self.released
+    pub fn all_final(&self) -> bool {
+        self.present == 0 && self.completed + self.gave_up + self.rolled_back == self.released
     }
 }

@@ -1,6 +1,6 @@
 //! One node's pool: worker threads (one per server) around a lock that
-//! guards the node's policy object and its job table, and a condition
-//! variable on which idle workers wait.
+//! guards the node's policy object, its job table and the task lifecycle,
+//! and a condition variable on which idle workers wait.
 //!
 //! A free worker asks the policy (`dequeue`) which task runs next, exactly
 //! as a free server does in the engine. A task runs in slices: at most the
@@ -21,22 +21,43 @@
 //!
 //! Slice ends that serve only that check are plain sleeps in sleep mode
 //! (no spinning, so short slices cost no CPU), and the task is credited
-//! with the time it actually held the worker; completions, quanta and
-//! timeouts end precisely (see [`super::work::Timer`]).
+//! with the time it actually held the worker; completions, quanta, ends of
+//! attempts and deadlines end precisely (see [`super::work::Timer`]).
+//!
+//! The task lifecycle (`[classes.attempts]`) is the engine's, run by the
+//! shared [`crate::lifecycle`] code: when an attempt starts, its fate comes
+//! from [`Attempts::plan`] with the seeded [`Draws`] the simulation uses,
+//! keyed by (seed, replication 0, job, visit 0, attempt), as the work left
+//! when it ends (the engine's `cut`). The worker runs the attempt until
+//! then, which cuts it at its timeout or at its failure point; a failed or
+//! timed-out attempt waits out the backoff drawn by the same code and
+//! rejoins the pool's queue, or the task is given up (dead-lettered, or its
+//! compensation task joins the queue). Queue timeouts, deadlines and ends
+//! of backoffs are timers in the pool, fired by whichever thread takes the
+//! lock first after they are due, before it touches the queue (an idle
+//! worker waits for the next one); a deadline that falls while the task
+//! runs ends the worker's slice there and kills the attempt.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::task::{Task, TaskState};
 use super::work::{Work, WorkMode};
 use crate::job::{Job, JobId};
+use crate::lifecycle::{AttemptEnd, Attempts, Draws, GiveUp, OnGiveUp};
+use crate::model::Dist;
 use crate::policy::{Policy, QueuePolicy};
 
-/// Relative tolerance when comparing spent time with a quantum or timeout.
+/// Relative tolerance when comparing spent time with a quantum.
 const EPS: f64 = 1e-9;
+/// Slack when telling whether a slice reached the task's deadline
+/// (`Duration` rounds the scaled slice to the nanosecond).
+const DEADLINE_SLACK: Duration = Duration::from_micros(1);
 
 /// What every worker of a run needs to know.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub work: Work,
     /// Seconds of real time per model time unit.
@@ -45,13 +66,10 @@ pub struct WorkerConfig {
     pub start: Instant,
     /// Longest slice under a preemptive discipline (model units).
     pub slice: f64,
-    /// Longest service of one attempt before it is cut off (model units).
-    pub timeout: f64,
-    /// Attempts allowed after the first, for failed or timed-out tasks.
-    pub retries: u32,
-    /// Probability that an attempt fails when its work is done.
-    pub fail_prob: f64,
-    pub seed: u64,
+    /// Per class: its attempt rules (`None`: every attempt completes).
+    pub rules: Vec<Option<Attempts>>,
+    /// The lifecycle's draws (replication 0 of the scenario's seed).
+    pub draws: Draws,
 }
 
 impl WorkerConfig {
@@ -65,24 +83,77 @@ impl WorkerConfig {
     }
 }
 
-/// SplitMix64 finaliser.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// Where a task is in its lifecycle, beyond its [`TaskState`] (as the
+/// engine's `attempts::Phase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for an attempt or in one.
+    Task,
+    /// Between two attempts.
+    Backoff,
+    /// Given up; its compensation task waits or runs.
+    Compensation,
 }
 
-/// Whether attempt `attempt` of task `seq` fails: a uniform draw derived
-/// from (seed, seq, attempt), so the outcome does not depend on which
-/// worker ran it or when.
-pub fn attempt_fails(seed: u64, seq: u64, attempt: u32, fail_prob: f64) -> bool {
-    if fail_prob <= 0.0 {
-        return false;
-    }
-    let u = (mix(mix(mix(seed ^ 0xFA11) ^ seq) ^ u64::from(attempt)) >> 11) as f64
-        / (1u64 << 53) as f64;
-    u < fail_prob
+/// A task's lifecycle state behind the lock.
+#[derive(Debug, Clone, Copy)]
+struct Life {
+    /// The attempt under way or next (1 for the first).
+    attempt: u32,
+    /// Whether that attempt has started, and how it will end.
+    started: bool,
+    ends: AttemptEnd,
+    phase: Phase,
+    /// The requirement left when the attempt ends (its `cut`), and at its start.
+    cut: f64,
+    from_remaining: f64,
+    /// Real time the current attempt (or compensation) has held workers.
+    held: Duration,
+    /// When the task is given up if it has not ended (`deadline`).
+    deadline: Option<Instant>,
+}
+
+impl Life {
+    const NEW: Life = Life {
+        attempt: 1,
+        started: false,
+        ends: AttemptEnd::Completed,
+        phase: Phase::Task,
+        cut: 0.0,
+        from_remaining: 0.0,
+        held: Duration::ZERO,
+        deadline: None,
+    };
+}
+
+/// What a pool timer does when it comes up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Wake {
+    /// A backoff ended: the task's next attempt rejoins the queue.
+    Retry,
+    /// No attempt has started since the task arrived: given up.
+    QueueTimeout,
+    /// The task's deadline: given up, whatever it is doing.
+    Deadline,
+}
+
+/// A timer: at `due`, `kind` for task `id` (a retry: for this attempt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    due: Instant,
+    kind: Wake,
+    id: JobId,
+    attempt: u32,
+}
+
+/// Tasks by how they entered and left, per class: the two sides of the
+/// accounting identity, counted as the events happen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ends {
+    pub arrived: u64,
+    pub completed: u64,
+    pub dead_lettered: u64,
+    pub rolled_back: u64,
 }
 
 /// State behind the pool's lock.
@@ -92,14 +163,229 @@ pub struct PoolState {
     /// The jobs as the policy sees them, indexed by `JobId`.
     pub jobs: Vec<Job>,
     pub tasks: Vec<Task>,
-    /// Whether the current attempt of each task has yet to start.
-    fresh: Vec<bool>,
-    /// Service of the current attempt so far (model units).
-    attempt_served: Vec<f64>,
+    life: Vec<Life>,
+    /// Per class: what an attempt drawn anew demands here.
+    demands: Vec<Dist>,
+    /// Per class.
+    ends: Vec<Ends>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    /// An idle worker is waiting for the next timer.
+    timekeeper: bool,
+    /// Something changed that idle workers must look at (a timer set, a
+    /// task queued or ended by a timer).
+    wake: bool,
     /// The dispatcher has released everything it will.
     closed: bool,
     /// Released tasks not yet in a final state.
     outstanding: usize,
+}
+
+impl PoolState {
+    /// Task `id` reached its final `state` at `at`.
+    fn finish(&mut self, id: JobId, state: TaskState, at: Instant) {
+        let i = id as usize;
+        let t = &mut self.tasks[i];
+        debug_assert!(!t.state.is_terminal(), "task {id} ended twice");
+        t.state = state;
+        t.finished = Some(at);
+        let e = &mut self.ends[self.jobs[i].class as usize];
+        match state {
+            TaskState::Completed => e.completed += 1,
+            TaskState::DeadLettered => e.dead_lettered += 1,
+            TaskState::RolledBack => e.rolled_back += 1,
+            _ => unreachable!("{} is not a final state", state.name()),
+        }
+        self.outstanding -= 1;
+        // The last one: the workers may leave.
+        self.wake |= self.closed && self.outstanding == 0;
+    }
+
+    /// Task `id` joins the queue at `at` (model time of that instant).
+    fn enqueue(&mut self, id: JobId, at: Instant, cfg: &WorkerConfig) {
+        let i = id as usize;
+        self.tasks[i].state = TaskState::Queued;
+        self.tasks[i].ready = Some(at);
+        self.policy.enqueue(id, &mut self.jobs[i], cfg.model(at));
+        self.wake = true;
+    }
+
+    fn set_timer(&mut self, due: Instant, kind: Wake, id: JobId, attempt: u32) {
+        self.timers.push(Reverse(Timer {
+            due,
+            kind,
+            id,
+            attempt,
+        }));
+        self.wake = true;
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse(t)| t.due)
+    }
+
+    /// Task `id` takes a worker at `speed`: if this starts an attempt, its
+    /// fate is drawn (as the engine's `attempt_begins`).
+    fn begin_attempt(&mut self, id: JobId, speed: f64, cfg: &WorkerConfig) {
+        let i = id as usize;
+        let life = &mut self.life[i];
+        if life.started {
+            return;
+        }
+        let job = &self.jobs[i];
+        life.started = true;
+        life.held = Duration::ZERO;
+        life.from_remaining = job.remaining;
+        life.ends = AttemptEnd::Completed;
+        life.cut = 0.0;
+        if life.phase != Phase::Task {
+            return;
+        }
+        self.tasks[i].attempts = life.attempt;
+        let Some(rule) = &cfg.rules[job.class as usize] else {
+            return;
+        };
+        let (u1, u2) = cfg.draws.failure(job.seq, 0, life.attempt);
+        let plan = rule.plan(job.remaining, speed, u1, u2);
+        life.ends = plan.ends;
+        life.cut = (job.remaining - plan.work).max(0.0);
+    }
+
+    /// The attempt of task `id` ended at `at` as `end` without completing,
+    /// its worker about to be free: counted, then another attempt after
+    /// the backoff, or the task is given up (as the engine's `after_attempt`).
+    fn after_attempt(&mut self, id: JobId, end: AttemptEnd, at: Instant, cfg: &WorkerConfig) {
+        let i = id as usize;
+        self.count_wasted(id);
+        match end {
+            AttemptEnd::Failed => self.tasks[i].failures += 1,
+            AttemptEnd::TimedOut => self.tasks[i].timeouts += 1,
+            AttemptEnd::Killed => self.tasks[i].killed += 1,
+            AttemptEnd::Completed => unreachable!("a completed attempt is not retried"),
+        }
+        let class = self.jobs[i].class as usize;
+        let rule = cfg.rules[class]
+            .as_ref()
+            .expect("attempts end early only under attempt rules");
+        let attempt = self.life[i].attempt;
+        if end == AttemptEnd::Killed || !rule.retry.allows_after(attempt) {
+            let why = if end == AttemptEnd::Killed {
+                GiveUp::Deadline
+            } else {
+                Attempts::reason(end)
+            };
+            return self.give_up(id, why, at, cfg);
+        }
+        let job = &mut self.jobs[i];
+        let u = cfg.draws.backoff(job.seq, 0, attempt);
+        let delay = rule.retry.backoff.delay(attempt, u);
+        if rule.resample {
+            job.size = cfg
+                .draws
+                .retry_size(&self.demands[class], job.seq, 0, attempt);
+        }
+        job.remaining = job.size;
+        let life = &mut self.life[i];
+        life.attempt += 1;
+        life.started = false;
+        if delay > 0.0 {
+            life.phase = Phase::Backoff;
+            self.tasks[i].state = TaskState::Backoff;
+            let next = life.attempt;
+            self.set_timer(at + cfg.real(delay), Wake::Retry, id, next);
+        } else {
+            self.enqueue(id, at, cfg);
+        }
+    }
+
+    /// The work and worker time of task `id`'s attempt under way, which
+    /// will not complete, are wasted.
+    fn count_wasted(&mut self, id: JobId) {
+        let i = id as usize;
+        let life = &self.life[i];
+        let t = &mut self.tasks[i];
+        t.wasted += life.held;
+        t.wasted_work += (life.from_remaining - self.jobs[i].remaining).max(0.0);
+    }
+
+    /// Task `id` is given up for `why` at `at` (not holding a worker):
+    /// dead-lettered, or its compensation task joins the queue.
+    fn give_up(&mut self, id: JobId, why: GiveUp, at: Instant, cfg: &WorkerConfig) {
+        let i = id as usize;
+        let life = &mut self.life[i];
+        // A task given up between attempts used those before this one.
+        let used = if life.started {
+            life.attempt
+        } else {
+            life.attempt - 1
+        };
+        let t = &mut self.tasks[i];
+        t.attempts = used;
+        t.gave_up = Some(why);
+        t.gave_up_at = Some(at);
+        let job = &mut self.jobs[i];
+        let rule = cfg.rules[job.class as usize]
+            .as_ref()
+            .expect("tasks are given up only under attempt rules");
+        match &rule.on_give_up {
+            OnGiveUp::DeadLetter => self.finish(id, TaskState::DeadLettered, at),
+            OnGiveUp::Rollback(demand) => {
+                life.phase = Phase::Compensation;
+                life.started = false;
+                job.size = cfg.draws.rollback_size(demand, job.seq, 0);
+                job.remaining = job.size;
+                self.enqueue(id, at, cfg);
+            }
+        }
+    }
+
+    /// Fires the timers due at `now`, in order, each at its own instant.
+    fn fire(&mut self, now: Instant, cfg: &WorkerConfig) {
+        while let Some(&Reverse(timer)) = self.timers.peek() {
+            if timer.due > now {
+                break;
+            }
+            self.timers.pop();
+            let (id, at) = (timer.id, timer.due);
+            let i = id as usize;
+            let state = self.tasks[i].state;
+            if state.is_terminal() {
+                continue;
+            }
+            let life = self.life[i];
+            match timer.kind {
+                Wake::Retry => {
+                    if life.phase == Phase::Backoff && life.attempt == timer.attempt {
+                        self.life[i].phase = Phase::Task;
+                        self.enqueue(id, at, cfg);
+                    }
+                }
+                Wake::QueueTimeout => {
+                    if life.phase == Phase::Task
+                        && self.tasks[i].first_start.is_none()
+                        && self.policy.remove(id, &self.jobs[i], cfg.model(at))
+                    {
+                        self.give_up(id, GiveUp::QueueTimeout, at, cfg);
+                    }
+                }
+                Wake::Deadline => match (life.phase, state) {
+                    (Phase::Compensation, _) => {}
+                    (Phase::Backoff, _) => self.give_up(id, GiveUp::Deadline, at, cfg),
+                    // Its worker ends the slice at the deadline and kills it.
+                    (Phase::Task, TaskState::Running) => {}
+                    (Phase::Task, _) => {
+                        if self.policy.remove(id, &self.jobs[i], cfg.model(at)) {
+                            if life.started {
+                                // Preempted mid-attempt and waiting: that attempt dies too.
+                                self.count_wasted(id);
+                                self.tasks[i].killed += 1;
+                            }
+                            self.give_up(id, GiveUp::Deadline, at, cfg);
+                        }
+                    }
+                },
+            }
+        }
+    }
 }
 
 /// What one worker measured.
@@ -119,16 +405,28 @@ pub struct Pool {
     idle: Condvar,
 }
 
+/// What a pool leaves when its workers are done.
+#[derive(Debug)]
+pub struct PoolParts {
+    pub jobs: Vec<Job>,
+    pub tasks: Vec<Task>,
+    /// Per class.
+    pub ends: Vec<Ends>,
+}
+
 impl Pool {
-    /// A pool whose tasks are `jobs`, due at `due` (indexed alike).
+    /// A pool whose tasks are `jobs`, due at `due` (indexed alike);
+    /// `demands[k]` is what an attempt of class `k` drawn anew demands here.
     pub fn new(
         servers: u32,
         speed: f64,
         policy: QueuePolicy,
         jobs: Vec<Job>,
         due: &[Instant],
+        demands: Vec<Dist>,
     ) -> Pool {
         let n = jobs.len();
+        let classes = demands.len();
         Pool {
             servers,
             speed,
@@ -136,8 +434,12 @@ impl Pool {
                 policy,
                 jobs,
                 tasks: due.iter().map(|&d| Task::new(d)).collect(),
-                fresh: vec![true; n],
-                attempt_served: vec![0.0; n],
+                life: vec![Life::NEW; n],
+                demands,
+                ends: vec![Ends::default(); classes],
+                timers: BinaryHeap::new(),
+                timekeeper: false,
+                wake: false,
                 closed: false,
                 outstanding: 0,
             }),
@@ -151,19 +453,52 @@ impl Pool {
             .expect("a worker panicked while holding the pool lock")
     }
 
-    /// Releases task `id` at `now` (called by the dispatcher).
+    /// Wakes the idle workers if something they must see changed.
+    fn wake_all(&self, g: &mut PoolState) {
+        if std::mem::take(&mut g.wake) {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Releases task `id` at `now` (called by the dispatcher): its visit
+    /// begins, with its queue timeout and deadline set.
     pub fn release(&self, id: JobId, now: Instant, cfg: &WorkerConfig) {
         let mut g = self.lock();
         let s = &mut *g;
-        let t = &mut s.tasks[id as usize];
+        s.fire(now, cfg);
+        let i = id as usize;
+        let t = &mut s.tasks[i];
         t.state = TaskState::Queued;
         t.released = Some(now);
         t.ready = Some(now);
         s.outstanding += 1;
-        s.policy
-            .enqueue(id, &mut s.jobs[id as usize], cfg.model(now));
+        let class = s.jobs[i].class as usize;
+        s.ends[class].arrived += 1;
+        if let Some(rule) = &cfg.rules[class] {
+            if rule.queue_timeout.is_finite() {
+                s.set_timer(
+                    now + cfg.real(rule.queue_timeout),
+                    Wake::QueueTimeout,
+                    id,
+                    0,
+                );
+            }
+            if rule.deadline.is_finite() {
+                let due = now + cfg.real(rule.deadline);
+                s.life[i].deadline = Some(due);
+                s.set_timer(due, Wake::Deadline, id, 0);
+            }
+        }
+        s.policy.enqueue(id, &mut s.jobs[i], cfg.model(now));
+        // A timer set (a timekeeper may be waiting for a later one) or
+        // fired wakes every idle worker; a plain release, one.
+        let all = std::mem::take(&mut s.wake);
         drop(g);
-        self.idle.notify_one();
+        if all {
+            self.idle.notify_all();
+        } else {
+            self.idle.notify_one();
+        }
     }
 
     /// No more releases: workers leave once every task is final.
@@ -173,39 +508,46 @@ impl Pool {
     }
 
     /// Takes the final state of every task (after the workers have left).
-    pub fn into_parts(self) -> (Vec<Job>, Vec<Task>) {
+    pub fn into_parts(self) -> PoolParts {
         let s = self
             .state
             .into_inner()
             .expect("a worker panicked while holding the pool lock");
-        (s.jobs, s.tasks)
+        PoolParts {
+            jobs: s.jobs,
+            tasks: s.tasks,
+            ends: s.ends,
+        }
     }
 
-    /// A task reached the end of an attempt without success: retried if it
-    /// has retries left, else put in `final_state`. Returns whether final.
-    fn end_attempt(
-        s: &mut PoolState,
-        id: JobId,
-        final_state: TaskState,
-        end: Instant,
+    /// An idle worker waits: for the next timer if no other worker does
+    /// (sleeping until a calibrated margin before it, then spinning), else
+    /// until woken.
+    fn idle_wait<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, PoolState>,
         cfg: &WorkerConfig,
-    ) -> bool {
-        let i = id as usize;
-        if s.tasks[i].attempts <= cfg.retries {
-            let job = &mut s.jobs[i];
-            job.remaining = job.size;
-            job.level = 0;
-            job.tag = 0;
-            s.fresh[i] = true;
-            s.attempt_served[i] = 0.0;
-            s.tasks[i].state = TaskState::Queued;
-            s.tasks[i].ready = Some(end);
-            s.policy.enqueue(id, &mut s.jobs[i], cfg.model(end));
-            false
+    ) -> MutexGuard<'a, PoolState> {
+        let due = match g.next_timer() {
+            Some(due) if !g.timekeeper => due,
+            _ => return self.idle.wait(g).expect("pool lock poisoned"),
+        };
+        g.timekeeper = true;
+        let now = Instant::now();
+        let margin = cfg.work.timer.spin_margin;
+        if due > now + margin {
+            g = self
+                .idle
+                .wait_timeout(g, due - now - margin)
+                .expect("pool lock poisoned")
+                .0;
         } else {
-            s.tasks[i].state = final_state;
-            true
+            drop(g);
+            cfg.work.timer.wait_until(due);
+            g = self.lock();
         }
+        g.timekeeper = false;
+        g
     }
 
     /// The loop of one worker thread: until the pool is closed and every
@@ -224,17 +566,26 @@ impl Pool {
                 Some(id) => (id, false),
                 None => {
                     let id = loop {
-                        let now = cfg.model(Instant::now());
-                        if let Some(id) = g.policy.dequeue(now) {
+                        let now = Instant::now();
+                        g.fire(now, cfg);
+                        if let Some(id) = g.policy.dequeue(cfg.model(now)) {
                             break Some(id);
                         }
                         if g.closed && g.outstanding == 0 {
                             break None;
                         }
-                        g = self.idle.wait(g).expect("pool lock poisoned");
+                        self.wake_all(&mut g);
+                        g = self.idle_wait(g, cfg);
                     };
                     match id {
-                        Some(id) => (id, true),
+                        Some(id) => {
+                            // Another idle worker keeps the timers.
+                            if g.next_timer().is_some() && !g.timekeeper {
+                                self.idle.notify_one();
+                            }
+                            self.wake_all(&mut g);
+                            (id, true)
+                        }
                         None => break,
                     }
                 }
@@ -244,42 +595,51 @@ impl Pool {
             }
             let i = id as usize;
             let s = &mut *g;
-            if s.fresh[i] {
-                s.fresh[i] = false;
-                s.tasks[i].attempts += 1;
+            s.begin_attempt(id, self.speed, cfg);
+            let begin = Instant::now();
+            let t = &mut s.tasks[i];
+            t.state = TaskState::Running;
+            t.first_start.get_or_insert(begin);
+            let ready = t.ready.unwrap_or(cfg.start);
+            let life = s.life[i];
+            let job = &mut s.jobs[i];
+            if job.first_start.is_nan() {
+                job.first_start = cfg.model(begin);
             }
-            s.tasks[i].state = TaskState::Running;
-            let ready = s.tasks[i].ready.unwrap_or(cfg.start);
-            let job = &s.jobs[i];
-            let needed = job.remaining / self.speed;
+            // The work left in this attempt (or compensation).
+            let needed = (job.remaining - life.cut).max(0.0) / self.speed;
             let quantum_left = s.policy.quantum(job) - turn_used;
             let slice = if s.policy.preemptive() {
                 cfg.slice
             } else {
                 f64::INFINITY
             };
-            let timeout_left = cfg.timeout - s.attempt_served[i];
-            let limit = quantum_left.min(slice).min(timeout_left);
+            let deadline_left = match (life.phase, life.deadline) {
+                (Phase::Task, Some(d)) => {
+                    d.saturating_duration_since(begin).as_secs_f64() / cfg.scale
+                }
+                _ => f64::INFINITY,
+            };
+            let limit = quantum_left.min(slice).min(deadline_left);
             let mut completes = needed <= limit * (1.0 + 1e-12);
             let run = if completes { needed } else { limit };
             // A slice that ends only to let the policy look for a more
             // urgent task needs no precise end: in sleep mode it is a plain
             // sleep, and the task is credited with the time it really held
-            // the worker. Completions, quanta and timeouts end on time, so
-            // a slice whose late wake-up could carry the task past its
-            // completion ends on time as well.
+            // the worker. Ends of attempts, quanta and deadlines come on
+            // time, so a slice whose late wake-up could carry the task past
+            // its attempt's end ends on time as well.
             let late = cfg
                 .work
                 .timer
                 .sleep_overshoot_p90
                 .max(cfg.work.timer.spin_margin);
             let coarse = !completes
-                && slice < quantum_left.min(timeout_left)
+                && slice < quantum_left.min(deadline_left)
                 && cfg.work.mode == WorkMode::Sleep
                 && needed > run + late.as_secs_f64() / cfg.scale;
             drop(g);
 
-            let begin = Instant::now();
             if switched {
                 let from = free_since.max(ready);
                 log.dispatch_latency
@@ -303,68 +663,67 @@ impl Pool {
 
             g = self.lock();
             let s = &mut *g;
+            // What came due while the slice ran happened before its end.
+            s.fire(end, cfg);
             let now = cfg.model(end);
             let t = &mut s.tasks[i];
-            t.first_start.get_or_insert(begin);
             t.served += held;
             t.slices += 1;
+            s.life[i].held += held;
             let job = &mut s.jobs[i];
             job.served += held.as_secs_f64() / cfg.scale;
-            if job.first_start.is_nan() {
-                job.first_start = cfg.model(begin);
-            }
             turn_used += progress;
-            s.attempt_served[i] += progress;
             let mut leaves = true;
-            let mut done = false;
             if completes {
-                job.remaining = 0.0;
-                if attempt_fails(cfg.seed, job.seq, s.tasks[i].attempts, cfg.fail_prob) {
-                    s.tasks[i].failures += 1;
-                    done = Self::end_attempt(s, id, TaskState::Failed, end, cfg);
-                } else {
-                    s.tasks[i].state = TaskState::Completed;
-                    done = true;
+                job.remaining = life.cut;
+                match (life.phase, life.ends) {
+                    (Phase::Compensation, _) => {
+                        s.count_wasted(id);
+                        s.finish(id, TaskState::RolledBack, end);
+                    }
+                    (_, AttemptEnd::Completed) => s.finish(id, TaskState::Completed, end),
+                    (_, ends) => s.after_attempt(id, ends, end, cfg),
                 }
             } else {
-                job.remaining = (job.remaining - progress * self.speed).max(0.0);
-                if s.attempt_served[i] >= cfg.timeout * (1.0 - EPS) {
-                    s.tasks[i].timeouts += 1;
-                    done = Self::end_attempt(s, id, TaskState::TimedOut, end, cfg);
+                job.remaining = (job.remaining - progress * self.speed).max(life.cut);
+                let dead = match (life.phase, life.deadline) {
+                    (Phase::Task, Some(d)) => end + DEADLINE_SLACK >= d,
+                    _ => false,
+                };
+                if dead {
+                    let d = life.deadline.expect("a deadline was reached");
+                    s.after_attempt(id, AttemptEnd::Killed, d.min(end), cfg);
                 } else if turn_used >= s.policy.quantum(job) * (1.0 - EPS) {
                     // The quantum ran out: back to the policy, as in the engine.
                     s.policy.expire(job, now);
-                    s.tasks[i].state = TaskState::Preempted;
-                    s.tasks[i].ready = Some(end);
-                    s.tasks[i].preemptions += 1;
+                    let t = &mut s.tasks[i];
+                    t.state = TaskState::Preempted;
+                    t.ready = Some(end);
+                    t.preemptions += 1;
                     s.policy.enqueue(id, job, now);
                 } else {
                     // A slice boundary of a preemptive discipline.
                     let challenger = s.policy.peek(now);
                     match challenger {
                         Some(c) if s.policy.outranks(&s.jobs[c as usize], &s.jobs[i], now) => {
-                            s.tasks[i].state = TaskState::Preempted;
-                            s.tasks[i].preemptions += 1;
-                            s.tasks[i].ready = Some(end);
+                            let t = &mut s.tasks[i];
+                            t.state = TaskState::Preempted;
+                            t.preemptions += 1;
+                            t.ready = Some(end);
                             s.policy.enqueue(id, &mut s.jobs[i], now);
                         }
                         _ => {
+                            s.tasks[i].state = TaskState::Running;
                             next = Some(id);
                             leaves = false;
                         }
                     }
                 }
             }
-            if done {
-                s.tasks[i].finished = Some(end);
-                s.outstanding -= 1;
-                if s.closed && s.outstanding == 0 {
-                    self.idle.notify_all();
-                }
-            }
             if leaves {
                 free_since = end;
             }
+            self.wake_all(s);
         }
         log
     }

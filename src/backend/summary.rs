@@ -9,6 +9,7 @@
 //! computed by the same [`Estimate::from_values`] that treats replications.
 
 use super::task::{TaskRecord, TaskState};
+use crate::stats::lifecycle::{ATTEMPT_BUCKETS, TaskSummary};
 use crate::stats::{Estimate, Welford};
 
 /// Number of batches for batch means.
@@ -53,6 +54,138 @@ fn batch_estimate(values: &[f64]) -> Estimate {
         None
     };
     Estimate { mean, ci95 }
+}
+
+/// The ratio of the sums of `pairs` (numerator, denominator) over all of
+/// them, with the half-width of the batch ratios: the measured tasks, in
+/// order of arrival, cut into [`BATCHES`] consecutive batches as in
+/// [`batch_estimate`]. NaN where the denominators sum to 0.
+fn batch_ratio(pairs: &[(f64, f64)]) -> Estimate {
+    let ratio = |chunk: &[(f64, f64)]| {
+        let (a, b) = chunk
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x, b + y));
+        if b > 0.0 { a / b } else { f64::NAN }
+    };
+    let n = pairs.len();
+    let batches = BATCHES.min(n / 2);
+    let ci95 = if batches >= 2 {
+        let ratios: Vec<f64> = (0..batches)
+            .map(|b| ratio(&pairs[b * n / batches..(b + 1) * n / batches]))
+            .filter(|r| r.is_finite())
+            .collect();
+        Estimate::from_values(&ratios).ci95
+    } else {
+        None
+    };
+    Estimate {
+        mean: ratio(pairs),
+        ci95,
+    }
+}
+
+/// The lifecycle figures of the tasks of `tasks` (in order of arrival)
+/// that `which` selects, from sequence number `measure_from` on, in the
+/// form `run` reports them (`applies`: some selected class has attempt
+/// rules). Real and simulated runs are summarised alike, so their rows
+/// render through the same `report::LifecycleRecord`.
+pub fn lifecycle(
+    tasks: &[TaskRecord],
+    which: Which,
+    measure_from: u64,
+    applies: bool,
+) -> TaskSummary {
+    let chosen: Vec<&TaskRecord> = tasks
+        .iter()
+        .filter(|t| t.seq >= measure_from && !t.released.is_nan())
+        .filter(|t| match which {
+            Which::All => true,
+            Which::Class(k) => t.class == k,
+        })
+        .collect();
+    let mut s = TaskSummary {
+        applies,
+        arrived: chosen.len() as u64,
+        completed: 0,
+        gave_up: 0,
+        rolled_back: 0,
+        gave_up_by: [0; 4],
+        failed: 0,
+        timed_out: 0,
+        killed: 0,
+        by_attempts: [0; ATTEMPT_BUCKETS],
+        p_give_up: Estimate::from_values(&[]),
+        mean_attempts: Estimate::from_values(&[]),
+        goodput: Estimate::from_values(&[]),
+        wasted_work: Estimate::from_values(&[]),
+        retry_amplification: Estimate::from_values(&[]),
+        mean_time_to_give_up: Estimate::from_values(&[]),
+        imbalance: None,
+    };
+    let mut columns: [Vec<(f64, f64)>; 6] = Default::default();
+    for t in &chosen {
+        match t.state {
+            TaskState::Completed => s.completed += 1,
+            TaskState::DeadLettered => s.gave_up += 1,
+            TaskState::RolledBack => s.rolled_back += 1,
+            _ => {}
+        }
+        if let Some(why) = t.gave_up {
+            s.gave_up_by[why as usize] += 1;
+        }
+        s.failed += u64::from(t.failures);
+        s.timed_out += u64::from(t.timeouts);
+        s.killed += u64::from(t.killed);
+        let ended = t.ended();
+        if ended {
+            s.by_attempts[(t.attempts.max(1) as usize - 1).min(ATTEMPT_BUCKETS - 1)] += 1;
+        }
+        let attempts = f64::from(t.attempts);
+        let one = |b: bool| if b { 1.0 } else { 0.0 };
+        columns[0].push((one(t.gave_up.is_some()), 1.0));
+        columns[1].push((if ended { attempts } else { 0.0 }, one(ended)));
+        columns[2].push((t.served - t.wasted_time, t.served));
+        columns[3].push((t.wasted_work, 1.0));
+        columns[4].push((attempts, 1.0));
+        columns[5].push(match t.gave_up {
+            Some(_) => (t.gave_up_at - t.arrival, 1.0),
+            None => (0.0, 0.0),
+        });
+    }
+    let [p, m, g, w, a, d] = columns.map(|c| batch_ratio(&c));
+    s.p_give_up = p;
+    s.mean_attempts = m;
+    s.goodput = g;
+    s.wasted_work = w;
+    s.retry_amplification = a;
+    s.mean_time_to_give_up = d;
+    s
+}
+
+/// How a task ended, for comparing runs job by job: its final state, the
+/// attempts it used and why it was given up.
+pub fn outcome(t: &TaskRecord) -> (TaskState, u32, Option<crate::lifecycle::GiveUp>) {
+    (t.state, t.attempts, t.gave_up)
+}
+
+/// Job by job, two runs of the same plan: jobs measured in both, those
+/// that used the same number of attempts, and those that also ended the
+/// same way (same final state, same give-up reason).
+pub fn agreement(a: &[TaskRecord], b: &[TaskRecord], measure_from: u64) -> (u64, u64, u64) {
+    let mut by_seq = std::collections::HashMap::with_capacity(b.len());
+    for t in b {
+        by_seq.insert(t.seq, t);
+    }
+    let (mut jobs, mut attempts, mut same) = (0, 0, 0);
+    for t in a.iter().filter(|t| t.seq >= measure_from) {
+        let Some(u) = by_seq.get(&t.seq) else {
+            continue;
+        };
+        jobs += 1;
+        attempts += u64::from(t.attempts == u.attempts);
+        same += u64::from(outcome(t) == outcome(u));
+    }
+    (jobs, attempts, same)
 }
 
 /// Quantile `q` of `values` (the smallest value with at least a share `q`

@@ -1,34 +1,45 @@
 //! A task of the real run: its lifecycle and its timestamps.
 //!
 //! ```text
-//! queued --> running --> completed
-//!   ^           |  \---> failed     (the work failed, no retry left)
-//!   |           |   \--> timed out  (cut off at the timeout, no retry left)
-//!   +-- preempted (slice end, a more urgent task, or a quantum expired)
-//!   +-- queued again for a retry (failed or timed out, retries left)
+//!            +------------- backoff <-------------+  failed / timed out,
+//!            v                                     |  attempts left
+//! pending -> queued -> running -> completed        |
+//!            ^  |        |  +----------------------+
+//!            |  |        +-> preempted (slice end, quantum) -> queued
+//!            |  +-> queue_timeout, deadline ---+
+//!            |       (or no attempt left)      +-> dead-lettered
+//!            +-- compensation (rollback) <-----+-> ... -> rolled back
 //! ```
-//! Timestamps are `Instant`s; [`TaskRecord`] turns them into model time
-//! units (seconds since the run's start divided by the time scale), so the
-//! statistics and theory code reads them like simulated times.
+//! The rules are the scenario's `[classes.attempts]`, run by the shared
+//! [`crate::lifecycle`] code: an attempt's fate comes from
+//! [`crate::lifecycle::Attempts::plan`] and the seeded draws the
+//! simulation uses. Timestamps are `Instant`s; [`TaskRecord`] turns them
+//! into model time units (seconds since the run's start divided by the
+//! time scale), so the statistics and theory code reads them like
+//! simulated times.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::lifecycle::GiveUp;
 
 /// Where a task is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskState {
     /// Not yet released by the dispatcher.
     Pending,
-    /// Waiting in its pool's policy queue (new, or retried).
+    /// Waiting in its pool's policy queue (new, retried, or its compensation).
     Queued,
     /// Holding a worker.
     Running,
     /// Back in the queue after a slice (preempted or quantum expired).
     Preempted,
+    /// Waiting out the delay before its next attempt.
+    Backoff,
     Completed,
-    /// The last attempt failed (injected failure) and no retry was left.
-    Failed,
-    /// The last attempt exceeded the timeout and no retry was left.
-    TimedOut,
+    /// Given up and left at once (the dead-letter queue).
+    DeadLettered,
+    /// Given up, then its compensation task ran.
+    RolledBack,
 }
 
 impl TaskState {
@@ -36,7 +47,7 @@ impl TaskState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            TaskState::Completed | TaskState::Failed | TaskState::TimedOut
+            TaskState::Completed | TaskState::DeadLettered | TaskState::RolledBack
         )
     }
 
@@ -46,9 +57,10 @@ impl TaskState {
             TaskState::Queued => "queued",
             TaskState::Running => "running",
             TaskState::Preempted => "preempted",
+            TaskState::Backoff => "backoff",
             TaskState::Completed => "completed",
-            TaskState::Failed => "failed",
-            TaskState::TimedOut => "timed out",
+            TaskState::DeadLettered => "dead-lettered",
+            TaskState::RolledBack => "rolled back",
         }
     }
 }
@@ -66,16 +78,25 @@ pub struct Task {
     pub ready: Option<Instant>,
     pub first_start: Option<Instant>,
     pub finished: Option<Instant>,
-    /// Real time spent holding a worker, all attempts together.
-    pub served: std::time::Duration,
-    /// Attempts started (1 + retries used).
+    /// Real time spent holding a worker, all attempts and the compensation.
+    pub served: Duration,
+    /// Of it, the time of attempts that did not complete and of the compensation.
+    pub wasted: Duration,
+    /// Requirement served by attempts that did not complete and by the
+    /// compensation (model units of work).
+    pub wasted_work: f64,
+    /// Attempts used: started, or (for a task given up) those it used.
     pub attempts: u32,
     /// Slices run, and how many of them ended with the task leaving its worker.
     pub slices: u32,
     pub preemptions: u32,
-    /// Attempts that failed or timed out (retried or not).
+    /// Attempts that failed, timed out, or were killed by the deadline.
     pub failures: u32,
     pub timeouts: u32,
+    pub killed: u32,
+    /// Why it was given up, and when.
+    pub gave_up: Option<GiveUp>,
+    pub gave_up_at: Option<Instant>,
 }
 
 impl Task {
@@ -87,17 +108,22 @@ impl Task {
             ready: None,
             first_start: None,
             finished: None,
-            served: std::time::Duration::ZERO,
+            served: Duration::ZERO,
+            wasted: Duration::ZERO,
+            wasted_work: 0.0,
             attempts: 0,
             slices: 0,
             preemptions: 0,
             failures: 0,
             timeouts: 0,
+            killed: 0,
+            gave_up: None,
+            gave_up_at: None,
         }
     }
 }
 
-/// A finished task in model time units since the run's start.
+/// A task in model time units since the run's start, real or simulated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TaskRecord {
     pub seq: u64,
@@ -112,13 +138,21 @@ pub struct TaskRecord {
     pub first_start: f64,
     /// When it reached its final state.
     pub finish: f64,
-    /// Time holding a worker, all attempts.
+    /// Time holding a worker, all attempts and the compensation.
     pub served: f64,
+    /// Of it, attempts that did not complete and the compensation.
+    pub wasted_time: f64,
+    pub wasted_work: f64,
+    /// Attempts used (1 for a class without attempt rules).
     pub attempts: u32,
     pub slices: u32,
     pub preemptions: u32,
     pub failures: u32,
     pub timeouts: u32,
+    pub killed: u32,
+    pub gave_up: Option<GiveUp>,
+    /// When it was given up (NaN if never).
+    pub gave_up_at: f64,
 }
 
 impl TaskRecord {
@@ -132,6 +166,12 @@ impl TaskRecord {
     pub fn wait(&self) -> f64 {
         (self.response() - self.served).max(0.0)
     }
+
+    /// Whether it reached a final state having used its attempts
+    /// (completed or given up), as counted in `attempts_distribution`.
+    pub fn ended(&self) -> bool {
+        self.state == TaskState::Completed || self.gave_up.is_some()
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +180,11 @@ mod tests {
 
     #[test]
     fn terminal_states() {
-        for s in [TaskState::Completed, TaskState::Failed, TaskState::TimedOut] {
+        for s in [
+            TaskState::Completed,
+            TaskState::DeadLettered,
+            TaskState::RolledBack,
+        ] {
             assert!(s.is_terminal(), "{}", s.name());
         }
         for s in [
@@ -148,6 +192,7 @@ mod tests {
             TaskState::Queued,
             TaskState::Running,
             TaskState::Preempted,
+            TaskState::Backoff,
         ] {
             assert!(!s.is_terminal(), "{}", s.name());
         }

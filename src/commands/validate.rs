@@ -8,11 +8,15 @@ use serde::Serialize;
 
 use crate::app::flag;
 use crate::backend::summary::{self, Figures, Which};
-use crate::backend::{self, Accounting, BackendConfig, RealRun, Timer, Work, WorkMode};
+use crate::backend::{
+    self, Accounting, BackendConfig, Ledger, RealRun, SimRun, TaskRecord, Timer, Work, WorkMode,
+};
 use crate::cli::ValidateArgs;
 use crate::error::{FieldError, InputError};
+use crate::lifecycle::{Attempts, Failure, OnGiveUp, Retry};
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
+use crate::report::LifecycleRecord;
 use crate::stats::Selection;
 use crate::theory::{self, Prediction};
 
@@ -88,12 +92,10 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
             "must be a positive number of time units",
         ));
     }
-    if !(0.0..1.0).contains(&args.fail_prob) {
-        return Err(flag(
-            "--fail-prob",
-            args.fail_prob,
-            "must be at least 0 and below 1",
-        ));
+    if let Some(p) = args.fail_prob
+        && !(0.0..1.0).contains(&p)
+    {
+        return Err(flag("--fail-prob", p, "must be at least 0 and below 1"));
     }
     let timeout = match &args.timeout {
         None => f64::INFINITY,
@@ -110,9 +112,34 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
     if let Some(list) = &args.compare {
         super::run::compare(&mut scenario, list)?;
     }
+    // After --compare, whose check of the scenario knows nothing of the
+    // flags: `check_supported` below names the flag if a policy cannot run them.
+    let flags = lifecycle_flags(args);
+    if let Some((name, value)) = flags.first() {
+        if let Some(k) = scenario.classes.iter().position(|c| c.attempts.is_some()) {
+            return Err(flag(
+                name,
+                value,
+                &format!(
+                    "{} sets [classes.attempts] (classes[{k}]): the scenario's timeouts, failures \
+                     and retries run on both sides; set them there, not with --timeout, \
+                     --retries or --fail-prob",
+                    scenario.path.display()
+                ),
+            ));
+        }
+        let rule = flag_attempts(timeout, args.retries, args.fail_prob);
+        for c in &mut scenario.classes {
+            c.attempts = Some(rule.clone());
+        }
+    }
     for p in &scenario.policies {
         backend::check_supported(&scenario, p).map_err(|error| {
-            if args.compare.is_some() && error.field.starts_with("policy") {
+            if let Some((name, value)) = flags.first()
+                && error.field.ends_with(".attempts")
+            {
+                InputError::Flag(FieldError::new(*name, value.clone(), error.message))
+            } else if args.compare.is_some() && error.field.starts_with("policy") {
                 InputError::Flag(FieldError::new("--compare", error.value, error.message))
             } else {
                 InputError::Field {
@@ -136,15 +163,50 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
         config: BackendConfig {
             time_scale,
             slice: args.slice,
-            timeout,
-            retries: args.retries,
-            fail_prob: args.fail_prob,
-            seed: scenario.seed,
         },
         scenario,
         work,
         jobs,
     })
+}
+
+/// The lifecycle flags given, with their values as typed.
+fn lifecycle_flags(args: &ValidateArgs) -> Vec<(&'static str, String)> {
+    let mut given = Vec::new();
+    if let Some(t) = &args.timeout {
+        given.push(("--timeout", t.clone()));
+    }
+    if let Some(n) = args.retries {
+        given.push(("--retries", n.to_string()));
+    }
+    if let Some(p) = args.fail_prob {
+        given.push(("--fail-prob", p.to_string()));
+    }
+    given
+}
+
+/// The `[classes.attempts]` that `--timeout` (in model units), `--retries`
+/// and `--fail-prob` stand for: attempts cut at the timeout, failing at
+/// their end with probability p, retried at once up to `retries` times,
+/// then dead-lettered.
+fn flag_attempts(timeout: f64, retries: Option<u32>, fail_prob: Option<f64>) -> Attempts {
+    let p = fail_prob.unwrap_or(0.0);
+    Attempts {
+        timeout,
+        queue_timeout: f64::INFINITY,
+        deadline: f64::INFINITY,
+        failure: if p > 0.0 {
+            Failure::Probability { p, at_end: true }
+        } else {
+            Failure::None
+        },
+        retry: Retry {
+            max_attempts: retries.unwrap_or(0).saturating_add(1),
+            ..Retry::NONE
+        },
+        on_give_up: OnGiveUp::DeadLetter,
+        resample: false,
+    }
 }
 
 /// One row of the comparison.
@@ -165,6 +227,14 @@ pub struct Row {
     /// (real − sim) / sim and (real − theory) / theory of the mean response (real rows).
     pub response_vs_sim: Option<f64>,
     pub response_vs_theory: Option<f64>,
+    /// Where some class has attempt rules (real and sim rows): attempts
+    /// used by the measured tasks in all, and the lifecycle's figures as
+    /// `run` gives them (`arrived`, `completed`, `gave_up`, `gave_up_by`,
+    /// `rolled_back`, `mean_attempts`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleRecord>,
 }
 
 fn num(x: f64) -> Option<f64> {
@@ -179,13 +249,26 @@ pub struct BackendReport {
     pub workers: u32,
     pub released: u64,
     pub completed: u64,
-    pub failed: u64,
-    pub timed_out: u64,
-    pub retries: u64,
+    /// Given up and dead-lettered, given up and rolled back (all tasks,
+    /// warm-up included).
+    pub gave_up: u64,
+    pub rolled_back: u64,
+    /// Attempts used, and those that failed, timed out or were killed.
+    pub attempts: u64,
     pub failed_attempts: u64,
     pub timed_out_attempts: u64,
+    pub killed_attempts: u64,
     pub preemptions: u64,
     pub slices: u64,
+    /// The accounting identity per class, real and simulated.
+    pub ledger_real: Vec<Ledger>,
+    pub ledger_sim: Vec<Ledger>,
+    /// Where some class has attempt rules: measured jobs, job by job, that
+    /// used as many attempts in the real run as in the simulation, and
+    /// that also ended the same way (completed, or given up for the same
+    /// reason and dead-lettered or rolled back alike).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Agreement>,
     pub dispatch_latency_mean_us: Option<f64>,
     pub dispatch_latency_p99_us: Option<f64>,
     pub release_lateness_mean_us: Option<f64>,
@@ -202,6 +285,14 @@ pub struct BackendReport {
     /// How the real run approximates a discipline the simulator runs
     /// exactly (a sharing discipline served a slice at a time).
     pub approximation: Option<String>,
+}
+
+/// Job-by-job agreement of the lifecycle between the real run and the simulation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Agreement {
+    pub jobs: u64,
+    pub same_attempts: u64,
+    pub same_outcome: u64,
 }
 
 /// The machine's limits, measured at start-up.
@@ -246,7 +337,33 @@ fn figures_row(source: &'static str, policy: &str, class: &str, f: &Figures) -> 
         formula: None,
         response_vs_sim: None,
         response_vs_theory: None,
+        attempts: None,
+        lifecycle: None,
     }
+}
+
+/// `row` with the lifecycle figures of `tasks` it selects, where they apply.
+fn with_lifecycle(
+    mut row: Row,
+    tasks: &[TaskRecord],
+    which: Which,
+    measure_from: u64,
+    applies: bool,
+) -> Row {
+    let t = summary::lifecycle(tasks, which, measure_from, applies);
+    row.lifecycle = LifecycleRecord::of(&t);
+    row.attempts = row.lifecycle.as_ref().map(|_| {
+        tasks
+            .iter()
+            .filter(|t| t.seq >= measure_from && !t.released.is_nan())
+            .filter(|t| match which {
+                Which::All => true,
+                Which::Class(k) => t.class == k,
+            })
+            .map(|t| u64::from(t.attempts))
+            .sum()
+    });
+    row
 }
 
 fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
@@ -263,6 +380,8 @@ fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
         formula: Some(p.formula.clone()),
         response_vs_sim: None,
         response_vs_theory: None,
+        attempts: None,
+        lifecycle: None,
     }
 }
 
@@ -279,9 +398,10 @@ pub fn policy_rows(
     policy: &AnyPolicy,
     plan: &backend::Plan,
     real: &RealRun,
-    sim: &[backend::TaskRecord],
+    sim: &[TaskRecord],
 ) -> Vec<Row> {
     let label = policy.label();
+    let ruled = |k: usize| scenario.classes[k].attempts.is_some();
     let mut selections = vec![(Which::All, Selection::All, "all".to_string())];
     for (k, c) in scenario.classes.iter().enumerate() {
         if scenario.classes.len() > 1 {
@@ -290,17 +410,29 @@ pub fn policy_rows(
     }
     let mut rows = Vec::new();
     for (which, selection, name) in selections {
-        let mut r = figures_row(
-            "real",
-            &label,
-            &name,
-            &summary::figures(&real.tasks, which, plan.measure_from),
+        let applies = match which {
+            Which::All => (0..scenario.classes.len()).any(ruled),
+            Which::Class(k) => ruled(k as usize),
+        };
+        let m = plan.measure_from;
+        let mut r = with_lifecycle(
+            figures_row(
+                "real",
+                &label,
+                &name,
+                &summary::figures(&real.tasks, which, m),
+            ),
+            &real.tasks,
+            which,
+            m,
+            applies,
         );
-        let s = figures_row(
-            "sim",
-            &label,
-            &name,
-            &summary::figures(sim, which, plan.measure_from),
+        let s = with_lifecycle(
+            figures_row("sim", &label, &name, &summary::figures(sim, which, m)),
+            sim,
+            which,
+            m,
+            applies,
         );
         let t = theory::predict(scenario, policy, selection).map(|p| theory_row(&label, &name, &p));
         r.response_vs_sim = relative(r.mean_response, s.mean_response);
@@ -318,6 +450,7 @@ pub fn backend_report(
     policy: &AnyPolicy,
     plan: &backend::Plan,
     real: &RealRun,
+    sim: &SimRun,
 ) -> BackendReport {
     let a = Accounting::of(&real.tasks);
     let scale = real.time_scale.as_secs_f64();
@@ -334,13 +467,29 @@ pub fn backend_report(
         workers: real.workers,
         released: a.released,
         completed: a.completed,
-        failed: a.failed,
-        timed_out: a.timed_out,
-        retries: a.retries,
+        gave_up: a.gave_up,
+        rolled_back: a.rolled_back,
+        attempts: a.attempts,
         failed_attempts: a.failed_attempts,
         timed_out_attempts: a.timed_out_attempts,
+        killed_attempts: a.killed_attempts,
         preemptions: a.preemptions,
         slices: a.slices,
+        ledger_real: real.ledgers.clone(),
+        ledger_sim: sim.ledgers.clone(),
+        agreement: scenario
+            .classes
+            .iter()
+            .any(|c| c.attempts.is_some())
+            .then(|| {
+                let (jobs, same_attempts, same_outcome) =
+                    summary::agreement(&real.tasks, &sim.tasks, plan.measure_from);
+                Agreement {
+                    jobs,
+                    same_attempts,
+                    same_outcome,
+                }
+            }),
         dispatch_latency_mean_us: us(summary::mean(&real.dispatch_latency)),
         dispatch_latency_p99_us: us(summary::quantile(&real.dispatch_latency, 0.99)),
         release_lateness_mean_us: us(summary::mean(&real.release_lateness)),
@@ -349,7 +498,7 @@ pub fn backend_report(
         service_overrun_p99_us: us(summary::quantile(&overrun, 0.99)),
         pools_vs_sim_on_releases: {
             let (released, tasks) = real.as_released(plan);
-            let sim = backend::simulate(scenario, policy, &released);
+            let sim = backend::simulate(scenario, policy, &released).tasks;
             relative(
                 num(summary::figures(&tasks, Which::All, plan.measure_from)
                     .mean_response
@@ -427,20 +576,10 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     for policy in &scenario.policies {
         let real = backend::run(&scenario, policy, &plan, &config, &work);
-        let accounting = Accounting::of(&real.tasks);
-        if !accounting.balanced() || accounting.released != plan.arrivals.len() as u64 {
-            anyhow::bail!(
-                "internal error: {}: {} released, {} completed, {} failed, {} timed out",
-                policy.label(),
-                accounting.released,
-                accounting.completed,
-                accounting.failed,
-                accounting.timed_out
-            );
-        }
         let sim = backend::simulate(&scenario, policy, &plan);
-        rows.extend(policy_rows(&scenario, policy, &plan, &real, &sim));
-        reports.push(backend_report(&scenario, policy, &plan, &real));
+        check_accounts(&policy.label(), plan.arrivals.len() as u64, &real, &sim)?;
+        rows.extend(policy_rows(&scenario, policy, &plan, &real, &sim.tasks));
+        reports.push(backend_report(&scenario, policy, &plan, &real, &sim));
     }
     let document = ValidateDocument {
         scenario: scenario.name.clone(),
@@ -457,6 +596,48 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         print!("{}", table(&document));
     }
     Ok(())
+}
+
+/// The accounting identity, real and simulated, and every task released
+/// and final in the real run: a break is a bug, reported (exit 1), never
+/// left silent.
+pub fn check_accounts(
+    policy: &str,
+    tasks: u64,
+    real: &RealRun,
+    sim: &SimRun,
+) -> anyhow::Result<()> {
+    let mut broken: Vec<String> = Vec::new();
+    for (side, ledgers) in [("real", &real.ledgers), ("sim", &sim.ledgers)] {
+        broken.extend(
+            ledgers
+                .iter()
+                .filter(|l| !l.balanced())
+                .map(|l| format!("{side}: {l}")),
+        );
+        let arrived: u64 = ledgers.iter().map(|l| l.arrived).sum();
+        if arrived != tasks {
+            broken.push(format!(
+                "{side}: {arrived} tasks arrived of the {tasks} planned"
+            ));
+        }
+    }
+    let a = Accounting::of(&real.tasks);
+    if !a.all_final() {
+        broken.push(format!(
+            "real: {} tasks released, {} completed, {} gave up, {} rolled back, {} in no final state after the workers left",
+            a.released, a.completed, a.gave_up, a.rolled_back, a.present
+        ));
+    }
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "internal error (a bug, please report it): {policy}: the accounting identity \
+             arrived = completed + gave up + rolled back + still present does not hold: {}",
+            broken.join("; ")
+        )
+    }
 }
 
 fn sig(x: Option<f64>) -> String {
@@ -500,7 +681,8 @@ pub fn table(d: &ValidateDocument) -> String {
     );
     let pw = d.rows.iter().map(|r| r.policy.len()).fold(18, usize::max);
     let cw = d.rows.iter().map(|r| r.class.len()).fold(12, usize::max);
-    let _ = writeln!(
+    let life = d.rows.iter().any(|r| r.lifecycle.is_some());
+    let _ = write!(
         out,
         "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
         "policy",
@@ -513,12 +695,20 @@ pub fn table(d: &ValidateDocument) -> String {
         "vs sim",
         "vs theory"
     );
+    if life {
+        let _ = write!(
+            out,
+            " {:>8} {:>7} {:>15} {:>8} {:>18}",
+            "attempts", "gave up", "by a/t/q/d", "rolled", "mean attempts"
+        );
+    }
+    out.push('\n');
     for r in &d.rows {
         let source = match &r.formula {
             Some(_) => "theory",
             None => r.source,
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
             r.policy,
@@ -530,6 +720,36 @@ pub fn table(d: &ValidateDocument) -> String {
             sig(r.p95_response),
             pct(r.response_vs_sim),
             pct(r.response_vs_theory),
+        );
+        if let Some(l) = &r.lifecycle {
+            let b = &l.gave_up_by;
+            let _ = write!(
+                out,
+                " {:>8} {:>7} {:>15} {:>8} {:>18}",
+                r.attempts.unwrap_or(0),
+                l.gave_up,
+                format!(
+                    "{}/{}/{}/{}",
+                    b.attempts, b.timeout, b.queue_timeout, b.deadline
+                ),
+                l.rolled_back,
+                with_ci(l.mean_attempts, l.mean_attempts_ci95),
+            );
+        } else if life {
+            let _ = write!(
+                out,
+                " {:>8} {:>7} {:>15} {:>8} {:>18}",
+                "-", "-", "-", "-", "-"
+            );
+        }
+        out.push('\n');
+    }
+    if life {
+        let _ = writeln!(
+            out,
+            "\nlifecycle ([classes.attempts], measured tasks): gave up = dead-lettered; by a/t/q/d = \
+             every give-up (dead-lettered or rolled back) by reason: attempts, timeout, \
+             queue_timeout, deadline; mean response covers completed tasks only"
         );
     }
     let formulas: Vec<String> = d
@@ -549,8 +769,8 @@ pub fn table(d: &ValidateDocument) -> String {
         let _ = writeln!(
             out,
             "  {}: {} workers; slice: {}\n    \
-             tasks: released {} = completed {} + failed {} + timed out {}; retries {} \
-             (failed attempts {}, timed-out attempts {}); slices {}, preemptions {}\n    \
+             tasks: released {} = completed {} + gave up {} + rolled back {}; attempts {} \
+             (failed {}, timed out {}, killed {}); slices {}, preemptions {}\n    \
              overhead: dispatch latency mean {}, p99 {}; release lateness mean {}, p99 {}; \
              service overrun mean {}, p99 {}; wall {:.2} s\n    \
              pools alone (responses from the actual releases, against the simulation of \
@@ -560,11 +780,12 @@ pub fn table(d: &ValidateDocument) -> String {
             b.slice,
             b.released,
             b.completed,
-            b.failed,
-            b.timed_out,
-            b.retries,
+            b.gave_up,
+            b.rolled_back,
+            b.attempts,
             b.failed_attempts,
             b.timed_out_attempts,
+            b.killed_attempts,
             b.slices,
             b.preemptions,
             opt_us(b.dispatch_latency_mean_us),
@@ -579,15 +800,27 @@ pub fn table(d: &ValidateDocument) -> String {
         if let Some(a) = &b.approximation {
             let _ = writeln!(out, "    approximation: {a}");
         }
-    }
-    if d.backend
-        .iter()
-        .any(|b| b.failed_attempts + b.timed_out_attempts > 0)
-    {
+        if let Some(a) = &b.agreement {
+            let _ = writeln!(
+                out,
+                "    lifecycle job by job, real against sim: {} of {} measured tasks used as many \
+                 attempts, {} also ended the same way",
+                a.same_attempts, a.jobs, a.same_outcome
+            );
+        }
+        let balanced = b
+            .ledger_real
+            .iter()
+            .chain(&b.ledger_sim)
+            .all(Ledger::balanced);
         let _ = writeln!(
             out,
-            "  note: failed and timed-out attempts were retried or dropped, so the real run did \
-             work the simulation did not; its figures count completed tasks only"
+            "    accounting (arrived = completed + gave up + rolled back + still present): {}",
+            if balanced {
+                "holds in both, every class"
+            } else {
+                "BROKEN"
+            }
         );
     }
     let workers = d.backend.first().map_or(0, |b| b.workers);
@@ -632,6 +865,51 @@ mod tests {
         for bad in ["", "1", "ms", "-1ms", "0ms", "1 parsec", "nanms", "1e400s"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_broken_accounting_identity_is_an_error_naming_the_side_and_class() {
+        let ledger = |completed| Ledger {
+            class: 0,
+            arrived: 10,
+            completed,
+            gave_up: 1,
+            rolled_back: 1,
+            present: 0,
+        };
+        let real = RealRun {
+            tasks: Vec::new(),
+            ledgers: vec![ledger(8)],
+            release_lateness: Vec::new(),
+            dispatch_latency: Vec::new(),
+            slice: backend::SliceRule::WholeTask,
+            workers: 1,
+            time_scale: Duration::from_millis(1),
+            wall: Duration::ZERO,
+        };
+        let sim = |completed| SimRun {
+            tasks: Vec::new(),
+            ledgers: vec![ledger(completed)],
+        };
+        assert!(check_accounts("fcfs", 10, &real, &sim(8)).is_ok());
+        // A job counted twice (9 + 1 + 1 > 10) on the simulated side.
+        let e = check_accounts("fcfs", 10, &real, &sim(9))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("internal error") && e.contains("fcfs"), "{e}");
+        assert!(
+            e.contains("sim: class 0: arrived 10 against completed 9"),
+            "{e}"
+        );
+        assert!(!e.contains("real: class"), "{e}");
+        // Fewer arrivals than planned.
+        let e = check_accounts("fcfs", 11, &real, &sim(8))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("real: 10 tasks arrived of the 11 planned"),
+            "{e}"
+        );
     }
 
     #[test]

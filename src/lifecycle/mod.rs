@@ -26,8 +26,10 @@ mod config;
 pub use backoff::{Backoff, Jitter, Retry};
 pub use config::RawAttempts;
 
+use rand_pcg::Pcg64Mcg;
+
 use crate::model::Dist;
-use crate::workload::{mix, visit_uniform};
+use crate::workload::{Purpose, mix, visit_draw, visit_key, visit_uniform};
 
 /// How attempts fail on their own.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -186,6 +188,29 @@ pub struct Draws {
 }
 
 impl Draws {
+    /// The keys of replication `replication` of a run seeded `seed`, as
+    /// the engine derives them: the real backend replays replication 0's
+    /// attempts with these, so both meet the same failures.
+    pub fn new(seed: u64, replication: u32) -> Draws {
+        Draws {
+            failure: visit_key(seed, replication, Purpose::Attempt),
+            backoff: visit_key(seed, replication, Purpose::Backoff),
+            rollback: visit_key(seed, replication, Purpose::Rollback),
+            size: visit_key(seed, replication, Purpose::Retry),
+        }
+    }
+
+    /// The demand of the compensation task of visit `visit` of job `seq`.
+    pub fn rollback_size(&self, demand: &Dist, seq: u64, visit: u32) -> f64 {
+        sample(demand, self.rollback, seq, visit)
+    }
+
+    /// The requirement of the attempt after attempt `attempt`, when
+    /// attempts draw their requirement anew (`sizes = "resample"`).
+    pub fn retry_size(&self, demand: &Dist, seq: u64, visit: u32, attempt: u32) -> f64 {
+        sample(demand, mix(self.size ^ u64::from(attempt)), seq, visit)
+    }
+
     /// Two independent uniforms for attempt `attempt` of a task.
     pub fn failure(&self, seq: u64, visit: u32, attempt: u32) -> (f64, f64) {
         let key = mix(self.failure ^ u64::from(attempt));
@@ -199,6 +224,15 @@ impl Draws {
     pub fn backoff(&self, seq: u64, visit: u32, attempt: u32) -> f64 {
         visit_uniform(mix(self.backoff ^ u64::from(attempt)), seq, visit)
     }
+}
+
+/// A draw of `d` for visit `visit` of job `seq`: a pure function of
+/// (key, job, visit), drawn as the engine draws visit demands.
+pub fn sample(d: &Dist, key: u64, seq: u64, visit: u32) -> f64 {
+    let high = visit_draw(key, seq, visit);
+    let low = visit_draw(!key, seq, visit);
+    let mut rng = Pcg64Mcg::new((u128::from(high) << 64) | u128::from(low));
+    d.sample(&mut rng)
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ pub struct GaveUpBy {
 }
 
 impl LifecycleRecord {
-    fn of(t: &crate::stats::lifecycle::TaskSummary) -> Option<LifecycleRecord> {
+    pub fn of(t: &crate::stats::lifecycle::TaskSummary) -> Option<LifecycleRecord> {
         let [attempts, timeout, queue_timeout, deadline] = t.gave_up_by;
         let used = t
             .by_attempts
