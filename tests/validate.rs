@@ -458,3 +458,11 @@ fn unsupported_scenarios_exit_2_naming_the_field() {
     );
     rejects(&["validate", "scenarios/erlang-loss.toml"], &["capacity"]);
 }
+
+#[test]
+fn validate_refuses_server_failures_it_cannot_run_on_threads() {
+    rejects(
+        &["validate", "scenarios/failures/pool.toml", "--jobs", "10"],
+        &["pool.toml", "nodes[0].failures", "schedlab run"],
+    );
+}

@@ -88,6 +88,13 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "a simulated switch cost has no meaning on real threads, which pay their own; remove it",
         ));
     }
+    if let Some(j) = scenario.nodes.iter().position(|n| n.failures.is_some()) {
+        return Err(FieldError::new(
+            format!("nodes[{j}].failures"),
+            "(given)",
+            "the real backend does not yet take workers down for server failures; simulate them with schedlab run",
+        ));
+    }
     if scenario.is_network() {
         return Err(FieldError::new(
             "routes",
