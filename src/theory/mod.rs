@@ -15,6 +15,7 @@
 
 mod approx;
 mod attempts;
+mod batch;
 mod impatience;
 mod integrate;
 mod markovian;
@@ -25,6 +26,7 @@ mod scenario;
 
 pub use approx::{allen_cunneen, kingman};
 pub use attempts::{mean_attempts, mmc_feedback, p_give_up, restart_completion};
+pub use batch::mxg1;
 pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{
     MmcMetrics, MmckMetrics, erlang_b, erlang_b_direct, erlang_c, mm_inf, mm1,
