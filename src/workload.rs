@@ -126,7 +126,13 @@ pub fn stream_rng(seed: u64, replication: u32, class: u32, purpose: Purpose) -> 
 }
 
 struct ClassStream {
-    source: Source,
+    /// Times between arrivals of a renewal process of one job at a time.
+    interarrival: Dist,
+    /// Every other process (time-varying, trace, batches), which then
+    /// decides alone; `None` for plain renewal arrivals. Chosen once per
+    /// replication: the common case has nothing on its path but this
+    /// test of a pointer, and the others go through one cold call.
+    other: Option<Box<Instants>>,
     service: Dist,
     arrivals: Pcg64Mcg,
     sizes: Pcg64Mcg,
@@ -134,16 +140,6 @@ struct ClassStream {
     estimates: Option<Pcg64Mcg>,
     deadline: f64,
     next_time: f64,
-}
-
-/// Where a class's arrival instants come from, chosen once per
-/// replication: the renewal stream of one job at a time keeps its own arm
-/// (the common case, with nothing on its path but this match), and every
-/// other process (time-varying, traces, batches) goes through one cold
-/// call.
-enum Source {
-    Renewal(Dist),
-    Other(Box<Instants>),
 }
 
 /// Arrival instants of a process other than plain renewal, and the jobs
@@ -210,6 +206,7 @@ impl Instants {
     }
 
     /// The size of the job arriving now, and the stream's next arrival time.
+    #[cold]
     #[inline(never)]
     fn take(
         &mut self,
@@ -247,22 +244,27 @@ impl SampledWorkload {
             .map(|(k, c)| {
                 let k = k as u32;
                 let mut arrivals = stream_rng(scenario.seed, replication, k, Purpose::Interarrival);
-                let (source, next_time) = match &c.arrival {
+                let (interarrival, other, next_time) = match &c.arrival {
                     // The first arrival comes one inter-arrival time after 0, as in
                     // a renewal process started empty.
                     Arrivals::Renewal(d) if c.batch.is_one() => {
                         let first = d.sample(&mut arrivals);
-                        (Source::Renewal(d.clone()), first)
+                        (d.clone(), None, first)
                     }
                     _ => {
                         let batch_rng = stream_rng(scenario.seed, replication, k, Purpose::Batch);
                         let mut instants = Instants::new(c, batch_rng);
                         let first = instants.next_instant(0.0, &mut arrivals);
-                        (Source::Other(Box::new(instants)), first)
+                        // Never sampled: `other` decides.
+                        let unused = Dist::Deterministic {
+                            value: f64::INFINITY,
+                        };
+                        (unused, Some(Box::new(instants)), first)
                     }
                 };
                 ClassStream {
-                    source,
+                    interarrival,
+                    other,
                     service: c.service.clone(),
                     arrivals,
                     sizes: stream_rng(scenario.seed, replication, k, Purpose::Service),
@@ -305,13 +307,13 @@ impl Workload for SampledWorkload {
         let k = self.next_class;
         let s = &mut self.streams[k];
         let time = s.next_time;
-        let size = match &mut s.source {
-            Source::Renewal(d) => {
+        let size = match &mut s.other {
+            None => {
                 let size = s.service.sample(&mut s.sizes);
-                s.next_time += d.sample(&mut s.arrivals);
+                s.next_time += s.interarrival.sample(&mut s.arrivals);
                 size
             }
-            Source::Other(instants) => {
+            Some(instants) => {
                 instants.take(&s.service, &mut s.sizes, &mut s.arrivals, &mut s.next_time)
             }
         };
