@@ -348,6 +348,22 @@ fn trace_replay_through_the_engine_gives_the_waits_of_its_jobs() {
     assert!(overall(&out).theory.is_none());
 }
 
+#[test]
+fn the_backend_plans_a_trace_up_to_its_end() {
+    // `validate --jobs N` beyond the trace's length plans the trace's jobs.
+    let s = scenario("trace.toml");
+    let plan = schedlab::backend::plan(&s, 5000);
+    assert_eq!(plan.arrivals.len(), 2000);
+    assert!(plan.arrivals.iter().all(|a| a.time.is_finite()));
+    // A time-varying rate and batches plan as they simulate.
+    let s = scenario("batch.toml");
+    let plan = schedlab::backend::plan(&s, 1000);
+    let mut w = SampledWorkload::new(&s, 0);
+    for a in &plan.arrivals {
+        assert_eq!(*a, w.next_arrival());
+    }
+}
+
 fn run_json(file: &Path, threads: &str, extra: &[&str]) -> Vec<u8> {
     Command::cargo_bin("schedlab")
         .unwrap()
