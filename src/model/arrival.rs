@@ -319,8 +319,16 @@ impl RateProfile {
                 "every rate is 0: no job would ever arrive",
             ));
         }
-        let starts: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-        let rates: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        Ok(RateProfile::from_parts(
+            pairs.iter().map(|p| p.0).collect(),
+            pairs.iter().map(|p| p.1).collect(),
+            cycle,
+        ))
+    }
+
+    /// A checked schedule's profile, with its cumulative rate.
+    fn from_parts(starts: Vec<f64>, rates: Vec<f64>, cycle: Option<f64>) -> RateProfile {
+        let last = starts[starts.len() - 1];
         let mut cumulative = vec![0.0];
         for i in 1..starts.len() {
             cumulative.push(cumulative[i - 1] + rates[i - 1] * (starts[i] - starts[i - 1]));
@@ -329,13 +337,13 @@ impl RateProfile {
             Some(c) => cumulative[starts.len() - 1] + rates[starts.len() - 1] * (c - last),
             None => f64::INFINITY,
         };
-        Ok(RateProfile {
+        RateProfile {
             starts,
             rates,
             cycle,
             cumulative,
             mass,
-        })
+        }
     }
 
     /// The rate at time `t >= 0`.
@@ -380,13 +388,11 @@ impl RateProfile {
 
     /// The same schedule with every rate multiplied by `factor`.
     pub fn with_rates_scaled(&self, factor: f64) -> RateProfile {
-        let pairs: Vec<(f64, f64)> = self
-            .starts
-            .iter()
-            .zip(&self.rates)
-            .map(|(&s, &r)| (s, r * factor))
-            .collect();
-        RateProfile::new(&pairs, self.cycle, "arrival").expect("scaling keeps a valid profile")
+        RateProfile::from_parts(
+            self.starts.clone(),
+            self.rates.iter().map(|r| r * factor).collect(),
+            self.cycle,
+        )
     }
 
     /// End of piece `i` of the cycle starting at `origin`.
@@ -468,6 +474,11 @@ impl PoissonClock {
                 // Only with a cycle: the last piece is endless otherwise.
                 self.piece = 0;
                 self.cycles += 1;
+                if p.mass == 0.0 {
+                    // Rates scaled until they underflowed: nobody comes.
+                    self.now = f64::INFINITY;
+                    return f64::INFINITY;
+                }
                 if e >= p.mass {
                     let skip = (e / p.mass).floor();
                     e -= skip * p.mass;
