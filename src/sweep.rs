@@ -758,7 +758,12 @@ cutoffs = [2.0]
             (s.arrival_rate(0) / s.arrival_rate(1) - 3.0).abs() < 1e-9,
             "mix kept"
         );
-        assert!((s.classes[1].arrival.scv() - base.classes[1].arrival.scv()).abs() < 1e-12);
+        assert!(
+            (s.classes[1].arrival.renewal().unwrap().scv()
+                - base.classes[1].arrival.renewal().unwrap().scv())
+            .abs()
+                < 1e-12
+        );
         let s = point("arrival.rate", 1.6).unwrap();
         assert!((s.arrival_rate(0) - 1.2).abs() < 1e-9 && (s.arrival_rate(1) - 0.4).abs() < 1e-9);
         let s = point("classes.b.arrival.rate", 0.5).unwrap();

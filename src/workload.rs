@@ -1,16 +1,20 @@
 //! Workloads: where jobs come from.
 //!
-//! A [`SampledWorkload`] draws each class's arrivals and sizes from its own
-//! random streams, derived from (seed, replication, class, purpose), so the
-//! jobs of a replication are the same whatever the policy, the thread count
-//! or the order replications run in (common random numbers). A
+//! A [`SampledWorkload`] draws each class's arrivals (renewal, time-varying
+//! Poisson or a replayed trace, one job or a batch at each instant) and
+//! sizes from its own random streams, derived from (seed, replication,
+//! class, purpose), so the jobs of a replication are the same whatever the
+//! policy, the thread count or the order replications run in (common
+//! random numbers). A
 //! [`FixedWorkload`] replays a given job list (teaching mode, tests).
 
 use rand::SeedableRng;
 use rand_distr::Distribution;
 use rand_pcg::Pcg64Mcg;
 
-use crate::model::{Dist, Scenario};
+use crate::model::arrival::PoissonClock;
+use crate::model::trace::TraceReader;
+use crate::model::{Arrivals, Batch, Class, Dist, Scenario};
 
 /// One arriving job, before the engine gives it a place.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,8 +76,10 @@ pub enum Purpose {
     Rollback = 11,
     /// Requirements of retried attempts, when resampled.
     Retry = 12,
+    /// Jobs per arrival instant (batch sizes).
+    Batch = 13,
     /// Up and down periods of failing servers.
-    ServerFailure = 13,
+    ServerFailure = 14,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).
@@ -122,7 +128,13 @@ pub fn stream_rng(seed: u64, replication: u32, class: u32, purpose: Purpose) -> 
 }
 
 struct ClassStream {
+    /// Times between arrivals of a renewal process of one job at a time.
     interarrival: Dist,
+    /// Every other process (time-varying, trace, batches), which then
+    /// decides alone; `None` for plain renewal arrivals. Chosen once per
+    /// replication: the common case has nothing on its path but this
+    /// test of a pointer, and the others go through one cold call.
+    other: Option<Box<Instants>>,
     service: Dist,
     arrivals: Pcg64Mcg,
     sizes: Pcg64Mcg,
@@ -132,8 +144,94 @@ struct ClassStream {
     next_time: f64,
 }
 
-/// Renewal arrivals and i.i.d. sizes per class, merged in time order.
-/// Simultaneous arrivals of several classes come in class order.
+/// Arrival instants of a process other than plain renewal, and the jobs
+/// each brings.
+struct Instants {
+    process: Process,
+    batch: Batch,
+    /// Draws batch sizes (its own stream: adding a batch to a class keeps
+    /// its arrival instants and sizes).
+    batch_rng: Pcg64Mcg,
+    /// Jobs still to arrive at the stream's `next_time` (at least 1 while
+    /// it is finite).
+    left: u32,
+    /// The size the trace gives the job at `next_time`.
+    size: Option<f64>,
+    /// Factor on trace sizes: 1, unless a sweep rescaled `service`.
+    size_scale: f64,
+}
+
+enum Process {
+    Renewal(Dist),
+    Poisson(PoissonClock),
+    Trace(TraceReader),
+}
+
+impl Instants {
+    fn new(class: &Class, batch_rng: Pcg64Mcg) -> Instants {
+        let process = match &class.arrival {
+            Arrivals::Renewal(d) => Process::Renewal(d.clone()),
+            Arrivals::Poisson(p) => Process::Poisson(PoissonClock::new(p.clone())),
+            Arrivals::Trace(t) => Process::Trace(t.replay()),
+        };
+        let size_scale = match (&class.arrival, &class.service) {
+            // The class's sizes are the trace's, possibly rescaled by a
+            // sweep: the ratio of means is exactly 1 when they are not.
+            (Arrivals::Trace(t), service) if t.has_sizes => service.mean() / t.size_mean,
+            _ => 1.0,
+        };
+        Instants {
+            process,
+            batch: class.batch.clone(),
+            batch_rng,
+            left: 0,
+            size: None,
+            size_scale,
+        }
+    }
+
+    /// Moves to the next arrival instant, from `now`, and draws its batch.
+    fn next_instant(&mut self, now: f64, arrivals: &mut Pcg64Mcg) -> f64 {
+        let t = match &mut self.process {
+            Process::Renewal(d) => now + d.sample(arrivals),
+            Process::Poisson(clock) => clock.next(arrivals),
+            Process::Trace(rows) => match rows.next_row() {
+                Some((t, size)) => {
+                    self.size = size;
+                    t
+                }
+                None => f64::INFINITY,
+            },
+        };
+        self.left = self.batch.sample(&mut self.batch_rng);
+        t
+    }
+
+    /// The size of the job arriving now, and the stream's next arrival time.
+    #[cold]
+    #[inline(never)]
+    fn take(
+        &mut self,
+        service: &Dist,
+        sizes: &mut Pcg64Mcg,
+        arrivals: &mut Pcg64Mcg,
+        next_time: &mut f64,
+    ) -> f64 {
+        let size = match self.size.take() {
+            Some(s) => s * self.size_scale,
+            None => service.sample(sizes),
+        };
+        self.left -= 1;
+        if self.left == 0 {
+            *next_time = self.next_instant(*next_time, arrivals);
+        }
+        size
+    }
+}
+
+/// Each class's arrivals and i.i.d. sizes, merged in time order.
+/// Simultaneous arrivals of several classes come in class order, and the
+/// jobs of one batch one after the other.
 pub struct SampledWorkload {
     streams: Vec<ClassStream>,
     next_class: usize,
@@ -148,11 +246,27 @@ impl SampledWorkload {
             .map(|(k, c)| {
                 let k = k as u32;
                 let mut arrivals = stream_rng(scenario.seed, replication, k, Purpose::Interarrival);
-                // The first arrival comes one inter-arrival time after 0, as in
-                // a renewal process started empty.
-                let next_time = c.arrival.sample(&mut arrivals);
+                let (interarrival, other, next_time) = match &c.arrival {
+                    // The first arrival comes one inter-arrival time after 0, as in
+                    // a renewal process started empty.
+                    Arrivals::Renewal(d) if c.batch.is_one() => {
+                        let first = d.sample(&mut arrivals);
+                        (d.clone(), None, first)
+                    }
+                    _ => {
+                        let batch_rng = stream_rng(scenario.seed, replication, k, Purpose::Batch);
+                        let mut instants = Instants::new(c, batch_rng);
+                        let first = instants.next_instant(0.0, &mut arrivals);
+                        // Never sampled: `other` decides.
+                        let unused = Dist::Deterministic {
+                            value: f64::INFINITY,
+                        };
+                        (unused, Some(Box::new(instants)), first)
+                    }
+                };
                 ClassStream {
-                    interarrival: c.arrival.clone(),
+                    interarrival,
+                    other,
                     service: c.service.clone(),
                     arrivals,
                     sizes: stream_rng(scenario.seed, replication, k, Purpose::Service),
@@ -194,12 +308,22 @@ impl Workload for SampledWorkload {
     fn next_arrival(&mut self) -> Arrival {
         let k = self.next_class;
         let s = &mut self.streams[k];
-        let mut arrival = Arrival::new(s.next_time, k as u32, s.service.sample(&mut s.sizes));
-        arrival.deadline = s.next_time + s.deadline;
+        let time = s.next_time;
+        let size = match &mut s.other {
+            None => {
+                let size = s.service.sample(&mut s.sizes);
+                s.next_time += s.interarrival.sample(&mut s.arrivals);
+                size
+            }
+            Some(instants) => {
+                instants.take(&s.service, &mut s.sizes, &mut s.arrivals, &mut s.next_time)
+            }
+        };
+        let mut arrival = Arrival::new(time, k as u32, size);
+        arrival.deadline = time + s.deadline;
         if let Some(rng) = &mut s.estimates {
             arrival.noise = rand_distr::StandardNormal.sample(rng);
         }
-        s.next_time += s.interarrival.sample(&mut s.arrivals);
         if self.streams.len() > 1 {
             self.find_next();
         }

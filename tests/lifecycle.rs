@@ -115,7 +115,7 @@ fn timers_fire_on_time() {
     // Every queue-timeout give-up comes exactly `queue_timeout` after its
     // arrival, every deadline give-up exactly `deadline` after it.
     let mut s = scenario("queue_timeout = 0.75", "");
-    s.classes[0].arrival = schedlab::model::Dist::exponential_rate(0.9);
+    s.classes[0].arrival = schedlab::model::Dist::exponential_rate(0.9).into();
     let t = overall(&experiment::run(&s)).stats.tasks.clone();
     assert!(t.gave_up_by[2] > 1000, "{:?}", t.gave_up_by);
     assert_eq!(t.gave_up_by, [0, 0, t.gave_up, 0]);
@@ -141,7 +141,7 @@ fn every_job_is_accounted_for_under_every_discipline() {
                     rollback = { dist = \"deterministic\", value = 0.1 }";
     for policy in ["fcfs", "srpt", "rr(q=0.3)", "lcfs-pr", "sjf"] {
         let mut s = scenario(attempts, "");
-        s.classes[0].arrival = schedlab::model::Dist::exponential_rate(1.4);
+        s.classes[0].arrival = schedlab::model::Dist::exponential_rate(1.4).into();
         s.nodes[0].servers = 2;
         schedlab::commands::run::compare(&mut s, policy).unwrap();
         let out = experiment::run(&s);

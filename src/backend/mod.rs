@@ -193,6 +193,10 @@ pub fn plan(scenario: &Scenario, jobs: u64) -> Plan {
         Limit::Time(_) => None,
     };
     loop {
+        // A finite workload (a replayed trace) may end first.
+        if workload.peek_time() == f64::INFINITY {
+            break;
+        }
         let seq = arrivals.len() as u64;
         let a = workload.next_arrival();
         if measure_from.is_none()

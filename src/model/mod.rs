@@ -1,6 +1,8 @@
 //! The model of the system under study: distributions, job classes, nodes
 //! and the scenario that ties them together.
 
+pub mod arrival;
+pub mod batch;
 pub mod dist;
 pub mod failures;
 pub mod output;
@@ -8,9 +10,12 @@ pub mod route;
 pub mod rows;
 pub mod scenario;
 pub mod stg;
+pub mod trace;
 pub mod wfformat;
 pub mod workflow;
 
+pub use arrival::Arrivals;
+pub use batch::Batch;
 pub use dist::Dist;
 pub use failures::{FailureClock, NodeFailures, OnFailure};
 pub use output::Output;
@@ -23,8 +28,11 @@ use crate::policy::AnyPolicy;
 #[derive(Debug, Clone)]
 pub struct Class {
     pub name: String,
-    /// Distribution of the time between two arrivals of this class.
-    pub arrival: Dist,
+    /// When this class's arrival instants come: renewal (a distribution
+    /// of the time between them), time-varying Poisson, or a trace.
+    pub arrival: Arrivals,
+    /// How many jobs arrive at each instant.
+    pub batch: Batch,
     /// Distribution of a job's service requirement (work, in time units at speed 1).
     pub service: Dist,
     /// Used by priority disciplines; a lower number is more urgent.
@@ -52,11 +60,13 @@ pub struct Class {
 }
 
 impl Class {
-    /// A class with one visit's demand `service` everywhere and one server per visit.
-    pub fn new(name: &str, arrival: Dist, service: Dist, nodes: usize) -> Class {
+    /// A class with one visit's demand `service` everywhere and one server
+    /// per visit, arriving one job at a time.
+    pub fn new(name: &str, arrival: impl Into<Arrivals>, service: Dist, nodes: usize) -> Class {
         Class {
             name: name.to_string(),
-            arrival,
+            arrival: arrival.into(),
+            batch: Batch::One,
             service,
             priority: 0,
             node: None,

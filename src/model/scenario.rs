@@ -14,6 +14,8 @@ use super::output::{Output, OutputSpec};
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
 use crate::job::Job;
+use crate::model::arrival::{ArrivalSpec, Arrivals};
+use crate::model::batch::{Batch, BatchSpec};
 use crate::model::dist::{Dist, DistSpec};
 use crate::model::route::{self, RouteConfig, Routing};
 use crate::model::{Class, Limit, Node, WhenFull};
@@ -63,8 +65,11 @@ struct RawLimit {
 #[serde(deny_unknown_fields)]
 struct RawClass {
     name: String,
-    arrival: DistSpec,
-    service: DistSpec,
+    arrival: ArrivalSpec,
+    /// Required unless the arrival trace gives the sizes.
+    service: Option<DistSpec>,
+    /// Jobs per arrival instant.
+    batch: Option<BatchSpec>,
     #[serde(default)]
     priority: i32,
     node: Option<String>,
@@ -190,9 +195,12 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// Mean arrival rate of a class: 1 / E[inter-arrival time].
+    /// Mean arrival rate of a class's jobs: instants per unit of time
+    /// (1 / E[inter-arrival time] for renewal arrivals, the long-run mean
+    /// of a time-varying rate) times the mean batch size.
     pub fn arrival_rate(&self, class: usize) -> f64 {
-        1.0 / self.classes[class].arrival.mean()
+        let c = &self.classes[class];
+        c.arrival.rate() * c.batch.mean()
     }
 
     /// Whether some visit goes on to another node.
@@ -732,8 +740,40 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "duplicate class name",
             ));
         }
-        let arrival = Dist::from_spec(&c.arrival, &format!("classes[{k}].arrival"), base)?;
-        let service = Dist::from_spec(&c.service, &format!("classes[{k}].service"), base)?;
+        let (arrival, trace_sizes) =
+            Arrivals::from_spec(&c.arrival, &format!("classes[{k}].arrival"), base)?;
+        let service = match (&c.service, trace_sizes) {
+            (Some(spec), None) => Dist::from_spec(spec, &format!("classes[{k}].service"), base)?,
+            (None, Some(sizes)) => sizes,
+            (Some(_), Some(_)) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].service"),
+                    "(given)",
+                    "the arrival trace has a size column, which gives the sizes: drop `service` (or the column)",
+                ));
+            }
+            (None, None) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].service"),
+                    "(missing)",
+                    "give the distribution of the jobs' sizes (service = { dist = ... })",
+                ));
+            }
+        };
+        let batch = match &c.batch {
+            None => Batch::One,
+            Some(spec) => {
+                let field = format!("classes[{k}].batch");
+                if matches!(arrival, Arrivals::Trace(_)) {
+                    return Err(FieldError::new(
+                        field,
+                        format!("dist = {:?}", spec.dist),
+                        "a trace lists every job: repeat a time for jobs arriving together",
+                    ));
+                }
+                Batch::from_spec(spec, &field, base)?
+            }
+        };
         let node = match &c.node {
             Some(name) => Some(nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
                 let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
@@ -830,6 +870,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         };
         let attempts = c.attempts.as_ref().map(|a| a.build(k, base)).transpose()?;
         classes.push(Class {
+            batch,
             attempts,
             priority: c.priority,
             node,

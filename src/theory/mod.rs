@@ -15,6 +15,7 @@
 
 mod approx;
 mod attempts;
+mod batch;
 mod failures;
 mod impatience;
 mod integrate;
@@ -26,6 +27,7 @@ mod scenario;
 
 pub use approx::{allen_cunneen, kingman};
 pub use attempts::{mean_attempts, mmc_feedback, p_give_up, restart_completion};
+pub use batch::mxg1;
 pub use failures::{availability, resume_completion};
 pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{

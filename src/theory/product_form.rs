@@ -59,7 +59,10 @@ fn exponential(d: &Dist) -> bool {
 
 fn solve(s: &Scenario, policy: &AnyPolicy) -> Option<Solution> {
     let k = s.classes.len();
-    let poisson = s.classes.iter().all(|c| exponential(&c.arrival));
+    let poisson = s
+        .classes
+        .iter()
+        .all(|c| c.arrival.renewal().is_some_and(exponential) && c.batch.is_one());
     let placed = s
         .classes
         .iter()

@@ -17,6 +17,10 @@
 //! | `fcfs` with renewal arrivals | 1 / c | `kingman` / `allen-cunneen` (approximations) |
 //! | `fcfs`, node `capacity` K | c | `mmck`, or `erlang-b` when K = c (exponential sizes) |
 //! | `fcfs`, servers failing while busy (`failures`, `clock = "busy"`, `resume`) | 1 | `breakdowns-mg1` |
+//! | `fcfs`, one class with `batch` | 1 | `mxg1` (M^X/G/1, Poisson batch instants) |
+//!
+//! A time-varying arrival rate or a trace has no stationary formula: such
+//! rows get none (not the figure of their mean rate).
 //!
 //! Classes pinned to nodes are handled node by node; `random` dispatching
 //! thins a Poisson stream into independent Poisson streams, so each node
@@ -75,6 +79,17 @@ fn is_poisson(d: &Dist) -> bool {
     matches!(d, Dist::Exponential { .. })
 }
 
+/// Whether a class's jobs arrive as a Poisson process: exponential
+/// renewal instants, one job each.
+fn poisson_jobs(c: &crate::model::Class) -> bool {
+    c.arrival.renewal().is_some_and(is_poisson) && c.batch.is_one()
+}
+
+/// Whether a class's jobs arrive as a renewal process, one at a time.
+fn renewal_jobs(c: &crate::model::Class) -> bool {
+    c.arrival.renewal().is_some() && c.batch.is_one()
+}
+
 /// How much of class `k`'s arrivals node `j` receives, if the split is
 /// known and keeps the stream Poisson (pinned, or random dispatching).
 fn share(s: &Scenario, k: usize, j: usize) -> Option<f64> {
@@ -115,11 +130,20 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
         if streams.is_empty() {
             continue;
         }
-        let poisson = streams
-            .iter()
-            .all(|st| is_poisson(&s.classes[st.class].arrival));
+        if streams.iter().any(|st| !s.classes[st.class].batch.is_one()) {
+            // Batches at a node whose servers fail: no formula here.
+            if node.failures.is_some() {
+                return None;
+            }
+            all.extend(batch_part(s, policy, j, node, &streams)?);
+            continue;
+        }
+        let poisson = streams.iter().all(|st| poisson_jobs(&s.classes[st.class]));
         // A single renewal stream has the G/G/c approximations.
-        let renewal = !poisson && streams.len() == 1 && s.dispatch.is_none();
+        let renewal = !poisson
+            && streams.len() == 1
+            && s.dispatch.is_none()
+            && renewal_jobs(&s.classes[streams[0].class]);
         if !poisson && !renewal {
             return None;
         }
@@ -184,7 +208,7 @@ fn pull_parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
             exponential: is_poisson(&c.service),
         })
         .collect();
-    if !s.classes.iter().all(|c| is_poisson(&c.arrival)) {
+    if !s.classes.iter().all(poisson_jobs) {
         return None;
     }
     // Jobs waiting centrally belong to no node: report the system only.
@@ -230,6 +254,45 @@ fn impatient_part(
         mean_wait: m.mean_wait,
         mean_response: m.mean_response_served,
     }])
+}
+
+/// A node whose one class arrives in batches: M^X/G/1 under FCFS, for
+/// a class pinned to a single-server node (dispatching each job on its
+/// own would split batches) whose batch instants are Poisson, with no
+/// impatience, lifecycle or capacity. `lambda` of the part is the job rate.
+fn batch_part(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    node: usize,
+    n: &crate::model::Node,
+    streams: &[Stream],
+) -> Option<Vec<Part>> {
+    let [st] = streams else {
+        return None;
+    };
+    let c = &s.classes[st.class];
+    let plain = c.node == Some(node)
+        && c.arrival.renewal().is_some_and(is_poisson)
+        && c.patience.is_none()
+        && c.baulk.is_empty()
+        && c.attempts.is_none()
+        && c.servers_per_job == 1
+        && n.servers == 1
+        && n.capacity.is_none()
+        && policy.label() == "fcfs";
+    if !plain {
+        return None;
+    }
+    let (ex, ex2) = (c.batch.mean(), c.batch.second_moment());
+    let m = super::mxg1(st.lambda / ex, ex, ex2, st.es, st.es2).ok()?;
+    Some(vec![part(
+        st,
+        node,
+        "mxg1",
+        Kind::Exact,
+        m.mean_wait,
+        m.mean_response,
+    )])
 }
 
 /// A node whose one class retries attempts that fail at their end, at
@@ -436,7 +499,7 @@ fn node_parts(
             return None;
         }
         let st = &streams[0];
-        let ca2 = s.classes[st.class].arrival.scv();
+        let ca2 = s.classes[st.class].arrival.renewal()?.scv();
         let cs2 = es2 / (es * es) - 1.0;
         let m = if c == 1 {
             super::kingman(lambda, es, ca2, cs2).ok()?
