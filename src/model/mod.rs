@@ -1,6 +1,7 @@
 //! The model of the system under study: distributions, job classes, nodes
 //! and the scenario that ties them together.
 
+pub mod alarms;
 pub mod arrival;
 pub mod batch;
 pub mod dist;

@@ -8,6 +8,7 @@
 //! - number in system / in queue: time averages over the measured window;
 //! - utilisation: busy server time / (servers × window length).
 
+pub mod alarms;
 pub mod lifecycle;
 mod log_hist;
 mod recorder;
