@@ -12,6 +12,7 @@ use crate::engine::{Deadlock, Observer, RunInfo, Simulation, Unstable};
 use crate::job::Job;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
+use crate::stats::alarms::AlarmSummary;
 use crate::stats::{
     Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
     SizeBinStats, response_distribution, size_bins, summarize,
@@ -154,6 +155,8 @@ pub struct RunOutput {
     pub slowdown_tau: f64,
     /// Per policy, overall then per class: the jobs by size bin.
     pub size_bins: Vec<SizeBinRow>,
+    /// Per policy, each `[[alarms]]` entry's figures.
+    pub alarms: Vec<(String, AlarmSummary)>,
 }
 
 /// One size bin of a policy's overall or class row.
@@ -264,7 +267,8 @@ pub fn run_replication(
         resolution(scenario),
         scenario.is_network(),
     )
-    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges());
+    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges())
+    .with_alarms(&scenario.alarms);
     let (recorder, info) = simulate(
         scenario,
         policy,
@@ -479,6 +483,19 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .flat_map(|(l, reps)| size_bin_rows(scenario, l, reps))
+            .collect(),
+        alarms: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| {
+                let states: Vec<(&[_], f64)> = reps
+                    .iter()
+                    .map(|r| (r.recorder.alarms(), r.recorder.window()))
+                    .collect();
+                crate::stats::alarms::summarize(&states)
+                    .into_iter()
+                    .map(move |a| (l.clone(), a))
+            })
             .collect(),
     }
 }

@@ -210,6 +210,9 @@ fn run_tree(
     tree.add(files::HISTOGRAM, csvs.histogram);
     tree.add(files::SAMPLE_PATH, csvs.sample_path);
     tree.add(files::SIZE_BINS, csvs.size_bins);
+    if !csvs.alarms.is_empty() {
+        tree.add(files::ALARMS, csvs.alarms);
+    }
     tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
     tree.add_pictures(pictures);
     Ok(tree)

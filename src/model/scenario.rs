@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::alarms::{self, Alarm, RawAlarm};
 use super::failures::RawFailures;
 use super::output::{Output, OutputSpec};
 use crate::dispatch::{DispatchConfig, Rule};
@@ -44,6 +45,8 @@ struct RawScenario {
     routes: Vec<RouteConfig>,
     sweep: Option<SweepSpec>,
     output: Option<OutputSpec>,
+    #[serde(default)]
+    alarms: Vec<RawAlarm>,
 }
 
 fn default_seed() -> u64 {
@@ -137,6 +140,8 @@ pub struct Scenario {
     pub sweep: Option<Sweep>,
     /// `[output]`: the bounded slowdown's tau and the size bins.
     pub output: Output,
+    /// `[[alarms]]`: conditions raised and cleared as a run goes.
+    pub alarms: Vec<Alarm>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -924,6 +929,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             "finite capacity works with pinned classes and push dispatching, not with pull or hybrid",
         ));
     }
+    let alarms = alarms::build(&raw.alarms, &nodes)?;
     let mut scenario = Scenario {
         name: raw.name,
         description: raw.description,
@@ -939,6 +945,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         routing,
         sweep: None,
         output: Output::from_spec(&raw.output.clone().unwrap_or_default())?,
+        alarms,
         path: PathBuf::new(),
         source: text.to_string(),
     };

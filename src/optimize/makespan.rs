@@ -582,6 +582,7 @@ pub fn run_list(
         routing: Default::default(),
         sweep: None,
         output: Default::default(),
+        alarms: Vec::new(),
         path: "batch".into(),
         source: String::new(),
     };

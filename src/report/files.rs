@@ -24,6 +24,8 @@ pub const CDF: &str = "response-cdf.csv";
 pub const HISTOGRAM: &str = "response-histogram.csv";
 /// `size-bins.csv`: response and slowdown by job size.
 pub const SIZE_BINS: &str = "size-bins.csv";
+/// `alarms.csv`: each alarm's figures per policy (when the scenario has alarms).
+pub const ALARMS: &str = "alarms.csv";
 /// `sample-path.csv`: jobs in the system over time, replication 0.
 pub const SAMPLE_PATH: &str = "sample-path.csv";
 
@@ -221,6 +223,8 @@ pub struct RunCsvs {
     pub histogram: String,
     pub sample_path: String,
     pub size_bins: String,
+    /// Empty when the scenario has no alarms.
+    pub alarms: String,
 }
 
 impl RunCsvs {
@@ -250,6 +254,11 @@ impl RunCsvs {
             histogram: to_csv(histogram)?,
             sample_path: to_csv(path)?,
             size_bins: super::size_bins_csv(&output.size_bins)?,
+            alarms: if output.alarms.is_empty() {
+                String::new()
+            } else {
+                super::alarms_csv(output)?
+            },
         })
     }
 }

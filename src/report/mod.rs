@@ -354,6 +354,45 @@ pub struct RunDocument {
     /// Every deadlock, by policy and replication.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deadlocks: Vec<DeadlockRecord>,
+    /// Each `[[alarms]]` entry's figures, per policy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<AlarmRecord>,
+}
+
+/// An alarm's figures, in JSON and `alarms.csv`: raises per replication,
+/// the fraction of the measured window it was raised, the mean time of
+/// its first raise (absolute, over the replications that raised it) and
+/// the mean delay from the failure that caused a raise to the raise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRecord {
+    pub policy: String,
+    pub name: String,
+    pub raised: Option<f64>,
+    pub raised_ci95: Option<f64>,
+    pub fraction_raised: Option<f64>,
+    pub fraction_raised_ci95: Option<f64>,
+    pub first_raised: Option<f64>,
+    pub mean_delay: Option<f64>,
+}
+
+impl AlarmRecord {
+    fn of(policy: &str, a: &crate::stats::alarms::AlarmSummary) -> AlarmRecord {
+        AlarmRecord {
+            policy: policy.to_string(),
+            name: a.name.clone(),
+            raised: num(a.raised.mean),
+            raised_ci95: ci(a.raised.ci95),
+            fraction_raised: num(a.fraction_raised.mean),
+            fraction_raised_ci95: ci(a.fraction_raised.ci95),
+            first_raised: num(a.first_raised),
+            mean_delay: num(a.mean_delay),
+        }
+    }
+}
+
+/// The alarms as CSV (`alarms.csv`).
+pub fn alarms_csv(output: &RunOutput) -> anyhow::Result<String> {
+    files::to_csv(output.alarms.iter().map(|(p, a)| AlarmRecord::of(p, a)))
 }
 
 /// One size bin of a policy's overall or class row, in JSON and in
@@ -462,6 +501,11 @@ impl RunDocument {
             slowdown_tau: output.slowdown_tau,
             results: output.rows.iter().map(ResultRecord::from).collect(),
             size_bins: output.size_bins.iter().map(SizeBinRecord::from).collect(),
+            alarms: output
+                .alarms
+                .iter()
+                .map(|(p, a)| AlarmRecord::of(p, a))
+                .collect(),
             paired: output.paired.iter().map(PairedRecord::from).collect(),
             deadlock: output
                 .deadlocks
@@ -714,6 +758,22 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             e(&sv.availability),
             e(&sv.failures),
             e(&sv.interrupted),
+        );
+    }
+    for (policy, a) in &output.alarms {
+        let x = AlarmRecord::of(policy, a);
+        let first = x
+            .first_raised
+            .map_or("never".into(), |t| format!("first at {}", sig(t)));
+        let delay = x.mean_delay.map_or(String::new(), |d| {
+            format!(", mean delay from failure {}", sig(d))
+        });
+        let _ = writeln!(
+            out,
+            "alarm {}, {policy}: raised {} times per run, {} of the time, {first}{delay}",
+            x.name,
+            with_ci(x.raised, x.raised_ci95),
+            with_ci(x.fraction_raised, x.fraction_raised_ci95),
         );
     }
     for r in rows.iter().filter(|r| r.stats.p_baulk.mean.is_finite()) {

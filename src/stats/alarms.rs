@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 
+use super::Estimate;
 use crate::model::alarms::{Alarm, Condition};
 
 /// One alarm's state and figures in one replication.
@@ -118,7 +119,12 @@ impl AlarmState {
             self.recent.pop_front();
         }
         if !self.raised && self.recent.len() == count as usize {
-            let cause = self.recent.front().copied().unwrap_or(now);
+            // Failure alarms measure from the first failure counted;
+            // give-ups have no failure to measure from.
+            let cause = match self.alarm.when {
+                Condition::Failures { .. } => self.recent.front().copied().unwrap_or(now),
+                _ => f64::NAN,
+            };
             self.raise(now, cause);
         }
     }
@@ -167,6 +173,69 @@ impl AlarmState {
             self.raised_at = now;
         }
     }
+}
+
+/// One alarm's figures over replications.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSummary {
+    pub name: String,
+    /// Raises per replication's window.
+    pub raised: Estimate,
+    /// Fraction of the window the alarm was raised.
+    pub fraction_raised: Estimate,
+    /// Mean over the replications that raised it of the first raise
+    /// (absolute time); NaN when none did.
+    pub first_raised: f64,
+    /// Mean delay from cause to raise (failures and servers-down alarms:
+    /// from the first failure counted, or of the episode); NaN without one.
+    pub mean_delay: f64,
+}
+
+/// The figures of each alarm over `reps` (each replication's alarm
+/// states, in the scenario's order, with its window length).
+pub fn summarize(reps: &[(&[AlarmState], f64)]) -> Vec<AlarmSummary> {
+    let Some((first, _)) = reps.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|i| {
+            let states: Vec<(&AlarmState, f64)> = reps.iter().map(|(a, w)| (&a[i], *w)).collect();
+            let raised: Vec<f64> = states.iter().map(|(a, _)| a.raises as f64).collect();
+            let fraction: Vec<f64> = states
+                .iter()
+                .map(|(a, w)| {
+                    if *w > 0.0 {
+                        a.time_raised / w
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            let firsts: Vec<f64> = states
+                .iter()
+                .map(|(a, _)| a.first_raised)
+                .filter(|t| t.is_finite())
+                .collect();
+            let (delay, delays) = states.iter().fold((0.0, 0u64), |(s, n), (a, _)| {
+                (s + a.delay_sum, n + a.delays)
+            });
+            AlarmSummary {
+                name: first[i].alarm.name.clone(),
+                raised: Estimate::from_values(&raised),
+                fraction_raised: Estimate::from_values(&fraction),
+                first_raised: if firsts.is_empty() {
+                    f64::NAN
+                } else {
+                    firsts.iter().sum::<f64>() / firsts.len() as f64
+                },
+                mean_delay: if delays == 0 {
+                    f64::NAN
+                } else {
+                    delay / delays as f64
+                },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

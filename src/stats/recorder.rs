@@ -14,6 +14,7 @@ use std::sync::Arc;
 use hdrhistogram::Histogram;
 
 use super::Welford;
+use super::alarms::AlarmState;
 use super::lifecycle::{Imbalance, TaskCounts};
 use super::log_hist::LogHistogram;
 use super::servers::ServerCounts;
@@ -21,6 +22,7 @@ use super::totals::{self, CellTotals, ReplicationTotals, TotalsError};
 use crate::engine::Observer;
 use crate::job::Job;
 use crate::lifecycle::{AttemptEnd, GiveUp};
+use crate::model::alarms::{Alarm, Condition};
 
 /// Relative precision of class and overall response-time quantiles: 3 significant digits.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -289,6 +291,10 @@ pub struct Recorder {
     sizes: Sizes,
     /// Per node: server failures.
     servers: Vec<ServerCounts>,
+    /// The scenario's alarms, and whether one watches a queue (then the
+    /// hooks that move jobs look at the queues).
+    alarms: Vec<AlarmState>,
+    queue_alarms: bool,
     pub window_start: f64,
     pub window_end: f64,
 }
@@ -320,6 +326,8 @@ impl Recorder {
                 inv_resolution: 1.0 / resolution,
             },
             servers: vec![ServerCounts::default(); speeds.len()],
+            alarms: Vec::new(),
+            queue_alarms: false,
             window_start: 0.0,
             window_end: 0.0,
         }
@@ -336,6 +344,77 @@ impl Recorder {
             c.size_bins = vec![SizeBin::default(); edges.len() + 1];
         }
         self
+    }
+
+    /// Watches `alarms` during the run.
+    pub fn with_alarms(mut self, alarms: &[Alarm]) -> Recorder {
+        self.alarms = alarms.iter().cloned().map(AlarmState::new).collect();
+        self.queue_alarms = alarms
+            .iter()
+            .any(|a| matches!(a.when, Condition::Queue { .. }));
+        self
+    }
+
+    /// The alarms' states and figures.
+    pub fn alarms(&self) -> &[AlarmState] {
+        &self.alarms
+    }
+
+    /// Jobs waiting (present, not holding a server) at `node`.
+    fn waiting(&self, node: usize) -> u32 {
+        let cells: &[CellStats] = match self.nodes.get(node) {
+            Some(n) => std::slice::from_ref(n),
+            None => &self.classes,
+        };
+        cells
+            .iter()
+            .map(|c| (f64::from(c.in_system) - c.busy).round().max(0.0) as u32)
+            .sum()
+    }
+
+    /// Queue alarms look at their node after a job moved.
+    #[inline]
+    fn watch_queues(&mut self, now: f64) {
+        if self.queue_alarms {
+            self.check_queues(now);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_queues(&mut self, now: f64) {
+        for i in 0..self.alarms.len() {
+            if let Condition::Queue { node, .. } = self.alarms[i].alarm.when {
+                let level = self.waiting(node);
+                self.alarms[i].set_level(now, level);
+            }
+        }
+    }
+
+    /// Servers-down alarms on `node` see its new count.
+    fn servers_changed(&mut self, now: f64, node: u32) {
+        let down = self.servers[node as usize].down;
+        for a in &mut self.alarms {
+            if let Condition::ServersDown { node: n, .. } = a.alarm.when
+                && n == node as usize
+            {
+                a.set_level(now, down);
+            }
+        }
+    }
+
+    /// Windowed alarms count an event: a failed or timed-out attempt
+    /// (`failures`), else a give-up.
+    #[cold]
+    #[inline(never)]
+    fn alarm_event(&mut self, now: f64, failures: bool) {
+        for a in &mut self.alarms {
+            match a.alarm.when {
+                Condition::Failures { .. } if failures => a.event(now),
+                Condition::GaveUp { .. } if !failures => a.event(now),
+                _ => {}
+            }
+        }
     }
 
     /// The bounded slowdown's tau.
@@ -487,6 +566,8 @@ impl Recorder {
             },
             // Sweeps keep no node figures (see `class_totals`).
             servers: Vec::new(),
+            alarms: Vec::new(),
+            queue_alarms: false,
             window_start: f64::from_bits(t.window[0]),
             window_end: f64::from_bits(t.window[1]),
         })
@@ -508,6 +589,7 @@ impl Observer for Recorder {
             c.in_system += 1;
             c.admitted += measuring;
         }
+        self.watch_queues(now);
     }
 
     fn on_block(&mut self, now: f64, job: &Job) {
@@ -557,6 +639,7 @@ impl Observer for Recorder {
             c.wait_reneged
                 .push((now - job.entered - job.served_before).max(0.0));
         }
+        self.watch_queues(now);
     }
 
     #[inline]
@@ -569,6 +652,7 @@ impl Observer for Recorder {
         let c = &mut self.classes[job.origin as usize];
         c.advance(now);
         c.busy += width;
+        self.watch_queues(now);
     }
 
     #[inline]
@@ -581,6 +665,7 @@ impl Observer for Recorder {
         let c = &mut self.classes[job.origin as usize];
         c.advance(now);
         c.busy -= width;
+        self.watch_queues(now);
     }
 
     fn on_move(&mut self, now: f64, job: &Job, from: u32) {
@@ -592,6 +677,7 @@ impl Observer for Recorder {
             to.advance(now);
             to.in_system += 1;
         }
+        self.watch_queues(now);
     }
 
     fn on_shares(&mut self, now: f64, node: u32, busy: &[f64], before: &[f64]) {
@@ -635,6 +721,7 @@ impl Observer for Recorder {
                 &self.sizes,
             );
         }
+        self.watch_queues(now);
     }
 
     #[inline(always)]
@@ -660,9 +747,13 @@ impl Observer for Recorder {
                 n.deadline_misses += missed;
             }
         }
+        self.watch_queues(now);
     }
 
-    fn on_attempt_end(&mut self, _now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+    fn on_attempt_end(&mut self, now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+        if !self.alarms.is_empty() && matches!(end, AttemptEnd::Failed | AttemptEnd::TimedOut) {
+            self.alarm_event(now, true);
+        }
         if !self.measuring {
             return;
         }
@@ -686,6 +777,9 @@ impl Observer for Recorder {
     }
 
     fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, rollback: bool) {
+        if !self.alarms.is_empty() {
+            self.alarm_event(now, false);
+        }
         let measuring = self.measuring;
         if let Some(n) = self.nodes.get_mut(job.node as usize) {
             if !rollback {
@@ -706,6 +800,7 @@ impl Observer for Recorder {
             c.tasks.give_up(why, now - job.arrival, rollback);
             c.tasks.task_end(attempts);
         }
+        self.watch_queues(now);
     }
 
     fn on_rolled_back(&mut self, now: f64, job: &Job, time: f64) {
@@ -725,6 +820,7 @@ impl Observer for Recorder {
                 cell.tasks.wasted_time += held;
             }
         }
+        self.watch_queues(now);
     }
 
     fn on_measure_start(&mut self, now: f64) {
@@ -736,20 +832,28 @@ impl Observer for Recorder {
         for s in &mut self.servers {
             s.reset(now);
         }
+        for a in &mut self.alarms {
+            a.start_window(now);
+        }
     }
 
     fn on_server_down(&mut self, now: f64, node: u32, _server: u32, job: Option<&Job>) {
         self.servers[node as usize].went_down(now, self.measuring, job.is_some());
+        self.servers_changed(now, node);
     }
 
     fn on_server_up(&mut self, now: f64, node: u32, _server: u32) {
         self.servers[node as usize].went_up(now);
+        self.servers_changed(now, node);
     }
 
     fn on_end(&mut self, now: f64) {
         self.window_end = now;
         for s in &mut self.servers {
             s.end(now);
+        }
+        for a in &mut self.alarms {
+            a.end(now);
         }
         for c in self.classes.iter_mut().chain(&mut self.nodes) {
             c.advance(now);

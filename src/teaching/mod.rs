@@ -185,6 +185,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         routing: Default::default(),
         sweep: None,
         output: Default::default(),
+        alarms: Vec::new(),
         path: PathBuf::from("jobs"),
         source: String::new(),
     }

@@ -5,6 +5,9 @@
 //! replications (2.11 times the 95% half-width: Student t with 9 degrees
 //! of freedom, 4.78 against 2.26).
 
+// Each test crate uses part of this module.
+#![allow(dead_code)]
+
 use schedlab::experiment::{Row, RunOutput};
 use schedlab::stats::{Estimate, Selection};
 
