@@ -11,7 +11,7 @@
 //! under the always-running clock (common random numbers).
 
 use super::events::{Event, Kind};
-use super::station::IDLE;
+use super::station::{DOWN, IDLE};
 use super::{Observer, Simulation, draw, per_speed};
 use crate::job::JobId;
 use crate::lifecycle::AttemptEnd;
@@ -181,6 +181,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let slot = &mut station.servers[server as usize];
         let id = slot.job;
         if id == IDLE {
+            slot.job = DOWN;
             // Out of the idle list: nobody is handed a down server.
             if let Some(i) = station.idle.iter().position(|&s| s == server) {
                 station.idle.remove(i);
@@ -212,7 +213,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             OnFailure::Resume => {}
             OnFailure::Restart => {
                 self.lose_attempt_work(node, id);
-                self.stations[node as usize].servers[server as usize].job = IDLE;
+                self.stations[node as usize].servers[server as usize].job = DOWN;
                 if self.pull {
                     self.assign_central(id);
                     self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
@@ -230,7 +231,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     self.attempt_failed_on(node, server, id);
                 } else {
                     self.lose_attempt_work(node, id);
-                    self.stations[node as usize].servers[server as usize].job = IDLE;
+                    self.stations[node as usize].servers[server as usize].job = DOWN;
                     if self.pull {
                         self.assign_central(id);
                         self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
@@ -315,7 +316,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.loads.repair(node);
         self.observer.on_server_up(now, node, server);
         let slot = station.servers[server as usize];
-        if slot.job == IDLE {
+        if slot.job == DOWN {
             return self.serve_next(node, server);
         }
         if slot.blocked {
@@ -365,7 +366,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let station = &mut self.stations[node as usize];
         let slot = &mut station.servers[server as usize];
         if slot.down {
-            slot.job = IDLE;
+            slot.job = DOWN;
             slot.blocked = false;
             return true;
         }

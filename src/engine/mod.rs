@@ -1500,6 +1500,48 @@ mod tests {
     }
 
     #[test]
+    fn dispatch_loads_count_only_the_servers_up_and_idle() {
+        use crate::model::{Dist, FailureClock, NodeFailures, OnFailure};
+        let text = "name = \"t\"\nhorizon = { jobs = 100 }\n[dispatch]\nrule = \"jsq\"\n\
+                    [[classes]]\nname = \"a\"\n\
+                    arrival = { dist = \"exponential\", rate = 1.0 }\n\
+                    service = { dist = \"exponential\", mean = 1.0 }\n\
+                    [[nodes]]\nname = \"x\"\nservers = 2\n[[nodes]]\nname = \"y\"\nservers = 3\n";
+        for running in [OnFailure::Resume, OnFailure::Restart, OnFailure::Retry] {
+            let mut s = Scenario::from_toml(text, Path::new("t.toml")).unwrap();
+            for n in &mut s.nodes {
+                n.failures = Some(NodeFailures {
+                    up: Dist::Exponential {
+                        rate: 0.2,
+                        mean: 5.0,
+                    },
+                    down: Dist::Exponential {
+                        rate: 1.0,
+                        mean: 1.0,
+                    },
+                    running,
+                    clock: FailureClock::Always,
+                });
+            }
+            let list: Vec<(f64, f64)> = (0..400).map(|i| (f64::from(i) * 0.3, 0.8)).collect();
+            let rng = crate::workload::stream_rng(1, 0, u32::MAX, Purpose::Dispatch);
+            let d = Dispatcher::new(Rule::Jsq, rng);
+            let mut sim = Simulation::new(&s, arrivals(&list), &fcfs(), Some(d), Trace::default());
+            // Stop mid-run, servers failing and jobs waiting, and compare
+            // the dispatcher's view with the stations'.
+            sim.run(Limit::Jobs(0), Limit::Time(60.0));
+            for (j, st) in sim.stations.iter().enumerate() {
+                let l = &sim.loads.nodes[j];
+                let up = st.servers.iter().filter(|s| !s.down).count() as u32;
+                assert_eq!(l.servers, up, "{running:?} node {j}");
+                assert_eq!(l.idle, st.idle.len() as u32, "{running:?} node {j}");
+            }
+            let t = sim.into_observer();
+            assert!(t.done.len() > 100, "{running:?}");
+        }
+    }
+
+    #[test]
     fn fcfs_on_two_servers_by_hand() {
         // Speed 2: sizes 4, 2, 2, 1 take 2, 1, 1, 0.5 time units.
         let s = scenario(2);

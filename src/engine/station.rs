@@ -7,6 +7,10 @@ use crate::job::JobId;
 
 /// The job of an idle server.
 pub(super) const IDLE: JobId = JobId::MAX;
+/// The job of a down server that holds none: neither idle (nobody is
+/// handed it, and the node's idle count left it when it failed or was
+/// busy) nor running.
+pub(super) const DOWN: JobId = JobId::MAX - 1;
 
 /// One server of a pool: idle, busy with a job, or blocked (holding a job
 /// that finished its service and waits for room at its next node).
@@ -46,7 +50,7 @@ impl Server {
     /// Whether the server is running a job now (not idle, not blocked).
     #[inline]
     pub fn running(&self) -> bool {
-        self.job != IDLE && !self.blocked && !self.follower && !self.down
+        self.job < DOWN && !self.blocked && !self.follower && !self.down
     }
 }
 
