@@ -60,9 +60,28 @@ pub(super) struct Lifecycle {
     pub draws: Draws,
     /// Per job slot.
     pub tasks: Vec<Task>,
+    /// Per class, the calendar lanes of its queue timeouts and deadlines
+    /// (fixed delays, so each comes up in the order it was set).
+    pub lanes: Vec<[Option<u8>; 2]>,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
+    /// Gives each class's finite queue timeout and deadline a lane.
+    pub(super) fn timer_lanes(&mut self) {
+        let Some(life) = self.life.as_mut() else {
+            return;
+        };
+        life.lanes = life
+            .rules
+            .iter()
+            .map(|rule| match rule {
+                Some(r) => [r.queue_timeout, r.deadline]
+                    .map(|delay| delay.is_finite().then(|| self.events.add_lane()).flatten()),
+                None => [None; 2],
+            })
+            .collect();
+    }
+
     /// A visit of job `id` begins: a fresh task, with its timers.
     // Out of the event loop's way: scenarios without attempt rules never
     // call it, and inlined it would crowd the hot path (measured: +9% of
@@ -83,13 +102,18 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             return;
         };
         let (visit, seq) = (job.visits, job.seq as u32);
-        if rule.queue_timeout.is_finite() {
-            let t = now + rule.queue_timeout;
-            self.events.push(t, Kind::QueueTimeout, visit, id, seq);
-        }
-        if rule.deadline.is_finite() {
-            let t = now + rule.deadline;
-            self.events.push(t, Kind::Deadline, visit, id, seq);
+        let lanes = life.lanes[job.class as usize];
+        for (delay, kind, lane) in [
+            (rule.queue_timeout, Kind::QueueTimeout, lanes[0]),
+            (rule.deadline, Kind::Deadline, lanes[1]),
+        ] {
+            if delay.is_finite() {
+                let t = now + delay;
+                match lane {
+                    Some(l) => self.events.push_lane(l, t, kind, visit, id, seq),
+                    None => self.events.push(t, kind, visit, id, seq),
+                }
+            }
         }
     }
 

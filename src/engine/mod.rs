@@ -426,6 +426,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                             size: visit_key(scenario.seed, replication, Purpose::Retry),
                         },
                         tasks: Vec::new(),
+                        lanes: Vec::new(),
                     })
                 }),
             gave_up: 0,
@@ -433,6 +434,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             failing: scenario.nodes.iter().any(|n| n.failures.is_some()),
         };
         sim.schedule_failures();
+        sim.timer_lanes();
         sim
     }
 
