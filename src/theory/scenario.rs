@@ -244,16 +244,19 @@ fn impatient_part(
         return None;
     }
     let m = super::mmc_impatient(st.lambda, 1.0 / st.es, n.servers, theta, &class.baulk).ok()?;
-    Some(vec![Part {
-        class: st.class,
-        node,
+    let formula = if theta > 0.0 { "erlang-a" } else { "baulking" };
+    let served = Stream {
         lambda: m.throughput,
-        p_block: None,
-        formula: if theta > 0.0 { "erlang-a" } else { "baulking" },
-        kind: Kind::Exact,
-        mean_wait: m.mean_wait,
-        mean_response: m.mean_response_served,
-    }])
+        ..*st
+    };
+    Some(vec![part(
+        &served,
+        node,
+        formula,
+        Kind::Exact,
+        m.mean_wait,
+        m.mean_response_served,
+    )])
 }
 
 /// A node whose one class arrives in batches: M^X/G/1 under FCFS, for
@@ -327,16 +330,14 @@ fn feedback_part(
         return None;
     }
     let m = super::mmc_feedback(st.lambda, 1.0 / st.es, n.servers, p).ok()?;
-    Some(vec![Part {
-        class: st.class,
+    Some(vec![part(
+        st,
         node,
-        lambda: st.lambda,
-        p_block: None,
-        formula: "bernoulli-feedback",
-        kind: Kind::Exact,
-        mean_wait: m.mean_wait,
-        mean_response: m.mean_response,
-    }])
+        "bernoulli-feedback",
+        Kind::Exact,
+        m.mean_wait,
+        m.mean_response,
+    )])
 }
 
 /// A single-server node whose server fails only while busy, at
