@@ -466,3 +466,24 @@ fn validate_refuses_server_failures_it_cannot_run_on_threads() {
         &["pool.toml", "nodes[0].failures", "schedlab run"],
     );
 }
+
+/// Alarms are refused rather than silently left out of the real run.
+#[test]
+fn validate_refuses_alarms_it_cannot_raise_on_threads() {
+    let dir = std::env::temp_dir().join(format!("schedlab-validate-alarms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("alarmed.toml");
+    let base = std::fs::read_to_string("scenarios/validate-mm2.toml").unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{base}\n[[alarms]]\nname = \"backlog\"\nwhen = {{ queue = 5, node = \"pool\" }}\n"
+        ),
+    )
+    .unwrap();
+    rejects(
+        &["validate", path.to_str().unwrap(), "--jobs", "10"],
+        &["alarmed.toml", "alarms[0].name", "backlog", "schedlab run"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

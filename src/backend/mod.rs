@@ -95,6 +95,14 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "the real backend does not yet take workers down for server failures; simulate them with schedlab run",
         ));
     }
+    if let Some(a) = scenario.alarms.first() {
+        return Err(FieldError::new(
+            "alarms[0].name",
+            a.name.clone(),
+            "the real backend does not yet raise [[alarms]]; simulate them with schedlab run, \
+             or remove the [[alarms]] tables to validate the rest",
+        ));
+    }
     if scenario.is_network() {
         return Err(FieldError::new(
             "routes",
