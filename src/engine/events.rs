@@ -96,16 +96,31 @@ pub(super) struct EventList {
 impl EventList {
     #[inline(always)]
     pub fn push(&mut self, time: f64, kind: Kind, node: u32, server: u32, generation: u32) {
-        self.heap.push(Event {
+        let event = self.stamp(time, kind, node, server, generation, NO_LANE);
+        self.heap.push(event);
+    }
+
+    /// The next event in scheduling order, for the heap or a lane.
+    #[inline(always)]
+    fn stamp(
+        &mut self,
+        time: f64,
+        kind: Kind,
+        node: u32,
+        server: u32,
+        generation: u32,
+        lane: u8,
+    ) -> Event {
+        self.scheduled += 1;
+        Event {
             time,
-            seq: self.scheduled,
+            seq: self.scheduled - 1,
             kind,
             node,
             server,
             generation,
-            lane: NO_LANE,
-        });
-        self.scheduled += 1;
+            lane,
+        }
     }
 
     /// A new lane, for events whose times never decrease from one push to
@@ -129,16 +144,7 @@ impl EventList {
         server: u32,
         generation: u32,
     ) {
-        let event = Event {
-            time,
-            seq: self.scheduled,
-            kind,
-            node,
-            server,
-            generation,
-            lane,
-        };
-        self.scheduled += 1;
+        let event = self.stamp(time, kind, node, server, generation, lane);
         let queue = &mut self.lanes[lane as usize];
         debug_assert!(queue.back().is_none_or(|b| b.time <= time));
         if queue.is_empty() {
