@@ -11,6 +11,7 @@
 //! when the job they meant has moved on, so none is ever cancelled.
 
 use super::events::{Event, Kind};
+use super::jobs::JobTable;
 use super::{Observer, Simulation, draw};
 use crate::job::JobId;
 use crate::lifecycle::{AttemptEnd, Attempts, Draws, GiveUp, OnGiveUp};
@@ -63,6 +64,29 @@ pub(super) struct Lifecycle {
     /// Per class, the calendar lanes of its queue timeouts and deadlines
     /// (fixed delays, so each comes up in the order it was set).
     pub lanes: Vec<[Option<u8>; 2]>,
+}
+
+/// Whether the timer `event` of a task is addressed to the job now in its
+/// slot, at the same visit.
+#[inline]
+fn concerns(jobs: &JobTable, event: &Event) -> bool {
+    let id = event.server;
+    jobs.is_live(id) && {
+        let job = jobs.get(id);
+        job.seq as u32 == event.generation && job.visits == event.node
+    }
+}
+
+/// Whether a lane timer can no longer do anything when it comes up: its
+/// job has left or moved on to another visit, or (a queue timeout) its
+/// first attempt has started. A spent timer stays spent (a slot's next job
+/// has a later arrival order, a visit's number only grows, a first start
+/// is kept), so the calendar may drop it as soon as it reaches its lane's
+/// front ([`super::events::EventList::pop_skipping`]).
+#[inline]
+pub(super) fn timer_spent(jobs: &JobTable, event: &Event) -> bool {
+    !concerns(jobs, event)
+        || (event.kind == Kind::QueueTimeout && !jobs.get(event.server).first_start.is_nan())
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -233,12 +257,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// The timer of job `id` for `event` still concerns it: same job in
     /// the slot, same visit.
     fn current(&self, event: &Event) -> bool {
-        let id = event.server;
-        if !self.jobs.is_live(id) {
-            return false;
-        }
-        let job = self.jobs.get(id);
-        job.seq as u32 == event.generation && job.visits == event.node
+        concerns(&self.jobs, event)
     }
 
     /// A backoff ended: the task's next attempt rejoins its node's queue.
@@ -263,14 +282,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     #[cold]
     #[inline(never)]
     pub(super) fn queue_timeout(&mut self, event: Event) {
-        if !self.current(&event) {
+        if timer_spent(&self.jobs, &event) {
             return;
         }
         let id = event.server;
         let job = self.jobs.get(id);
-        if !job.first_start.is_nan() {
-            return;
-        }
         let node = job.node;
         let queue = self.stations[node as usize].queue;
         if self.queues[queue].remove(id, job, self.clock) {

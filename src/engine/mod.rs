@@ -905,7 +905,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// Handles the earliest calendar event.
     #[inline(always)]
     fn server_event(&mut self) {
-        let event = self.events.pop();
+        let jobs = &self.jobs;
+        let event = self.events.pop_skipping(|e| attempts::timer_spent(jobs, e));
         match event.kind {
             Kind::ServiceEnd => self.service_end(event),
             Kind::ShareTick => self.share_tick(event.node, event.generation),
