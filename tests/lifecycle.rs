@@ -253,10 +253,4 @@ fn bad_attempt_rules_are_refused_with_the_field_and_value() {
         "start",
     );
     bad("sizes = \"new\"", "classes[0].attempts.sizes", "new");
-    // A sharing discipline cannot cut attempts on whole servers.
-    refused(
-        &format!("{BASE}timeout = 1.0\n[policy]\nname = \"ps\"{NODE}"),
-        "classes[0].attempts",
-        "(given)",
-    );
 }

@@ -12,10 +12,11 @@
 
 use super::events::{Event, Kind};
 use super::jobs::JobTable;
+use super::station::SHARED;
 use super::{Observer, Simulation, draw};
 use crate::job::JobId;
 use crate::lifecycle::{AttemptEnd, Attempts, Draws, GiveUp, OnGiveUp};
-use crate::policy::Policy;
+use crate::policy::{Policy, Sharing};
 use crate::workload::Workload;
 
 /// Where a task is in its lifecycle, beyond what the stations show.
@@ -41,6 +42,9 @@ pub(super) struct Task {
     /// work and time it used.
     pub remaining_from: f64,
     pub served_from: f64,
+    /// When the attempt under way times out, at a sharing node (where the
+    /// timeout is an event); tells that attempt's timer from an earlier one's.
+    pub timeout_due: f64,
 }
 
 impl Task {
@@ -51,6 +55,7 @@ impl Task {
         phase: Phase::Task,
         remaining_from: 0.0,
         served_from: 0.0,
+        timeout_due: f64::NAN,
     };
 }
 
@@ -164,9 +169,66 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             return;
         };
         let (u1, u2) = life.draws.failure(job.seq, job.visits, task.attempt);
-        let plan = rule.plan(job.remaining, speed, u1, u2);
+        if !self.stations[job.node as usize].sharing {
+            let plan = rule.plan(job.remaining, speed, u1, u2);
+            task.ends = plan.ends;
+            job.cut = (job.remaining - plan.work).max(0.0);
+            return;
+        }
+        let plan = rule.plan_untimed(job.remaining, speed, u1, u2);
         task.ends = plan.ends;
         job.cut = (job.remaining - plan.work).max(0.0);
+        if rule.timeout.is_finite() {
+            let due = self.clock + rule.timeout;
+            task.timeout_due = due;
+            let (visit, seq) = (job.visits, job.seq as u32);
+            self.events.push(due, Kind::AttemptTimeout, visit, id, seq);
+        }
+    }
+
+    /// An attempt's timeout at a sharing node came: if that very attempt
+    /// still runs, it stops there, timed out, with the work it attained.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn attempt_timeout(&mut self, event: Event) {
+        if !self.current(&event) {
+            return;
+        }
+        let (now, id) = (self.clock, event.server);
+        let life = self.life.as_mut().expect("lifecycle present");
+        let task = &mut life.tasks[id as usize];
+        // A later attempt of the same task has a later due time.
+        if task.phase != Phase::Task || !task.started || task.timeout_due != event.time {
+            return;
+        }
+        let node = self.jobs.get(id).node;
+        if self.share_out(node, id).is_none() {
+            return;
+        }
+        let task = &mut self.life.as_mut().expect("lifecycle present").tasks[id as usize];
+        task.ends = AttemptEnd::TimedOut;
+        let task = *task;
+        let job = self.jobs.get(id);
+        let work = task.remaining_from - job.remaining;
+        let time = job.served - task.served_from;
+        self.observer
+            .on_attempt_end(now, job, AttemptEnd::TimedOut, work, time);
+        self.after_attempt(node, Some(SHARED), id, AttemptEnd::TimedOut);
+        self.reschedule_shared(node);
+    }
+
+    /// Takes job `id` out of the share of sharing node `node` before its
+    /// attempt's end, crediting the work it attained there; `None` when it
+    /// was not in service there.
+    fn share_out(&mut self, node: u32, id: JobId) -> Option<()> {
+        let station = &self.stations[node as usize];
+        let left = self.shares[station.queue].remove(id, self.clock)?;
+        let job = self.jobs.get_mut(id);
+        let attained = (job.remaining - job.cut - left).max(0.0);
+        job.remaining -= attained;
+        job.served += attained / station.speed;
+        job.cut = 0.0;
+        Some(())
     }
 
     /// The server event of job `id` on `server` at `node` ended its
@@ -288,8 +350,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let id = event.server;
         let job = self.jobs.get(id);
         let node = job.node;
-        let queue = self.stations[node as usize].queue;
-        if self.queues[queue].remove(id, job, self.clock) {
+        let station = &self.stations[node as usize];
+        // A sharing node serves every job it admits at once: none queues.
+        if station.sharing {
+            return;
+        }
+        if self.queues[station.queue].remove(id, job, self.clock) {
             self.give_up(node, None, id, GiveUp::QueueTimeout);
         }
     }
@@ -310,6 +376,18 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         match task.phase {
             Phase::Compensation => {}
             Phase::Backoff => self.give_up(node, None, id, GiveUp::Deadline),
+            Phase::Task if self.stations[node as usize].sharing => {
+                if self.share_out(node, id).is_none() {
+                    return;
+                }
+                let job = self.jobs.get(id);
+                let work = task.remaining_from - job.remaining;
+                let time = job.served - task.served_from;
+                self.observer
+                    .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+                self.give_up(node, None, id, GiveUp::Deadline);
+                self.reschedule_shared(node);
+            }
             Phase::Task => {
                 let station = &self.stations[node as usize];
                 let running = station
@@ -524,5 +602,139 @@ mod tests {
         assert_eq!(n, 4);
         assert!((7.5..=11.0).contains(&t) && t != 11.0, "{t}");
         assert_eq!(e.rolled_back[0], (t + 0.5, 0));
+    }
+
+    /// What a sharing node's attempts did: (time, job, how it ended, work).
+    #[derive(Default)]
+    struct Shared {
+        attempts: Vec<(f64, u64, crate::lifecycle::AttemptEnd, f64)>,
+        gave_up: Vec<(f64, u64, GiveUp)>,
+        rolled_back: Vec<(f64, u64)>,
+    }
+
+    impl Observer for Shared {
+        fn on_attempt_end(
+            &mut self,
+            now: f64,
+            job: &Job,
+            end: crate::lifecycle::AttemptEnd,
+            work: f64,
+            _time: f64,
+        ) {
+            self.attempts.push((now, job.seq, end, work));
+        }
+        fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, _n: u32, _rb: bool) {
+            self.gave_up.push((now, job.seq, why));
+        }
+        fn on_rolled_back(&mut self, now: f64, job: &Job, _time: f64) {
+            self.rolled_back.push((now, job.seq));
+        }
+    }
+
+    /// Two jobs of work 4 at time 0 on one server shared under
+    /// `discipline`, with these attempt rules.
+    fn shared(discipline: &str, attempts: &str, sizes: [f64; 2]) -> Shared {
+        let text = format!(
+            "name = \"t\"\nhorizon = {{ jobs = 100 }}\n[policy]\ndiscipline = \"{discipline}\"\n\
+             [[classes]]\nname = \"a\"\n\
+             arrival = {{ dist = \"exponential\", rate = 1.0 }}\n\
+             service = {{ dist = \"deterministic\", value = 4.0 }}\n\
+             [classes.attempts]\n{attempts}\n\
+             [[nodes]]\nname = \"n\"\nservers = 1\n"
+        );
+        let s = Scenario::from_toml(&text, Path::new("t.toml")).unwrap();
+        let w = FixedWorkload::new(vec![
+            Arrival::new(0.0, 0, sizes[0]),
+            Arrival::new(0.0, 0, sizes[1]),
+        ]);
+        let mut sim = Simulation::new(&s, w, &s.policies[0], None, Shared::default());
+        sim.run(Limit::Jobs(0), Limit::Jobs(100));
+        sim.into_observer()
+    }
+
+    /// At a sharing node the timeout is time since the attempt started,
+    /// not work: two jobs of 4 sharing one server have each attained 2.5
+    /// when their timeout of 5 comes, and stop there.
+    #[test]
+    fn timeouts_at_a_sharing_node_count_time_not_work() {
+        use crate::lifecycle::AttemptEnd::TimedOut;
+        for discipline in ["ps", "fb"] {
+            let e = shared(
+                discipline,
+                "timeout = 5.0\nretry = { max_attempts = 1 }",
+                [4.0, 4.0],
+            );
+            assert_eq!(
+                e.attempts,
+                vec![(5.0, 0, TimedOut, 2.5), (5.0, 1, TimedOut, 2.5)],
+                "{discipline}"
+            );
+            assert_eq!(
+                e.gave_up,
+                vec![(5.0, 0, GiveUp::Timeout), (5.0, 1, GiveUp::Timeout)]
+            );
+        }
+        // Job 0 (work 1) fails at 2, at its end, and its second attempt
+        // (from 2, due at 5) is under way when the first one's timer comes
+        // at 3: that timer must not stop it. Job 1 (work 3) times out at 3
+        // having attained 1.5 and rejoins at once, so job 0 still shares
+        // and fails at 4; job 1's second attempt attains 0.5 + 2 by its
+        // timeout at 6.
+        use crate::lifecycle::AttemptEnd::Failed;
+        let e = shared(
+            "ps",
+            "timeout = 3.0\nfailure = { p = 1.0, at = \"end\" }\n\
+             retry = { max_attempts = 2, initial = 0.0 }",
+            [1.0, 3.0],
+        );
+        assert_eq!(
+            e.attempts,
+            vec![
+                (2.0, 0, Failed, 1.0),
+                (3.0, 1, TimedOut, 1.5),
+                (4.0, 0, Failed, 1.0),
+                (6.0, 1, TimedOut, 2.5)
+            ]
+        );
+    }
+
+    /// A failure point is a point of the attempt's work wherever it runs;
+    /// a deadline kills the running attempt at a sharing node, and the
+    /// compensation task then runs in the share.
+    #[test]
+    fn failures_and_deadlines_at_a_sharing_node() {
+        use crate::lifecycle::AttemptEnd::{Completed, Failed, Killed};
+        let e = shared(
+            "ps",
+            "failure = { p = 1.0, at = \"end\" }\nretry = { max_attempts = 2, initial = 0.0 }",
+            [1.0, 3.0],
+        );
+        // Shares of 1/2: job 0 fails at 2 and rejoins at once; 0 and 1
+        // share again: 0 fails again at 4, 1 (1 + 1 attained) alone at 5,
+        // and its second attempt, alone, at 8.
+        let ends: Vec<_> = e.attempts.iter().map(|a| (a.0, a.1, a.2)).collect();
+        assert_eq!(
+            ends,
+            vec![
+                (2.0, 0, Failed),
+                (4.0, 0, Failed),
+                (5.0, 1, Failed),
+                (8.0, 1, Failed)
+            ],
+            "{:?}",
+            e.attempts
+        );
+        let e = shared(
+            "ps",
+            "deadline = 3.0\non_give_up = \"rollback\"\n\
+             rollback = { dist = \"deterministic\", value = 0.5 }",
+            [10.0, 1.0],
+        );
+        // Job 1 completes at 2 (shares of 1/2); job 0 then runs alone to
+        // 3, attaining 2, is killed, and its compensation of 0.5 ends at 3.5.
+        assert_eq!(e.attempts[0], (3.0, 0, Killed, 2.0));
+        assert!(e.attempts.iter().all(|a| a.2 != Completed));
+        assert_eq!(e.gave_up, vec![(3.0, 0, GiveUp::Deadline)]);
+        assert_eq!(e.rolled_back, vec![(3.5, 0)]);
     }
 }

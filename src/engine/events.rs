@@ -38,6 +38,10 @@ pub(super) enum Kind {
     QueueTimeout,
     Deadline,
     Retry,
+    /// The timeout of an attempt at a sharing node, where work and time in
+    /// service run at no fixed ratio (on a server it is a point of the
+    /// attempt's work instead, and needs no event).
+    AttemptTimeout,
     /// A server of a failing node fails, or is repaired (`generation`:
     /// the server's failure token).
     ServerDown,

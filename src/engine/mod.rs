@@ -672,6 +672,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         if station.sharing {
+            if self.life.is_some() {
+                let speed = station.speed;
+                self.attempt_begins(id, speed);
+            }
+            let station = &self.stations[node as usize];
             let job = self.jobs.get_mut(id);
             job.first_start = now;
             self.shares[station.queue].arrive(id, job, now);
@@ -914,6 +919,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Kind::QueueTimeout => self.queue_timeout(event),
             Kind::Deadline => self.deadline(event),
             Kind::Retry => self.retry(event),
+            Kind::AttemptTimeout => self.attempt_timeout(event),
             Kind::ServerDown => self.server_down(event),
             Kind::ServerUp => self.server_up(event),
         }
@@ -1343,9 +1349,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             // Time in service at a sharing node is the job's own service
             // time, so wait = response - size/speed is the delay sharing caused.
             let job = self.jobs.get_mut(id);
-            job.served = job.size / station.speed;
-            job.remaining = 0.0;
-            self.visit_done(node, SHARED, id);
+            job.served += (job.remaining - job.cut) / station.speed;
+            // Where the attempt ends: 0 unless it fails there.
+            job.remaining = job.cut;
+            if !(self.life.is_some() && self.attempt_ends(node, SHARED, id)) {
+                self.visit_done(node, SHARED, id);
+            }
         }
         self.reschedule_shared(node);
     }

@@ -149,7 +149,19 @@ impl Attempts {
     /// whichever comes first (a failure at the very instant of the
     /// timeout counts as the failure), or completes.
     pub fn plan(&self, work: f64, speed: f64, u1: f64, u2: f64) -> AttemptPlan {
-        let limit = self.timeout * speed;
+        self.plan_within(work, self.timeout * speed, speed, u1, u2)
+    }
+
+    /// The fate of an attempt as far as its work decides it: it fails at
+    /// its failure point, or completes. At a sharing node an attempt's
+    /// work and its time in service do not run at a fixed ratio (the
+    /// share changes with every arrival), so its timeout is a timer on the
+    /// calendar instead of a point of its work.
+    pub fn plan_untimed(&self, work: f64, speed: f64, u1: f64, u2: f64) -> AttemptPlan {
+        self.plan_within(work, f64::INFINITY, speed, u1, u2)
+    }
+
+    fn plan_within(&self, work: f64, limit: f64, speed: f64, u1: f64, u2: f64) -> AttemptPlan {
         match self.failure.point(work, speed, u1, u2) {
             Some(w) if w <= limit => AttemptPlan {
                 ends: AttemptEnd::Failed,

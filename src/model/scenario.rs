@@ -578,29 +578,12 @@ fn check_network(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError>
     for (st, _) in reachable.iter().enumerate().filter(|(_, r)| **r) {
         let (j, c) = (st / k, st % k);
         let (node, class) = (&s.nodes[j], &s.classes[c]);
-        if class.attempts.is_some() {
-            if pull {
-                return Err(FieldError::new(
-                    format!("classes[{c}].attempts"),
-                    "(given)",
-                    "the task lifecycle needs node queues; pull dispatching has one central queue: use a push rule such as jsq",
-                ));
-            }
-            if let Some(p) = policies
-                .iter()
-                .map(|p| s.discipline_at(j, p))
-                .find(|p| p.is_sharing())
-            {
-                return Err(FieldError::new(
-                    format!("classes[{c}].attempts"),
-                    "(given)",
-                    format!(
-                        "attempts with timeouts and failures run on whole servers; node `{}` shares its servers under `{}`: use a queue discipline there (rr with a short quantum approaches ps)",
-                        node.name,
-                        p.label()
-                    ),
-                ));
-            }
+        if class.attempts.is_some() && pull {
+            return Err(FieldError::new(
+                format!("classes[{c}].attempts"),
+                "(given)",
+                "the task lifecycle needs node queues; pull dispatching has one central queue: use a push rule such as jsq",
+            ));
         }
         let width = class.servers_per_job;
         if width == 1 {

@@ -244,7 +244,8 @@ impl Sharing for LeastAttained {
         }
         let g = self.groups.last_mut().expect("a group was just ensured");
         g.members.push(Reverse(Member {
-            size: job.size,
+            // The attained service at which it leaves.
+            size: job.size - job.cut,
             seq: job.seq,
             id,
             class: job.class,
@@ -285,35 +286,33 @@ impl Sharing for LeastAttained {
         self.present -= 1;
         Some(id)
     }
-    fn remove(&mut self, id: JobId, now: f64) -> bool {
+    fn remove(&mut self, id: JobId, now: f64) -> Option<f64> {
         self.catch_up(now);
         if let Some(k) = self.finished.iter().position(|&f| f == id) {
             self.finished.remove(k);
             self.present -= 1;
-            return true;
+            return Some(0.0);
         }
-        let Some(i) = self
+        let i = self
             .groups
             .iter()
-            .position(|g| g.members.iter().any(|Reverse(m)| m.id == id))
-        else {
-            return false;
-        };
+            .position(|g| g.members.iter().any(|Reverse(m)| m.id == id))?;
         let g = &mut self.groups[i];
-        let class = g
+        let member = g
             .members
             .iter()
             .find(|Reverse(m)| m.id == id)
-            .map(|Reverse(m)| m.class)
+            .map(|Reverse(m)| *m)
             .expect("found above");
+        let left = (member.size - g.attained).max(0.0);
         g.members.retain(|Reverse(m)| m.id != id);
-        g.per_class[class as usize] -= 1;
+        g.per_class[member.class as usize] -= 1;
         if g.members.is_empty() {
             self.groups.remove(i);
         }
         self.present -= 1;
         self.merge_caught_up();
-        true
+        Some(left)
     }
     fn len(&self) -> usize {
         self.present

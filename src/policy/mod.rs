@@ -84,7 +84,8 @@ pub trait Policy {
 pub trait Sharing {
     /// The node's servers and speed, given once before the run.
     fn attach(&mut self, servers: u32, speed: f64, classes: usize);
-    /// A job joins the node at `now`.
+    /// A job joins the node at `now`; it leaves when its requirement is
+    /// down to `job.cut` (0, unless its attempt fails or times out there).
     fn arrive(&mut self, id: JobId, job: &Job, now: f64);
     /// When the next internal event happens if nothing arrives; infinite
     /// when idle.
@@ -92,10 +93,10 @@ pub trait Sharing {
     /// Handles the internal event due at `now`; returns the job that
     /// completed, if it was a completion.
     fn advance(&mut self, now: f64) -> Option<JobId>;
-    /// Takes job `id` out of service before it is done (reneging, a
-    /// timeout); the others' rates change from `now`. Returns whether it
-    /// was there.
-    fn remove(&mut self, id: JobId, now: f64) -> bool;
+    /// Takes job `id` out of service before it is done (a timeout, a
+    /// deadline); the others' rates change from `now`. Returns the work
+    /// it still needed to leave, or `None` when it was not there.
+    fn remove(&mut self, id: JobId, now: f64) -> Option<f64>;
     /// Number of jobs present (all in service).
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
@@ -267,7 +268,7 @@ macro_rules! disciplines {
             fn advance(&mut self, now: f64) -> Option<JobId> {
                 match self { $(SharingPolicy::$s(p) => p.advance(now)),* }
             }
-            fn remove(&mut self, id: JobId, now: f64) -> bool {
+            fn remove(&mut self, id: JobId, now: f64) -> Option<f64> {
                 match self { $(SharingPolicy::$s(p) => p.remove(id, now)),* }
             }
             fn len(&self) -> usize {

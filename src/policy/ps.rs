@@ -74,7 +74,7 @@ impl Sharing for ProcessorSharing {
     fn arrive(&mut self, id: JobId, job: &Job, now: f64) {
         self.catch_up(now);
         self.tags.push(Reverse(Tag {
-            finish: self.virtual_time + job.remaining,
+            finish: self.virtual_time + (job.remaining - job.cut),
             seq: job.seq,
             id,
             class: job.class,
@@ -96,16 +96,18 @@ impl Sharing for ProcessorSharing {
         self.per_class[t.class as usize] -= 1;
         Some(t.id)
     }
-    fn remove(&mut self, id: JobId, now: f64) -> bool {
+    fn remove(&mut self, id: JobId, now: f64) -> Option<f64> {
         // The others' finish tags stand: virtual time runs at the rate of
         // the jobs present, so from now on it simply runs faster.
         self.catch_up(now);
-        let Some(tag) = self.tags.iter().find(|Reverse(t)| t.id == id).map(|r| r.0) else {
-            return false;
-        };
+        let tag = self
+            .tags
+            .iter()
+            .find(|Reverse(t)| t.id == id)
+            .map(|r| r.0)?;
         self.tags.retain(|Reverse(t)| t.id != id);
         self.per_class[tag.class as usize] -= 1;
-        true
+        Some((tag.finish - self.virtual_time).max(0.0))
     }
     fn len(&self) -> usize {
         self.tags.len()
