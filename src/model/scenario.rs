@@ -491,7 +491,9 @@ impl Scenario {
 /// (infinite at or beyond their abscissa), infinite for lognormal, Pareto
 /// and Weibull with shape < 1 (no exponential moment), and otherwise the
 /// quantile integral cut at `1 − 1e−12` (bounded demands: exact; a Weibull
-/// with shape >= 1: a lower bound, its tail beyond being e^{-hx}-light).
+/// with shape > 1: a lower bound, its tail beyond being e^{-hx}-light);
+/// a quadrature that does not settle in 20 000 evaluations is taken as
+/// diverging (infinite).
 /// With attempts resampled each draws `x` anew: `E[N]` follows from
 /// `E[s(X)]`, the work is `E[N] · E[a(X)]`.
 ///
@@ -545,24 +547,30 @@ impl TaskWork {
             // Work linear in x, attempts and give-ups constant: exact at the mean.
             per_x(demand.mean())
         } else {
-            let unbounded = matches!(failure, Failure::Rate(_))
-                && m == 0
-                && limit.is_infinite()
-                && cap.is_infinite()
-                && demand.atoms().is_none();
-            let closed = match failure {
-                Failure::Rate(h) if unbounded => mgf(demand, h).map(|mx| TaskWork {
+            // Restarts without end or timeout: E[N] = E[e^{hX}] is the
+            // moment generating function, unbounded in x, so from its
+            // closed form where there is one.
+            let mgf_at = match failure {
+                Failure::Rate(h) if m == 0 && limit.is_infinite() && demand.atoms().is_none() => {
+                    mgf(demand, h).map(|mx| (h, mx))
+                }
+                _ => None,
+            };
+            match mgf_at {
+                Some((h, mx)) if cap.is_infinite() => TaskWork {
                     work: (mx - 1.0) / h,
                     attempts: mx,
                     p_give_up: 0.0,
-                }),
-                _ => None,
-            };
-            closed.unwrap_or_else(|| TaskWork {
-                work: mean_of(demand, limit, &|x| per_x(x).work),
-                attempts: mean_of(demand, limit, &|x| per_x(x).attempts),
-                p_give_up: mean_of(demand, limit, &|x| per_x(x).p_give_up),
-            })
+                },
+                _ => TaskWork {
+                    work: mean_of(demand, limit, &|x| per_x(x).work),
+                    attempts: mgf_at.map_or_else(
+                        || mean_of(demand, limit, &|x| per_x(x).attempts),
+                        |(_, mx)| mx,
+                    ),
+                    p_give_up: mean_of(demand, limit, &|x| per_x(x).p_give_up),
+                },
+            }
         };
         if let OnGiveUp::Rollback(d) = &rule.on_give_up
             && t.p_give_up > 0.0
@@ -615,7 +623,19 @@ fn mean_of(d: &Dist, limit: f64, f: &dyn Fn(f64) -> f64) -> f64 {
     if let Some(atoms) = d.atoms() {
         return atoms.iter().map(|&(x, p)| p * f(x)).sum();
     }
-    let at = |u: f64| f(d.quantile(u.clamp(1e-12, 1.0 - 1e-12)));
+    // A quadrature that has not settled within this many evaluations is
+    // on an integrand that diverges at u = 1 (bounded ones take hundreds):
+    // infinite, rather than Simpson's 2^48 subdivisions.
+    const EVALUATIONS: u32 = 20_000;
+    let evaluations = std::cell::Cell::new(0u32);
+    let at = |u: f64| {
+        let n = evaluations.get();
+        if n >= EVALUATIONS {
+            return 0.0;
+        }
+        evaluations.set(n + 1);
+        f(d.quantile(u.clamp(1e-12, 1.0 - 1e-12)))
+    };
     let split = if limit.is_finite() { d.cdf(limit) } else { 1.0 };
     let pieces = [(0.0, split), (split, 1.0)];
     let mut sum = 0.0;
@@ -632,6 +652,9 @@ fn mean_of(d: &Dist, limit: f64, f: &dyn Fn(f64) -> f64) -> f64 {
         let scale = probes.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let scale = if scale > 0.0 { scale } else { 1.0 };
         sum += theory::integrate::simpson(&at, a, b, 1e-9 * scale * (b - a));
+        if evaluations.get() >= EVALUATIONS {
+            return f64::INFINITY;
+        }
     }
     sum
 }

@@ -373,7 +373,7 @@ pub struct Timeline {
 
 impl Picture for Timeline {
     fn size(&self) -> (u32, u32) {
-        (1280, 260 + 90 * self.lanes.len().clamp(1, 12) as u32)
+        (1280, (300 + 90 * self.lanes.len().min(12) as u32).max(600))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
@@ -410,6 +410,7 @@ impl Picture for Timeline {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(draw_err)?;
+        let thin = (self.x.range.end - self.x.range.start) / 1000.0;
         for (lane, _) in self.lanes.iter().enumerate() {
             let c = colour(lane);
             let (y0, y1) = (lane as f64 + 0.2, lane as f64 + 0.8);
@@ -419,10 +420,13 @@ impl Picture for Timeline {
                     mine().map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.filled())),
                 )
                 .map_err(draw_err)?;
-            // An outline keeps a raise far shorter than a pixel visible.
+            // An outline keeps a raise far shorter than a pixel visible;
+            // only those get one, as thousands of raises would double the SVG.
             chart
                 .draw_series(
-                    mine().map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.stroke_width(1))),
+                    mine()
+                        .filter(|&&(_, a, b)| b - a < thin)
+                        .map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.stroke_width(1))),
                 )
                 .map_err(draw_err)?;
         }
