@@ -568,7 +568,7 @@ fn lifecycle_runs_plot_attempts_per_task_and_alarm_intervals() {
         &chart,
         "lifecycle-plots: attempts started per task"
     ));
-    assert!(has_text(&chart, "share of the class's tasks ended"));
+    assert!(has_text(&chart, "share of tasks ended, per class"));
     assert!(chart.contains("attempts started (0: given up before any attempt)"));
     for label in ["flaky", "impatient", "0", "1", "2", "3"] {
         assert!(has_text(&chart, label), "{label}");
@@ -601,9 +601,15 @@ fn lifecycle_runs_plot_attempts_per_task_and_alarm_intervals() {
         assert!(r.from <= r.to, "{r:?}");
     }
     let timeline = svg(&run, "alarm-intervals");
-    assert!(timeline.contains("lifecycle-plots: alarms raised, replication 0"));
-    assert!(timeline.contains("first 10000 intervals of an alarm only"));
-    assert!(has_text(&timeline, "time (time units)"));
+    assert!(has_text(
+        &timeline,
+        "lifecycle-plots: alarms raised in replication 0"
+    ));
+    let note = format!(
+        "time (time units); first 10000 intervals of an alarm drawn, {} more left out",
+        closing.dropped
+    );
+    assert!(has_text(&timeline, &note), "{note}");
     for lane in ["burst", "waiting", "never"] {
         assert!(has_text(&timeline, lane), "{lane}");
     }

@@ -390,10 +390,12 @@ impl Picture for Timeline {
             .build_cartesian_2d(self.x.range.clone(), 0f64..lanes)
             .map_err(draw_err)?;
         // Lane names sit at the lanes' middles; other tick positions stay blank.
+        // The first lane on top, as the alarms are listed.
+        let row = |lane: usize| (self.lanes.len() - 1 - lane) as f64;
         let name = |y: &f64| {
             let k = y.floor();
-            if (y - k - 0.5).abs() < 1e-6 && k >= 0.0 {
-                self.lanes.get(k as usize).cloned().unwrap_or_default()
+            if (y - k - 0.5).abs() < 1e-6 && k >= 0.0 && (k as usize) < self.lanes.len() {
+                self.lanes[self.lanes.len() - 1 - k as usize].clone()
             } else {
                 String::new()
             }
@@ -413,8 +415,17 @@ impl Picture for Timeline {
         let thin = (self.x.range.end - self.x.range.start) / 1000.0;
         for (lane, _) in self.lanes.iter().enumerate() {
             let c = colour(lane);
-            let (y0, y1) = (lane as f64 + 0.2, lane as f64 + 0.8);
-            let mine = || self.bars.iter().filter(move |b| b.0 == lane);
+            let (y0, y1) = (row(lane) + 0.2, row(lane) + 0.8);
+            // Bars less than a pixel apart merge: the same picture, and an
+            // SVG of thousands of raises a fraction of the size.
+            let mut merged: Vec<(usize, f64, f64)> = Vec::new();
+            for &(l, a, b) in self.bars.iter().filter(|b| b.0 == lane) {
+                match merged.last_mut() {
+                    Some(last) if a - last.2 < thin => last.2 = last.2.max(b),
+                    _ => merged.push((l, a, b)),
+                }
+            }
+            let mine = || merged.iter();
             chart
                 .draw_series(
                     mine().map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.filled())),
@@ -497,7 +508,7 @@ fn attempts_chart(name: &str, records: &[AttemptsRecord]) -> BarChart {
         .collect();
     let fitted = Axis::fit(
         values.iter().flatten().map(|v| v.0).chain([0.0]),
-        "share of the class's tasks ended",
+        "share of tasks ended, per class",
         false,
     );
     // Headroom above the tallest bar for the legend in the upper left.
@@ -552,21 +563,22 @@ fn alarm_timeline(name: &str, records: &[IntervalRecord]) -> Timeline {
     } else {
         0.0..1.0
     };
-    let title = if dropped > 0 {
+    // The note goes under the axis, where a long line has room.
+    let x_title = if dropped > 0 {
         format!(
-            "{name}: alarms raised, replication 0 (first {MAX_INTERVALS} intervals of an alarm only: {dropped} later ones not drawn)"
+            "time (time units); first {MAX_INTERVALS} intervals of an alarm drawn, {dropped} more left out"
         )
     } else {
-        format!("{name}: alarms raised, replication 0's measured window")
+        "time (time units)".to_string()
     };
     Timeline {
-        title,
+        title: format!("{name}: alarms raised in replication 0"),
         lanes,
         bars,
         x: Axis {
             range,
             log: false,
-            title: "time (time units)".into(),
+            title: x_title,
         },
     }
 }
