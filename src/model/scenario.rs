@@ -308,7 +308,12 @@ impl Scenario {
         if tasks <= 0.0 {
             return None;
         }
-        let of = |k: usize, d: &Dist| ruled(k).map(|r| TaskWork::of(d, r, speed));
+        // Once per class: the expected work may take a quadrature.
+        let works: Vec<std::cell::OnceCell<Option<TaskWork>>> =
+            self.classes.iter().map(|_| Default::default()).collect();
+        let of = |k: usize, d: &Dist| {
+            *works[k].get_or_init(|| ruled(k).map(|r| TaskWork::of(d, r, speed)))
+        };
         let load = self.load_with(node, &|k, d| of(k, d).map_or(d.mean(), |t| t.work));
         let attempts = self.load_with(node, &|k, d| of(k, d).map_or(0.0, |t| t.attempts));
         Some((load, attempts / tasks))
