@@ -298,3 +298,44 @@ fn bad_attempt_rules_are_refused_with_the_field_and_value() {
         "(given)",
     );
 }
+
+#[test]
+fn the_load_counting_retries_is_the_utilisation_the_attempts_make() {
+    // Lognormal work cut by a timeout, failures at a uniform point, three
+    // attempts then a compensation, two servers at speed 1.5: the expected
+    // work per task (Wald over the attempts, integrated numerically over
+    // the size) predicts the busy share of the servers, and its attempts
+    // the mean attempts per task.
+    for sizes in ["same", "resample"] {
+        let text = format!(
+            r#"
+name = "retry-load"
+seed = 3
+replications = 10
+warmup = {{ jobs = 2000 }}
+horizon = {{ jobs = 60000 }}
+[[classes]]
+name = "task"
+arrival = {{ dist = "exponential", rate = 1.0 }}
+service = {{ dist = "lognormal", mean = 1.0, scv = 2.0 }}
+[classes.attempts]
+failure = {{ p = 0.4 }}
+timeout = 2.0
+sizes = "{sizes}"
+retry = {{ max_attempts = 3, initial = 0.0 }}
+on_give_up = "rollback"
+rollback = {{ dist = "deterministic", value = 0.5 }}
+[[nodes]]
+name = "pool"
+servers = 2
+speed = 1.5
+"#
+        );
+        let s = Scenario::from_toml(&text, Path::new("retry-load.toml")).unwrap();
+        let (load, attempts) = s.retry_load(0).unwrap();
+        assert!(s.warnings().is_empty(), "{sizes}: load {load}");
+        let row = overall(&experiment::run(&s)).clone();
+        assert_within(sizes, &row.stats.utilization, load);
+        assert_within(sizes, &row.stats.tasks.mean_attempts, attempts);
+    }
+}
