@@ -74,6 +74,36 @@ fn servers_down_alarms_hold_for_the_binomial_tail_of_unavailability() {
 }
 
 #[test]
+fn raised_intervals_add_up_to_the_time_raised() {
+    let mut s = scenario(
+        "[[nodes]]\nname = \"pool\"\nservers = 2\n\
+         failures = { up = { dist = \"exponential\", mean = 50.0 }, down = { dist = \"exponential\", mean = 5.0 } }",
+        "[[alarms]]\nname = \"down\"\nwhen = { servers_down = 1, node = \"pool\" }",
+        "",
+    );
+    // One replication: the intervals are replication 0's, as the figures.
+    s.replications = 1;
+    let out = experiment::run(&s);
+    let a = alarm(&out, "down");
+    assert_eq!(a.intervals_dropped, 0);
+    let n = a.intervals.len() as f64;
+    // One interval per raise, and one more if raised when the window opened.
+    assert!(
+        n == a.raised.mean || n == a.raised.mean + 1.0,
+        "{n} {:?}",
+        a.raised
+    );
+    assert!(n > 100.0);
+    for w in a.intervals.windows(2) {
+        assert!(w[0].0 <= w[0].1 && w[0].1 <= w[1].0, "{w:?}");
+    }
+    assert!(a.intervals[0].0 >= 500.0);
+    let raised: f64 = a.intervals.iter().map(|(x, y)| y - x).sum();
+    let window = raised / a.fraction_raised.mean;
+    assert!((99_000.0..=100_000.0 + 1e-6).contains(&window), "{window}");
+}
+
+#[test]
 fn a_queue_alarm_holds_while_a_job_waits() {
     let s = scenario(
         "[[nodes]]\nname = \"cpu\"\nservers = 1",

@@ -73,10 +73,48 @@ fn limited_attempts_give_up_with_probability_p_to_the_m() {
     assert_eq!(t.gave_up_by, [t.gave_up, 0, 0, 0]);
     assert_eq!(t.rolled_back, 0);
     assert!(t.gave_up > 0 && t.failed > t.gave_up);
-    // The tasks used 1, 2 or 3 attempts and no more.
-    assert!(t.by_attempts[..3].iter().all(|&n| n > 0));
-    assert!(t.by_attempts[3..].iter().all(|&n| n == 0));
+    // The tasks started 1, 2 or 3 attempts and no more; none gave up unstarted.
+    assert_eq!(t.by_attempts[0], 0);
+    assert!(t.by_attempts[1..4].iter().all(|&n| n > 0));
+    assert!(t.by_attempts[4..].iter().all(|&n| n == 0));
     assert!(t.goodput.mean < 1.0 && t.wasted_work.mean > 0.0);
+}
+
+#[test]
+fn tasks_given_up_in_the_queue_started_no_attempt() {
+    // M/M/1 at load 0.5 waits longer than 0.5 for about a third of its
+    // jobs: those leave on their queue timeout before any attempt, and
+    // only they, since nothing else can give a task up here.
+    let s = scenario("queue_timeout = 0.5", "");
+    let out = experiment::run(&s);
+    let row = overall(&out).clone();
+    let t = &row.stats.tasks;
+    let [_, _, queue_timeout, _] = t.gave_up_by;
+    assert!(queue_timeout > 0, "{t:?}");
+    assert_eq!(t.by_attempts[0], queue_timeout);
+    assert_eq!(
+        t.by_attempts[0] + t.by_attempts[1],
+        t.by_attempts.iter().sum::<u64>()
+    );
+    // Attempts per task ended: those that started one used exactly one.
+    let ended = t.by_attempts.iter().sum::<u64>() as f64;
+    let expected = t.by_attempts[1] as f64 / ended;
+    assert!((t.mean_attempts.mean - expected).abs() < 0.01, "{t:?}");
+    // In the JSON too, as the first entry of attempts_distribution.
+    let json = schedlab::report::RunDocument::new(&s, &out).to_json();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let all = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["class"] == "all" && r["node"] == "all")
+        .unwrap();
+    let dist = all["attempts_distribution"].as_array().unwrap();
+    assert_eq!(dist[0].as_u64(), Some(queue_timeout));
+    assert_eq!(
+        all["gave_up_by"]["queue_timeout"].as_u64(),
+        Some(queue_timeout)
+    );
 }
 
 #[test]
@@ -253,4 +291,45 @@ fn bad_attempt_rules_are_refused_with_the_field_and_value() {
         "start",
     );
     bad("sizes = \"new\"", "classes[0].attempts.sizes", "new");
+}
+
+#[test]
+fn the_load_counting_retries_is_the_utilisation_the_attempts_make() {
+    // Lognormal work cut by a timeout, failures at a uniform point, three
+    // attempts then a compensation, two servers at speed 1.5: the expected
+    // work per task (Wald over the attempts, integrated numerically over
+    // the size) predicts the busy share of the servers, and its attempts
+    // the mean attempts per task.
+    for sizes in ["same", "resample"] {
+        let text = format!(
+            r#"
+name = "retry-load"
+seed = 3
+replications = 10
+warmup = {{ jobs = 2000 }}
+horizon = {{ jobs = 60000 }}
+[[classes]]
+name = "task"
+arrival = {{ dist = "exponential", rate = 1.0 }}
+service = {{ dist = "lognormal", mean = 1.0, scv = 2.0 }}
+[classes.attempts]
+failure = {{ p = 0.4 }}
+timeout = 2.0
+sizes = "{sizes}"
+retry = {{ max_attempts = 3, initial = 0.0 }}
+on_give_up = "rollback"
+rollback = {{ dist = "deterministic", value = 0.5 }}
+[[nodes]]
+name = "pool"
+servers = 2
+speed = 1.5
+"#
+        );
+        let s = Scenario::from_toml(&text, Path::new("retry-load.toml")).unwrap();
+        let (load, attempts) = s.retry_load(0).unwrap();
+        assert!(s.warnings().is_empty(), "{sizes}: load {load}");
+        let row = overall(&experiment::run(&s)).clone();
+        assert_within(sizes, &row.stats.utilization, load);
+        assert_within(sizes, &row.stats.tasks.mean_attempts, attempts);
+    }
 }

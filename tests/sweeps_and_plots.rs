@@ -487,3 +487,136 @@ fn an_interrupted_sweep_leaves_no_file_behind() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+const LIFECYCLE: &str = r#"
+name = "lifecycle-plots"
+seed = 5
+replications = 2
+warmup = { jobs = 1000 }
+horizon = { jobs = 100000 }
+
+[[classes]]
+name = "flaky"
+arrival = { dist = "exponential", rate = 0.4 }
+service = { dist = "exponential", mean = 1.0 }
+[classes.attempts]
+failure = { p = 0.3, at = "end" }
+retry = { max_attempts = 3, initial = 0.1, coefficient = 2.0 }
+
+[[classes]]
+name = "impatient"
+arrival = { dist = "exponential", rate = 0.2 }
+service = { dist = "exponential", mean = 1.0 }
+[classes.attempts]
+queue_timeout = 0.3
+
+[[nodes]]
+name = "pool"
+servers = 1
+
+[[alarms]]
+name = "burst"
+when = { failures = 3, window = 5.0 }
+
+[[alarms]]
+name = "waiting"
+when = { queue = 1, node = "pool" }
+
+[[alarms]]
+name = "never"
+when = { gave_up = 100000000 }
+"#;
+
+#[test]
+fn lifecycle_runs_plot_attempts_per_task_and_alarm_intervals() {
+    use schedlab::report::files::{AttemptsRecord, IntervalRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), LIFECYCLE);
+    let run = dir.path().join("run");
+    schedlab()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+
+    let attempts: Vec<AttemptsRecord> = read_csv(&run.join("attempts.csv")).unwrap();
+    let of = |class: &str, k: u32| {
+        attempts
+            .iter()
+            .find(|r| r.class == class && r.attempts == k)
+            .map_or(0, |r| r.tasks)
+    };
+    // Up to 3 attempts of the flaky class, all started; the impatient
+    // class starts one attempt or gives up in the queue before any.
+    assert_eq!(of("flaky", 0), 0);
+    assert!((1..=3).all(|k| of("flaky", k) > 0));
+    assert!(
+        !attempts
+            .iter()
+            .any(|r| r.class == "flaky" && r.attempts > 3)
+    );
+    assert!(of("impatient", 0) > 0 && of("impatient", 1) > 0);
+    assert!(
+        !attempts
+            .iter()
+            .any(|r| r.class == "impatient" && r.attempts > 1)
+    );
+    let chart = svg(&run, "attempts");
+    assert!(has_text(
+        &chart,
+        "lifecycle-plots: attempts started per task"
+    ));
+    assert!(has_text(&chart, "share of tasks ended, per class"));
+    assert!(chart.contains("attempts started (0: given up before any attempt)"));
+    for label in ["flaky", "impatient", "0", "1", "2", "3"] {
+        assert!(has_text(&chart, label), "{label}");
+    }
+
+    let intervals: Vec<IntervalRecord> = read_csv(&run.join("alarm-intervals.csv")).unwrap();
+    let raised = |alarm: &str| {
+        intervals
+            .iter()
+            .filter(|r| r.alarm == alarm && r.from.is_some())
+            .count()
+    };
+    assert!(raised("burst") > 0);
+    // The queue alarm flaps at each wait: more intervals than are kept,
+    // and a closing row says how many were left out.
+    assert_eq!(raised("waiting"), schedlab::stats::alarms::MAX_INTERVALS);
+    let closing = intervals
+        .iter()
+        .find(|r| r.alarm == "waiting" && r.from.is_none())
+        .unwrap();
+    assert!(closing.dropped > 0);
+    // An alarm never raised keeps its lane, with one empty row.
+    assert_eq!(raised("never"), 0);
+    assert!(
+        intervals
+            .iter()
+            .any(|r| r.alarm == "never" && r.dropped == 0)
+    );
+    for r in intervals.iter().filter(|r| r.from.is_some()) {
+        assert!(r.from <= r.to, "{r:?}");
+    }
+    let timeline = svg(&run, "alarm-intervals");
+    assert!(has_text(
+        &timeline,
+        "lifecycle-plots: alarms raised in replication 0"
+    ));
+    let note = format!(
+        "time (time units); first 10000 intervals of an alarm drawn, {} more left out",
+        closing.dropped
+    );
+    assert!(has_text(&timeline, &note), "{note}");
+    for lane in ["burst", "waiting", "never"] {
+        assert!(has_text(&timeline, lane), "{lane}");
+    }
+
+    // `schedlab plot` redraws them from the files, byte for byte.
+    let before = files(&run.join("plots"));
+    std::fs::remove_dir_all(run.join("plots")).unwrap();
+    schedlab().arg("plot").arg(&run).assert().success();
+    assert_eq!(before, files(&run.join("plots")));
+}

@@ -21,6 +21,8 @@ RUN_PLOTS = (
     "sample-path",
     "utilization",
     "size-slowdown",
+    "attempts",
+    "alarm-intervals",
 )
 SWEEP_PLOTS = ("sweep-response", "sweep-wait", "sweep-slowdown")
 
@@ -169,7 +171,9 @@ class RunResult:
     @property
     def plots(self) -> List[str]:
         """The kinds ``plot`` draws for this run, as ``run --out`` writes them
-        (``size-slowdown`` only where some size bin has a mean slowdown)."""
+        (``size-slowdown`` only where some size bin has a mean slowdown,
+        ``attempts`` only with ``[classes.attempts]``, ``alarm-intervals``
+        only with ``[[alarms]]``)."""
         return list(self._rendered())
 
     def _rendered(self) -> Dict[str, tuple]:
@@ -181,7 +185,7 @@ class RunResult:
         """The picture ``kind`` of ``schedlab run --out DIR`` (``plots/KIND.png``
         or ``.svg``), byte for byte: one of ``response-cdf``,
         ``response-histogram``, ``percentiles``, ``sample-path``, ``utilization``,
-        ``size-slowdown``.
+        ``size-slowdown``, ``attempts``, ``alarm-intervals``.
 
         Example:
             >>> r = schedlab.run("scenarios/mm1.toml", jobs=10_000)

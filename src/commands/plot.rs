@@ -39,6 +39,11 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
             read(files::HISTOGRAM)?.as_deref(),
             read(files::SAMPLE_PATH)?.as_deref(),
             read(files::SIZE_BINS)?.as_deref(),
+        )?
+        .with_lifecycle(
+            dir,
+            read(files::ATTEMPTS)?.as_deref(),
+            read(files::ALARM_INTERVALS)?.as_deref(),
         )?;
         crate::report::plot::run_pictures(&data)?
     } else {

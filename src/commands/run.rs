@@ -213,6 +213,12 @@ fn run_tree(
     if !csvs.alarms.is_empty() {
         tree.add(files::ALARMS, csvs.alarms);
     }
+    if !csvs.attempts.is_empty() {
+        tree.add(files::ATTEMPTS, csvs.attempts);
+    }
+    if !csvs.alarm_intervals.is_empty() {
+        tree.add(files::ALARM_INTERVALS, csvs.alarm_intervals);
+    }
     tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
     tree.add_pictures(pictures);
     Ok(tree)
@@ -229,6 +235,11 @@ pub fn run_pictures(scenario: &str, dir: &Path, csvs: &RunCsvs) -> anyhow::Resul
         Some(&csvs.histogram),
         Some(&csvs.sample_path),
         Some(&csvs.size_bins),
+    )?
+    .with_lifecycle(
+        dir,
+        Some(csvs.attempts.as_str()).filter(|t| !t.is_empty()),
+        Some(csvs.alarm_intervals.as_str()).filter(|t| !t.is_empty()),
     )?;
     plot::run_pictures(&data)
 }

@@ -24,6 +24,7 @@ use crate::policy::{
     AnyPolicy, CompareEntry, Policy, PolicyConfig, PolicyContext, policies_from_section,
 };
 use crate::sweep::{Sweep, SweepSpec};
+use crate::theory;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -259,6 +260,12 @@ impl Scenario {
     /// Offered load of a node from the classes pinned to nodes (and routed
     /// on from them): `Σ_k λ_{j,k} E[S_{j,k}] / (c · speed)`.
     pub fn offered_load(&self, node: usize) -> f64 {
+        self.load_with(node, &|_, d| d.mean())
+    }
+
+    /// [`Scenario::offered_load`] with `work(k, demand)` the work a visit
+    /// of class `k` brings, in place of its demand's mean.
+    fn load_with(&self, node: usize, work: &dyn Fn(usize, &Dist) -> f64) -> f64 {
         let n = &self.nodes[node];
         let work: f64 = if self.is_network() {
             let pinned: Vec<usize> = (0..self.classes.len())
@@ -277,17 +284,39 @@ impl Scenario {
             rates
                 .iter()
                 .enumerate()
-                .map(|(c, r)| r * self.classes[c].demand_at(node).mean())
+                .map(|(c, r)| r * work(c, self.classes[c].demand_at(node)))
                 .sum()
         } else {
             self.classes
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.node == Some(node))
-                .map(|(k, c)| self.arrival_rate(k) * c.service.mean())
+                .map(|(k, c)| self.arrival_rate(k) * work(k, &c.service))
                 .sum()
         };
         work / (f64::from(n.servers) * n.speed)
+    }
+
+    /// Offered load of a node counting the attempts of its classes with
+    /// `[classes.attempts]` (each retried attempt brings its work again,
+    /// see [`TaskWork`]), and the mean attempts per task of those classes
+    /// (weighted by their visit rates); `None` when no such class visits.
+    pub fn retry_load(&self, node: usize) -> Option<(f64, f64)> {
+        let speed = self.nodes[node].speed;
+        let ruled = |k: usize| self.classes[k].attempts.as_ref();
+        let tasks = self.load_with(node, &|k, _| if ruled(k).is_some() { 1.0 } else { 0.0 });
+        if tasks <= 0.0 {
+            return None;
+        }
+        // Once per class: the expected work may take a quadrature.
+        let works: Vec<std::cell::OnceCell<Option<TaskWork>>> =
+            self.classes.iter().map(|_| Default::default()).collect();
+        let of = |k: usize, d: &Dist| {
+            *works[k].get_or_init(|| ruled(k).map(|r| TaskWork::of(d, r, speed)))
+        };
+        let load = self.load_with(node, &|k, d| of(k, d).map_or(d.mean(), |t| t.work));
+        let attempts = self.load_with(node, &|k, d| of(k, d).map_or(0.0, |t| t.attempts));
+        Some((load, attempts / tasks))
     }
 
     /// Offered load of the whole system: all work over all capacity.
@@ -410,10 +439,22 @@ impl Scenario {
         });
         (0..self.nodes.len())
             .filter_map(|j| {
-                let rho = self.offered_load(j);
+                // Classes with attempt rules bring each attempt's work, and
+                // only that load tells whether the queue drains.
+                let (rho, retries) = match self.retry_load(j) {
+                    Some((rho, attempts)) => {
+                        let per_task = if attempts.is_finite() {
+                            format!("{attempts:.2} attempts per task")
+                        } else {
+                            "attempts without bound".to_string()
+                        };
+                        (rho, format!(" counting retried attempts ({per_task})"))
+                    }
+                    None => (self.offered_load(j), String::new()),
+                };
                 (rho >= 1.0).then(|| {
                     format!(
-                        "{}: node {:?} has offered load {} >= 1: the queue grows without bound, \
+                        "{}: node {:?} has offered load {} >= 1{retries}: the queue grows without bound, \
                          so the figures describe this finite horizon only",
                         self.path.display(),
                         self.nodes[j].name,
@@ -423,6 +464,231 @@ impl Scenario {
             })
             .chain(overall)
             .collect()
+    }
+}
+
+/// What a task (a visit) of a class with `[classes.attempts]` asks of its
+/// node's servers on average: requirement served over all its attempts
+/// (compensation included), and attempts started.
+///
+/// Given the requirement `x` of a task that does the same work at each
+/// attempt, attempts are independent trials that succeed with
+/// probability `s(x)` and serve `a(x)` on average, and the number of
+/// attempts `N` is a stopping time of them, so by Wald's identity the
+/// work is `E[N] · a(x)` with `E[N]` the truncated geometric mean
+/// ([`theory::mean_attempts`]). With `L = timeout · speed`:
+/// - failures with probability `p` at the end: `s = 1 − p`, `a = x`;
+///   at a uniform point: `a = (1 − p/2) x`;
+/// - failures at rate `g` in service, `h = g / speed` per unit of work:
+///   `s = e^{−hx}`, `a = (1 − e^{−hx}) / h`, with unlimited attempts
+///   `E[N] a = (e^{hx} − 1) / h` ([`theory::restart_completion`]);
+/// - `x > L`: every attempt is cut at `L` (or fails before), `s = 0`,
+///   `a = L` (uniform failures: `L − p L² / (2x)`; rate: `(1 − e^{−hL})/h`),
+///   and all `m` attempts are used (without bound when `m` = 0).
+///
+/// The mean over `x` is a sum over the atoms of a discrete demand, else
+/// adaptive Simpson over the quantile function `∫_0^1 f(Q(u)) du`,
+/// split where `f` jumps (at `F(L)`), an exact integral to a relative
+/// 1e-9 of a bounded integrand. Unbounded integrands only come with
+/// failures at a rate, unlimited attempts and no timeout: `E[(e^{hX} −
+/// 1)/h] = (M_X(h) − 1)/h` in closed form from the moment generating
+/// function for exponential, Erlang, gamma and hyperexponential demands
+/// (infinite at or beyond their abscissa), infinite for lognormal, Pareto
+/// and Weibull with shape < 1 (no exponential moment), and otherwise the
+/// quantile integral cut at `1 − 1e−12` (bounded demands: exact; a Weibull
+/// with shape > 1: a lower bound, its tail beyond being e^{-hx}-light);
+/// a quadrature that does not settle in 20 000 evaluations is taken as
+/// diverging (infinite).
+/// With attempts resampled each draws `x` anew: `E[N]` follows from
+/// `E[s(X)]`, the work is `E[N] · E[a(X)]`.
+///
+/// Queue timeouts and deadlines are left out, as they only end tasks
+/// early: an upper bound, except that a deadline `D` caps a task's work
+/// at `D · speed`, which keeps tasks that could never complete finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaskWork {
+    pub work: f64,
+    pub attempts: f64,
+    pub p_give_up: f64,
+}
+
+impl TaskWork {
+    pub fn of(demand: &Dist, rule: &crate::lifecycle::Attempts, speed: f64) -> TaskWork {
+        use crate::lifecycle::{Failure, OnGiveUp};
+        let limit = rule.timeout * speed;
+        let m = rule.retry.max_attempts;
+        let cap = rule.deadline * speed;
+        // Rates per unit of work, as the attempt's requirement is.
+        let failure = match rule.failure {
+            Failure::Rate(g) => Failure::Rate(g / speed),
+            f => f,
+        };
+        let per_x = |x: f64| -> TaskWork {
+            let (s, a) = attempt(failure, limit, x);
+            let (n, g) = trials(1.0 - s, m);
+            let work = match failure {
+                // The closed form, free of the 0 · ∞ of e^{hx} for large x.
+                Failure::Rate(h) if m == 0 && x <= limit && x > 0.0 => {
+                    theory::restart_completion(h, x).map_or(n * a, |t| t.0)
+                }
+                _ => n * a,
+            };
+            TaskWork {
+                work: work.min(cap),
+                attempts: n,
+                p_give_up: g,
+            }
+        };
+        let mut t = if rule.resample {
+            let s = mean_of(demand, limit, &|x| attempt(failure, limit, x).0);
+            let a = mean_of(demand, limit, &|x| attempt(failure, limit, x).1);
+            let (n, g) = trials(1.0 - s, m);
+            TaskWork {
+                work: (n * a).min(cap),
+                attempts: n,
+                p_give_up: g,
+            }
+        } else if !matches!(failure, Failure::Rate(_)) && limit.is_infinite() && cap.is_infinite() {
+            // Work linear in x, attempts and give-ups constant: exact at the mean.
+            per_x(demand.mean())
+        } else {
+            // Restarts without end or timeout: E[N] = E[e^{hX}] is the
+            // moment generating function, unbounded in x, so from its
+            // closed form where there is one.
+            let mgf_at = match failure {
+                Failure::Rate(h) if m == 0 && limit.is_infinite() && demand.atoms().is_none() => {
+                    mgf(demand, h).map(|mx| (h, mx))
+                }
+                _ => None,
+            };
+            match mgf_at {
+                Some((h, mx)) if cap.is_infinite() => TaskWork {
+                    work: (mx - 1.0) / h,
+                    attempts: mx,
+                    p_give_up: 0.0,
+                },
+                _ => TaskWork {
+                    work: mean_of(demand, limit, &|x| per_x(x).work),
+                    attempts: mgf_at.map_or_else(
+                        || mean_of(demand, limit, &|x| per_x(x).attempts),
+                        |(_, mx)| mx,
+                    ),
+                    p_give_up: mean_of(demand, limit, &|x| per_x(x).p_give_up),
+                },
+            }
+        };
+        if let OnGiveUp::Rollback(d) = &rule.on_give_up
+            && t.p_give_up > 0.0
+        {
+            t.work += t.p_give_up * d.mean();
+        }
+        t
+    }
+}
+
+/// One attempt at requirement `x` under `failure` (a rate: per unit of
+/// work) and a work limit: its probability of completing and its mean work.
+fn attempt(failure: crate::lifecycle::Failure, limit: f64, x: f64) -> (f64, f64) {
+    use crate::lifecycle::Failure;
+    let cut = x > limit;
+    match failure {
+        Failure::None => (if cut { 0.0 } else { 1.0 }, x.min(limit)),
+        Failure::Probability { p, at_end } => match (cut, at_end) {
+            (false, true) => (1.0 - p, x),
+            (false, false) => (1.0 - p, (1.0 - 0.5 * p) * x),
+            (true, true) => (0.0, limit),
+            // E[min(ux, L)] = L − L²/(2x) for u uniform on [0, 1].
+            (true, false) => (0.0, limit - p * limit * limit / (2.0 * x)),
+        },
+        Failure::Rate(h) if !cut => ((-h * x).exp(), -(-h * x).exp_m1() / h),
+        Failure::Rate(h) => (0.0, -(-h * limit).exp_m1() / h),
+    }
+}
+
+/// Mean attempts and probability of giving up of a task whose attempts
+/// fail with probability `q`, `m` of them allowed (0: unlimited).
+fn trials(q: f64, m: u32) -> (f64, f64) {
+    if q >= 1.0 {
+        return if m == 0 {
+            (f64::INFINITY, 1.0)
+        } else {
+            (f64::from(m), 1.0)
+        };
+    }
+    let q = q.max(0.0);
+    (
+        theory::mean_attempts(q, m).unwrap_or(f64::NAN),
+        theory::p_give_up(q, m).unwrap_or(f64::NAN),
+    )
+}
+
+/// `E[f(X)]` for `X` of `d`, `f` bounded on each side of `limit` (see
+/// [`TaskWork`]); infinite when `f` is.
+fn mean_of(d: &Dist, limit: f64, f: &dyn Fn(f64) -> f64) -> f64 {
+    if let Some(atoms) = d.atoms() {
+        return atoms.iter().map(|&(x, p)| p * f(x)).sum();
+    }
+    // A quadrature that has not settled within this many evaluations is
+    // on an integrand that diverges at u = 1 (bounded ones take hundreds):
+    // infinite, rather than Simpson's 2^48 subdivisions.
+    const EVALUATIONS: u32 = 20_000;
+    let evaluations = std::cell::Cell::new(0u32);
+    let at = |u: f64| {
+        let n = evaluations.get();
+        if n >= EVALUATIONS {
+            return 0.0;
+        }
+        evaluations.set(n + 1);
+        f(d.quantile(u.clamp(1e-12, 1.0 - 1e-12)))
+    };
+    let split = if limit.is_finite() { d.cdf(limit) } else { 1.0 };
+    let pieces = [(0.0, split), (split, 1.0)];
+    let mut sum = 0.0;
+    for (a, b) in pieces {
+        if b <= a {
+            continue;
+        }
+        // A side's values inside tell whether it is infinite, and the
+        // scale of the tolerance (a relative one: 1e-9 of the values).
+        let probes = [0.25, 0.5, 0.75].map(|w| at(a + w * (b - a)));
+        if let Some(inf) = probes.iter().find(|v| v.is_infinite()) {
+            return *inf;
+        }
+        let scale = probes.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale = if scale > 0.0 { scale } else { 1.0 };
+        sum += theory::integrate::simpson(&at, a, b, 1e-9 * scale * (b - a));
+        if evaluations.get() >= EVALUATIONS {
+            return f64::INFINITY;
+        }
+    }
+    sum
+}
+
+/// `E[e^{hX}]` where it has a closed form (`Some(∞)` where it diverges),
+/// `None` where [`mean_of`] must integrate.
+fn mgf(d: &Dist, h: f64) -> Option<f64> {
+    let gamma = |shape: f64, scale: f64| {
+        if h * scale < 1.0 {
+            (1.0 - h * scale).powf(-shape)
+        } else {
+            f64::INFINITY
+        }
+    };
+    match d {
+        Dist::Exponential { rate, .. } => Some(gamma(1.0, 1.0 / rate)),
+        Dist::Erlang { k, rate } => Some(gamma(f64::from(*k), 1.0 / rate)),
+        Dist::Gamma { shape, scale, .. } => Some(gamma(*shape, *scale)),
+        Dist::HyperExponential { probs, rates, .. } => Some(
+            probs
+                .iter()
+                .zip(rates)
+                .map(|(p, r)| p * gamma(1.0, 1.0 / r))
+                .sum(),
+        ),
+        Dist::LogNormal { .. } | Dist::Pareto { .. } => Some(f64::INFINITY),
+        Dist::Weibull { shape, .. } if *shape < 1.0 => Some(f64::INFINITY),
+        Dist::Weibull { shape, scale, .. } if *shape == 1.0 => Some(gamma(1.0, *scale)),
+        _ => None,
     }
 }
 
@@ -1035,6 +1301,109 @@ discipline = "fcfs"
         assert!(e.contains("classes[0].node"), "{e}");
         let e = error_of(&pull.replace("speed = 1.0", "speed = 1.0\ncapacity = 4"));
         assert!(e.contains("nodes[0].capacity"), "{e}");
+    }
+
+    #[test]
+    fn retried_attempts_count_in_the_overload_warning() {
+        let mm1 = MM2
+            .replace("rate = 1.8", "rate = 0.8")
+            .replace("servers = 2", "servers = 1");
+        let plain = parse(&mm1).unwrap();
+        assert!(plain.warnings().is_empty());
+        assert_eq!(plain.retry_load(0), None);
+        // p = 0.5 at the end, unlimited retries: two attempts of the full
+        // size per task, so load 0.8 · 2.
+        let retried = mm1.replace(
+            "priority = 0",
+            "priority = 0\n[classes.attempts]\nfailure = { p = 0.5, at = \"end\" }\n\
+             retry = { max_attempts = 0, initial = 0.0 }",
+        );
+        let s = parse(&retried).unwrap();
+        assert_eq!(s.offered_load(0), plain.offered_load(0));
+        let (load, attempts) = s.retry_load(0).unwrap();
+        assert!((load - 1.6).abs() < 1e-12 && (attempts - 2.0).abs() < 1e-12);
+        let w = s.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains(
+                "offered load 1.600 >= 1 counting retried attempts (2.00 attempts per task)"
+            ),
+            "{}",
+            w[0]
+        );
+    }
+
+    fn task_work(demand: Dist, attempts: &str, speed: f64) -> TaskWork {
+        let raw: crate::lifecycle::RawAttempts = toml::from_str(attempts).unwrap();
+        let rule = raw.build(0, Path::new(".")).unwrap();
+        TaskWork::of(&demand, &rule, speed)
+    }
+
+    #[test]
+    fn the_work_of_a_task_follows_its_closed_forms() {
+        let exp = || Dist::exponential_mean(1.0);
+        let close =
+            |a: f64, b: f64, tol: f64| assert!((a - b).abs() <= tol * b.abs(), "{a} vs {b}");
+        // Uniform failure points: an attempt that fails did half its work.
+        let t = task_work(
+            exp(),
+            "failure = { p = 0.5 }\nretry = { max_attempts = 3 }",
+            1.0,
+        );
+        close(t.attempts, 1.75, 1e-12);
+        close(t.work, 1.75 * 0.75, 1e-12);
+        close(t.p_give_up, 0.125, 1e-12);
+        // Restart at rate g on work x = 1: (e^{g} − 1)/g, at speed 2 h = g/2.
+        let d = Dist::Deterministic { value: 1.0 };
+        let t = task_work(
+            d.clone(),
+            "failure = { rate = 0.5 }\nretry = { max_attempts = 0 }",
+            1.0,
+        );
+        close(t.work, (0.5f64.exp() - 1.0) / 0.5, 1e-12);
+        let t = task_work(
+            d,
+            "failure = { rate = 0.5 }\nretry = { max_attempts = 0 }",
+            2.0,
+        );
+        close(t.work, (0.25f64.exp() - 1.0) / 0.25, 1e-12);
+        // Exponential sizes of rate μ: E[e^{hX}] = μ/(μ − h), infinite for h >= μ.
+        let t = task_work(
+            exp(),
+            "failure = { rate = 0.5 }\nretry = { max_attempts = 0 }",
+            1.0,
+        );
+        close(t.work, (2.0 - 1.0) / 0.5, 1e-12);
+        let t = task_work(
+            exp(),
+            "failure = { rate = 1.5 }\nretry = { max_attempts = 0 }",
+            1.0,
+        );
+        assert!(t.work.is_infinite());
+        // A deadline caps what a task can hold.
+        let t = task_work(
+            exp(),
+            "failure = { rate = 1.5 }\nretry = { max_attempts = 0 }\ndeadline = 4.0",
+            1.0,
+        );
+        assert!(t.work.is_finite() && t.work <= 4.0);
+        // A timeout alone on exponential work: E[min(X, t)] = 1 − e^{−t},
+        // by numeric integration.
+        let t = task_work(exp(), "timeout = 1.0", 1.0);
+        close(t.work, 1.0 - (-1.0f64).exp(), 1e-7);
+        close(t.p_give_up, (-1.0f64).exp(), 1e-7);
+        // Retried until they fit in the timeout: with the same work, those
+        // longer than it never do.
+        let t = task_work(exp(), "timeout = 1.0\nretry = { max_attempts = 0 }", 1.0);
+        assert!(t.work.is_infinite());
+        // Resampled, each attempt fits with probability 1 − e^{−1}.
+        let t = task_work(
+            exp(),
+            "timeout = 1.0\nsizes = \"resample\"\nretry = { max_attempts = 0 }",
+            1.0,
+        );
+        close(t.attempts, 1.0 / (1.0 - (-1.0f64).exp()), 1e-7);
+        close(t.work, (1.0 - (-1.0f64).exp()) * t.attempts, 1e-7);
     }
 
     #[test]

@@ -28,6 +28,36 @@ pub const SIZE_BINS: &str = "size-bins.csv";
 pub const ALARMS: &str = "alarms.csv";
 /// `sample-path.csv`: jobs in the system over time, replication 0.
 pub const SAMPLE_PATH: &str = "sample-path.csv";
+/// `attempts.csv`: tasks ended by attempts started, per policy and class
+/// with `[classes.attempts]` (when some class has them).
+pub const ATTEMPTS: &str = "attempts.csv";
+/// `alarm-intervals.csv`: when each alarm was raised in replication 0's
+/// measured window (when the scenario has alarms).
+pub const ALARM_INTERVALS: &str = "alarm-intervals.csv";
+
+/// How many of a class's tasks ended having started `attempts` attempts
+/// (the last bucket: that many or more), over all replications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptsRecord {
+    pub policy: String,
+    pub class: String,
+    pub attempts: u32,
+    pub tasks: u64,
+}
+
+/// An interval an alarm was raised, in replication 0's window. A row
+/// with `from` and `to` empty closes an alarm's list: `dropped` later
+/// intervals were left out (see [`crate::stats::alarms::MAX_INTERVALS`]),
+/// or with `dropped` = 0 the alarm was never raised, so that its lane
+/// still shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalRecord {
+    pub policy: String,
+    pub alarm: String,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub dropped: u64,
+}
 
 /// A point of a policy's response-time CDF.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +215,8 @@ pub struct RunData {
     pub histogram: Vec<HistogramRecord>,
     pub sample_path: Vec<PathRecord>,
     pub size_bins: Vec<super::SizeBinRecord>,
+    pub attempts: Vec<AttemptsRecord>,
+    pub alarm_intervals: Vec<IntervalRecord>,
 }
 
 impl RunData {
@@ -208,7 +240,25 @@ impl RunData {
             sample_path: sample_path
                 .map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SAMPLE_PATH)))?,
             size_bins: size_bins.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SIZE_BINS)))?,
+            attempts: Vec::new(),
+            alarm_intervals: Vec::new(),
         })
+    }
+
+    /// Adds the lifecycle's files, where the tree has them.
+    pub fn with_lifecycle(
+        mut self,
+        dir: &Path,
+        attempts: Option<&str>,
+        alarm_intervals: Option<&str>,
+    ) -> Result<RunData, InputError> {
+        if let Some(t) = attempts {
+            self.attempts = from_csv(t, &dir.join(ATTEMPTS))?;
+        }
+        if let Some(t) = alarm_intervals {
+            self.alarm_intervals = from_csv(t, &dir.join(ALARM_INTERVALS))?;
+        }
+        Ok(self)
     }
 }
 
@@ -225,6 +275,10 @@ pub struct RunCsvs {
     pub size_bins: String,
     /// Empty when the scenario has no alarms.
     pub alarms: String,
+    /// Empty when no class has attempt rules.
+    pub attempts: String,
+    /// Empty when the scenario has no alarms.
+    pub alarm_intervals: String,
 }
 
 impl RunCsvs {
@@ -259,8 +313,68 @@ impl RunCsvs {
             } else {
                 super::alarms_csv(output)?
             },
+            attempts: attempts_csv(output)?,
+            alarm_intervals: if output.alarms.is_empty() {
+                String::new()
+            } else {
+                to_csv(interval_records(output))?
+            },
         })
     }
+}
+
+/// `attempts.csv` from the class rows of classes with attempt rules,
+/// each up to its last non-empty bucket; empty text when there are none.
+fn attempts_csv(output: &crate::experiment::RunOutput) -> anyhow::Result<String> {
+    let records: Vec<AttemptsRecord> = output
+        .rows
+        .iter()
+        .filter(|r| r.class != "all" && r.node == "all" && r.stats.tasks.applies)
+        .flat_map(|r| {
+            let buckets = &r.stats.tasks.by_attempts;
+            let used = buckets.iter().rposition(|&n| n > 0).map_or(0, |k| k + 1);
+            buckets[..used]
+                .iter()
+                .enumerate()
+                .map(|(k, &tasks)| AttemptsRecord {
+                    policy: r.policy.clone(),
+                    class: r.class.clone(),
+                    attempts: k as u32,
+                    tasks,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if records.is_empty() {
+        Ok(String::new())
+    } else {
+        to_csv(records)
+    }
+}
+
+fn interval_records(output: &crate::experiment::RunOutput) -> Vec<IntervalRecord> {
+    output
+        .alarms
+        .iter()
+        .flat_map(|(policy, a)| {
+            let row = |from, to, dropped| IntervalRecord {
+                policy: policy.clone(),
+                alarm: a.name.clone(),
+                from,
+                to,
+                dropped,
+            };
+            let mut rows: Vec<IntervalRecord> = a
+                .intervals
+                .iter()
+                .map(|&(from, to)| row(Some(from), Some(to), 0))
+                .collect();
+            if a.intervals_dropped > 0 || rows.is_empty() {
+                rows.push(row(None, None, a.intervals_dropped));
+            }
+            rows
+        })
+        .collect()
 }
 
 pub fn to_csv<T: Serialize>(records: impl IntoIterator<Item = T>) -> anyhow::Result<String> {
@@ -300,8 +414,9 @@ pub fn from_csv<T: DeserializeOwned>(text: &str, path: &Path) -> Result<Vec<T>, 
 }
 
 /// Columns of the results files that hold names, not numbers.
-const TEXT_COLUMNS: [&str; 6] = [
+const TEXT_COLUMNS: [&str; 7] = [
     "policy",
+    "alarm",
     "param",
     "class",
     "node",

@@ -168,7 +168,7 @@ pub struct LifecycleRecord {
     pub p_give_up_ci95: Option<f64>,
     pub mean_attempts: Option<f64>,
     pub mean_attempts_ci95: Option<f64>,
-    /// Tasks ended by attempts used: `[k]` used k + 1 (the last: that many or more).
+    /// Tasks ended by attempts started: `[k]` started k (`[0]`: given up before any attempt; the last: that many or more).
     pub attempts_distribution: Vec<u64>,
     pub failed_attempts: u64,
     pub timed_out_attempts: u64,

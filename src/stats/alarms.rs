@@ -9,6 +9,11 @@
 
 use std::collections::VecDeque;
 
+/// Raise-to-clear intervals kept per alarm and replication: enough for a
+/// timeline to read, bounded so a flapping alarm over a long run cannot
+/// grow memory (at 16 bytes an interval, 160 KB per alarm).
+pub const MAX_INTERVALS: usize = 10_000;
+
 use super::Estimate;
 use crate::model::alarms::{Alarm, Condition};
 
@@ -35,6 +40,11 @@ pub struct AlarmState {
     /// Σ delays from cause to raise, over raises with a cause.
     pub delay_sum: f64,
     pub delays: u64,
+    /// The first [`MAX_INTERVALS`] raised intervals `(from, to)` within the
+    /// window (an interval open at the window's start begins there, one
+    /// open at the end ends there), and how many more were left out.
+    pub intervals: Vec<(f64, f64)>,
+    pub intervals_dropped: u64,
 }
 
 impl AlarmState {
@@ -53,6 +63,16 @@ impl AlarmState {
             first_raised: f64::NAN,
             delay_sum: 0.0,
             delays: 0,
+            intervals: Vec::new(),
+            intervals_dropped: 0,
+        }
+    }
+
+    fn record(&mut self, from: f64, to: f64) {
+        if self.intervals.len() < MAX_INTERVALS {
+            self.intervals.push((from, to));
+        } else {
+            self.intervals_dropped += 1;
         }
     }
 
@@ -77,7 +97,9 @@ impl AlarmState {
 
     fn clear(&mut self, at: f64) {
         if self.measuring {
-            self.time_raised += at - self.raised_at.max(self.window_start);
+            let from = self.raised_at.max(self.window_start);
+            self.time_raised += at - from;
+            self.record(from, at);
         }
         self.raised = false;
     }
@@ -163,13 +185,19 @@ impl AlarmState {
         self.first_raised = f64::NAN;
         self.delay_sum = 0.0;
         self.delays = 0;
+        self.intervals.clear();
+        self.intervals_dropped = 0;
     }
 
     /// The run ends: a raised alarm counts its time up to `now`.
     pub fn end(&mut self, now: f64) {
         self.advance(now);
         if self.raised && self.measuring {
-            self.time_raised += now - self.raised_at.max(self.window_start);
+            let from = self.raised_at.max(self.window_start);
+            self.time_raised += now - from;
+            if now > from {
+                self.record(from, now);
+            }
             self.raised_at = now;
         }
     }
@@ -189,6 +217,10 @@ pub struct AlarmSummary {
     /// Mean delay from cause to raise (failures and servers-down alarms:
     /// from the first failure counted, or of the episode); NaN without one.
     pub mean_delay: f64,
+    /// Replication 0's raised intervals in its window (at most
+    /// [`MAX_INTERVALS`]) and how many more it had.
+    pub intervals: Vec<(f64, f64)>,
+    pub intervals_dropped: u64,
 }
 
 /// The figures of each alarm over `reps` (each replication's alarm
@@ -233,6 +265,8 @@ pub fn summarize(reps: &[(&[AlarmState], f64)]) -> Vec<AlarmSummary> {
                 } else {
                     delay / delays as f64
                 },
+                intervals: first[i].intervals.clone(),
+                intervals_dropped: first[i].intervals_dropped,
             }
         })
         .collect()
@@ -275,6 +309,35 @@ mod tests {
         s.end(25.0);
         assert_eq!(s.raises, 2);
         assert_eq!(s.time_raised, 8.0 + 3.0);
+        // Raised 4 .. 12, then from 22 to the end.
+        assert_eq!(s.intervals, [(4.0, 12.0), (22.0, 25.0)]);
+    }
+
+    #[test]
+    fn intervals_are_clipped_to_the_window_and_bounded() {
+        let mut s = AlarmState::new(Alarm {
+            name: "a".into(),
+            when: Condition::Queue { jobs: 1, node: 0 },
+        });
+        s.set_level(1.0, 1);
+        s.start_window(2.0);
+        s.set_level(3.0, 0);
+        for k in 0..MAX_INTERVALS as u32 + 5 {
+            let t = 4.0 + f64::from(k);
+            s.set_level(t, 1);
+            s.set_level(t + 0.5, 0);
+        }
+        s.end(1e9);
+        // Raised before the window: counted from its start.
+        assert_eq!(s.intervals[0], (2.0, 3.0));
+        assert_eq!(s.intervals[1], (4.0, 4.5));
+        assert_eq!(s.intervals.len(), MAX_INTERVALS);
+        assert_eq!(s.intervals_dropped, 6);
+        // The figures still count every interval.
+        assert_eq!(s.time_raised, 1.0 + 0.5 * (MAX_INTERVALS as f64 + 5.0));
+        let summary = summarize(&[(std::slice::from_ref(&s), 1e9)]);
+        assert_eq!(summary[0].intervals.len(), MAX_INTERVALS);
+        assert_eq!(summary[0].intervals_dropped, 6);
     }
 
     #[test]

@@ -8,9 +8,17 @@ use super::recorder::CellStats;
 use super::summary::Estimate;
 use crate::lifecycle::{AttemptEnd, GiveUp};
 
-/// Tasks ended are counted by attempts used up to this many; the last
-/// bucket holds this many or more.
-pub const ATTEMPT_BUCKETS: usize = 16;
+/// Tasks ended are counted by attempts started: buckets 0 (given up
+/// before any attempt started, on a queue timeout or a deadline) to 15,
+/// and a last one for 16 or more. One more bucket than attempts counted
+/// singly, rather than moving "16 or more" to 15, so a stored replication
+/// of the old layout fails to read instead of shifting by one.
+pub const ATTEMPT_BUCKETS: usize = 17;
+
+/// The bucket of a task that started `attempts` attempts.
+pub fn attempt_bucket(attempts: u32) -> usize {
+    (attempts as usize).min(ATTEMPT_BUCKETS - 1)
+}
 
 /// Lifecycle counts of one cell (a class: per job; a node: per visit)
 /// over the measured window, and the jobs present at its two ends.
@@ -25,8 +33,8 @@ pub struct TaskCounts {
     /// Time from the task's arrival to its give-up.
     pub give_up_time: Welford,
     /// Tasks of classes with attempt rules that ended (completed or given
-    /// up), by attempts used (`[k]`: k + 1 attempts; the last: that many
-    /// or more), and the attempts they used in all.
+    /// up), by attempts started (`[k]`: k attempts, see [`attempt_bucket`]),
+    /// and the attempts they used in all.
     pub by_attempts: [u64; ATTEMPT_BUCKETS],
     pub attempts: u64,
     /// Attempts that failed, timed out, or were killed by a deadline.
@@ -57,8 +65,7 @@ impl TaskCounts {
     }
 
     pub fn task_end(&mut self, attempts: u32) {
-        let k = (attempts.max(1) as usize - 1).min(ATTEMPT_BUCKETS - 1);
-        self.by_attempts[k] += 1;
+        self.by_attempts[attempt_bucket(attempts)] += 1;
         self.attempts += u64::from(attempts);
     }
 
@@ -303,6 +310,7 @@ mod tests {
     #[test]
     fn counts_round_trip_and_bucket_attempts() {
         let mut t = TaskCounts::default();
+        t.task_end(0);
         t.task_end(1);
         t.task_end(3);
         t.task_end(40);
@@ -314,8 +322,8 @@ mod tests {
         t.baulked_inside = 2;
         t.present_start = 4;
         t.present_end = 5;
-        assert_eq!(t.by_attempts[0], 1);
-        assert_eq!(t.by_attempts[2], 1);
+        // A task given up before its first attempt is in bucket 0.
+        assert_eq!(t.by_attempts[..4], [1, 1, 0, 1]);
         assert_eq!(t.by_attempts[ATTEMPT_BUCKETS - 1], 1);
         assert_eq!(t.attempts, 44);
         assert_eq!(t.given_up_by, [0, 1, 0, 1]);

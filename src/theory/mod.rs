@@ -18,7 +18,7 @@ mod attempts;
 mod batch;
 mod failures;
 mod impatience;
-mod integrate;
+pub(crate) mod integrate;
 mod markovian;
 mod mg1;
 mod network;

@@ -8,7 +8,9 @@ use plotters::prelude::*;
 
 use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
 use crate::report::SizeBinRecord;
-use crate::report::files::{RunData, SweepRecord};
+use crate::report::files::{AttemptsRecord, IntervalRecord, RunData, SweepRecord};
+use crate::stats::alarms::MAX_INTERVALS;
+use crate::stats::lifecycle::ATTEMPT_BUCKETS;
 
 const CAPTION: u32 = 34;
 const LABEL: u32 = 22;
@@ -358,6 +360,229 @@ impl Picture for BarChart {
     }
 }
 
+/// Intervals on lanes against time: one lane per alarm, a bar for each
+/// interval it was raised, in the lane's colour.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    pub title: String,
+    pub lanes: Vec<String>,
+    /// `(lane, from, to)`.
+    pub bars: Vec<(usize, f64, f64)>,
+    pub x: Axis,
+}
+
+impl Picture for Timeline {
+    fn size(&self) -> (u32, u32) {
+        (1280, (300 + 90 * self.lanes.len().min(12) as u32).max(600))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(draw_err)?;
+        let lanes = self.lanes.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", CAPTION))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(220)
+            .build_cartesian_2d(self.x.range.clone(), 0f64..lanes)
+            .map_err(draw_err)?;
+        // Lane names sit at the lanes' middles; other tick positions stay blank.
+        // The first lane on top, as the alarms are listed.
+        let row = |lane: usize| (self.lanes.len() - 1 - lane) as f64;
+        let name = |y: &f64| {
+            let k = y.floor();
+            if (y - k - 0.5).abs() < 1e-6 && k >= 0.0 && (k as usize) < self.lanes.len() {
+                self.lanes[self.lanes.len() - 1 - k as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(self.x.label())
+            .x_label_formatter(&|v| tick(*v))
+            .y_labels(2 * self.lanes.len() + 1)
+            .y_label_formatter(&name)
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", AXIS_TITLE))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(draw_err)?;
+        let thin = (self.x.range.end - self.x.range.start) / 1000.0;
+        for (lane, _) in self.lanes.iter().enumerate() {
+            let c = colour(lane);
+            let (y0, y1) = (row(lane) + 0.2, row(lane) + 0.8);
+            // Bars less than a pixel apart merge: the same picture, and an
+            // SVG of thousands of raises a fraction of the size.
+            let mut merged: Vec<(usize, f64, f64)> = Vec::new();
+            for &(l, a, b) in self.bars.iter().filter(|b| b.0 == lane) {
+                match merged.last_mut() {
+                    Some(last) if a - last.2 < thin => last.2 = last.2.max(b),
+                    _ => merged.push((l, a, b)),
+                }
+            }
+            let mine = || merged.iter();
+            chart
+                .draw_series(
+                    mine().map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.filled())),
+                )
+                .map_err(draw_err)?;
+            // An outline keeps a raise far shorter than a pixel visible;
+            // only those get one, as thousands of raises would double the SVG.
+            chart
+                .draw_series(
+                    mine()
+                        .filter(|&&(_, a, b)| b - a < thin)
+                        .map(|&(_, a, b)| Rectangle::new([(a, y0), (b, y1)], c.stroke_width(1))),
+                )
+                .map_err(draw_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Tasks ended by attempts started, as a share of each class's tasks:
+/// one group of bars per number of attempts, one bar (colour) per class,
+/// or per (class, policy) when several policies ran.
+fn attempts_chart(name: &str, records: &[AttemptsRecord]) -> BarChart {
+    let several = policies(records.iter().map(|r| r.policy.as_str())).len() > 1;
+    let key = |r: &AttemptsRecord| {
+        if several {
+            format!("{}, {}", r.class, r.policy)
+        } else {
+            r.class.clone()
+        }
+    };
+    let mut members: Vec<String> = Vec::new();
+    for r in records {
+        let k = key(r);
+        if !members.contains(&k) {
+            members.push(k);
+        }
+    }
+    let totals: Vec<u64> = members
+        .iter()
+        .map(|m| {
+            records
+                .iter()
+                .filter(|r| &key(r) == m)
+                .map(|r| r.tasks)
+                .sum()
+        })
+        .collect();
+    let top = records.iter().map(|r| r.attempts).max().unwrap_or(0);
+    let last = ATTEMPT_BUCKETS as u32 - 1;
+    let groups: Vec<String> = (0..=top)
+        .map(|k| {
+            if k >= last {
+                format!("{k}+")
+            } else {
+                k.to_string()
+            }
+        })
+        .collect();
+    let values: Vec<Vec<(f64, Option<f64>)>> = (0..=top)
+        .map(|k| {
+            members
+                .iter()
+                .zip(&totals)
+                .map(|(m, &total)| {
+                    let n: u64 = records
+                        .iter()
+                        .filter(|r| r.attempts == k && &key(r) == m)
+                        .map(|r| r.tasks)
+                        .sum();
+                    let share = if total > 0 {
+                        n as f64 / total as f64
+                    } else {
+                        f64::NAN
+                    };
+                    (share, None)
+                })
+                .collect()
+        })
+        .collect();
+    let fitted = Axis::fit(
+        values.iter().flatten().map(|v| v.0).chain([0.0]),
+        "share of tasks ended, per class",
+        false,
+    );
+    // Headroom above the tallest bar for the legend in the upper left.
+    let y = Axis {
+        range: 0.0..fitted.range.end * 1.3,
+        ..fitted
+    };
+    BarChart {
+        title: format!("{name}: attempts started per task"),
+        groups,
+        members,
+        values,
+        group_title: "attempts started (0: given up before any attempt)".into(),
+        y,
+    }
+}
+
+/// The alarms' raised intervals in replication 0's measured window.
+fn alarm_timeline(name: &str, records: &[IntervalRecord]) -> Timeline {
+    let several = policies(records.iter().map(|r| r.policy.as_str())).len() > 1;
+    let mut lanes: Vec<String> = Vec::new();
+    let mut bars = Vec::new();
+    let mut dropped = 0u64;
+    for r in records {
+        let lane_name = if several {
+            format!("{}, {}", r.alarm, r.policy)
+        } else {
+            r.alarm.clone()
+        };
+        let lane = lanes
+            .iter()
+            .position(|l| *l == lane_name)
+            .unwrap_or_else(|| {
+                lanes.push(lane_name);
+                lanes.len() - 1
+            });
+        if let (Some(a), Some(b)) = (r.from, r.to) {
+            bars.push((lane, a, b));
+        }
+        dropped += r.dropped;
+    }
+    let (lo, hi) = bars
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| {
+            (lo.min(b.1), hi.max(b.2))
+        });
+    let range = if lo < hi {
+        let pad = 0.02 * (hi - lo);
+        (lo - pad).max(0.0)..hi + pad
+    } else if lo.is_finite() {
+        (lo - 0.5).max(0.0)..lo + 0.5
+    } else {
+        0.0..1.0
+    };
+    // The note goes under the axis, where a long line has room.
+    let x_title = if dropped > 0 {
+        format!(
+            "time (time units); first {MAX_INTERVALS} intervals of an alarm drawn, {dropped} more left out"
+        )
+    } else {
+        "time (time units)".to_string()
+    };
+    Timeline {
+        title: format!("{name}: alarms raised in replication 0"),
+        lanes,
+        bars,
+        x: Axis {
+            range,
+            log: false,
+            title: x_title,
+        },
+    }
+}
+
 /// Policies in order of first appearance.
 fn policies<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -370,7 +595,8 @@ fn policies<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// The pictures of a run: response-time CDF and histogram, percentiles,
-/// sample paths and utilisation per node.
+/// sample paths and utilisation per node, and with the task lifecycle,
+/// attempts per task and the alarms' raised intervals.
 pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     let mut out = Vec::new();
     let name = &data.scenario;
@@ -563,6 +789,19 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             })
             .collect();
         out.push(render("sample-path", &Panels(panels))?);
+    }
+
+    if !data.attempts.is_empty() {
+        out.push(render("attempts", &attempts_chart(name, &data.attempts))?);
+    }
+    // Their own timeline: the sample path covers the first jobs from time
+    // 0, these the measured window of the full run, so one time axis
+    // would squeeze one or the other out of sight.
+    if !data.alarm_intervals.is_empty() {
+        out.push(render(
+            "alarm-intervals",
+            &alarm_timeline(name, &data.alarm_intervals),
+        )?);
     }
     Ok(out)
 }
