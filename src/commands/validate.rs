@@ -880,6 +880,8 @@ mod tests {
         let real = RealRun {
             tasks: Vec::new(),
             ledgers: vec![ledger(8)],
+            signals: Vec::new(),
+            end: 0.0,
             release_lateness: Vec::new(),
             dispatch_latency: Vec::new(),
             slice: backend::SliceRule::WholeTask,
@@ -890,6 +892,8 @@ mod tests {
         let sim = |completed| SimRun {
             tasks: Vec::new(),
             ledgers: vec![ledger(completed)],
+            signals: Vec::new(),
+            end: 0.0,
         };
         assert!(check_accounts("fcfs", 10, &real, &sim(8)).is_ok());
         // A job counted twice (9 + 1 + 1 > 10) on the simulated side.
