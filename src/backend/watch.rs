@@ -54,7 +54,8 @@ impl Watched {
 }
 
 /// Replays `signals` (in any order) over the window `[start, end]` into
-/// `alarms` and per-node server counts of `nodes` nodes.
+/// `alarms` and per-node server counts of `nodes` nodes; those after
+/// `end` are left out.
 pub fn replay(
     signals: &[Stamped],
     alarms: &[Alarm],
@@ -73,11 +74,14 @@ pub fn replay(
     };
     let mut measuring = false;
     for s in order {
+        if s.at > end {
+            break;
+        }
         if !measuring && s.at >= start {
             w.open(start);
             measuring = true;
         }
-        let at = s.at.min(end);
+        let at = s.at;
         match s.what {
             Signal::Failed => w.count(at, true),
             Signal::GaveUp => w.count(at, false),

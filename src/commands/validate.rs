@@ -242,7 +242,8 @@ pub struct Row {
     pub lifecycle: Option<LifecycleRecord>,
     /// Where servers fail (node rows of such nodes, and the overall rows),
     /// as `run` gives them: `availability`, `server_failures`,
-    /// `interrupted` over the measured window (one run: no intervals).
+    /// `interrupted`, over the measured window up to the end of the
+    /// shorter of the two runs, the same for both (one run: no intervals).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub servers: Option<ServersRecord>,
 }
@@ -435,10 +436,8 @@ pub fn alarm_rows(
     }
     let label = policy.label();
     let mut rows = Vec::new();
-    for (source, signals, end) in [
-        ("real", &real.signals, real.end),
-        ("sim", &sim.signals, sim.end),
-    ] {
+    let end = real.end.min(sim.end);
+    for (source, signals) in [("real", &real.signals), ("sim", &sim.signals)] {
         let w = backend::watched(scenario, plan, signals, end);
         rows.extend(
             crate::stats::alarms::summarize(&[(&w.alarms, w.window())])
@@ -509,9 +508,11 @@ pub fn policy_rows(
     let sim = &sim_run.tasks[..];
     let label = policy.label();
     let failing = failing(scenario);
+    // One window for both: the part of the run both lasted.
+    let end = real.end.min(sim_run.end);
     let watched = [
-        backend::watched(scenario, plan, &real.signals, real.end),
-        backend::watched(scenario, plan, &sim_run.signals, sim_run.end),
+        backend::watched(scenario, plan, &real.signals, end),
+        backend::watched(scenario, plan, &sim_run.signals, end),
     ];
     let ruled = |k: usize| scenario.classes[k].attempts.is_some();
     let mut selections = vec![(Which::All, Selection::All, "all".to_string())];
@@ -603,14 +604,11 @@ fn failures_compared(
             .map(|c| c.failures)
             .sum()
     };
-    let cut = |signals: &[backend::Stamped]| -> Vec<backend::Stamped> {
-        signals.iter().filter(|s| s.at < to).copied().collect()
-    };
     Some(FailuresCompared {
         from: backend::window_start(plan),
         to,
-        real: count(&cut(&real.signals)),
-        sim: count(&cut(&sim.signals)),
+        real: count(&real.signals),
+        sim: count(&sim.signals),
     })
 }
 
