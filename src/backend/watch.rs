@@ -73,9 +73,20 @@ pub fn replay(
         end,
     };
     let mut measuring = false;
-    for s in order {
+    for (k, &s) in order.iter().enumerate() {
         if s.at > end {
             break;
+        }
+        // A queue passes through levels in no time as the engine moves a
+        // job (a service ends before the next starts), which the real
+        // pools, logging once per change under their lock, never show:
+        // only the level a node's queue is left at, at each instant, counts.
+        if let Signal::Queue { node, .. } = s.what
+            && order.get(k + 1).is_some_and(|n| {
+                n.at == s.at && matches!(n.what, Signal::Queue { node: m, .. } if m == node)
+            })
+        {
+            continue;
         }
         if !measuring && s.at >= start {
             w.open(start);
@@ -220,6 +231,21 @@ mod tests {
         assert!((w.alarms[0].delay_sum - 2.0).abs() < 1e-12);
         assert_eq!(w.alarms[1].raises, 1);
         assert_eq!(w.alarms[1].first_raised, 5.0);
+        // A queue level that lasts no time is not seen.
+        let queue = [Alarm {
+            name: "q".into(),
+            when: Condition::Queue { jobs: 2, node: 0 },
+        }];
+        let level = |at, level| s(at, Signal::Queue { node: 0, level });
+        let w = replay(
+            &[level(1.0, 1), level(2.0, 2), level(2.0, 1), level(3.0, 2)],
+            &queue,
+            1,
+            0.0,
+            4.0,
+        );
+        assert_eq!(w.alarms[0].raises, 1);
+        assert!((w.alarms[0].time_raised - 1.0).abs() < 1e-12);
         // Only the window counts.
         let w = replay(&signals, &alarms, 1, 2.0, 10.0);
         assert_eq!(w.servers[0].failures, 1);
