@@ -573,16 +573,19 @@ impl PoolState {
     }
 
     /// Model time units from `now` to server `s`'s next failure if it
-    /// serves from now on (infinite without failures).
-    fn up_left(&self, s: u32, now: f64) -> f64 {
+    /// serves from now on, and the model time of that failure (infinite
+    /// without failures). Under the always-running clock that is its drawn
+    /// instant itself, even when it passed just before `now` (between the
+    /// worker's look at its server and the start of the slice).
+    fn up_left(&self, s: u32, now: f64) -> (f64, f64) {
         if self.failures.is_none() {
-            return f64::INFINITY;
+            return (f64::INFINITY, f64::INFINITY);
         }
         let life = &self.servers[s as usize];
         if self.busy_clock() {
-            life.up_left
+            (life.up_left, now + life.up_left)
         } else {
-            (life.next - now).max(0.0)
+            ((life.next - now).max(0.0), life.next)
         }
     }
 
@@ -1007,8 +1010,7 @@ impl Pool {
             let life = s.life[i];
             let begin_model = cfg.model(begin);
             // Time to the server's failure, if it keeps serving.
-            let up_left = s.up_left(server, begin_model);
-            let fails_at = begin_model + up_left;
+            let (up_left, fails_at) = s.up_left(server, begin_model);
             let job = &mut s.jobs[i];
             if job.first_start.is_nan() {
                 job.first_start = begin_model;
