@@ -9,27 +9,14 @@
 //! sequence, so sampling noise cancels and only the backend's overhead is
 //! left to bound.
 
-use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
-
-use assert_cmd::Command;
 use schedlab::backend::summary::{Which, figures};
-use schedlab::backend::{self, Accounting, BackendConfig, Plan, TaskState, Work, WorkMode};
+use schedlab::backend::{self, Accounting, Plan, TaskState, Work, WorkMode};
 use schedlab::lifecycle::{Draws, GiveUp};
 use schedlab::model::Scenario;
-use schedlab::policy::{AnyPolicy, parse_policy_arg};
+use schedlab::policy::AnyPolicy;
 
-/// Real-time tests run one at a time.
-static REAL_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    REAL_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("test.toml")).unwrap()
-}
+mod common;
+use common::real::{config, policy, scenario, schedlab, serial};
 
 fn mm(servers: u32, rate: f64, mean: f64, seed: u64) -> Scenario {
     scenario(&format!(
@@ -39,18 +26,6 @@ fn mm(servers: u32, rate: f64, mean: f64, seed: u64) -> Scenario {
          service = {{ dist = \"exponential\", mean = {mean} }}\n\
          [[nodes]]\nname = \"n\"\nservers = {servers}\n"
     ))
-}
-
-fn policy(text: &str) -> AnyPolicy {
-    let config = parse_policy_arg(text, "test").unwrap();
-    AnyPolicy::from_config(&config, &Default::default()).unwrap()
-}
-
-fn config(scale_us: u64) -> BackendConfig {
-    BackendConfig {
-        time_scale: Duration::from_micros(scale_us),
-        slice: 0.5,
-    }
 }
 
 /// The backend's overhead, for failure messages.
@@ -341,10 +316,6 @@ fn validate_accepts_fb_and_says_how_it_approximates_it() {
     );
 }
 
-fn schedlab() -> Command {
-    Command::cargo_bin("schedlab").expect("binary is built")
-}
-
 fn rejects(args: &[&str], words: &[&str]) {
     let out = schedlab().args(args).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -460,19 +431,41 @@ fn unsupported_scenarios_exit_2_naming_the_field() {
 }
 
 #[test]
-fn validate_refuses_server_failures_it_cannot_run_on_threads() {
-    rejects(
-        &["validate", "scenarios/failures/pool.toml", "--jobs", "10"],
-        &["pool.toml", "nodes[0].failures", "schedlab run"],
+fn validate_runs_server_failures_on_threads_and_reports_their_node() {
+    let _guard = serial();
+    let out = schedlab()
+        .args([
+            "validate",
+            "scenarios/failures/pool.toml",
+            "--jobs",
+            "200",
+            "--time-scale",
+            "200us",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    for side in ["real", "sim"] {
+        assert!(
+            table.contains(&format!("servers, fcfs, node pool, {side}: availability")),
+            "{table}"
+        );
+    }
+    assert!(table.contains("server failures from"), "{table}");
 }
 
-/// Alarms are refused rather than silently left out of the real run.
+/// The alarms are raised on both sides and reported beside each other,
+/// in the table and in JSON, as `schedlab run` names them.
 #[test]
-fn validate_refuses_alarms_it_cannot_raise_on_threads() {
-    let dir = std::env::temp_dir().join(format!("schedlab-validate-alarms-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("alarmed.toml");
+fn validate_reports_the_alarms_it_raises_on_threads() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alarmed.toml");
     let base = std::fs::read_to_string("scenarios/validate-mm2.toml").unwrap();
     std::fs::write(
         &path,
@@ -481,9 +474,51 @@ fn validate_refuses_alarms_it_cannot_raise_on_threads() {
         ),
     )
     .unwrap();
-    rejects(
-        &["validate", path.to_str().unwrap(), "--jobs", "10"],
-        &["alarmed.toml", "alarms[0].name", "backlog", "schedlab run"],
+    let run = |json: bool| {
+        let mut args = vec![
+            "validate",
+            path.to_str().unwrap(),
+            "--jobs",
+            "300",
+            "--time-scale",
+            "200us",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = schedlab().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let doc: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    let alarms = doc["alarms"].as_array().unwrap();
+    let sources: Vec<&str> = alarms
+        .iter()
+        .map(|a| a["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["real", "sim"], "{alarms:?}");
+    for a in alarms {
+        assert_eq!(a["name"], "backlog", "{a}");
+        assert_eq!(a["policy"], "fcfs", "{a}");
+        for key in ["raised", "fraction_raised"] {
+            assert!(a[key].as_f64().is_some(), "{key}: {a}");
+        }
+        assert!(a.get("first_raised").is_some() && a.get("mean_delay").is_some());
+    }
+    // M/M/2 at load 0.7: P(at least 5 waiting) = C ρ^5 ≈ 0.097 of the
+    // time, so 300 tasks raise it on both sides.
+    assert!(alarms[1]["raised"].as_f64().unwrap() >= 1.0, "{alarms:?}");
+    let table = run(false);
+    assert!(
+        table.contains("alarm backlog, fcfs, real: raised"),
+        "{table}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        table.contains("alarm backlog, fcfs, sim: raised"),
+        "{table}"
+    );
 }

@@ -11,41 +11,16 @@
 //! of real time each.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
 
-use assert_cmd::Command;
 use schedlab::backend::summary::{Which, figures, outcome};
-use schedlab::backend::{self, BackendConfig, RealRun, TaskRecord, TaskState, Work, WorkMode};
+use schedlab::backend::{self, TaskRecord, TaskState, Work, WorkMode};
 use schedlab::lifecycle::{Draws, GiveUp};
 use schedlab::model::Scenario;
-use schedlab::policy::{AnyPolicy, parse_policy_arg};
 
-static REAL_TIME: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    REAL_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml(text, Path::new("test.toml")).unwrap()
-}
-
-fn file(path: &str) -> Scenario {
-    Scenario::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
-}
-
-fn policy(text: &str) -> AnyPolicy {
-    let config = parse_policy_arg(text, "test").unwrap();
-    AnyPolicy::from_config(&config, &Default::default()).unwrap()
-}
-
-fn config(scale_us: u64) -> BackendConfig {
-    BackendConfig {
-        time_scale: Duration::from_micros(scale_us),
-        slice: 0.5,
-    }
-}
+mod common;
+use common::real::{
+    OVERLOADED, balanced, busy, config, count, file, policy, scenario, schedlab, serial,
+};
 
 /// One class on `servers` servers, exponential arrivals at `rate` and
 /// service `service`, with `attempts` as its `[classes.attempts]`.
@@ -59,25 +34,6 @@ fn task_scenario(servers: u32, rate: f64, service: &str, attempts: &str) -> Scen
          [[nodes]]\nname = \"pool\"\nservers = {servers}\n"
     ))
 }
-
-fn count(tasks: &[TaskRecord], f: impl Fn(&TaskRecord) -> bool) -> usize {
-    tasks.iter().filter(|t| f(t)).count()
-}
-
-fn balanced(real: &RealRun, sim: &backend::SimRun, n: u64) {
-    for (side, ledgers) in [("real", &real.ledgers), ("sim", &sim.ledgers)] {
-        for l in ledgers.iter() {
-            assert!(l.balanced(), "{side}: {l}");
-            assert_eq!(l.present, 0, "{side}: {l}");
-        }
-        assert_eq!(ledgers.iter().map(|l| l.arrived).sum::<u64>(), n, "{side}");
-    }
-}
-
-/// Mean release lateness (time units) above which the machine is too
-/// busy for the real run's timing to say anything about the backend (as
-/// in `tests/validate.rs`).
-const OVERLOADED: f64 = 0.05;
 
 #[test]
 fn real_and_simulated_runs_give_every_job_the_same_attempts_and_fate() {
@@ -338,20 +294,6 @@ fn backoff_queue_timeout_and_deadline_fire_on_time_on_real_threads() {
             "{why:?}: real {r}, sim {m}"
         );
     }
-}
-
-/// Whether the machine was too busy in this run to judge its timing.
-fn busy(real: &RealRun) -> bool {
-    let scale = real.time_scale.as_secs_f64();
-    let late = backend::summary::mean(&real.release_lateness) / scale;
-    if late > OVERLOADED {
-        eprintln!("machine too busy (release lateness {late:.3} time units): timing not judged");
-    }
-    late > OVERLOADED
-}
-
-fn schedlab() -> Command {
-    Command::cargo_bin("schedlab").expect("binary is built")
 }
 
 fn refused(args: &[&str], words: &[&str]) {

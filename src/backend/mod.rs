@@ -17,12 +17,13 @@ pub mod pool;
 pub mod release;
 pub mod summary;
 pub mod task;
+pub mod watch;
 pub mod work;
 
 use std::time::{Duration, Instant};
 
 use crate::dispatch::{Dispatcher, NodeLoad, Rule};
-use crate::engine::{Observer, Simulation};
+use crate::engine::{Observer, Simulation, failure_key};
 use crate::error::FieldError;
 use crate::job::Job;
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
@@ -30,8 +31,9 @@ use crate::model::{Dist, Limit, Scenario};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy};
 use crate::workload::{Arrival, FixedWorkload, Purpose, SampledWorkload, Workload, stream_rng};
 
-pub use pool::{Ends, Pool, WorkerConfig};
+pub use pool::{Ends, Pool, PoolFailures, WorkerConfig};
 pub use task::{Task, TaskRecord, TaskState};
+pub use watch::{Signal, Stamped, Watched};
 pub use work::{Timer, Work, WorkMode};
 
 /// The "class" part of the dispatcher's stream seed, as in `experiment`.
@@ -86,21 +88,6 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "policy.switch_cost",
             policy.label(),
             "a simulated switch cost has no meaning on real threads, which pay their own; remove it",
-        ));
-    }
-    if let Some(j) = scenario.nodes.iter().position(|n| n.failures.is_some()) {
-        return Err(FieldError::new(
-            format!("nodes[{j}].failures"),
-            "(given)",
-            "the real backend does not yet take workers down for server failures; simulate them with schedlab run",
-        ));
-    }
-    if let Some(a) = scenario.alarms.first() {
-        return Err(FieldError::new(
-            "alarms[0].name",
-            a.name.clone(),
-            "the real backend does not yet raise [[alarms]]; simulate them with schedlab run, \
-             or remove the [[alarms]] tables to validate the rest",
         ));
     }
     if scenario.is_network() {
@@ -274,6 +261,10 @@ pub struct RealRun {
     /// Per class: the accounting identity, from the pools' counts of
     /// releases and ends and the tasks left in no final state.
     pub ledgers: Vec<Ledger>,
+    /// What the alarms and the node failure figures count (see [`watch`]).
+    pub signals: Vec<Stamped>,
+    /// Model time of the last task's end.
+    pub end: f64,
     /// Seconds each release came after its due instant.
     pub release_lateness: Vec<f64>,
     /// Seconds from a worker becoming free (or the task becoming ready,
@@ -342,6 +333,7 @@ pub fn run(
         members[n as usize].push(k);
     }
     let scale = config.time_scale.as_secs_f64();
+    let queue_watched = watch::queue_watched(&scenario.alarms, node_count);
     // Threads start and reach their wait before the first release.
     let start = Instant::now() + Duration::from_millis(20);
     let due = |k: usize| start + Duration::from_secs_f64(plan.arrivals[k].time * scale);
@@ -362,6 +354,13 @@ pub fn run(
                 jobs,
                 &dues,
                 demands_at(scenario, j),
+                j as u32,
+                n.failures.clone().map(|rule| PoolFailures {
+                    rule,
+                    key: failure_key(scenario.seed, 0),
+                    node: j as u32,
+                }),
+                queue_watched[j],
             )
         })
         .collect();
@@ -399,7 +398,7 @@ pub fn run(
                 handles.push(
                     std::thread::Builder::new()
                         .name(format!("worker-{j}-{s}"))
-                        .spawn_scoped(scope, move || pool.work(cfg))
+                        .spawn_scoped(scope, move || pool.work(s, cfg))
                         .expect("cannot spawn a worker thread"),
                 );
             }
@@ -418,10 +417,16 @@ pub fn run(
         (lateness, logs)
     });
     let wall = start.elapsed();
+    // The run ends with its last task: the failures no worker saw before
+    // then happened all the same.
+    let end = pools.iter().map(|p| p.last_end(&cfg)).fold(0.0, f64::max);
+    let mut signals = Vec::new();
     let mut tasks: Vec<Option<TaskRecord>> = vec![None; plan.arrivals.len()];
     let mut ends = vec![Ends::default(); scenario.classes.len()];
     for (j, pool) in pools.into_iter().enumerate() {
+        pool.settle(end);
         let parts = pool.into_parts();
+        signals.extend(parts.signals);
         for (total, e) in ends.iter_mut().zip(&parts.ends) {
             total.arrived += e.arrived;
             total.completed += e.completed;
@@ -460,6 +465,8 @@ pub fn run(
     RealRun {
         ledgers: Ledger::of(&ends, &tasks),
         tasks,
+        signals,
+        end,
         release_lateness: lateness,
         dispatch_latency: logs.into_iter().flat_map(|l| l.dispatch_latency).collect(),
         slice: SliceRule::of(&queue, config.slice),
@@ -561,9 +568,55 @@ struct Collector {
     /// By sequence number; `None` for a job that never arrived.
     tasks: Vec<Option<TaskRecord>>,
     ends: Vec<Ends>,
+    /// What the alarms and failure figures count, as the real run logs it.
+    signals: Vec<Stamped>,
+    /// Per node: whether an alarm watches its queue, tasks present and
+    /// servers serving them, and the queue level last logged.
+    queue_watched: Vec<bool>,
+    present: Vec<u32>,
+    serving: Vec<u32>,
+    level: Vec<u32>,
+    end: f64,
 }
 
 impl Collector {
+    fn new(scenario: &Scenario, capacity: usize) -> Collector {
+        let nodes = scenario.nodes.len();
+        Collector {
+            tasks: Vec::with_capacity(capacity),
+            ends: vec![Ends::default(); scenario.classes.len()],
+            signals: Vec::new(),
+            queue_watched: watch::queue_watched(&scenario.alarms, nodes),
+            present: vec![0; nodes],
+            serving: vec![0; nodes],
+            level: vec![0; nodes],
+            end: 0.0,
+        }
+    }
+
+    /// Logs `node`'s queue level at `now` if an alarm watches it and it changed.
+    fn note_queue(&mut self, now: f64, node: u32) {
+        let n = node as usize;
+        if !self.queue_watched[n] {
+            return;
+        }
+        let level = self.present[n].saturating_sub(self.serving[n]);
+        if level != self.level[n] {
+            self.level[n] = level;
+            self.signals.push(Stamped {
+                at: now,
+                what: Signal::Queue { node, level },
+            });
+        }
+    }
+
+    /// A task left `node` at `now`.
+    fn leaves(&mut self, now: f64, node: u32) {
+        let n = node as usize;
+        self.present[n] = self.present[n].saturating_sub(1);
+        self.note_queue(now, node);
+    }
+
     fn record(&mut self, job: &Job) -> &mut TaskRecord {
         self.tasks
             .get_mut(job.seq as usize)
@@ -592,6 +645,8 @@ impl Observer for Collector {
         if job.visits > 0 {
             return;
         }
+        self.present[job.node as usize] += 1;
+        self.note_queue(now, job.node);
         let k = job.seq as usize;
         if self.tasks.len() <= k {
             self.tasks.resize(k + 1, None);
@@ -620,7 +675,45 @@ impl Observer for Collector {
         });
     }
 
-    fn on_attempt_end(&mut self, _now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+    fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
+        self.serving[job.node as usize] += job.width;
+        self.note_queue(now, job.node);
+    }
+
+    fn on_stop(&mut self, now: f64, job: &Job, _server: u32) {
+        let n = job.node as usize;
+        self.serving[n] = self.serving[n].saturating_sub(job.width);
+        self.note_queue(now, job.node);
+    }
+
+    fn on_server_down(&mut self, now: f64, node: u32, _server: u32, job: Option<&Job>) {
+        self.signals.push(Stamped {
+            at: now,
+            what: Signal::Down {
+                node,
+                interrupted: job.is_some(),
+            },
+        });
+    }
+
+    fn on_server_up(&mut self, now: f64, node: u32, _server: u32) {
+        self.signals.push(Stamped {
+            at: now,
+            what: Signal::Up { node },
+        });
+    }
+
+    fn on_end(&mut self, now: f64) {
+        self.end = now;
+    }
+
+    fn on_attempt_end(&mut self, now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+        if matches!(end, AttemptEnd::Failed | AttemptEnd::TimedOut) {
+            self.signals.push(Stamped {
+                at: now,
+                what: Signal::Failed,
+            });
+        }
         let r = self.record(job);
         match end {
             AttemptEnd::Failed => r.failures += 1,
@@ -638,9 +731,17 @@ impl Observer for Collector {
 
     fn on_complete(&mut self, now: f64, job: &Job) {
         self.end(now, job, TaskState::Completed);
+        self.leaves(now, job.node);
     }
 
     fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, rollback: bool) {
+        self.signals.push(Stamped {
+            at: now,
+            what: Signal::GaveUp,
+        });
+        if !rollback {
+            self.leaves(now, job.node);
+        }
         let r = self.record(job);
         r.gave_up = Some(why);
         r.gave_up_at = now;
@@ -655,6 +756,7 @@ impl Observer for Collector {
         r.wasted_time += time;
         r.wasted_work += job.size;
         self.end(now, job, TaskState::RolledBack);
+        self.leaves(now, job.node);
     }
 }
 
@@ -665,6 +767,10 @@ pub struct SimRun {
     pub tasks: Vec<TaskRecord>,
     /// Per class, from the engine's arrival and end events.
     pub ledgers: Vec<Ledger>,
+    /// What the alarms and the node failure figures count (see [`watch`]).
+    pub signals: Vec<Stamped>,
+    /// Model time the run ended (its last task's end).
+    pub end: f64,
 }
 
 /// Simulates `plan` with the engine under `policy` (same sizes, same
@@ -672,10 +778,7 @@ pub struct SimRun {
 /// its jobs in order of arrival.
 pub fn simulate(scenario: &Scenario, policy: &AnyPolicy, plan: &Plan) -> SimRun {
     let workload = FixedWorkload::new(plan.arrivals.clone());
-    let collector = Collector {
-        tasks: Vec::with_capacity(plan.arrivals.len()),
-        ends: vec![Ends::default(); scenario.classes.len()],
-    };
+    let collector = Collector::new(scenario, plan.arrivals.len());
     let mut sim = Simulation::new(scenario, workload, policy, dispatcher(scenario), collector);
     sim.run(Limit::Jobs(0), Limit::Jobs(u64::MAX));
     let collector = sim.into_observer();
@@ -683,7 +786,31 @@ pub fn simulate(scenario: &Scenario, policy: &AnyPolicy, plan: &Plan) -> SimRun 
     SimRun {
         ledgers: Ledger::of(&collector.ends, &tasks),
         tasks,
+        signals: collector.signals,
+        end: collector.end,
     }
+}
+
+/// Model time the measured window of `plan` starts: 0, or the arrival of
+/// its first measured task.
+pub fn window_start(plan: &Plan) -> f64 {
+    match plan.measure_from {
+        0 => 0.0,
+        m => plan.arrivals.get(m as usize).map_or(0.0, |a| a.time),
+    }
+}
+
+/// The alarms and node failure figures of a run of `plan` (real or
+/// simulated) from its `signals`, over its measured window up to `end`.
+pub fn watched(scenario: &Scenario, plan: &Plan, signals: &[Stamped], end: f64) -> Watched {
+    let start = window_start(plan);
+    watch::replay(
+        signals,
+        &scenario.alarms,
+        scenario.nodes.len(),
+        start,
+        end.max(start),
+    )
 }
 
 /// Counts of final states and of what the tasks did.

@@ -37,17 +37,31 @@
 //! lock first after they are due, before it touches the queue (an idle
 //! worker waits for the next one); a deadline that falls while the task
 //! runs ends the worker's slice there and kills the attempt.
+//!
+//! Server failures (`nodes[j].failures`) follow the engine's draws
+//! ([`crate::engine::failure_period`], replication 0): each worker is one
+//! server, and under the always-running clock its up and down periods are
+//! known in advance, so a slice is cut at the server's next failure as it
+//! is at a deadline, and an idle worker finds out it went down when it
+//! next looks (the failure logged at its drawn instant). A down worker
+//! takes no task until its repair; the task it ran waits on it and
+//! continues after the repair (resume), starts over on the next free
+//! worker, ahead of the queue (restart), or ends its attempt as failed and
+//! follows its retry rules (retry). Under the busy clock the up time runs
+//! only while the worker serves.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::task::{Task, TaskState};
+use super::watch::{Signal, Stamped};
 use super::work::{Work, WorkMode};
+use crate::engine::failure_period;
 use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Attempts, Draws, GiveUp, OnGiveUp};
-use crate::model::Dist;
+use crate::model::{Dist, FailureClock, NodeFailures, OnFailure};
 use crate::policy::{Policy, QueuePolicy};
 
 /// Relative tolerance when comparing spent time with a quantum.
@@ -81,6 +95,41 @@ impl WorkerConfig {
     fn real(&self, units: f64) -> Duration {
         Duration::from_secs_f64((units * self.scale).max(0.0))
     }
+
+    /// The real instant of model time `t`.
+    fn at(&self, t: f64) -> Instant {
+        self.start + self.real(t)
+    }
+}
+
+/// A node's failure process on the backend: the rule, and the key and
+/// node of its draws (as the engine's `StationFailures`).
+#[derive(Debug, Clone)]
+pub struct PoolFailures {
+    pub rule: NodeFailures,
+    pub key: u64,
+    pub node: u32,
+}
+
+/// A server's state once brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Status {
+    Up,
+    Down,
+    /// It failed at this model time while holding a task.
+    Interrupted(f64),
+}
+
+/// One server's (worker's) failure state.
+#[derive(Debug, Clone, Copy)]
+struct ServerLife {
+    down: bool,
+    /// Up and down periods begun so far.
+    period: u32,
+    /// Model time of its next failure (always clock, up) or repair (down).
+    next: f64,
+    /// Busy clock: up time left before the next failure.
+    up_left: f64,
 }
 
 /// Where a task is in its lifecycle, beyond its [`TaskState`] (as the
@@ -178,6 +227,19 @@ pub struct PoolState {
     closed: bool,
     /// Released tasks not yet in a final state.
     outstanding: usize,
+    /// The node's index, its failures and its servers' states.
+    node: u32,
+    failures: Option<PoolFailures>,
+    servers: Vec<ServerLife>,
+    /// Tasks whose worker failed under "restart": taken before the queue.
+    restarts: VecDeque<JobId>,
+    /// Workers serving a task now (not waiting on a repair).
+    serving: u32,
+    /// Whether an alarm watches this node's queue, and the level last logged.
+    queue_watched: bool,
+    level: u32,
+    /// What the alarms and the failure figures count, in model time.
+    signals: Vec<Stamped>,
 }
 
 impl PoolState {
@@ -256,6 +318,9 @@ impl PoolState {
     fn after_attempt(&mut self, id: JobId, end: AttemptEnd, at: Instant, cfg: &WorkerConfig) {
         let i = id as usize;
         self.count_wasted(id);
+        if matches!(end, AttemptEnd::Failed | AttemptEnd::TimedOut) {
+            self.signal(cfg.model(at), Signal::Failed);
+        }
         match end {
             AttemptEnd::Failed => self.tasks[i].failures += 1,
             AttemptEnd::TimedOut => self.tasks[i].timeouts += 1,
@@ -322,6 +387,10 @@ impl PoolState {
         t.attempts = used;
         t.gave_up = Some(why);
         t.gave_up_at = Some(at);
+        self.signals.push(Stamped {
+            at: cfg.model(at),
+            what: Signal::GaveUp,
+        });
         let job = &mut self.jobs[i];
         let rule = cfg.rules[job.class as usize]
             .as_ref()
@@ -373,7 +442,9 @@ impl PoolState {
                     // Its worker ends the slice at the deadline and kills it.
                     (Phase::Task, TaskState::Running) => {}
                     (Phase::Task, _) => {
-                        if self.policy.remove(id, &self.jobs[i], cfg.model(at)) {
+                        if self.remove_restart(id)
+                            || self.policy.remove(id, &self.jobs[i], cfg.model(at))
+                        {
                             if life.started {
                                 // Preempted mid-attempt and waiting: that attempt dies too.
                                 self.count_wasted(id);
@@ -383,6 +454,177 @@ impl PoolState {
                         }
                     }
                 },
+            }
+        }
+    }
+}
+
+impl PoolState {
+    fn signal(&mut self, at: f64, what: Signal) {
+        self.signals.push(Stamped { at, what });
+    }
+
+    /// Logs the queue level at `at` if an alarm watches it and it changed:
+    /// tasks present (released, not final) that no worker serves.
+    fn note_queue(&mut self, at: Instant, cfg: &WorkerConfig) {
+        if !self.queue_watched {
+            return;
+        }
+        let level = (self.outstanding as u32).saturating_sub(self.serving);
+        if level != self.level {
+            self.level = level;
+            let node = self.node;
+            self.signal(cfg.model(at), Signal::Queue { node, level });
+        }
+    }
+
+    /// The next task for a free worker: one to restart, else the policy's.
+    fn take(&mut self, now: f64) -> Option<JobId> {
+        self.restarts
+            .pop_front()
+            .or_else(|| self.policy.dequeue(now))
+    }
+
+    fn remove_restart(&mut self, id: JobId) -> bool {
+        match self.restarts.iter().position(|&j| j == id) {
+            Some(k) => {
+                self.restarts.remove(k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn busy_clock(&self) -> bool {
+        self.failures
+            .as_ref()
+            .is_some_and(|f| f.rule.clock == FailureClock::Busy)
+    }
+
+    /// The length of server `s`'s next period (up, down, up, ...).
+    fn next_period(&mut self, s: u32) -> f64 {
+        let f = self
+            .failures
+            .as_ref()
+            .expect("periods are drawn only at failing nodes");
+        let life = &mut self.servers[s as usize];
+        let k = life.period;
+        life.period += 1;
+        failure_period(&f.rule, f.key, f.node, s, k)
+    }
+
+    /// Server `s` fails at model time `at`, running a task or not.
+    fn server_down(&mut self, s: u32, at: f64, interrupted: bool) {
+        let repair = self.next_period(s);
+        let life = &mut self.servers[s as usize];
+        life.down = true;
+        life.next = at + repair;
+        life.up_left = 0.0;
+        let node = self.node;
+        self.signal(at, Signal::Down { node, interrupted });
+    }
+
+    /// Server `s` is repaired at model time `at`.
+    fn server_up(&mut self, s: u32, at: f64) {
+        let up = self.next_period(s);
+        let busy = self.busy_clock();
+        let life = &mut self.servers[s as usize];
+        life.down = false;
+        if busy {
+            life.up_left = up;
+            life.next = f64::INFINITY;
+        } else {
+            life.next = at + up;
+        }
+        let node = self.node;
+        self.signal(at, Signal::Up { node });
+    }
+
+    /// Brings server `s` up to model time `now`: the failures (always
+    /// clock) and repairs due by then happen, each at its own instant. A
+    /// failure of a server that `holding` a task stops there, interrupting it.
+    fn catch_up(&mut self, s: u32, now: f64, holding: bool) -> Status {
+        if self.failures.is_none() {
+            return Status::Up;
+        }
+        let busy = self.busy_clock();
+        loop {
+            let life = self.servers[s as usize];
+            if life.next > now {
+                return if life.down { Status::Down } else { Status::Up };
+            }
+            if life.down {
+                self.server_up(s, life.next);
+            } else if busy {
+                return Status::Up;
+            } else if holding {
+                self.server_down(s, life.next, true);
+                return Status::Interrupted(life.next);
+            } else {
+                self.server_down(s, life.next, false);
+            }
+        }
+    }
+
+    fn resumes(&self) -> bool {
+        self.failures
+            .as_ref()
+            .is_some_and(|f| f.rule.running == OnFailure::Resume)
+    }
+
+    /// Model time units from `now` to server `s`'s next failure if it
+    /// serves from now on, and the model time of that failure (infinite
+    /// without failures). Under the always-running clock that is its drawn
+    /// instant itself, even when it passed just before `now` (between the
+    /// worker's look at its server and the start of the slice).
+    fn up_left(&self, s: u32, now: f64) -> (f64, f64) {
+        if self.failures.is_none() {
+            return (f64::INFINITY, f64::INFINITY);
+        }
+        let life = &self.servers[s as usize];
+        if self.busy_clock() {
+            (life.up_left, now + life.up_left)
+        } else {
+            ((life.next - now).max(0.0), life.next)
+        }
+    }
+
+    /// The work task `id` did in its attempt under way is lost: it needs
+    /// the attempt's requirement again, and the attempt's fate is drawn
+    /// again (the same draws) when it restarts.
+    fn lose_attempt(&mut self, id: JobId) {
+        let i = id as usize;
+        let life = &mut self.life[i];
+        self.jobs[i].remaining = life.from_remaining;
+        life.started = false;
+    }
+
+    /// The server that ran task `id` failed at `at` (model `at_model`)
+    /// under a mode that takes the task off it ("restart", "retry").
+    fn off_failed_server(&mut self, id: JobId, at: Instant, cfg: &WorkerConfig) {
+        let i = id as usize;
+        let mode = self
+            .failures
+            .as_ref()
+            .map_or(OnFailure::Restart, |f| f.rule.running);
+        let ruled = cfg.rules[self.jobs[i].class as usize].is_some();
+        match mode {
+            OnFailure::Retry if ruled && self.life[i].phase == Phase::Task => {
+                self.after_attempt(id, AttemptEnd::Failed, at, cfg);
+            }
+            OnFailure::Retry => {
+                // Without attempt rules (or for a compensation): another
+                // attempt at once, from the tail of the queue.
+                self.lose_attempt(id);
+                self.enqueue(id, at, cfg);
+            }
+            _ => {
+                self.lose_attempt(id);
+                let t = &mut self.tasks[i];
+                t.state = TaskState::Queued;
+                t.ready = Some(at);
+                self.restarts.push_back(id);
+                self.wake = true;
             }
         }
     }
@@ -403,6 +645,9 @@ pub struct Pool {
     pub speed: f64,
     state: Mutex<PoolState>,
     idle: Condvar,
+    /// Where down workers wait for their repair, out of reach of the
+    /// `notify_one` meant for a worker that can take a task.
+    repair: Condvar,
 }
 
 /// What a pool leaves when its workers are done.
@@ -412,11 +657,16 @@ pub struct PoolParts {
     pub tasks: Vec<Task>,
     /// Per class.
     pub ends: Vec<Ends>,
+    /// What the alarms and failure figures count, in model time.
+    pub signals: Vec<Stamped>,
 }
 
 impl Pool {
     /// A pool whose tasks are `jobs`, due at `due` (indexed alike);
     /// `demands[k]` is what an attempt of class `k` drawn anew demands here.
+    /// `failures`: its servers' failures; `queue_watched`: whether an
+    /// alarm watches its queue.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         servers: u32,
         speed: f64,
@@ -424,26 +674,57 @@ impl Pool {
         jobs: Vec<Job>,
         due: &[Instant],
         demands: Vec<Dist>,
+        node: u32,
+        failures: Option<PoolFailures>,
+        queue_watched: bool,
     ) -> Pool {
         let n = jobs.len();
         let classes = demands.len();
+        let life = ServerLife {
+            down: false,
+            period: 0,
+            next: f64::INFINITY,
+            up_left: f64::INFINITY,
+        };
+        let mut state = PoolState {
+            policy,
+            jobs,
+            tasks: due.iter().map(|&d| Task::new(d)).collect(),
+            life: vec![Life::NEW; n],
+            demands,
+            ends: vec![Ends::default(); classes],
+            timers: BinaryHeap::new(),
+            timekeeper: false,
+            wake: false,
+            closed: false,
+            outstanding: 0,
+            node,
+            failures,
+            servers: vec![life; servers as usize],
+            restarts: VecDeque::new(),
+            serving: 0,
+            queue_watched,
+            level: 0,
+            signals: Vec::new(),
+        };
+        if state.failures.is_some() {
+            let busy = state.busy_clock();
+            for s in 0..servers {
+                let up = state.next_period(s);
+                let life = &mut state.servers[s as usize];
+                if busy {
+                    life.up_left = up;
+                } else {
+                    life.next = up;
+                }
+            }
+        }
         Pool {
             servers,
             speed,
-            state: Mutex::new(PoolState {
-                policy,
-                jobs,
-                tasks: due.iter().map(|&d| Task::new(d)).collect(),
-                life: vec![Life::NEW; n],
-                demands,
-                ends: vec![Ends::default(); classes],
-                timers: BinaryHeap::new(),
-                timekeeper: false,
-                wake: false,
-                closed: false,
-                outstanding: 0,
-            }),
+            state: Mutex::new(state),
             idle: Condvar::new(),
+            repair: Condvar::new(),
         }
     }
 
@@ -453,10 +734,14 @@ impl Pool {
             .expect("a worker panicked while holding the pool lock")
     }
 
-    /// Wakes the idle workers if something they must see changed.
+    /// Wakes the idle workers if something they must see changed (down
+    /// workers too: one of them may keep the timers, and all leave at the end).
     fn wake_all(&self, g: &mut PoolState) {
         if std::mem::take(&mut g.wake) {
             self.idle.notify_all();
+            if g.failures.is_some() {
+                self.repair.notify_all();
+            }
         }
     }
 
@@ -490,12 +775,17 @@ impl Pool {
             }
         }
         s.policy.enqueue(id, &mut s.jobs[i], cfg.model(now));
+        s.note_queue(now, cfg);
         // A timer set (a timekeeper may be waiting for a later one) or
         // fired wakes every idle worker; a plain release, one.
         let all = std::mem::take(&mut s.wake);
+        let failing = s.failures.is_some();
         drop(g);
         if all {
             self.idle.notify_all();
+            if failing {
+                self.repair.notify_all();
+            }
         } else {
             self.idle.notify_one();
         }
@@ -505,6 +795,27 @@ impl Pool {
     pub fn close(&self) {
         self.lock().closed = true;
         self.idle.notify_all();
+        self.repair.notify_all();
+    }
+
+    /// After the workers have left: the failures and repairs of its
+    /// servers up to model time `end` (the run's last task end) that no
+    /// worker was there to see.
+    pub fn settle(&self, end: f64) {
+        let mut g = self.lock();
+        for s in 0..self.servers {
+            g.catch_up(s, end, false);
+        }
+    }
+
+    /// Model time of the last end of one of its tasks (0 without any).
+    pub fn last_end(&self, cfg: &WorkerConfig) -> f64 {
+        self.lock()
+            .tasks
+            .iter()
+            .filter_map(|t| t.finished)
+            .map(|t| cfg.model(t))
+            .fold(0.0, f64::max)
     }
 
     /// Takes the final state of every task (after the workers have left).
@@ -517,27 +828,33 @@ impl Pool {
             jobs: s.jobs,
             tasks: s.tasks,
             ends: s.ends,
+            signals: s.signals,
         }
     }
 
-    /// An idle worker waits: for the next timer if no other worker does
-    /// (sleeping until a calibrated margin before it, then spinning), else
-    /// until woken.
+    /// An idle worker waits on `cv`: for the next timer if no other worker
+    /// does (sleeping until a calibrated margin before it, then spinning),
+    /// else until woken; never past `until`, if given.
     fn idle_wait<'a>(
         &'a self,
         mut g: MutexGuard<'a, PoolState>,
         cfg: &WorkerConfig,
+        cv: &Condvar,
+        until: Option<Instant>,
     ) -> MutexGuard<'a, PoolState> {
-        let due = match g.next_timer() {
-            Some(due) if !g.timekeeper => due,
-            _ => return self.idle.wait(g).expect("pool lock poisoned"),
+        let timer = g.next_timer().filter(|_| !g.timekeeper);
+        let due = match (timer, until) {
+            (Some(t), Some(u)) => t.min(u),
+            (Some(t), None) => t,
+            (None, Some(u)) => u,
+            (None, None) => return cv.wait(g).expect("pool lock poisoned"),
         };
-        g.timekeeper = true;
+        let keeper = timer.is_some();
+        g.timekeeper |= keeper;
         let now = Instant::now();
         let margin = cfg.work.timer.spin_margin;
         if due > now + margin {
-            g = self
-                .idle
+            g = cv
                 .wait_timeout(g, due - now - margin)
                 .expect("pool lock poisoned")
                 .0;
@@ -546,39 +863,117 @@ impl Pool {
             cfg.work.timer.wait_until(due);
             g = self.lock();
         }
-        g.timekeeper = false;
+        if keeper {
+            g.timekeeper = false;
+        }
         g
     }
 
-    /// The loop of one worker thread: until the pool is closed and every
-    /// task is final, take the task the policy chooses and run it a slice
-    /// at a time.
-    pub fn work(&self, cfg: &WorkerConfig) -> WorkerLog {
+    /// Worker `server` is down: it waits for its repair. A task it holds
+    /// (resume) waits with it, unless its deadline comes first: then the
+    /// attempt is killed there. Returns the lock and whether it let a task go.
+    fn wait_repair<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, PoolState>,
+        server: u32,
+        held: Option<JobId>,
+        cfg: &WorkerConfig,
+    ) -> (MutexGuard<'a, PoolState>, bool) {
+        let up = cfg.at(g.servers[server as usize].next);
+        let Some(id) = held else {
+            g = self.idle_wait(g, cfg, &self.repair, Some(up));
+            let now = Instant::now();
+            g.fire(now, cfg);
+            g.note_queue(now, cfg);
+            self.wake_all(&mut g);
+            return (g, false);
+        };
+        let life = g.life[id as usize];
+        let deadline = match life.phase {
+            Phase::Task => life.deadline.filter(|&d| d < up),
+            _ => None,
+        };
+        drop(g);
+        cfg.work.timer.wait_until(deadline.unwrap_or(up));
+        let end = Instant::now();
+        g = self.lock();
+        let s = &mut *g;
+        s.fire(end, cfg);
+        let Some(d) = deadline else {
+            return (g, false);
+        };
+        s.after_attempt(id, AttemptEnd::Killed, d, cfg);
+        s.note_queue(d, cfg);
+        self.wake_all(s);
+        (g, true)
+    }
+
+    /// The loop of one worker thread, server `server` of its node: until
+    /// the pool is closed and every task is final, take the task the
+    /// policy chooses and run it a slice at a time.
+    pub fn work(&self, server: u32, cfg: &WorkerConfig) -> WorkerLog {
         let mut log = WorkerLog::default();
         let mut free_since = cfg.start;
         // The task this worker holds across a slice boundary, if it keeps it.
         let mut next: Option<JobId> = None;
         // Service in the current turn (since the task last took a worker).
         let mut turn_used = 0.0;
+        // Whether this worker counts among those serving a task.
+        let mut serving = false;
         let mut g = self.lock();
         loop {
+            let now = Instant::now();
+            let status = g.catch_up(server, cfg.model(now), next.is_some());
+            if let Status::Interrupted(at) = status {
+                // It failed between two slices of the task it holds.
+                let id = next.expect("only a worker holding a task is interrupted");
+                let s = &mut *g;
+                s.serving -= 1;
+                serving = false;
+                if s.resumes() {
+                    turn_used = 0.0;
+                } else {
+                    s.off_failed_server(id, cfg.at(at).min(now), cfg);
+                    next = None;
+                    free_since = now;
+                }
+                s.note_queue(now, cfg);
+                self.wake_all(s);
+                continue;
+            }
+            if status == Status::Down {
+                if next.is_none() && g.closed && g.outstanding == 0 {
+                    break;
+                }
+                let (back, let_go) = self.wait_repair(g, server, next, cfg);
+                g = back;
+                if let_go {
+                    next = None;
+                    free_since = Instant::now();
+                }
+                continue;
+            }
             let (id, switched) = match next.take() {
                 Some(id) => (id, false),
                 None => {
                     let id = loop {
                         let now = Instant::now();
                         g.fire(now, cfg);
-                        if let Some(id) = g.policy.dequeue(cfg.model(now)) {
-                            break Some(id);
+                        g.note_queue(now, cfg);
+                        if g.catch_up(server, cfg.model(now), false) == Status::Down {
+                            break Err(true);
+                        }
+                        if let Some(id) = g.take(cfg.model(now)) {
+                            break Ok(id);
                         }
                         if g.closed && g.outstanding == 0 {
-                            break None;
+                            break Err(false);
                         }
                         self.wake_all(&mut g);
-                        g = self.idle_wait(g, cfg);
+                        g = self.idle_wait(g, cfg, &self.idle, None);
                     };
                     match id {
-                        Some(id) => {
+                        Ok(id) => {
                             // Another idle worker keeps the timers.
                             if g.next_timer().is_some() && !g.timekeeper {
                                 self.idle.notify_one();
@@ -586,7 +981,13 @@ impl Pool {
                             self.wake_all(&mut g);
                             (id, true)
                         }
-                        None => break,
+                        Err(true) => {
+                            // It went down: the wake-up it took may have
+                            // been meant for a task, so an up worker gets it.
+                            self.idle.notify_one();
+                            continue;
+                        }
+                        Err(false) => break,
                     }
                 }
             };
@@ -597,14 +998,22 @@ impl Pool {
             let s = &mut *g;
             s.begin_attempt(id, self.speed, cfg);
             let begin = Instant::now();
+            if !serving {
+                s.serving += 1;
+                serving = true;
+            }
+            s.note_queue(begin, cfg);
             let t = &mut s.tasks[i];
             t.state = TaskState::Running;
             t.first_start.get_or_insert(begin);
             let ready = t.ready.unwrap_or(cfg.start);
             let life = s.life[i];
+            let begin_model = cfg.model(begin);
+            // Time to the server's failure, if it keeps serving.
+            let (up_left, fails_at) = s.up_left(server, begin_model);
             let job = &mut s.jobs[i];
             if job.first_start.is_nan() {
-                job.first_start = cfg.model(begin);
+                job.first_start = begin_model;
             }
             // The work left in this attempt (or compensation).
             let needed = (job.remaining - life.cut).max(0.0) / self.speed;
@@ -620,24 +1029,28 @@ impl Pool {
                 }
                 _ => f64::INFINITY,
             };
-            let limit = quantum_left.min(slice).min(deadline_left);
+            let limit = quantum_left.min(slice).min(deadline_left).min(up_left);
             let mut completes = needed <= limit * (1.0 + 1e-12);
             let run = if completes { needed } else { limit };
             // A slice that ends only to let the policy look for a more
             // urgent task needs no precise end: in sleep mode it is a plain
             // sleep, and the task is credited with the time it really held
-            // the worker. Ends of attempts, quanta and deadlines come on
-            // time, so a slice whose late wake-up could carry the task past
-            // its attempt's end ends on time as well.
+            // the worker. Ends of attempts, quanta, deadlines and failures
+            // come on time, so a slice whose late wake-up could carry the
+            // task past its attempt's end or its server's failure ends on
+            // time as well.
             let late = cfg
                 .work
                 .timer
                 .sleep_overshoot_p90
-                .max(cfg.work.timer.spin_margin);
+                .max(cfg.work.timer.spin_margin)
+                .as_secs_f64()
+                / cfg.scale;
             let coarse = !completes
                 && slice < quantum_left.min(deadline_left)
                 && cfg.work.mode == WorkMode::Sleep
-                && needed > run + late.as_secs_f64() / cfg.scale;
+                && needed > run + late
+                && up_left > run + late;
             drop(g);
 
             if switched {
@@ -670,6 +1083,11 @@ impl Pool {
             t.served += held;
             t.slices += 1;
             s.life[i].held += held;
+            if s.busy_clock() && up_left.is_finite() {
+                // The busy clock ran while it served.
+                let life = &mut s.servers[server as usize];
+                life.up_left = (life.up_left - held.as_secs_f64() / cfg.scale).max(0.0);
+            }
             let job = &mut s.jobs[i];
             job.served += held.as_secs_f64() / cfg.scale;
             turn_used += progress;
@@ -690,7 +1108,24 @@ impl Pool {
                     (Phase::Task, Some(d)) => end + DEADLINE_SLACK >= d,
                     _ => false,
                 };
-                if dead {
+                let failed = up_left.is_finite()
+                    && end + DEADLINE_SLACK >= cfg.at(fails_at)
+                    && !(dead && life.deadline.is_some_and(|d| d < cfg.at(fails_at)));
+                if failed {
+                    s.server_down(server, fails_at, true);
+                    // Waiting on a repair is not being served.
+                    s.serving -= 1;
+                    serving = false;
+                    if s.resumes() {
+                        // It waits on this worker and continues after the
+                        // repair, with a fresh quantum (as in the engine).
+                        next = Some(id);
+                        leaves = false;
+                        turn_used = 0.0;
+                    } else {
+                        s.off_failed_server(id, cfg.at(fails_at).min(end), cfg);
+                    }
+                } else if dead {
                     let d = life.deadline.expect("a deadline was reached");
                     s.after_attempt(id, AttemptEnd::Killed, d.min(end), cfg);
                 } else if turn_used >= s.policy.quantum(job) * (1.0 - EPS) {
@@ -722,7 +1157,12 @@ impl Pool {
             }
             if leaves {
                 free_since = end;
+                if serving {
+                    s.serving -= 1;
+                    serving = false;
+                }
             }
+            s.note_queue(end, cfg);
             self.wake_all(s);
         }
         log

@@ -20,6 +20,18 @@ pub const BATCHES: usize = 20;
 pub enum Which {
     All,
     Class(u32),
+    /// The tasks sent to one node.
+    Node(u32),
+}
+
+impl Which {
+    pub fn selects(self, t: &TaskRecord) -> bool {
+        match self {
+            Which::All => true,
+            Which::Class(k) => t.class == k,
+            Which::Node(j) => t.node == j,
+        }
+    }
 }
 
 /// The figures of a row.
@@ -98,10 +110,7 @@ pub fn lifecycle(
     let chosen: Vec<&TaskRecord> = tasks
         .iter()
         .filter(|t| t.seq >= measure_from && !t.released.is_nan())
-        .filter(|t| match which {
-            Which::All => true,
-            Which::Class(k) => t.class == k,
-        })
+        .filter(|t| which.selects(t))
         .collect();
     let mut s = TaskSummary {
         applies,
@@ -206,10 +215,7 @@ pub fn figures(tasks: &[TaskRecord], which: Which, measure_from: u64) -> Figures
     let chosen: Vec<&TaskRecord> = tasks
         .iter()
         .filter(|t| t.state == TaskState::Completed && t.seq >= measure_from)
-        .filter(|t| match which {
-            Which::All => true,
-            Which::Class(k) => t.class == k,
-        })
+        .filter(|t| which.selects(t))
         .collect();
     let responses: Vec<f64> = chosen.iter().map(|t| t.response()).collect();
     let waits: Vec<f64> = chosen.iter().map(|t| t.wait()).collect();

@@ -16,8 +16,10 @@ use crate::error::{FieldError, InputError};
 use crate::lifecycle::{Attempts, Failure, OnGiveUp, Retry};
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
-use crate::report::LifecycleRecord;
+use crate::report::{LifecycleRecord, ServersRecord};
 use crate::stats::Selection;
+use crate::stats::alarms::AlarmSummary;
+use crate::stats::servers::{self, ServerCounts};
 use crate::theory::{self, Prediction};
 
 /// Longest time scale accepted: beyond it a run of a few thousand tasks takes hours.
@@ -215,6 +217,9 @@ pub struct Row {
     pub source: &'static str,
     pub policy: String,
     pub class: String,
+    /// Node rows (nodes whose servers fail): the node's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// Tasks measured (absent for theory).
     pub jobs: Option<u64>,
     pub mean_wait: Option<f64>,
@@ -235,6 +240,12 @@ pub struct Row {
     pub attempts: Option<u64>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<LifecycleRecord>,
+    /// Where servers fail (node rows of such nodes, and the overall rows),
+    /// as `run` gives them: `availability`, `server_failures`,
+    /// `interrupted`, over the measured window up to the end of the
+    /// shorter of the two runs, the same for both (one run: no intervals).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub servers: Option<ServersRecord>,
 }
 
 fn num(x: f64) -> Option<f64> {
@@ -263,6 +274,11 @@ pub struct BackendReport {
     /// The accounting identity per class, real and simulated.
     pub ledger_real: Vec<Ledger>,
     pub ledger_sim: Vec<Ledger>,
+    /// Where servers fail: their failures, real and simulated, over the
+    /// part of the measured window both runs lasted (the draws are the
+    /// same, so under the always-running clock the counts are equal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures_same_horizon: Option<FailuresCompared>,
     /// Where some class has attempt rules: measured jobs, job by job, that
     /// used as many attempts in the real run as in the simulation, and
     /// that also ended the same way (completed, or given up for the same
@@ -285,6 +301,42 @@ pub struct BackendReport {
     /// How the real run approximates a discipline the simulator runs
     /// exactly (a sharing discipline served a slice at a time).
     pub approximation: Option<String>,
+}
+
+/// Server failures of both runs over one horizon.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FailuresCompared {
+    pub from: f64,
+    pub to: f64,
+    pub real: u64,
+    pub sim: u64,
+}
+
+/// One alarm's figures in one run, in JSON `"alarms"` as `run` gives
+/// them (`raised`, `fraction_raised`, `first_raised`, `mean_delay`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlarmRow {
+    pub source: &'static str,
+    pub policy: String,
+    pub name: String,
+    pub raised: Option<f64>,
+    pub fraction_raised: Option<f64>,
+    pub first_raised: Option<f64>,
+    pub mean_delay: Option<f64>,
+}
+
+impl AlarmRow {
+    fn of(source: &'static str, policy: &str, a: &AlarmSummary) -> AlarmRow {
+        AlarmRow {
+            source,
+            policy: policy.into(),
+            name: a.name.clone(),
+            raised: num(a.raised.mean),
+            fraction_raised: num(a.fraction_raised.mean),
+            first_raised: num(a.first_raised),
+            mean_delay: num(a.mean_delay),
+        }
+    }
 }
 
 /// Job-by-job agreement of the lifecycle between the real run and the simulation.
@@ -316,6 +368,9 @@ pub struct ValidateDocument {
     pub warmup_tasks: u64,
     pub limits: Limits,
     pub rows: Vec<Row>,
+    /// Each `[[alarms]]` entry's figures, real and simulated, per policy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<AlarmRow>,
     pub backend: Vec<BackendReport>,
 }
 
@@ -328,6 +383,7 @@ fn figures_row(source: &'static str, policy: &str, class: &str, f: &Figures) -> 
         source,
         policy: policy.into(),
         class: class.into(),
+        node: None,
         jobs: Some(f.jobs),
         mean_wait: num(f.mean_wait.mean),
         mean_wait_ci95: f.mean_wait.ci95,
@@ -339,7 +395,57 @@ fn figures_row(source: &'static str, policy: &str, class: &str, f: &Figures) -> 
         response_vs_theory: None,
         attempts: None,
         lifecycle: None,
+        servers: None,
     }
+}
+
+/// The failure figures of `nodes`' servers added up, over a run's window.
+fn servers_record(scenario: &Scenario, w: &backend::Watched, nodes: &[usize]) -> ServersRecord {
+    let counts = nodes.iter().fold(ServerCounts::default(), |a, &j| {
+        servers::add(a, &w.servers[j])
+    });
+    let count: u32 = nodes.iter().map(|&j| scenario.nodes[j].servers).sum();
+    let s = servers::summarize(&[counts], f64::from(count), &[w.window()]);
+    ServersRecord {
+        availability: num(s.availability.mean),
+        availability_ci95: None,
+        server_failures: num(s.failures.mean),
+        server_failures_ci95: None,
+        interrupted: num(s.interrupted.mean),
+        interrupted_ci95: None,
+    }
+}
+
+/// The nodes whose servers fail.
+fn failing(scenario: &Scenario) -> Vec<usize> {
+    (0..scenario.nodes.len())
+        .filter(|&j| scenario.nodes[j].failures.is_some())
+        .collect()
+}
+
+/// The alarms of one policy, real then simulated.
+pub fn alarm_rows(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    plan: &backend::Plan,
+    real: &RealRun,
+    sim: &SimRun,
+) -> Vec<AlarmRow> {
+    if scenario.alarms.is_empty() {
+        return Vec::new();
+    }
+    let label = policy.label();
+    let mut rows = Vec::new();
+    let end = real.end.min(sim.end);
+    for (source, signals) in [("real", &real.signals), ("sim", &sim.signals)] {
+        let w = backend::watched(scenario, plan, signals, end);
+        rows.extend(
+            crate::stats::alarms::summarize(&[(&w.alarms, w.window())])
+                .iter()
+                .map(|a| AlarmRow::of(source, &label, a)),
+        );
+    }
+    rows
 }
 
 /// `row` with the lifecycle figures of `tasks` it selects, where they apply.
@@ -356,10 +462,7 @@ fn with_lifecycle(
         tasks
             .iter()
             .filter(|t| t.seq >= measure_from && !t.released.is_nan())
-            .filter(|t| match which {
-                Which::All => true,
-                Which::Class(k) => t.class == k,
-            })
+            .filter(|t| which.selects(t))
             .map(|t| u64::from(t.attempts))
             .sum()
     });
@@ -371,6 +474,7 @@ fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
         source: "theory",
         policy: policy.into(),
         class: class.into(),
+        node: None,
         jobs: None,
         mean_wait: num(p.mean_wait),
         mean_wait_ci95: None,
@@ -382,6 +486,7 @@ fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
         response_vs_theory: None,
         attempts: None,
         lifecycle: None,
+        servers: None,
     }
 }
 
@@ -398,9 +503,17 @@ pub fn policy_rows(
     policy: &AnyPolicy,
     plan: &backend::Plan,
     real: &RealRun,
-    sim: &[TaskRecord],
+    sim_run: &SimRun,
 ) -> Vec<Row> {
+    let sim = &sim_run.tasks[..];
     let label = policy.label();
+    let failing = failing(scenario);
+    // One window for both: the part of the run both lasted.
+    let end = real.end.min(sim_run.end);
+    let watched = [
+        backend::watched(scenario, plan, &real.signals, end),
+        backend::watched(scenario, plan, &sim_run.signals, end),
+    ];
     let ruled = |k: usize| scenario.classes[k].attempts.is_some();
     let mut selections = vec![(Which::All, Selection::All, "all".to_string())];
     for (k, c) in scenario.classes.iter().enumerate() {
@@ -413,6 +526,7 @@ pub fn policy_rows(
         let applies = match which {
             Which::All => (0..scenario.classes.len()).any(ruled),
             Which::Class(k) => ruled(k as usize),
+            Which::Node(_) => (0..scenario.classes.len()).any(ruled),
         };
         let m = plan.measure_from;
         let mut r = with_lifecycle(
@@ -437,11 +551,65 @@ pub fn policy_rows(
         let t = theory::predict(scenario, policy, selection).map(|p| theory_row(&label, &name, &p));
         r.response_vs_sim = relative(r.mean_response, s.mean_response);
         r.response_vs_theory = relative(r.mean_response, t.as_ref().and_then(|t| t.mean_response));
+        let mut s = s;
+        if which == Which::All && !failing.is_empty() {
+            r.servers = Some(servers_record(scenario, &watched[0], &failing));
+            s.servers = Some(servers_record(scenario, &watched[1], &failing));
+        }
         rows.push(r);
         rows.push(s);
         rows.extend(t);
     }
+    // Node rows of the nodes whose servers fail.
+    let ruled_any = (0..scenario.classes.len()).any(ruled);
+    for &j in &failing {
+        let name = &scenario.nodes[j].name;
+        let which = Which::Node(j as u32);
+        let m = plan.measure_from;
+        for ((source, tasks), w) in [("real", &real.tasks[..]), ("sim", sim)]
+            .into_iter()
+            .zip(&watched)
+        {
+            let mut row = with_lifecycle(
+                figures_row(source, &label, "all", &summary::figures(tasks, which, m)),
+                tasks,
+                which,
+                m,
+                ruled_any,
+            );
+            row.node = Some(name.clone());
+            row.servers = Some(servers_record(scenario, w, &[j]));
+            rows.push(row);
+        }
+    }
     rows
+}
+
+/// Server failures in both runs over the part of the window both lasted.
+fn failures_compared(
+    scenario: &Scenario,
+    plan: &backend::Plan,
+    real: &RealRun,
+    sim: &SimRun,
+) -> Option<FailuresCompared> {
+    let failing = failing(scenario);
+    if failing.is_empty() {
+        return None;
+    }
+    let to = real.end.min(sim.end);
+    let count = |signals: &[backend::Stamped]| {
+        backend::watched(scenario, plan, signals, to)
+            .servers
+            .iter()
+            .map(|c| c.failures)
+            .sum()
+    };
+    Some(FailuresCompared {
+        from: backend::window_start(plan),
+        to,
+        real: count(&real.signals),
+        sim: count(&sim.signals),
+    })
 }
 
 /// The backend's own figures for one policy.
@@ -477,6 +645,7 @@ pub fn backend_report(
         slices: a.slices,
         ledger_real: real.ledgers.clone(),
         ledger_sim: sim.ledgers.clone(),
+        failures_same_horizon: failures_compared(scenario, plan, real, sim),
         agreement: scenario
             .classes
             .iter()
@@ -573,12 +742,14 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         );
     }
     let mut rows = Vec::new();
+    let mut alarms = Vec::new();
     let mut reports = Vec::new();
     for policy in &scenario.policies {
         let real = backend::run(&scenario, policy, &plan, &config, &work);
         let sim = backend::simulate(&scenario, policy, &plan);
         check_accounts(&policy.label(), plan.arrivals.len() as u64, &real, &sim)?;
-        rows.extend(policy_rows(&scenario, policy, &plan, &real, &sim.tasks));
+        rows.extend(policy_rows(&scenario, policy, &plan, &real, &sim));
+        alarms.extend(alarm_rows(&scenario, policy, &plan, &real, &sim));
         reports.push(backend_report(&scenario, policy, &plan, &real, &sim));
     }
     let document = ValidateDocument {
@@ -588,6 +759,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         warmup_tasks: plan.measure_from,
         limits: limits(&work, config.time_scale),
         rows,
+        alarms,
         backend: reports,
     };
     if args.json {
@@ -708,11 +880,15 @@ pub fn table(d: &ValidateDocument) -> String {
             Some(_) => "theory",
             None => r.source,
         };
+        let class = match &r.node {
+            Some(n) => format!("node {n}"),
+            None => r.class.clone(),
+        };
         let _ = write!(
             out,
             "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
             r.policy,
-            r.class,
+            class,
             source,
             r.jobs.map_or("-".into(), |j| j.to_string()),
             with_ci(r.mean_wait, r.mean_wait_ci95),
@@ -750,6 +926,40 @@ pub fn table(d: &ValidateDocument) -> String {
             "\nlifecycle ([classes.attempts], measured tasks): gave up = dead-lettered; by a/t/q/d = \
              every give-up (dead-lettered or rolled back) by reason: attempts, timeout, \
              queue_timeout, deadline; mean response covers completed tasks only"
+        );
+    }
+    for r in d.rows.iter().filter(|r| r.node.is_some()) {
+        let Some(sv) = &r.servers else { continue };
+        let _ = writeln!(
+            out,
+            "{}servers, {}, node {}, {}: availability {}, failures {}, {} of them interrupting a task",
+            if r.source == "real" { "\n" } else { "" },
+            r.policy,
+            r.node.as_deref().unwrap_or("-"),
+            r.source,
+            sig(sv.availability),
+            sig(sv.server_failures),
+            sig(sv.interrupted),
+        );
+    }
+    if !d.alarms.is_empty() {
+        out.push('\n');
+    }
+    for a in &d.alarms {
+        let first = a
+            .first_raised
+            .map_or("never".into(), |t| format!("first at {}", sig(Some(t))));
+        let delay = a.mean_delay.map_or(String::new(), |x| {
+            format!(", mean delay from failure {}", sig(Some(x)))
+        });
+        let _ = writeln!(
+            out,
+            "alarm {}, {}, {}: raised {} times, {} of the time, {first}{delay}",
+            a.name,
+            a.policy,
+            a.source,
+            sig(a.raised),
+            sig(a.fraction_raised),
         );
     }
     let formulas: Vec<String> = d
@@ -799,6 +1009,16 @@ pub fn table(d: &ValidateDocument) -> String {
         );
         if let Some(a) = &b.approximation {
             let _ = writeln!(out, "    approximation: {a}");
+        }
+        if let Some(f) = &b.failures_same_horizon {
+            let _ = writeln!(
+                out,
+                "    server failures from {} to {} (both runs): real {}, sim {} (same draws)",
+                sig(Some(f.from)),
+                sig(Some(f.to)),
+                f.real,
+                f.sim
+            );
         }
         if let Some(a) = &b.agreement {
             let _ = writeln!(
@@ -880,6 +1100,8 @@ mod tests {
         let real = RealRun {
             tasks: Vec::new(),
             ledgers: vec![ledger(8)],
+            signals: Vec::new(),
+            end: 0.0,
             release_lateness: Vec::new(),
             dispatch_latency: Vec::new(),
             slice: backend::SliceRule::WholeTask,
@@ -890,6 +1112,8 @@ mod tests {
         let sim = |completed| SimRun {
             tasks: Vec::new(),
             ledgers: vec![ledger(completed)],
+            signals: Vec::new(),
+            end: 0.0,
         };
         assert!(check_accounts("fcfs", 10, &real, &sim(8)).is_ok());
         // A job counted twice (9 + 1 + 1 > 10) on the simulated side.

@@ -17,7 +17,26 @@ use crate::job::JobId;
 use crate::lifecycle::AttemptEnd;
 use crate::model::{FailureClock, NodeFailures, OnFailure};
 use crate::policy::Policy;
-use crate::workload::Workload;
+use crate::workload::{Purpose, Workload, visit_key};
+
+/// The key of the failure draws of replication `replication` of a run
+/// seeded `seed`: the real backend replays replication 0's with it.
+pub fn failure_key(seed: u64, replication: u32) -> u64 {
+    visit_key(seed, replication, Purpose::ServerFailure)
+}
+
+/// The length of period `k` (even: up, odd: down) of server `server` of
+/// node `node`: a pure function of the draw's coordinates, so the engine
+/// and the real backend meet the same failures at the same times.
+pub fn failure_period(rule: &NodeFailures, key: u64, node: u32, server: u32, k: u32) -> f64 {
+    let d = if k.is_multiple_of(2) {
+        &rule.up
+    } else {
+        &rule.down
+    };
+    let seq = (u64::from(node) << 32) | u64::from(server);
+    draw(d, key, seq, k).max(0.0)
+}
 
 /// One server's failure state.
 #[derive(Debug, Clone, Copy)]
@@ -68,13 +87,7 @@ impl StationFailures {
         let life = &mut self.servers[s as usize];
         let k = life.period;
         life.period += 1;
-        let d = if k.is_multiple_of(2) {
-            &self.rule.up
-        } else {
-            &self.rule.down
-        };
-        let seq = (u64::from(self.node) << 32) | u64::from(s);
-        draw(d, self.key, seq, k).max(0.0)
+        failure_period(&self.rule, self.key, self.node, s, k)
     }
 
     pub fn busy_clock(&self) -> bool {
@@ -389,5 +402,60 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dist;
+
+    fn rule() -> NodeFailures {
+        NodeFailures {
+            up: Dist::exponential_mean(50.0),
+            down: Dist::exponential_mean(5.0),
+            running: OnFailure::Resume,
+            clock: FailureClock::Always,
+        }
+    }
+
+    #[test]
+    fn the_engine_draws_its_periods_through_the_shared_function() {
+        let key = failure_key(3, 0);
+        let mut f = StationFailures::new(rule(), key, 2, 3);
+        // `new` drew period 0 of every server.
+        for s in 0..3 {
+            assert_eq!(
+                f.servers[s as usize].up_left,
+                failure_period(&f.rule, key, 2, s, 0)
+            );
+        }
+        for k in 1..20 {
+            assert_eq!(f.next_period(1), failure_period(&rule(), key, 2, 1, k));
+        }
+        // Servers, nodes and replications draw apart.
+        let p = |node, server, k| failure_period(&rule(), key, node, server, k);
+        assert_ne!(p(2, 0, 0), p(2, 1, 0));
+        assert_ne!(p(2, 0, 0), p(1, 0, 0));
+        assert_ne!(key, failure_key(3, 1));
+    }
+
+    #[test]
+    fn periods_alternate_up_and_down_with_their_means() {
+        let key = failure_key(11, 0);
+        let (mut up, mut down) = (0.0, 0.0);
+        let n = 20_000;
+        for k in 0..2 * n {
+            let x = failure_period(&rule(), key, 0, 0, k);
+            assert!(x >= 0.0);
+            if k % 2 == 0 { up += x } else { down += x }
+        }
+        // Exponential means 50 and 5: standard errors 50/√n and 5/√n (0.35, 0.035).
+        let (up, down) = (up / f64::from(n), down / f64::from(n));
+        assert!((up - 50.0).abs() < 4.0 * 50.0 / f64::from(n).sqrt(), "{up}");
+        assert!(
+            (down - 5.0).abs() < 4.0 * 5.0 / f64::from(n).sqrt(),
+            "{down}"
+        );
     }
 }

@@ -33,6 +33,8 @@ use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy, Sharing, SharingPolicy};
 use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
 
+pub use failures::{failure_key, failure_period};
+
 use events::{Event, EventList, Kind};
 use jobs::JobTable;
 use loads::LoadBoard;
@@ -319,7 +321,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     blocked_jobs: Vec::new(),
                     blocked_servers: 0,
                     failures: n.failures.clone().map(|f| {
-                        let key = visit_key(scenario.seed, replication, Purpose::ServerFailure);
+                        let key = failures::failure_key(scenario.seed, replication);
                         Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
                     }),
                     restarts: Default::default(),

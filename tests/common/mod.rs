@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests.
+// Each test binary uses its own part of them.
+#![allow(dead_code)]
 
 use assert_cmd::Command;
 
@@ -26,3 +28,5 @@ pub fn refused(text: &str, field: &str, value: &str) {
     );
     assert!(!out_dir.exists());
 }
+
+pub mod real;
