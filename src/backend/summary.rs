@@ -9,7 +9,7 @@
 //! computed by the same [`Estimate::from_values`] that treats replications.
 
 use super::task::{TaskRecord, TaskState};
-use crate::stats::lifecycle::{ATTEMPT_BUCKETS, TaskSummary};
+use crate::stats::lifecycle::{TaskSummary, attempt_bucket};
 use crate::stats::{Estimate, Welford};
 
 /// Number of batches for batch means.
@@ -113,23 +113,8 @@ pub fn lifecycle(
         .filter(|t| which.selects(t))
         .collect();
     let mut s = TaskSummary {
-        applies,
         arrived: chosen.len() as u64,
-        completed: 0,
-        gave_up: 0,
-        rolled_back: 0,
-        gave_up_by: [0; 4],
-        failed: 0,
-        timed_out: 0,
-        killed: 0,
-        by_attempts: [0; ATTEMPT_BUCKETS],
-        p_give_up: Estimate::from_values(&[]),
-        mean_attempts: Estimate::from_values(&[]),
-        goodput: Estimate::from_values(&[]),
-        wasted_work: Estimate::from_values(&[]),
-        retry_amplification: Estimate::from_values(&[]),
-        mean_time_to_give_up: Estimate::from_values(&[]),
-        imbalance: None,
+        ..TaskSummary::empty(applies)
     };
     let mut columns: [Vec<(f64, f64)>; 6] = Default::default();
     for t in &chosen {
@@ -147,7 +132,7 @@ pub fn lifecycle(
         s.killed += u64::from(t.killed);
         let ended = t.ended();
         if ended {
-            s.by_attempts[(t.attempts.max(1) as usize - 1).min(ATTEMPT_BUCKETS - 1)] += 1;
+            s.by_attempts[attempt_bucket(t.attempts)] += 1;
         }
         let attempts = f64::from(t.attempts);
         let one = |b: bool| if b { 1.0 } else { 0.0 };

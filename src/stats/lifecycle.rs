@@ -201,6 +201,31 @@ pub struct TaskSummary {
     pub imbalance: Option<(usize, Imbalance)>,
 }
 
+impl TaskSummary {
+    /// No task counted yet; `applies`: some selected class has attempt rules.
+    pub fn empty(applies: bool) -> TaskSummary {
+        TaskSummary {
+            applies,
+            arrived: 0,
+            completed: 0,
+            gave_up: 0,
+            rolled_back: 0,
+            gave_up_by: [0; 4],
+            failed: 0,
+            timed_out: 0,
+            killed: 0,
+            by_attempts: [0; ATTEMPT_BUCKETS],
+            p_give_up: Estimate::from_values(&[]),
+            mean_attempts: Estimate::from_values(&[]),
+            goodput: Estimate::from_values(&[]),
+            wasted_work: Estimate::from_values(&[]),
+            retry_amplification: Estimate::from_values(&[]),
+            mean_time_to_give_up: Estimate::from_values(&[]),
+            imbalance: None,
+        }
+    }
+}
+
 /// Summarises the lifecycle of the cells a row takes from each
 /// replication (`cells[r]`); `lifecycle[k]` tells whether class `k` has
 /// attempt rules, `class_cells` whether the cells are class cells (their
@@ -210,25 +235,7 @@ pub fn summarize(
     lifecycle: &[bool],
     class_cells: bool,
 ) -> TaskSummary {
-    let mut s = TaskSummary {
-        applies: false,
-        arrived: 0,
-        completed: 0,
-        gave_up: 0,
-        rolled_back: 0,
-        gave_up_by: [0; 4],
-        failed: 0,
-        timed_out: 0,
-        killed: 0,
-        by_attempts: [0; ATTEMPT_BUCKETS],
-        p_give_up: Estimate::from_values(&[]),
-        mean_attempts: Estimate::from_values(&[]),
-        goodput: Estimate::from_values(&[]),
-        wasted_work: Estimate::from_values(&[]),
-        retry_amplification: Estimate::from_values(&[]),
-        mean_time_to_give_up: Estimate::from_values(&[]),
-        imbalance: None,
-    };
+    let mut s = TaskSummary::empty(false);
     let mut columns: [Vec<f64>; 6] = Default::default();
     for (r, rep) in cells.iter().enumerate() {
         let (mut arrived, mut offered, mut given_up) = (0u64, 0u64, 0u64);
