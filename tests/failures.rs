@@ -140,6 +140,51 @@ fn a_failed_attempt_follows_the_retry_rules_and_every_task_is_accounted_for() {
     );
 }
 
+/// A compensation task hit by a server failure under `running = "retry"`
+/// starts over: it is not an attempt, so it is never retried as one nor
+/// given up a second time. Each task given up is counted once, by reason.
+#[test]
+fn an_interrupted_compensation_starts_over_and_is_given_up_once() {
+    let path = Path::new("pool.toml");
+    let text = r#"
+name = "failing compensations"
+seed = 9
+replications = 4
+warmup = { time = 100.0 }
+horizon = { time = 5000.0 }
+[[classes]]
+name = "task"
+arrival = { dist = "exponential", rate = 1.0 }
+service = { dist = "exponential", mean = 1.0 }
+[classes.attempts]
+failure = { p = 0.5 }
+retry = { max_attempts = 1 }
+on_give_up = "rollback"
+rollback = { dist = "deterministic", value = 2.0 }
+[[nodes]]
+name = "pool"
+servers = 3
+failures = { up = { dist = "exponential", mean = 5.0 }, down = { dist = "deterministic", value = 0.5 }, running = "retry" }
+"#;
+    let s = Scenario::from_toml(text, path).unwrap();
+    let out = experiment::run(&s);
+    assert!(experiment::imbalance_line(path, &out.rows).is_none());
+    let t = &overall(&out).stats.tasks;
+    assert!(t.rolled_back > 0 && t.gave_up == 0, "{t:?}");
+    // One attempt each: every task given up once, for its attempts. A
+    // task given up near the end of the window may still be compensating
+    // when it closes (a few, at most the jobs present then).
+    let given_up: u64 = t.gave_up_by.iter().sum();
+    assert_eq!(given_up, t.gave_up_by[0]);
+    assert!(
+        given_up >= t.rolled_back && given_up - t.rolled_back <= 4 * 10,
+        "{given_up} given up, {} rolled back",
+        t.rolled_back
+    );
+    let sv = overall(&out).stats.servers.unwrap();
+    assert!(sv.interrupted.mean > 0.0);
+}
+
 #[test]
 fn failures_on_bad_input_are_refused_with_the_field() {
     let base = |failures: &str, extra: &str| {

@@ -10,6 +10,7 @@
 //! period), so every policy meets the same failures at the same times
 //! under the always-running clock (common random numbers).
 
+use super::attempts::Phase;
 use super::events::{Event, Kind};
 use super::station::{DOWN, IDLE};
 use super::{Observer, Simulation, draw, per_speed};
@@ -236,10 +237,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }
             }
             OnFailure::Retry => {
-                let rules = self
-                    .life
-                    .as_ref()
-                    .is_some_and(|l| l.rules[self.jobs.get(id).class as usize].is_some());
+                // A compensation task is not an attempt: it neither fails
+                // nor retries, so it starts over like any job without rules.
+                let rules = self.life.as_ref().is_some_and(|l| {
+                    l.rules[self.jobs.get(id).class as usize].is_some()
+                        && l.tasks[id as usize].phase != Phase::Compensation
+                });
                 if rules {
                     self.attempt_failed_on(node, server, id);
                 } else {
