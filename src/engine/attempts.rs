@@ -194,7 +194,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if !self.current(&event) {
             return;
         }
-        let (now, id) = (self.clock, event.server);
+        let id = event.server;
         let life = self.life.as_mut().expect("lifecycle present");
         let task = &mut life.tasks[id as usize];
         // A later attempt of the same task has a later due time.
@@ -207,14 +207,20 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         let task = &mut self.life.as_mut().expect("lifecycle present").tasks[id as usize];
         task.ends = AttemptEnd::TimedOut;
-        let task = *task;
+        self.report_attempt_end(id, AttemptEnd::TimedOut);
+        self.after_attempt(node, Some(SHARED), id, AttemptEnd::TimedOut);
+        self.reschedule_shared(node);
+    }
+
+    /// Tells the observer that job `id`'s attempt under way ended as
+    /// `end`, with the work and server time it used.
+    pub(super) fn report_attempt_end(&mut self, id: JobId, end: AttemptEnd) {
+        let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
         let job = self.jobs.get(id);
         let work = task.remaining_from - job.remaining;
         let time = job.served - task.served_from;
         self.observer
-            .on_attempt_end(now, job, AttemptEnd::TimedOut, work, time);
-        self.after_attempt(node, Some(SHARED), id, AttemptEnd::TimedOut);
-        self.reschedule_shared(node);
+            .on_attempt_end(self.clock, job, end, work, time);
     }
 
     /// Takes job `id` out of the share of sharing node `node` before its
@@ -255,10 +261,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 false
             }
             Phase::Task | Phase::Backoff => {
-                let work = task.remaining_from - job.remaining;
-                let time = job.served - task.served_from;
-                self.observer
-                    .on_attempt_end(now, job, task.ends, work, time);
+                self.report_attempt_end(id, task.ends);
                 self.after_attempt(node, Some(server), id, task.ends);
                 true
             }
@@ -380,11 +383,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 if self.share_out(node, id).is_none() {
                     return;
                 }
-                let job = self.jobs.get(id);
-                let work = task.remaining_from - job.remaining;
-                let time = job.served - task.served_from;
-                self.observer
-                    .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+                self.report_attempt_end(id, AttemptEnd::Killed);
                 self.give_up(node, None, id, GiveUp::Deadline);
                 self.reschedule_shared(node);
             }
@@ -409,11 +408,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }
                 if task.started {
                     // Preempted mid-attempt and waiting: that attempt dies too.
-                    let job = self.jobs.get(id);
-                    let work = task.remaining_from - job.remaining;
-                    let time = job.served - task.served_from;
-                    self.observer
-                        .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+                    self.report_attempt_end(id, AttemptEnd::Killed);
                 }
                 self.give_up(node, None, id, GiveUp::Deadline);
             }
@@ -439,14 +434,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.failure_clock_stops(node, server);
             }
         }
-        let task = self.life.as_ref().expect("lifecycle present").tasks[id as usize];
-        let job = self.jobs.get(id);
-        let work = task.remaining_from - job.remaining;
-        let time = job.served - task.served_from;
-        self.observer
-            .on_attempt_end(now, job, AttemptEnd::Killed, work, time);
+        self.report_attempt_end(id, AttemptEnd::Killed);
         if !down {
-            self.observer.on_stop(now, job, server);
+            self.observer.on_stop(now, self.jobs.get(id), server);
         }
     }
 

@@ -363,14 +363,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// Retry mode: the attempt job `id` ran on failed `server` counts as
     /// failed, and the class's retry rules decide what follows.
     fn attempt_failed_on(&mut self, node: u32, server: u32, id: JobId) {
-        let now = self.clock;
-        let life = self.life.as_ref().expect("checked by the caller");
-        let task = life.tasks[id as usize];
-        let job = self.jobs.get(id);
-        let work = task.remaining_from - job.remaining;
-        let time = job.served - task.served_from;
-        self.observer
-            .on_attempt_end(now, job, AttemptEnd::Failed, work, time);
+        self.report_attempt_end(id, AttemptEnd::Failed);
         self.after_attempt(node, Some(server), id, AttemptEnd::Failed);
     }
 
