@@ -103,6 +103,7 @@ impl RunOptions {
             threads: self.threads,
             max_present: None,
             size_bins: None,
+            timeline: None,
         }
     }
 }

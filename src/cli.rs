@@ -589,6 +589,11 @@ pub struct RunArgs {
     /// `0.5,1,2,5`; default the deciles of the size distribution.
     #[arg(long, value_name = "LIST")]
     pub size_bins: Option<String>,
+    /// Also report a timeline in bins of BIN time units from time 0 (warm-up
+    /// included): arrivals, number in system, utilisation, servers, abandonments
+    /// per node and overall (replaces `[output] timeline`).
+    #[arg(long, value_name = "BIN")]
+    pub timeline: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ use crate::job::Job;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::alarms::AlarmSummary;
+use crate::stats::timeline::{self, Timeline, TimelineBin};
 use crate::stats::{
     Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
     SizeBinStats, response_distribution, size_bins, summarize,
@@ -157,6 +158,36 @@ pub struct RunOutput {
     pub size_bins: Vec<SizeBinRow>,
     /// Per policy, each `[[alarms]]` entry's figures.
     pub alarms: Vec<(String, AlarmSummary)>,
+    /// Per policy, the timeline's bins (empty without `[output] timeline`).
+    pub timeline: Vec<TimelineRow>,
+}
+
+/// A bin of a policy's timeline, with the load offered in it.
+#[derive(Debug, Clone)]
+pub struct TimelineRow {
+    pub policy: String,
+    pub bin: TimelineBin,
+    /// The expected arrivals from outside in the bin (whole-system rows
+    /// only): `E[X] ∫ λ(t) dt` over the bin, summed over classes.
+    pub offered: Option<f64>,
+}
+
+/// The timeline rows of a policy's replications.
+pub fn timeline_rows(
+    scenario: &Scenario,
+    policy: &str,
+    reps: &[ReplicationSummary],
+) -> Vec<TimelineRow> {
+    let timelines: Vec<&Timeline> = reps.iter().filter_map(|r| r.timeline.as_ref()).collect();
+    let offered = scenario.offered_arrivals();
+    timeline::summarize(&timelines)
+        .into_iter()
+        .map(|bin| TimelineRow {
+            policy: policy.to_string(),
+            offered: bin.node.is_none().then(|| offered(bin.start, bin.end)),
+            bin,
+        })
+        .collect()
 }
 
 /// One size bin of a policy's overall or class row.
@@ -269,15 +300,41 @@ pub fn run_replication(
     )
     .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges())
     .with_alarms(&scenario.alarms);
-    let (recorder, info) = simulate(
-        scenario,
-        policy,
-        replication,
-        recorder,
-        scenario.warmup,
-        scenario.horizon,
-    );
-    ReplicationSummary { recorder, info }
+    // Two instantiations of the engine: one without a timeline pays nothing for it.
+    match scenario.output.timeline {
+        None => {
+            let (recorder, info) = simulate(
+                scenario,
+                policy,
+                replication,
+                recorder,
+                scenario.warmup,
+                scenario.horizon,
+            );
+            ReplicationSummary {
+                recorder,
+                info,
+                timeline: None,
+            }
+        }
+        Some(bin) => {
+            let servers: Vec<u32> = scenario.nodes.iter().map(|n| n.servers).collect();
+            let timeline = Timeline::new(bin, &servers, crate::limits::timeline_cap(scenario));
+            let ((recorder, timeline), info) = simulate(
+                scenario,
+                policy,
+                replication,
+                (recorder, timeline),
+                scenario.warmup,
+                scenario.horizon,
+            );
+            ReplicationSummary {
+                recorder,
+                info,
+                timeline: Some(timeline),
+            }
+        }
+    }
 }
 
 /// Jobs whose passage the sample path of a run shows.
@@ -496,6 +553,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
                     .into_iter()
                     .map(move |a| (l.clone(), a))
             })
+            .collect(),
+        timeline: labels
+            .iter()
+            .zip(&per_policy)
+            .flat_map(|(l, reps)| timeline_rows(scenario, l, reps))
             .collect(),
     }
 }

@@ -39,11 +39,15 @@ pub const MAX_MDP_WORK: f64 = 2e10;
 pub const MAX_LP_VARIABLES: f64 = 200_000.0;
 /// Most slices (bursts / quantum) of a `gantt` schedule, each a line of the timeline.
 pub const MAX_GANTT_SLICES: f64 = 1e6;
+/// Most bins one replication's timeline is expected to record.
+pub const MAX_TIMELINE_BINS: f64 = 1e6;
 /// Default number of jobs present at once after which a run is declared unstable.
 pub const DEFAULT_MAX_PRESENT: u64 = 1_000_000;
 
 /// Bytes of one class's response histogram (3 significant digits over 2^50 units).
 const CLASS_CELL_BYTES: f64 = 350e3;
+/// Bytes of one bin of one column of a timeline.
+const TIMELINE_CELL_BYTES: f64 = 56.0;
 
 static ENFORCED: AtomicBool = AtomicBool::new(true);
 static MAX_PRESENT: AtomicU64 = AtomicU64::new(DEFAULT_MAX_PRESENT);
@@ -223,7 +227,17 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
     } else {
         0.0
     };
-    let per_replication = s.classes.len() as f64 * CLASS_CELL_BYTES + node_cells * node_cell;
+    let mut per_replication = s.classes.len() as f64 * CLASS_CELL_BYTES + node_cells * node_cell;
+    if let Some(bins) = timeline_bins(s) {
+        check_estimate(
+            "output.timeline.bin",
+            s.output.timeline.unwrap_or_default(),
+            bins,
+            MAX_TIMELINE_BINS,
+            "timeline bins per replication (expected duration / bin)",
+        )?;
+        per_replication += bins * (nodes + 1.0) * TIMELINE_CELL_BYTES;
+    }
     let bytes = per_replication * f64::from(s.replications) * s.policies.len() as f64;
     check_estimate(
         "replications",
@@ -233,6 +247,35 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         "bytes of statistics (replications × policies × (classes + nodes))",
     )?;
     Ok(())
+}
+
+/// The simulated time a replication is expected to last: its warm-up and
+/// horizon, each a time or a number of jobs over the arrival rate.
+pub fn expected_duration(s: &Scenario) -> f64 {
+    let rate: f64 = (0..s.classes.len()).map(|k| s.arrival_rate(k)).sum();
+    [s.warmup, s.horizon]
+        .into_iter()
+        .map(|limit| match limit {
+            Limit::Jobs(n) => n as f64 / rate,
+            Limit::Time(t) => t,
+        })
+        .sum()
+}
+
+/// The bins a replication's timeline is expected to record, when the
+/// scenario asks for one.
+pub fn timeline_bins(s: &Scenario) -> Option<f64> {
+    s.output
+        .timeline
+        .map(|bin| (expected_duration(s) / bin).ceil().max(1.0))
+}
+
+/// The bins a replication's timeline records at most: twice the expected
+/// number (a jobs horizon ends at a random time), and never more than the
+/// limit, so that memory stays bounded even with `--no-limits`.
+pub fn timeline_cap(s: &Scenario) -> usize {
+    let expected = timeline_bins(s).unwrap_or(1.0);
+    (2.0 * expected + 16.0).min(MAX_TIMELINE_BINS) as usize
 }
 
 fn total_capacity(s: &Scenario) -> f64 {

@@ -505,7 +505,9 @@ impl UnitResult {
 pub fn points(base: &Scenario, sweep: &Sweep) -> Result<Vec<Scenario>, FieldError> {
     (0..sweep.values.len())
         .map(|i| {
-            let s = sweep.point(base, i)?;
+            let mut s = sweep.point(base, i)?;
+            // A sweep reports steady-state rows only: no point records a timeline.
+            s.output.timeline = None;
             crate::limits::check_scenario(&s).map_err(|e| FieldError {
                 message: format!(
                     "at the sweep's {} = {}: {}",
@@ -603,6 +605,7 @@ pub fn aggregate(
                     deadlock: None,
                     unstable: None,
                 },
+                timeline: None,
             })
         })
         .collect::<Result<_, TotalsError>>()?;

@@ -44,7 +44,8 @@ pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
             dir,
             read(files::ATTEMPTS)?.as_deref(),
             read(files::ALARM_INTERVALS)?.as_deref(),
-        )?;
+        )?
+        .with_timeline(dir, read(files::TIMELINE)?.as_deref())?;
         crate::report::plot::run_pictures(&data)?
     } else {
         return Err(flag(

@@ -67,6 +67,10 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         }
         crate::limits::set_max_present(n);
     }
+    if let Some(bin) = args.timeline {
+        crate::model::output::positive_time(bin).map_err(|m| flag("--timeline", bin, &m))?;
+        scenario.output.timeline = Some(bin);
+    }
     crate::limits::check_scenario(&scenario).map_err(|error| InputError::Field {
         path: scenario.path.clone(),
         error,
@@ -219,6 +223,9 @@ fn run_tree(
     if !csvs.alarm_intervals.is_empty() {
         tree.add(files::ALARM_INTERVALS, csvs.alarm_intervals);
     }
+    if !csvs.timeline.is_empty() {
+        tree.add(files::TIMELINE, csvs.timeline);
+    }
     tree.add(MANIFEST, serde_json::to_string_pretty(manifest)?);
     tree.add_pictures(pictures);
     Ok(tree)
@@ -240,6 +247,7 @@ pub fn run_pictures(scenario: &str, dir: &Path, csvs: &RunCsvs) -> anyhow::Resul
         dir,
         Some(csvs.attempts.as_str()).filter(|t| !t.is_empty()),
         Some(csvs.alarm_intervals.as_str()).filter(|t| !t.is_empty()),
-    )?;
+    )?
+    .with_timeline(dir, Some(csvs.timeline.as_str()).filter(|t| !t.is_empty()))?;
     plot::run_pictures(&data)
 }

@@ -263,6 +263,7 @@ pub fn args_of(d: &Definition, scenario: PathBuf) -> SweepArgs {
             threads: None,
             max_present: None,
             size_bins: None,
+            timeline: None,
         },
         d.param.clone(),
         d.values.clone(),

@@ -107,13 +107,133 @@ pub trait Observer {
     /// A given-up task's compensation finished after `time` in service:
     /// the job leaves the system as rolled back.
     fn on_rolled_back(&mut self, _now: f64, _job: &Job, _time: f64) {}
-    /// The run ended at `now`.
     /// A server of `node` failed; `job` is the one it was running, if any
     /// (interrupted: it waits, restarts or fails as the node says).
     fn on_server_down(&mut self, _now: f64, _node: u32, _server: u32, _job: Option<&Job>) {}
     /// A failed server of `node` was repaired.
     fn on_server_up(&mut self, _now: f64, _node: u32, _server: u32) {}
+    /// The run ended at `now`.
     fn on_end(&mut self, _now: f64) {}
+}
+
+/// Two observers of one run, each told of every event, the first first:
+/// the run's statistics and a timeline, say.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    #[inline(always)]
+    fn on_arrival(&mut self, now: f64, job: &Job) {
+        self.0.on_arrival(now, job);
+        self.1.on_arrival(now, job);
+    }
+    #[inline(always)]
+    fn on_start(&mut self, now: f64, job: &Job, server: u32) {
+        self.0.on_start(now, job, server);
+        self.1.on_start(now, job, server);
+    }
+    #[inline(always)]
+    fn on_stop(&mut self, now: f64, job: &Job, server: u32) {
+        self.0.on_stop(now, job, server);
+        self.1.on_stop(now, job, server);
+    }
+    #[inline(always)]
+    fn on_switch(&mut self, now: f64, server: u32, duration: f64) {
+        self.0.on_switch(now, server, duration);
+        self.1.on_switch(now, server, duration);
+    }
+    #[inline(always)]
+    fn on_preempt(&mut self, now: f64, victim: &Job, by: &Job, server: u32) {
+        self.0.on_preempt(now, victim, by, server);
+        self.1.on_preempt(now, victim, by, server);
+    }
+    #[inline(always)]
+    fn on_expire(&mut self, now: f64, job: &Job, server: u32) {
+        self.0.on_expire(now, job, server);
+        self.1.on_expire(now, job, server);
+    }
+    #[inline(always)]
+    fn on_shares(&mut self, now: f64, node: u32, busy: &[f64], before: &[f64]) {
+        self.0.on_shares(now, node, busy, before);
+        self.1.on_shares(now, node, busy, before);
+    }
+    #[inline(always)]
+    fn on_move(&mut self, now: f64, job: &Job, from: u32) {
+        self.0.on_move(now, job, from);
+        self.1.on_move(now, job, from);
+    }
+    #[inline(always)]
+    fn on_block(&mut self, now: f64, job: &Job) {
+        self.0.on_block(now, job);
+        self.1.on_block(now, job);
+    }
+    #[inline(always)]
+    fn on_baulk(&mut self, now: f64, job: &Job) {
+        self.0.on_baulk(now, job);
+        self.1.on_baulk(now, job);
+    }
+    #[inline(always)]
+    fn on_renege(&mut self, now: f64, job: &Job) {
+        self.0.on_renege(now, job);
+        self.1.on_renege(now, job);
+    }
+    #[inline(always)]
+    fn on_blocked(&mut self, now: f64, job: &Job) {
+        self.0.on_blocked(now, job);
+        self.1.on_blocked(now, job);
+    }
+    #[inline(always)]
+    fn on_unblocked(&mut self, now: f64, job: &Job, blocked: f64) {
+        self.0.on_unblocked(now, job, blocked);
+        self.1.on_unblocked(now, job, blocked);
+    }
+    #[inline(always)]
+    fn on_visit_end(&mut self, now: f64, job: &Job) {
+        self.0.on_visit_end(now, job);
+        self.1.on_visit_end(now, job);
+    }
+    #[inline(always)]
+    fn on_complete(&mut self, now: f64, job: &Job) {
+        self.0.on_complete(now, job);
+        self.1.on_complete(now, job);
+    }
+    #[inline(always)]
+    fn on_measure_start(&mut self, now: f64) {
+        self.0.on_measure_start(now);
+        self.1.on_measure_start(now);
+    }
+    #[inline(always)]
+    fn on_attempt_end(&mut self, now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
+        self.0.on_attempt_end(now, job, end, work, time);
+        self.1.on_attempt_end(now, job, end, work, time);
+    }
+    #[inline(always)]
+    fn on_task_completed(&mut self, now: f64, job: &Job, attempts: u32) {
+        self.0.on_task_completed(now, job, attempts);
+        self.1.on_task_completed(now, job, attempts);
+    }
+    #[inline(always)]
+    fn on_give_up(&mut self, now: f64, job: &Job, why: GiveUp, attempts: u32, rollback: bool) {
+        self.0.on_give_up(now, job, why, attempts, rollback);
+        self.1.on_give_up(now, job, why, attempts, rollback);
+    }
+    #[inline(always)]
+    fn on_rolled_back(&mut self, now: f64, job: &Job, time: f64) {
+        self.0.on_rolled_back(now, job, time);
+        self.1.on_rolled_back(now, job, time);
+    }
+    #[inline(always)]
+    fn on_server_down(&mut self, now: f64, node: u32, server: u32, job: Option<&Job>) {
+        self.0.on_server_down(now, node, server, job);
+        self.1.on_server_down(now, node, server, job);
+    }
+    #[inline(always)]
+    fn on_server_up(&mut self, now: f64, node: u32, server: u32) {
+        self.0.on_server_up(now, node, server);
+        self.1.on_server_up(now, node, server);
+    }
+    #[inline(always)]
+    fn on_end(&mut self, now: f64) {
+        self.0.on_end(now);
+        self.1.on_end(now);
+    }
 }
 
 /// An observer that records nothing.

@@ -233,12 +233,55 @@ impl Arrivals {
         }
     }
 
+    /// What counts this process's expected arrival instants over an
+    /// interval (see [`InstantCount::between`]); a trace is read once.
+    pub fn instant_count(&self) -> InstantCount {
+        match self {
+            Arrivals::Renewal(d) => InstantCount::Rate(1.0 / d.mean()),
+            Arrivals::Poisson(p) => InstantCount::Profile(Arc::clone(p)),
+            Arrivals::Trace(t) => {
+                let mut reader = t.replay();
+                let mut times = Vec::with_capacity(t.rows.min(1 << 24) as usize);
+                while let Some((time, _)) = reader.next_row() {
+                    times.push(time);
+                }
+                InstantCount::Times(times)
+            }
+        }
+    }
+
     /// What kind of process this is, as a scenario names it.
     pub fn label(&self) -> &'static str {
         match self {
             Arrivals::Renewal(d) => d.family(),
             Arrivals::Poisson(_) => "poisson (time-varying)",
             Arrivals::Trace(_) => "trace",
+        }
+    }
+}
+
+/// Expected arrival instants of a process over intervals of time.
+#[derive(Debug, Clone)]
+pub enum InstantCount {
+    /// A renewal process, at its long-run rate `1/E[A]` (exact for Poisson;
+    /// for others the renewal function `m(t) ~ t/E[A]`, Cox, *Renewal
+    /// Theory*, 1962, §4.2).
+    Rate(f64),
+    /// `Λ(b) − Λ(a)` of a time-varying Poisson process.
+    Profile(Arc<RateProfile>),
+    /// A trace's own times, sorted.
+    Times(Vec<f64>),
+}
+
+impl InstantCount {
+    /// Expected arrival instants in `[a, b)`.
+    pub fn between(&self, a: f64, b: f64) -> f64 {
+        match self {
+            InstantCount::Rate(r) => r * (b - a),
+            InstantCount::Profile(p) => p.cumulative(b) - p.cumulative(a),
+            InstantCount::Times(t) => {
+                (t.partition_point(|&x| x < b) - t.partition_point(|&x| x < a)) as f64
+            }
         }
     }
 }

@@ -6,11 +6,13 @@
 //! [output]
 //! slowdown_tau = 0.1         # default: the 10th percentile of job sizes
 //! size_bins = [0.5, 1, 2, 5] # default: the deciles of job sizes
+//! timeline = { bin = 1.0 }   # per-bin figures of absolute time (default: none)
 //! ```
 
 use serde::Deserialize;
 
 use super::Scenario;
+use super::arrival::InstantCount;
 use crate::error::FieldError;
 
 /// `[output]` as written in a scenario file.
@@ -19,6 +21,14 @@ use crate::error::FieldError;
 pub struct OutputSpec {
     pub slowdown_tau: Option<f64>,
     pub size_bins: Option<Vec<f64>>,
+    pub timeline: Option<TimelineSpec>,
+}
+
+/// `[output] timeline = { bin = B }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSpec {
+    pub bin: f64,
 }
 
 /// The validated `[output]` section (flags may override it).
@@ -29,6 +39,8 @@ pub struct Output {
     /// Inner edges of the size bins, positive and increasing: bins are
     /// `[0, e0), [e0, e1), ..., [e_last, ∞)`.
     pub size_bins: Option<Vec<f64>>,
+    /// The length of the timeline's bins, when a timeline is asked for.
+    pub timeline: Option<f64>,
 }
 
 /// Most size-bin edges accepted: the bins are kept per class and per
@@ -38,22 +50,27 @@ pub const MAX_SIZE_BINS: usize = 100;
 impl Output {
     pub fn from_spec(spec: &OutputSpec) -> Result<Output, FieldError> {
         if let Some(tau) = spec.slowdown_tau {
-            check_tau(tau)
+            positive_time(tau)
                 .map_err(|m| FieldError::new("output.slowdown_tau", tau.to_string(), m))?;
         }
         if let Some(edges) = &spec.size_bins {
             check_edges(edges)
                 .map_err(|m| FieldError::new("output.size_bins", format!("{edges:?}"), m))?;
         }
+        if let Some(t) = &spec.timeline {
+            positive_time(t.bin)
+                .map_err(|m| FieldError::new("output.timeline.bin", t.bin.to_string(), m))?;
+        }
         Ok(Output {
             slowdown_tau: spec.slowdown_tau,
             size_bins: spec.size_bins.clone(),
+            timeline: spec.timeline.as_ref().map(|t| t.bin),
         })
     }
 }
 
-/// Why a `tau` is refused, if it is.
-pub fn check_tau(tau: f64) -> Result<(), String> {
+/// Why a time (a `tau`, a bin length) is refused, if it is.
+pub fn positive_time(tau: f64) -> Result<(), String> {
     if tau.is_finite() && tau > 0.0 && tau <= crate::report::files::MAX_FIGURE {
         Ok(())
     } else {
@@ -77,6 +94,24 @@ pub fn check_edges(edges: &[f64]) -> Result<(), String> {
 }
 
 impl Scenario {
+    /// The expected jobs arriving from outside in `[a, b)`: per class the
+    /// mean batch size times the expected arrival instants, summed. The
+    /// timeline draws it beside the arrivals simulated.
+    pub fn offered_arrivals(&self) -> impl Fn(f64, f64) -> f64 + '_ {
+        let counts: Vec<InstantCount> = self
+            .classes
+            .iter()
+            .map(|c| c.arrival.instant_count())
+            .collect();
+        move |a, b| {
+            self.classes
+                .iter()
+                .zip(&counts)
+                .map(|(c, n)| c.batch.mean() * n.between(a, b))
+                .sum()
+        }
+    }
+
     /// The `p`-quantile of the size of an arriving job: of the mixture of
     /// the classes' service requirements, weighted by arrival rate (at
     /// speed 1; a network's first-visit requirement).

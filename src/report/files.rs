@@ -34,6 +34,8 @@ pub const ATTEMPTS: &str = "attempts.csv";
 /// `alarm-intervals.csv`: when each alarm was raised in replication 0's
 /// measured window (when the scenario has alarms).
 pub const ALARM_INTERVALS: &str = "alarm-intervals.csv";
+/// `timeline.csv`: per policy, time bin and node, with `[output] timeline`.
+pub const TIMELINE: &str = "timeline.csv";
 
 /// How many of a class's tasks ended having started `attempts` attempts
 /// (the last bucket: that many or more), over all replications.
@@ -217,6 +219,7 @@ pub struct RunData {
     pub size_bins: Vec<super::SizeBinRecord>,
     pub attempts: Vec<AttemptsRecord>,
     pub alarm_intervals: Vec<IntervalRecord>,
+    pub timeline: Vec<super::TimelineRecord>,
 }
 
 impl RunData {
@@ -242,7 +245,20 @@ impl RunData {
             size_bins: size_bins.map_or(Ok(Vec::new()), |t| from_csv(t, &dir.join(SIZE_BINS)))?,
             attempts: Vec::new(),
             alarm_intervals: Vec::new(),
+            timeline: Vec::new(),
         })
+    }
+
+    /// Adds the timeline, where the tree has one.
+    pub fn with_timeline(
+        mut self,
+        dir: &Path,
+        timeline: Option<&str>,
+    ) -> Result<RunData, InputError> {
+        if let Some(t) = timeline {
+            self.timeline = from_csv(t, &dir.join(TIMELINE))?;
+        }
+        Ok(self)
     }
 
     /// Adds the lifecycle's files, where the tree has them.
@@ -262,7 +278,6 @@ impl RunData {
     }
 }
 
-/// Serialises records as CSV text with a header row.
 /// The CSV texts of a run's results tree: the rows, the response-time
 /// distribution and the sample path of the first jobs. The pictures are
 /// drawn from these texts, so `schedlab plot` redraws them identically.
@@ -279,6 +294,8 @@ pub struct RunCsvs {
     pub attempts: String,
     /// Empty when the scenario has no alarms.
     pub alarm_intervals: String,
+    /// Empty without `[output] timeline`.
+    pub timeline: String,
 }
 
 impl RunCsvs {
@@ -319,6 +336,7 @@ impl RunCsvs {
             } else {
                 to_csv(interval_records(output))?
             },
+            timeline: super::timeline_csv(scenario, output)?,
         })
     }
 }
@@ -377,6 +395,7 @@ fn interval_records(output: &crate::experiment::RunOutput) -> Vec<IntervalRecord
         .collect()
 }
 
+/// Serialises records as CSV text with a header row.
 pub fn to_csv<T: Serialize>(records: impl IntoIterator<Item = T>) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in records {

@@ -357,6 +357,9 @@ pub struct RunDocument {
     /// Each `[[alarms]]` entry's figures, per policy.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<AlarmRecord>,
+    /// Per policy, bin and node (`"all"` for the whole system), with `[output] timeline`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineRecord>,
 }
 
 /// An alarm's figures, in JSON and `alarms.csv`: raises per replication,
@@ -393,6 +396,73 @@ impl AlarmRecord {
 /// The alarms as CSV (`alarms.csv`).
 pub fn alarms_csv(output: &RunOutput) -> anyhow::Result<String> {
     files::to_csv(output.alarms.iter().map(|(p, a)| AlarmRecord::of(p, a)))
+}
+
+/// One bin of a policy's timeline at one node (or `"all"`), in JSON and
+/// `timeline.csv`: means over the replications that covered the bin,
+/// with 95% half-widths. `offered` is the expected arrivals from outside
+/// (whole-system rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineRecord {
+    pub policy: String,
+    pub start: f64,
+    pub end: f64,
+    pub node: String,
+    pub replications: u32,
+    pub arrivals: Option<f64>,
+    pub arrivals_ci95: Option<f64>,
+    pub offered: Option<f64>,
+    pub departures: Option<f64>,
+    pub mean_in_system: Option<f64>,
+    pub mean_in_system_ci95: Option<f64>,
+    pub utilization: Option<f64>,
+    pub utilization_ci95: Option<f64>,
+    pub servers: Option<f64>,
+    pub abandoned: Option<f64>,
+    pub abandoned_ci95: Option<f64>,
+    pub reneged: Option<f64>,
+    pub baulked: Option<f64>,
+}
+
+impl TimelineRecord {
+    fn of(scenario: &Scenario, r: &crate::experiment::TimelineRow) -> TimelineRecord {
+        let b = &r.bin;
+        TimelineRecord {
+            policy: r.policy.clone(),
+            start: b.start,
+            end: b.end,
+            node: b
+                .node
+                .map_or_else(|| "all".to_string(), |j| scenario.nodes[j].name.clone()),
+            replications: b.replications,
+            arrivals: num(b.arrivals.mean),
+            arrivals_ci95: ci(b.arrivals.ci95),
+            offered: r.offered.and_then(num),
+            departures: num(b.departures.mean),
+            mean_in_system: num(b.mean_in_system.mean),
+            mean_in_system_ci95: ci(b.mean_in_system.ci95),
+            utilization: num(b.utilization.mean),
+            utilization_ci95: ci(b.utilization.ci95),
+            servers: num(b.servers.mean),
+            abandoned: num(b.abandoned.mean),
+            abandoned_ci95: ci(b.abandoned.ci95),
+            reneged: num(b.reneged.mean),
+            baulked: num(b.baulked.mean),
+        }
+    }
+}
+
+/// The timeline as CSV (`timeline.csv`), empty without one.
+pub fn timeline_csv(scenario: &Scenario, output: &RunOutput) -> anyhow::Result<String> {
+    if output.timeline.is_empty() {
+        return Ok(String::new());
+    }
+    files::to_csv(
+        output
+            .timeline
+            .iter()
+            .map(|r| TimelineRecord::of(scenario, r)),
+    )
 }
 
 /// One size bin of a policy's overall or class row, in JSON and in
@@ -505,6 +575,11 @@ impl RunDocument {
                 .alarms
                 .iter()
                 .map(|(p, a)| AlarmRecord::of(p, a))
+                .collect(),
+            timeline: output
+                .timeline
+                .iter()
+                .map(|r| TimelineRecord::of(scenario, r))
                 .collect(),
             paired: output.paired.iter().map(PairedRecord::from).collect(),
             deadlock: output
@@ -824,6 +899,7 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             record.nodes.join(", ")
         );
     }
+    timeline_table(&mut out, scenario, output);
     if !output.paired.is_empty() {
         let _ = writeln!(
             out,
@@ -864,6 +940,65 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
         events as f64 / wall_seconds.max(1e-9) / 1e6
     );
     out
+}
+
+/// Most bins the table shows of a timeline; longer ones are in the JSON
+/// and `timeline.csv` only.
+const TABLE_TIMELINE_BINS: usize = 48;
+
+/// The whole-system timeline of each policy, bin by bin, when it is short
+/// enough to read; else where to find it.
+fn timeline_table(out: &mut String, scenario: &Scenario, output: &RunOutput) {
+    let system: Vec<TimelineRecord> = output
+        .timeline
+        .iter()
+        .filter(|r| r.bin.node.is_none())
+        .map(|r| TimelineRecord::of(scenario, r))
+        .collect();
+    let policies = scenario.policies.len().max(1);
+    if system.is_empty() {
+        return;
+    }
+    let bins = system.len() / policies;
+    if bins > TABLE_TIMELINE_BINS {
+        let _ = writeln!(
+            out,
+            "timeline: {bins} bins per policy and node, in --json and timeline.csv of --out"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "timeline of the whole system (per node in --json and timeline.csv):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<12} {:>8} {:>8} {:>9} {:>9} {:>20} {:>20} {:>8} {:>10}",
+        "policy",
+        "start",
+        "end",
+        "arrivals",
+        "offered",
+        "in system",
+        "util",
+        "servers",
+        "abandoned"
+    );
+    for r in &system {
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>8} {:>8} {:>9} {:>9} {:>20} {:>20} {:>8} {:>10}",
+            r.policy,
+            sig(r.start),
+            sig(r.end),
+            opt(r.arrivals),
+            opt(r.offered),
+            with_ci(r.mean_in_system, r.mean_in_system_ci95),
+            with_ci(r.utilization, r.utilization_ci95),
+            opt(r.servers),
+            opt(r.abandoned),
+        );
+    }
 }
 
 /// One result row as a flat CSV record: the JSON's fields, with the

@@ -14,6 +14,7 @@ mod log_hist;
 mod recorder;
 pub mod servers;
 mod summary;
+pub mod timeline;
 pub mod totals;
 
 pub use log_hist::LogHistogram;

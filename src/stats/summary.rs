@@ -23,6 +23,8 @@ use crate::model::{Scenario, WhenFull};
 pub struct ReplicationSummary {
     pub recorder: Recorder,
     pub info: RunInfo,
+    /// The replication's timeline, when the scenario asks for one.
+    pub timeline: Option<super::timeline::Timeline>,
 }
 
 /// Which jobs a result row is about.

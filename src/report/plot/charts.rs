@@ -7,8 +7,8 @@ use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
-use crate::report::SizeBinRecord;
 use crate::report::files::{AttemptsRecord, IntervalRecord, RunData, SweepRecord};
+use crate::report::{SizeBinRecord, TimelineRecord};
 use crate::stats::alarms::MAX_INTERVALS;
 use crate::stats::lifecycle::ATTEMPT_BUCKETS;
 
@@ -37,8 +37,8 @@ pub struct Series {
     pub colour: usize,
     pub stroke: Stroke,
     pub points: Vec<(f64, f64)>,
-    /// Vertical error bars: (x, low, high).
-    pub errors: Vec<(f64, f64, f64)>,
+    /// Vertical error bars.
+    pub errors: Whiskers,
 }
 
 /// Where a chart's legend goes.
@@ -803,7 +803,158 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             &alarm_timeline(name, &data.alarm_intervals),
         )?);
     }
+    if !data.timeline.is_empty() {
+        out.push(render("timeline", &timeline_panels(name, &data.timeline))?);
+    }
     Ok(out)
+}
+
+/// Error bars of a series: (x, low, high).
+type Whiskers = Vec<(f64, f64, f64)>;
+
+/// The whole-system timeline, one panel per figure over absolute time:
+/// arrivals per time unit beside the offered rate `E[X] λ(t)` (dashed),
+/// then per policy the mean number in system and the utilisation, with
+/// 95% whiskers at each bin's middle; the servers on shift and the
+/// abandonments get a panel where they vary or occur.
+fn timeline_panels(name: &str, records: &[TimelineRecord]) -> Panels {
+    let system: Vec<&TimelineRecord> = records.iter().filter(|r| r.node == "all").collect();
+    let names = policies(system.iter().map(|r| r.policy.as_str()));
+    let x = Axis {
+        range: 0.0..system
+            .iter()
+            .map(|r| r.end)
+            .fold(f64::MIN_POSITIVE, f64::max),
+        log: false,
+        title: "time (time units, from the start of each replication)".into(),
+    };
+    // A step through each bin's value per time unit (or as it is), and
+    // whiskers at the bins' middles.
+    let steps = |rows: &[&TimelineRecord],
+                 value: fn(&TimelineRecord) -> (Option<f64>, Option<f64>),
+                 per_time: bool|
+     -> (Vec<(f64, f64)>, Whiskers) {
+        let (mut points, mut errors) = (Vec::new(), Vec::new());
+        for r in rows {
+            let scale = if per_time {
+                1.0 / (r.end - r.start)
+            } else {
+                1.0
+            };
+            let (v, h) = value(r);
+            let v = v.map_or(f64::NAN, |v| v * scale);
+            points.push((r.start, v));
+            if let Some(h) = h {
+                let mid = 0.5 * (r.start + r.end);
+                errors.push((mid, v - h * scale, v + h * scale));
+            }
+        }
+        if let Some(last) = rows.last() {
+            points.push((last.end, points.last().map_or(f64::NAN, |p| p.1)));
+        }
+        (points, errors)
+    };
+    let of = |p: &str| -> Vec<&TimelineRecord> {
+        system.iter().copied().filter(|r| r.policy == p).collect()
+    };
+    let chart = |title: &str, y_title: &str, series: Vec<Series>| {
+        let y = Axis::fit_with_bars(
+            series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1))
+                .chain([0.0]),
+            series
+                .iter()
+                .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
+            y_title,
+        );
+        LineChart {
+            title: format!("{name}: {title}"),
+            x: x.clone(),
+            y: Axis { log: false, ..y },
+            series,
+            legend: Corner::UpperRight,
+        }
+    };
+    let per_policy = |value: fn(&TimelineRecord) -> (Option<f64>, Option<f64>), per_time: bool| {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (points, errors) = steps(&of(p), value, per_time);
+                Series {
+                    name: p.clone(),
+                    colour: i,
+                    stroke: Stroke::Step,
+                    points,
+                    errors,
+                }
+            })
+            .collect::<Vec<Series>>()
+    };
+    let mut panels = Vec::new();
+    // Every policy sees the same arrivals (common random numbers): one line.
+    if let Some(first) = names.first() {
+        let rows = of(first);
+        let (points, errors) = steps(&rows, |r| (r.arrivals, r.arrivals_ci95), true);
+        // Drawn dashed, so its steps are spelled out point by point.
+        let offered: Vec<(f64, f64)> = rows
+            .iter()
+            .flat_map(|r| {
+                let v = r.offered.map_or(f64::NAN, |o| o / (r.end - r.start));
+                [(r.start, v), (r.end, v)]
+            })
+            .collect();
+        panels.push(chart(
+            "arrivals per time unit",
+            "arrivals per time unit",
+            vec![
+                Series {
+                    name: "simulated".into(),
+                    colour: 0,
+                    stroke: Stroke::Step,
+                    points,
+                    errors,
+                },
+                Series {
+                    name: "offered rate".into(),
+                    colour: 1,
+                    stroke: Stroke::Dashed,
+                    points: offered,
+                    errors: Vec::new(),
+                },
+            ],
+        ));
+    }
+    panels.push(chart(
+        "mean number in system",
+        "jobs in system",
+        per_policy(|r| (r.mean_in_system, r.mean_in_system_ci95), false),
+    ));
+    panels.push(chart(
+        "utilisation",
+        "busy servers / servers on shift",
+        per_policy(|r| (r.utilization, r.utilization_ci95), false),
+    ));
+    let servers: Vec<f64> = system.iter().filter_map(|r| r.servers).collect();
+    if servers
+        .windows(2)
+        .any(|w| (w[0] - w[1]).abs() > 1e-9 * w[0].abs().max(1.0))
+    {
+        panels.push(chart(
+            "servers on shift",
+            "servers",
+            per_policy(|r| (r.servers, None), false),
+        ));
+    }
+    if system.iter().any(|r| r.abandoned.is_some_and(|a| a > 0.0)) {
+        panels.push(chart(
+            "abandonments per time unit",
+            "reneged and baulked per time unit",
+            per_policy(|r| (r.abandoned, r.abandoned_ci95), true),
+        ));
+    }
+    Panels(panels)
 }
 
 /// Mean slowdown against job size, one line per policy at each bin's
