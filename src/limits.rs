@@ -124,6 +124,7 @@ pub fn fmt_count(x: f64) -> String {
 /// run is estimated to handle (round-robin quanta included) and the memory
 /// of its statistics.
 pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
+    check_initial(s)?;
     if !enforced() {
         return Ok(());
     }
@@ -246,6 +247,30 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         MAX_STATS_BYTES,
         "bytes of statistics (replications × policies × (classes + nodes))",
     )?;
+    Ok(())
+}
+
+/// The jobs present at time 0 must be fewer than the jobs present at
+/// which a run stops as unstable ([`max_present`]; like it, not lifted by
+/// `--no-limits`), or the run would stop before its first event.
+fn check_initial(s: &Scenario) -> Result<(), FieldError> {
+    let mut total = 0u64;
+    for (k, c) in s.classes.iter().enumerate() {
+        for &(j, n) in &c.initial {
+            total += u64::from(n);
+            if total >= max_present() {
+                return Err(FieldError::new(
+                    format!("classes[{k}].initial.{}", s.nodes[j].name),
+                    n.to_string(),
+                    format!(
+                        "{total} jobs present at time 0 reach the {} jobs present at which a run \
+                         stops as unstable (raise it with --max-present N)",
+                        max_present()
+                    ),
+                ));
+            }
+        }
+    }
     Ok(())
 }
 

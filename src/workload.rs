@@ -80,6 +80,8 @@ pub enum Purpose {
     Batch = 13,
     /// Up and down periods of failing servers.
     ServerFailure = 14,
+    /// Sizes (and estimate noise) of the jobs present at time 0.
+    Initial = 15,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).
@@ -329,6 +331,32 @@ impl Workload for SampledWorkload {
         }
         arrival
     }
+}
+
+/// The jobs present at time 0 (each class's `initial`), with the node each
+/// is at: in class order, then node order as the scenario lists them. Their
+/// sizes come from the class's `service` on a stream of their own, so that
+/// starting non-empty leaves the arrivals and their sizes as they were.
+pub fn initial_jobs(scenario: &Scenario, replication: u32) -> Vec<(Arrival, u32)> {
+    let mut jobs = Vec::new();
+    for (k, c) in scenario.classes.iter().enumerate() {
+        if c.initial.is_empty() {
+            continue;
+        }
+        let mut rng = stream_rng(scenario.seed, replication, k as u32, Purpose::Initial);
+        let estimates = scenario.needs_size_estimates();
+        for &(node, count) in &c.initial {
+            for _ in 0..count {
+                let mut a = Arrival::new(0.0, k as u32, c.service.sample(&mut rng));
+                a.deadline = c.deadline.unwrap_or(f64::INFINITY);
+                if estimates {
+                    a.noise = rand_distr::StandardNormal.sample(&mut rng);
+                }
+                jobs.push((a, node as u32));
+            }
+        }
+    }
+    jobs
 }
 
 /// A given list of arrivals, replayed in order of time (stable for ties).

@@ -17,6 +17,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+mod common;
+
 use schedlab::experiment::{self, RunOutput, TimelineRow};
 use schedlab::model::Scenario;
 use schedlab::model::arrival::RateProfile;
@@ -252,4 +254,103 @@ fn bad_bins_are_refused() {
         assert!(err.contains(field), "{field} in {err}");
         assert!(!out_dir.exists());
     }
+}
+
+/// M/M/∞ started with `n0` jobs present: `m(t) = n0 e^(−μt) + (λ/μ)(1 − e^(−μt))`
+/// (the initial jobs leave independently at rate μ, the arrivals since 0
+/// form an M_t/M/∞ from empty), averaged over each bin in closed form.
+#[test]
+fn mm_inf_from_an_initial_state_follows_its_transient_mean() {
+    let text = r#"
+name = "mm-inf-from-50"
+seed = 3
+replications = 300
+warmup = { time = 0.0 }
+horizon = { time = 12.0 }
+
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 2.0 }
+service = { dist = "exponential", mean = 2.0 }
+initial = { inf = 50 }
+
+[[nodes]]
+name = "inf"
+servers = 300
+
+[policy]
+discipline = "fcfs"
+
+[output]
+timeline = { bin = 1.0 }
+"#;
+    let (n0, lambda, mu) = (50.0, 2.0, 0.5);
+    let out = run(text);
+    let rows = system(&out);
+    assert_eq!(rows.len(), 12);
+    let steady = lambda / mu;
+    for (k, r) in rows.iter().enumerate() {
+        let (a, b) = (k as f64, k as f64 + 1.0);
+        // ∫_a^b (n0 − λ/μ) e^(−μt) dt + λ/μ (b − a), over b − a.
+        let exact = steady + (n0 - steady) * ((-mu * a).exp() - (-mu * b).exp()) / mu;
+        within(&format!("jobs in [{a}, {b})"), &r.bin.mean_in_system, exact);
+        // The jobs present at 0 are not arrivals.
+        within(&format!("arrivals in [{a}, {b})"), &r.bin.arrivals, lambda);
+    }
+    // They are jobs of the run all the same: measured from time 0, every
+    // one of them completes or is still present at the end.
+    let all = &out.rows[0];
+    assert!(all.stats.jobs > u64::from(REPLICATIONS) * 50);
+}
+
+#[test]
+fn bad_initial_states_are_refused() {
+    let base = r#"
+name = "initial"
+horizon = { jobs = 1000 }
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 0.5 }
+service = { dist = "exponential", mean = 1.0 }
+INITIAL
+[[nodes]]
+name = "pool"
+servers = 1
+capacity = 10
+[policy]
+discipline = "fcfs"
+"#;
+    common::refused(
+        &base.replace("INITIAL", "initial = { nowhere = 3 }"),
+        "classes[0].initial.nowhere",
+        "no such node",
+    );
+    common::refused(
+        &base.replace("INITIAL", "initial = { pool = 11 }"),
+        "classes[0].initial.pool",
+        "capacity of 10",
+    );
+    common::refused(
+        &base.replace("INITIAL", "initial = { pool = -1 }"),
+        "initial",
+        "-1",
+    );
+    common::refused(
+        &base
+            .replace("INITIAL", "initial = { pool = 3 }")
+            .replace("capacity = 10", "capacity = 1000")
+            .replace(
+                "[policy]",
+                "[[nodes]]\nname = \"b\"\nservers = 1\n[dispatch]\nrule = \"pull\"\n[policy]",
+            ),
+        "classes[0].initial.pool",
+        "central queue",
+    );
+    common::refused(
+        &base
+            .replace("INITIAL", "initial = { pool = 2000000 }")
+            .replace("capacity = 10", ""),
+        "classes[0].initial.pool",
+        "--max-present",
+    );
 }

@@ -31,7 +31,7 @@ use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
 use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy, Sharing, SharingPolicy};
-use crate::workload::{Purpose, Workload, visit_draw, visit_key, visit_uniform};
+use crate::workload::{Arrival, Purpose, Workload, visit_draw, visit_key, visit_uniform};
 
 pub use failures::{failure_key, failure_period};
 
@@ -48,6 +48,13 @@ pub trait Observer {
     /// A visit began: the job arrived at `job.node`, from its source
     /// (`job.visits == 0`) or routed from another node.
     fn on_arrival(&mut self, _now: f64, _job: &Job) {}
+    /// A job present when the run starts (its class's `initial`) is at
+    /// `job.node`, at time 0. It is in the system as an arrival is, so the
+    /// default is [`Observer::on_arrival`]; an observer counting arrivals
+    /// (the timeline) tells them apart here.
+    fn on_initial(&mut self, now: f64, job: &Job) {
+        self.on_arrival(now, job);
+    }
     /// A job took a server (`job.width` servers, for a rigid visit).
     fn on_start(&mut self, _now: f64, _job: &Job, _server: u32) {}
     /// A job left its server: finished, preempted, or its quantum expired.
@@ -123,6 +130,11 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn on_arrival(&mut self, now: f64, job: &Job) {
         self.0.on_arrival(now, job);
         self.1.on_arrival(now, job);
+    }
+    #[inline(always)]
+    fn on_initial(&mut self, now: f64, job: &Job) {
+        self.0.on_initial(now, job);
+        self.1.on_initial(now, job);
     }
     #[inline(always)]
     fn on_start(&mut self, now: f64, job: &Job, server: u32) {
@@ -365,6 +377,11 @@ pub struct Simulation<W, O> {
     rolled_back: u64,
     /// Whether some node's servers fail.
     failing: bool,
+    /// The jobs present at time 0 and their nodes (taken when the run starts).
+    initial: Vec<(Arrival, u32)>,
+    /// While set, every job entering a node waits to be chosen with the
+    /// others (the initial jobs, placed together).
+    holding: bool,
 }
 
 impl<W: Workload, O: Observer> Simulation<W, O> {
@@ -554,6 +571,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             gave_up: 0,
             rolled_back: 0,
             failing: scenario.nodes.iter().any(|n| n.failures.is_some()),
+            initial: crate::workload::initial_jobs(scenario, replication),
+            holding: false,
         };
         sim.schedule_failures();
         sim.timer_lanes();
@@ -622,6 +641,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Limit::Jobs(n) => warm_jobs = n,
             Limit::Time(t) => checkpoint = t,
         }
+        if !self.initial.is_empty() {
+            self.place_initial();
+        }
         loop {
             let t_arrival = self.workload.peek_time();
             let t_departure = self.events.peek_time();
@@ -682,10 +704,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
     }
 
-    #[inline]
-    fn arrive(&mut self) {
-        let a = self.workload.next_arrival();
-        let now = self.clock;
+    /// The job of arrival `a`, in the table; `None` (and the run marked
+    /// unstable) when that makes too many present.
+    #[inline(always)]
+    fn new_job(&mut self, a: &Arrival) -> Option<JobId> {
         let class = a.class as usize;
         // The job is written in its slot, never assembled on the stack and
         // copied in: that copy of 128 bytes just after its fields were
@@ -701,16 +723,62 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         // Slots are reused, so an id this high means that many jobs present.
         if u64::from(id) >= self.max_present {
             self.unstable = Some(Unstable {
-                time: now,
+                time: self.clock,
                 present: self.max_present,
             });
-            return;
+            return None;
         }
         self.arrivals += 1;
         let job = self.jobs.get_mut(id);
         job.deadline = a.deadline;
         job.noise = a.noise;
         job.width = self.class_width[class];
+        Some(id)
+    }
+
+    /// Job `id` of `class` is placed at `node` (not the central queue):
+    /// where the class has its own demand there, it replaces the size.
+    #[inline(always)]
+    fn place(&mut self, id: JobId, node: u32, class: usize) {
+        let job = self.jobs.get_mut(id);
+        job.node = node;
+        if self.own_demands
+            && let Demand::Own(d) = &self.demands[node as usize * self.classes + class]
+        {
+            job.size = draw(d, self.demand_key, job.seq, 0);
+            job.remaining = job.size;
+        }
+    }
+
+    /// The jobs present at time 0 join their nodes together, as a batch of
+    /// simultaneous arrivals does: each node then chooses among them all.
+    #[cold]
+    fn place_initial(&mut self) {
+        let initial = std::mem::take(&mut self.initial);
+        self.holding = true;
+        for (a, node) in &initial {
+            let Some(id) = self.new_job(a) else {
+                break;
+            };
+            self.place(id, *node, a.class as usize);
+            self.stations[*node as usize].present += 1;
+            self.observer.on_initial(self.clock, self.jobs.get(id));
+            self.begin_visit(*node, id, true);
+        }
+        self.holding = false;
+        if !self.unsettled.is_empty() {
+            self.settle();
+        }
+    }
+
+    #[inline]
+    fn arrive(&mut self) {
+        let a = self.workload.next_arrival();
+        let now = self.clock;
+        let class = a.class as usize;
+        let Some(id) = self.new_job(&a) else {
+            return;
+        };
         let node = match self.class_node[class] {
             Some(n) => n,
             None if self.pull => self.central(),
@@ -720,16 +788,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .expect("scenario validation requires a dispatcher for unpinned classes")
                 .choose(self.jobs.get(id), &self.loads.nodes, now),
         };
-        let central = node == self.central();
-        let job = self.jobs.get_mut(id);
-        job.node = node;
-        if !central {
-            if self.own_demands
-                && let Demand::Own(d) = &self.demands[node as usize * self.classes + class]
-            {
-                job.size = draw(d, self.demand_key, job.seq, 0);
-                job.remaining = job.size;
-            }
+        if node == self.central() {
+            self.jobs.get_mut(id).node = node;
+        } else {
+            self.place(id, node, class);
             let station = &mut self.stations[node as usize];
             if station.full() {
                 let job = self.jobs.take(id);
@@ -749,8 +811,15 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// A visit begins: job `id` (already counted present) arrives at `node`.
     #[inline(always)]
     fn enter(&mut self, node: u32, id: JobId, external: bool) {
+        self.observer.on_arrival(self.clock, self.jobs.get(id));
+        self.begin_visit(node, id, external);
+    }
+
+    /// Job `id`, present at `node`, begins its visit there (after the
+    /// observer has been told).
+    #[inline(always)]
+    fn begin_visit(&mut self, node: u32, id: JobId, external: bool) {
         let now = self.clock;
-        self.observer.on_arrival(now, self.jobs.get(id));
         if node == self.central() {
             return self.arrive_central(id);
         }
@@ -764,13 +833,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         // arriving together picks the shortest, not the first listed).
         let batch = external
             && !station.sharing
-            && (self.workload.peek_time() == now || !self.unsettled.is_empty());
+            && (self.holding || self.workload.peek_time() == now || !self.unsettled.is_empty());
         if batch {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
             if !self.unsettled.contains(&node) {
                 self.unsettled.push(node);
             }
-            if self.workload.peek_time() != now {
+            if !self.holding && self.workload.peek_time() != now {
                 self.settle();
             }
         } else {
@@ -1607,6 +1676,39 @@ mod tests {
 
     fn fcfs() -> AnyPolicy {
         AnyPolicy::from_config(&PolicyConfig::default(), &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn initial_jobs_are_chosen_among_together() {
+        // Five jobs present at 0 on one server under SJF: they are served
+        // shortest first, as a batch arriving together would be, with no
+        // arrival before them.
+        #[derive(Default)]
+        struct Order {
+            initial: Vec<f64>,
+            started: Vec<(f64, f64)>,
+        }
+        impl Observer for Order {
+            fn on_initial(&mut self, now: f64, job: &Job) {
+                assert_eq!(now, 0.0);
+                self.initial.push(job.size);
+            }
+            fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
+                self.started.push((now, job.size));
+            }
+        }
+        let mut s = scenario(1);
+        s.classes[0].initial = vec![(0, 5)];
+        let sjf = AnyPolicy::from_config(&PolicyConfig::named("sjf"), &Default::default()).unwrap();
+        let mut sim = Simulation::new(&s, arrivals(&[(1e9, 1.0)]), &sjf, None, Order::default());
+        sim.run(Limit::Jobs(0), Limit::Jobs(5));
+        let o = sim.into_observer();
+        assert_eq!(o.initial.len(), 5);
+        let mut sorted = o.initial.clone();
+        sorted.sort_by(f64::total_cmp);
+        let order: Vec<f64> = o.started.iter().map(|s| s.1).collect();
+        assert_eq!(order, sorted);
+        assert_eq!(o.started[0].0, 0.0);
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct Class {
     /// The task lifecycle of its visits: timeouts, failures, retries and
     /// what a given-up task becomes (`None`: every attempt completes).
     pub attempts: Option<crate::lifecycle::Attempts>,
+    /// Jobs of this class present at time 0, as (node index, count):
+    /// the system does not start empty (`initial = { pool = 10 }`).
+    pub initial: Vec<(usize, u32)>,
 }
 
 impl Class {
@@ -77,6 +80,7 @@ impl Class {
             patience: None,
             baulk: Vec::new(),
             attempts: None,
+            initial: Vec::new(),
         }
     }
 

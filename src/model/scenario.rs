@@ -89,6 +89,9 @@ struct RawClass {
     baulk: Option<RawBaulk>,
     /// The task lifecycle: timeouts, failures, retries, give-up.
     attempts: Option<crate::lifecycle::RawAttempts>,
+    /// Jobs present at time 0, by node name.
+    #[serde(default)]
+    initial: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -742,6 +745,54 @@ fn limit(raw: &RawLimit, field: &str, allow_zero: bool) -> Result<Limit, FieldEr
     }
 }
 
+/// The index of the node named `name`, or an error on `field` listing the nodes.
+fn node_index(nodes: &[Node], name: &str, field: &str) -> Result<usize, FieldError> {
+    nodes.iter().position(|n| n.name == name).ok_or_else(|| {
+        let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
+        FieldError::new(
+            field,
+            format!("{name:?}"),
+            format!("no such node; nodes are: {}", known.join(", ")),
+        )
+    })
+}
+
+/// Jobs present at time 0 must fit where they are placed, and have a
+/// node of their own to be at (not pull's central queue).
+fn check_initial(
+    dispatch: Option<&Rule>,
+    nodes: &[Node],
+    classes: &[Class],
+) -> Result<(), FieldError> {
+    let mut present = vec![0u64; nodes.len()];
+    for (k, c) in classes.iter().enumerate() {
+        for &(j, count) in &c.initial {
+            let field = format!("classes[{k}].initial.{}", nodes[j].name);
+            if dispatch == Some(&Rule::Pull) {
+                return Err(FieldError::new(
+                    field,
+                    count.to_string(),
+                    "under pull dispatching jobs wait in the central queue, not at a node; use a push rule such as jsq",
+                ));
+            }
+            present[j] += u64::from(count);
+            if let Some(cap) = nodes[j].capacity
+                && present[j] > u64::from(cap)
+            {
+                return Err(FieldError::new(
+                    field,
+                    count.to_string(),
+                    format!(
+                        "{} jobs present at time 0 exceed the node's capacity of {cap}",
+                        present[j]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Pull dispatching needs whole-server disciplines and no pinned class.
 fn check_pull(
     dispatch: Option<&Rule>,
@@ -1058,14 +1109,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         }
         let mut service_at = vec![None; nodes.len()];
         for (name, spec) in &c.service_at {
-            let j = nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
-                let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
-                FieldError::new(
-                    format!("classes[{k}].service_at.{name}"),
-                    format!("{name:?}"),
-                    format!("no such node; nodes are: {}", known.join(", ")),
-                )
-            })?;
+            let j = node_index(&nodes, name, &format!("classes[{k}].service_at.{name}"))?;
             service_at[j] = Some(Dist::from_spec(
                 spec,
                 &format!("classes[{k}].service_at.{name}"),
@@ -1123,7 +1167,15 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             }
         };
         let attempts = c.attempts.as_ref().map(|a| a.build(k, base)).transpose()?;
+        let mut initial = Vec::new();
+        for (name, &count) in &c.initial {
+            let j = node_index(&nodes, name, &format!("classes[{k}].initial.{name}"))?;
+            if count > 0 {
+                initial.push((j, count));
+            }
+        }
         classes.push(Class {
+            initial,
             batch,
             attempts,
             priority: c.priority,
@@ -1169,6 +1221,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         .into_iter()
         .unzip();
     check_pull(dispatch.as_ref(), &policies, &classes)?;
+    check_initial(dispatch.as_ref(), &nodes, &classes)?;
     if matches!(dispatch, Some(Rule::Pull | Rule::Hybrid { .. }))
         && let Some(j) = nodes.iter().position(|n| n.capacity.is_some())
     {

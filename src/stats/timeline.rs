@@ -227,6 +227,15 @@ impl Observer for Timeline {
         }
     }
 
+    /// Present from the start: in the system, but not an arrival of bin 0.
+    fn on_initial(&mut self, now: f64, job: &Job) {
+        if let Some(j) = self.node(job.node) {
+            self.change(now, j, 1.0);
+        }
+        let s = self.system();
+        self.change(now, s, 1.0);
+    }
+
     fn on_block(&mut self, now: f64, job: &Job) {
         self.arrival_at(now, job.node);
         let s = self.system();
