@@ -196,6 +196,44 @@ fn p_wait_target_gives_the_erlang_c_answer() {
 }
 
 #[test]
+fn p_block_target_gives_the_erlang_b_answer() {
+    // M/M/c/c at 4 Erlangs: servers come with their line, the loss
+    // system stays one, and Erlang B decides.
+    let loss = MMC
+        .replace("rate = 1.5", "rate = 4.0")
+        .replace(
+            "[[classes]]\nname = \"b\"\narrival = { dist = \"exponential\", rate = 2.5 }\nservice = { dist = \"exponential\", mean = 1.0 }\n",
+            "",
+        )
+        .replace("servers = 5", "servers = 5\ncapacity = 5");
+    assert!(!loss.contains("name = \"b\""), "{loss}");
+    let erlang_b = |c: u32| {
+        let mut b = 1.0;
+        for k in 1..=c {
+            b = 4.0 * b / (f64::from(k) + 4.0 * b);
+        }
+        b
+    };
+    let expected = exact_answer(erlang_b, 4.0, 0.02);
+    assert_eq!(expected, 9);
+    let doc = size(&loss, &["--target", "p_block <= 0.02"]);
+    assert_eq!(doc["answer"], u64::from(expected), "{doc}");
+    assert_eq!(doc["theory"], "erlang-b");
+    answer_is_confirmed(&doc, 1.0, 1.0);
+}
+
+#[test]
+fn a_lower_bound_on_utilization_gives_the_largest_value() {
+    // Utilisation 4 / c: 0.571 at 7 servers, 0.5 at 8.
+    let doc = size(MMC, &["--target", "utilisation >= 0.55"]);
+    assert_eq!(doc["target"], "utilization >= 0.55");
+    assert_eq!(doc["decision"], "95% lower confidence bound");
+    assert_eq!(doc["answer"], 7, "{doc}");
+    assert_eq!(simulated(&doc, 7.0).unwrap()["meets"], true, "{doc}");
+    assert_eq!(simulated(&doc, 8.0).unwrap()["meets"], false, "{doc}");
+}
+
+#[test]
 fn class_target_measures_that_class() {
     // Under FCFS with one mean every class sees the M/M/c wait.
     let a = 4.0;
