@@ -400,6 +400,16 @@ fn bad_input_is_one_line_and_exit_2() {
             "--replications",
             "1",
         ),
+        (
+            &["--target", "mean_wait <= 1", "--policy", "fcfs,ps"],
+            "--policy",
+            "fcfs,ps",
+        ),
+        (
+            &["--target", "mean_wait <= 1", "--policy", "nope"],
+            "--policy",
+            "nope",
+        ),
     ];
     for (args, flag, value) in cases {
         let out = schedlab()

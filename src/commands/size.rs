@@ -9,6 +9,7 @@ use crate::app::flag;
 use crate::cli::{RunArgs, SizeArgs};
 use crate::error::InputError;
 use crate::model::{Limit, Scenario};
+use crate::policy::{AnyPolicy, parse_policy_arg};
 use crate::report::sig;
 use crate::size::{Candidate, Outcome, Size};
 
@@ -21,12 +22,15 @@ pub fn run(args: &SizeArgs) -> anyhow::Result<()> {
         jobs: args.jobs,
         json: false,
         out: None,
-        compare: args.policy.clone(),
+        compare: None,
         threads: args.threads,
         max_present: args.max_present,
         size_bins: None,
     };
-    let scenario = crate::commands::run::load(&overrides)?;
+    let mut scenario = crate::commands::run::load(&overrides)?;
+    if let Some(name) = &args.policy {
+        policy(&mut scenario, name)?;
+    }
     if scenario.replications < 2 {
         return Err(flag(
             "--replications",
@@ -59,6 +63,25 @@ pub fn run(args: &SizeArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", table(&scenario, &size, &outcome));
     }
+    Ok(())
+}
+
+/// Replaces the scenario's policies with the one of `--policy`, checked
+/// as `run --compare` checks its list.
+fn policy(scenario: &mut Scenario, text: &str) -> anyhow::Result<()> {
+    if crate::policy::split_policy_list(text).len() != 1 {
+        return Err(flag(
+            "--policy",
+            text,
+            "name one policy, e.g. fcfs or rr(q=0.5)",
+        ));
+    }
+    let config = parse_policy_arg(text.trim(), "--policy").map_err(InputError::Flag)?;
+    let policy =
+        AnyPolicy::from_config(&config, &scenario.policy_context()).map_err(InputError::Flag)?;
+    scenario
+        .replace_policies(vec![(config, policy)])
+        .map_err(InputError::Flag)?;
     Ok(())
 }
 
