@@ -53,7 +53,7 @@ pub enum Command {
         candidate runs on the same seed. --param speed searches on multiples of --tol.\n\n\
         Examples:\n  \
         schedlab size scenarios/mm2.toml --node pool --target \"mean_wait <= 0.5\" --jobs 100000\n  \
-        schedlab size scenarios/mm2.toml --node pool --target \"p95_response <= 3\" --json\n  \
+        schedlab size scenarios/mm2.toml --node pool --target \"p95_response <= 3.5\" --json\n  \
         schedlab size scenarios/two-classes.toml --class interactive --target \"mean_response < 2\" \\\n      \
         --param speed --tol 0.01\n\n\
         Exit codes: 0 success, 2 bad input (the message names the flag or field and the value), 1 a\n\
