@@ -26,6 +26,7 @@ pub fn main() -> ExitCode {
         Command::Gantt(args) => crate::commands::gantt::run(&args),
         Command::Validate(args) => crate::commands::validate::run(&args),
         Command::Workflow(args) => crate::commands::workflow::run(&args),
+        Command::Size(args) => crate::commands::size::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,28 @@ pub enum Command {
         Definitions: response = completion - arrival; wait = response - time in service.\n\
         Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors.")]
     Run(RunArgs),
+    /// Find the fewest servers (or the least speed) of a node that meets a target: theory, then simulation.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Targets (--target \"METRIC OP VALUE\"), measured on all jobs or on --class NAME:\n  \
+        mean_wait, mean_response, p50_response, p90_response, p95_response, p99_response   <= or <\n  \
+        p_wait (share of jobs that wait), p_block (share turned away)                      <= or <\n  \
+        utilization (or utilisation)                                   <= or <, >= or > (a lower bound)\n\n\
+        A value meets the target when the 95% upper confidence bound of its estimate does (the lower\n\
+        bound for >=). The answer is the smallest value that meets an upper target, its neighbour below\n\
+        failing (or unstable); for a lower bound on utilization, the largest value that meets it.\n\
+        Where a formula applies (Erlang C for M/M/c, and every formula of `theory SCENARIO`) theory's\n\
+        answer is the simulation's starting point; otherwise the smallest stable value is. Every\n\
+        candidate runs on the same seed. --param speed searches on multiples of --tol.\n\n\
+        Examples:\n  \
+        schedlab size scenarios/mm2.toml --node pool --target \"mean_wait <= 0.5\" --jobs 100000\n  \
+        schedlab size scenarios/mm2.toml --node pool --target \"p95_response <= 3.5\" --json\n  \
+        schedlab size scenarios/two-classes.toml --class interactive --target \"mean_response < 2\" \\\n      \
+        --param speed --tol 0.01\n\n\
+        Exit codes: 0 success, 2 bad input (the message names the flag or field and the value), 1 a\n\
+        target no value within the limits meets, or another failure."
+    )]
+    Size(SizeArgs),
     /// Run a scenario on a real thread pool and compare it with the simulator and theory.
     #[command(
         after_help = "The scenario's jobs are drawn once (seeded) and executed twice: by real worker\n\
@@ -594,6 +616,48 @@ pub struct RunArgs {
     /// per node and overall (replaces `[output] timeline`).
     #[arg(long, value_name = "BIN")]
     pub timeline: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The node to size (may be left out when the scenario has one node).
+    #[arg(long)]
+    pub node: Option<String>,
+    /// What the node must achieve, e.g. "p95_response <= 2.0" (see below).
+    #[arg(long)]
+    pub target: String,
+    /// Measure the target on one class's jobs (default: all jobs).
+    #[arg(long)]
+    pub class: Option<String>,
+    /// What varies: `servers` (whole numbers) or `speed`.
+    #[arg(long, default_value = "servers")]
+    pub param: String,
+    /// Resolution of a speed search (default: 1% of the node's speed).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// The policy to size for, instead of the scenario's first.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Base seed, instead of the scenario's (every candidate runs on it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Independent replications per candidate (at least 2), instead of the scenario's.
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Measured jobs per replication (replaces the scenario's horizon).
+    #[arg(long)]
+    pub jobs: Option<u64>,
+    /// Worker threads for replications (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Jobs present at once after which a replication stops as unstable; default 1000000.
+    #[arg(long, value_name = "N")]
+    pub max_present: Option<u64>,
+    /// Print one JSON document on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

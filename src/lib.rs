@@ -26,6 +26,7 @@ pub mod optimize;
 pub mod policy;
 pub mod report;
 pub mod shard;
+pub mod size;
 pub mod stats;
 pub mod sweep;
 pub mod teaching;

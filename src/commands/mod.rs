@@ -7,6 +7,7 @@ pub mod gantt;
 pub mod merge;
 pub mod plot;
 pub mod run;
+pub mod size;
 pub mod sweep;
 pub mod theory;
 pub mod validate;

@@ -20,8 +20,8 @@ pub mod totals;
 pub use log_hist::LogHistogram;
 pub use recorder::{CellStats, Recorder, SizeBin};
 pub use summary::{
-    Estimate, ReplicationSummary, ResponseDistribution, RowStats, Selection, SizeBinStats,
-    confidence_half_width, response_distribution, size_bins, summarize,
+    Estimate, QUANTILES, ReplicationSummary, ResponseDistribution, RowStats, Selection,
+    SizeBinStats, confidence_half_width, response_distribution, size_bins, summarize,
 };
 pub use totals::{CellTotals, ReplicationTotals, TotalsError};
 

@@ -61,6 +61,9 @@ pub struct CellStats {
     pub area_busy: f64,
     pub wait: Welford,
     pub response: Welford,
+    /// Jobs (visits) measured whose wait was above zero: the share that
+    /// waited, which Erlang C gives for M/M/c under FCFS.
+    pub waited: u64,
     /// Sum of response time over the time in service alone (size / speed,
     /// over every visit for a job): only its mean per replication is
     /// reported, so a sum (with `response.count`) is all the hot path pays for.
@@ -120,6 +123,7 @@ impl CellStats {
             area_busy: 0.0,
             wait: Welford::default(),
             response: Welford::default(),
+            waited: 0,
             slowdown_sum: 0.0,
             deadline_misses: 0,
             admitted: 0,
@@ -157,14 +161,18 @@ impl CellStats {
         self.last_change = now;
     }
 
-    /// Records a response time (and its wait and slowdowns) measured;
-    /// `alone` is the time in service alone, the slowdown's denominator.
+    /// Records a response time (and its wait and slowdowns) measured at
+    /// time `now`; `alone` is the time in service alone, the slowdown's
+    /// denominator.
     #[inline(always)]
-    fn record(&mut self, response: f64, served: f64, alone: f64, sizes: &Sizes) {
+    fn record(&mut self, now: f64, response: f64, served: f64, alone: f64, sizes: &Sizes) {
         // Rounding can leave a hair below zero when the job never waited.
         let wait = (response - served).max(0.0);
         self.response.push(response);
         self.wait.push(wait);
+        // A job that never waited can still show a few ulps of the clock
+        // as its wait (response and service time are differences of it).
+        self.waited += u64::from(wait > 16.0 * f64::EPSILON * now.abs());
         let slowdown = response / alone;
         self.slowdown_sum += slowdown;
         // Plain comparisons, not f64::max: no NaN can reach here, and the
@@ -204,6 +212,7 @@ impl CellStats {
         self.area_busy = 0.0;
         self.wait = Welford::default();
         self.response = Welford::default();
+        self.waited = 0;
         self.slowdown_sum = 0.0;
         self.deadline_misses = 0;
         self.admitted = 0;
@@ -715,6 +724,7 @@ impl Observer for Recorder {
         n.in_system -= 1;
         if measuring {
             n.record(
+                now,
                 now - job.arrival,
                 job.served,
                 job.size * inv_speed,
@@ -734,6 +744,7 @@ impl Observer for Recorder {
         if measuring {
             let missed = u64::from(now > job.deadline);
             c.record(
+                now,
                 now - job.entered,
                 job.served_before + job.served,
                 job.demand_time + job.size * inv_speed,

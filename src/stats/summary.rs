@@ -75,6 +75,12 @@ pub struct RowStats {
     pub baulked: u64,
     pub mean_wait: Estimate,
     pub mean_response: Estimate,
+    /// Share of the measured jobs (node rows: visits) that waited at all,
+    /// `P(W > 0)`: Erlang C's `C(c, a)` for M/M/c under FCFS. Under a
+    /// discipline that shares servers (PS, RR) a job "waits" whenever it
+    /// runs slower than alone. Not among the reported columns; `size`
+    /// targets it.
+    pub p_wait: Estimate,
     /// Mean of response / time in service (size / speed); NaN where a
     /// size distribution of the selection has no finite `E[1/S]`
     /// ([`crate::model::Dist::has_finite_inverse_mean`]), the mean then
@@ -170,7 +176,7 @@ pub fn summarize(
 
     let mut jobs = 0;
     let (mut reneged_total, mut baulked_total) = (0u64, 0u64);
-    let mut columns: [Vec<f64>; 16] = Default::default();
+    let mut columns: [Vec<f64>; 17] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let mut bounded_column = Vec::with_capacity(reps.len());
@@ -211,6 +217,7 @@ pub fn summarize(
         let mut rep_hist: Option<Cow<'_, Histogram<u64>>> =
             own_node_cell.then(|| Cow::Owned(node_histogram(r.node_digits())));
         let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let mut waited = 0u64;
         let mut wait_reneged = Welford::default();
         let (mut baulked, mut reneged) = (0u64, 0u64);
         let mut slowdown_sum = 0.0;
@@ -226,6 +233,7 @@ pub fn summarize(
             baulked += c.baulked;
             reneged += c.reneged;
             response.merge(&c.response);
+            waited += c.waited;
             slowdown_sum += c.slowdown_sum;
             bounded_sum += c.bounded_slowdown_sum;
             if c.response.count > 0 {
@@ -350,6 +358,7 @@ pub fn summarize(
         };
         columns[10].push(p_block);
         columns[11].push(blocked_mean);
+        columns[16].push(per_count(waited as f64));
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
@@ -370,6 +379,7 @@ pub fn summarize(
         p_baulk,
         wait_served,
         wait_reneged,
+        p_wait,
     ] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
@@ -377,6 +387,7 @@ pub fn summarize(
         baulked: baulked_total,
         mean_wait: w,
         mean_response: r,
+        p_wait,
         mean_slowdown: sd,
         mean_bounded_slowdown: Estimate::from_values(&bounded_column),
         median_slowdown: median_slowdown(merged_slowdowns.as_ref()),

@@ -69,6 +69,9 @@ pub struct CellTotals {
     /// Size bins as [jobs, bits of the sums of size, response and slowdown].
     #[serde(default)]
     pub size_bins: Vec<[u64; 4]>,
+    /// Jobs measured that waited at all (0 in shards written before it).
+    #[serde(default)]
+    pub waited: u64,
 }
 
 /// One replication's class cells and measured window.
@@ -325,6 +328,7 @@ impl CellTotals {
                     ]
                 })
                 .collect(),
+            waited: c.waited,
         }
     }
 
@@ -370,6 +374,7 @@ impl CellTotals {
                 slowdown_sum: f64::from_bits(b[3]),
             })
             .collect();
+        cell.waited = self.waited;
         Ok(())
     }
 }
@@ -412,6 +417,7 @@ mod tests {
         c.response_hist.record(12).unwrap();
         c.bounded_slowdown_sum = 2.25;
         c.max_response = 7.25;
+        c.waited = 13;
         let mut slowdowns = LogHistogram::default();
         // 1.0 lands in bucket 0, the one a sparse form cannot hold as is.
         for x in [1.0, 1.5, 1.5, 1e9] {
