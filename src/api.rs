@@ -98,12 +98,9 @@ impl RunOptions {
             replications: self.replications,
             jobs: self.jobs,
             json: true,
-            out: None,
             compare: self.compare.clone(),
             threads: self.threads,
-            max_present: None,
-            size_bins: None,
-            timeline: None,
+            ..Default::default()
         }
     }
 }

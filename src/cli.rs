@@ -578,7 +578,7 @@ pub struct TheoryArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Scenario file (TOML); see scenarios/ for examples.
     pub scenario: PathBuf,

@@ -20,12 +20,9 @@ pub fn run(args: &SizeArgs) -> anyhow::Result<()> {
         seed: args.seed,
         replications: args.replications,
         jobs: args.jobs,
-        json: false,
-        out: None,
-        compare: None,
         threads: args.threads,
         max_present: args.max_present,
-        size_bins: None,
+        ..Default::default()
     };
     let mut scenario = crate::commands::run::load(&overrides)?;
     if let Some(name) = &args.policy {

@@ -258,12 +258,8 @@ pub fn args_of(d: &Definition, scenario: PathBuf) -> SweepArgs {
             replications: d.replications,
             jobs: d.jobs,
             json: false,
-            out: None,
             compare: d.compare.clone(),
-            threads: None,
-            max_present: None,
-            size_bins: None,
-            timeline: None,
+            ..Default::default()
         },
         d.param.clone(),
         d.values.clone(),
