@@ -591,6 +591,9 @@ pub struct RunArgs {
     /// Measured jobs per replication (replaces the scenario's horizon).
     #[arg(long)]
     pub jobs: Option<u64>,
+    /// Warm-up: `auto` (MSER-5 per replication) or a number of jobs (replaces the scenario's).
+    #[arg(long, value_name = "auto|JOBS")]
+    pub warmup: Option<String>,
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,

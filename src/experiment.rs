@@ -13,6 +13,7 @@ use crate::job::Job;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::alarms::AlarmSummary;
+use crate::stats::mser::Mser;
 use crate::stats::timeline::{self, Timeline, TimelineBin};
 use crate::stats::{
     Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
@@ -160,6 +161,8 @@ pub struct RunOutput {
     pub alarms: Vec<(String, AlarmSummary)>,
     /// Per policy, the timeline's bins (empty without `[output] timeline`).
     pub timeline: Vec<TimelineRow>,
+    /// Per policy, the warm-ups chosen under `warmup = "auto"` (else empty).
+    pub warmups: Vec<ChosenWarmup>,
 }
 
 /// A bin of a policy's timeline, with the load offered in it.
@@ -300,6 +303,12 @@ pub fn run_replication(
     )
     .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges())
     .with_alarms(&scenario.alarms);
+    let (warmup, warmup_jobs) = if scenario.warmup_auto {
+        let jobs = auto_warmup(scenario, policy, replication);
+        (Limit::Jobs(jobs), Some(jobs))
+    } else {
+        (scenario.warmup, None)
+    };
     // Two instantiations of the engine: one without a timeline pays nothing for it.
     match scenario.output.timeline {
         None => {
@@ -308,13 +317,14 @@ pub fn run_replication(
                 policy,
                 replication,
                 recorder,
-                scenario.warmup,
+                warmup,
                 scenario.horizon,
             );
             ReplicationSummary {
                 recorder,
                 info,
                 timeline: None,
+                warmup_jobs,
             }
         }
         Some(bin) => {
@@ -325,15 +335,53 @@ pub fn run_replication(
                 policy,
                 replication,
                 (recorder, timeline),
-                scenario.warmup,
+                warmup,
                 scenario.horizon,
             );
             ReplicationSummary {
                 recorder,
                 info,
                 timeline: Some(timeline),
+                warmup_jobs,
             }
         }
+    }
+}
+
+/// `warmup = "auto"`: the warm-up of replication `replication`, in jobs,
+/// chosen by MSER-5 on a pilot run of the same jobs from time 0 over the
+/// horizon (the pilot draws exactly what the measured run then draws, so
+/// the truncation is of the run itself).
+pub fn auto_warmup(scenario: &Scenario, policy: &AnyPolicy, replication: u32) -> u64 {
+    let (mser, _) = simulate(
+        scenario,
+        policy,
+        replication,
+        Mser::default(),
+        Limit::Jobs(0),
+        scenario.horizon,
+    );
+    mser.truncation()
+}
+
+/// The warm-ups `warmup = "auto"` chose for a policy's replications.
+#[derive(Debug, Clone)]
+pub struct ChosenWarmup {
+    pub policy: String,
+    /// Jobs, per replication in order.
+    pub jobs: Vec<u64>,
+    /// When each replication's measurement started.
+    pub times: Vec<f64>,
+}
+
+impl ChosenWarmup {
+    fn of(policy: &str, reps: &[ReplicationSummary]) -> Option<ChosenWarmup> {
+        let jobs: Option<Vec<u64>> = reps.iter().map(|r| r.warmup_jobs).collect();
+        Some(ChosenWarmup {
+            policy: policy.to_string(),
+            jobs: jobs?,
+            times: reps.iter().map(|r| r.info.measure_start).collect(),
+        })
     }
 }
 
@@ -558,6 +606,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
             .iter()
             .zip(&per_policy)
             .flat_map(|(l, reps)| timeline_rows(scenario, l, reps))
+            .collect(),
+        warmups: labels
+            .iter()
+            .zip(&per_policy)
+            .filter_map(|(l, reps)| ChosenWarmup::of(l, reps))
             .collect(),
     }
 }

@@ -204,7 +204,9 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         }
         events_per_job += per_job;
     }
-    let events = events_per_job * jobs * f64::from(s.replications);
+    // `warmup = "auto"` runs each replication twice: a pilot, then the run.
+    let passes = if s.warmup_auto { 2.0 } else { 1.0 };
+    let events = events_per_job * jobs * f64::from(s.replications) * passes;
     let horizon = match s.horizon {
         Limit::Jobs(n) => format!("{n} jobs"),
         Limit::Time(t) => format!("time {t}"),

@@ -606,6 +606,7 @@ pub fn aggregate(
                     unstable: None,
                 },
                 timeline: None,
+                warmup_jobs: None,
             })
         })
         .collect::<Result<_, TotalsError>>()?;

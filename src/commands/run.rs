@@ -55,6 +55,18 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         .map_err(InputError::Flag)?;
         scenario.horizon = Limit::Jobs(n);
     }
+    if let Some(w) = &args.warmup {
+        if w == "auto" {
+            scenario.warmup = Limit::Jobs(0);
+            scenario.warmup_auto = true;
+        } else {
+            let n: u64 = w
+                .parse()
+                .map_err(|_| flag("--warmup", w, "give `auto` or a number of jobs"))?;
+            scenario.warmup = Limit::Jobs(n);
+            scenario.warmup_auto = false;
+        }
+    }
     if let Some(list) = &args.compare {
         compare(&mut scenario, list)?;
     }

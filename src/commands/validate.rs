@@ -108,6 +108,17 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
         }
     };
     let mut scenario = Scenario::from_file(&args.scenario)?;
+    if scenario.warmup_auto {
+        return Err(InputError::Field {
+            path: scenario.path.clone(),
+            error: FieldError::new(
+                "warmup",
+                "\"auto\"",
+                "validate compares one run of real threads with the simulation: give a fixed warm-up, { jobs = N }",
+            ),
+        }
+        .into());
+    }
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }

@@ -94,6 +94,15 @@ pub fn check_edges(edges: &[f64]) -> Result<(), String> {
 }
 
 impl Scenario {
+    /// The warm-up as the header and JSON say it.
+    pub fn warmup_label(&self) -> String {
+        if self.warmup_auto {
+            "auto (MSER-5)".into()
+        } else {
+            self.warmup.to_string()
+        }
+    }
+
     /// The expected jobs arriving from outside in `[a, b)`: per class the
     /// mean batch size times the expected arrival instants, summed. The
     /// timeline draws it beside the arrivals simulated.

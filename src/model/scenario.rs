@@ -36,7 +36,7 @@ struct RawScenario {
     seed: u64,
     #[serde(default = "default_replications")]
     replications: u32,
-    warmup: Option<RawLimit>,
+    warmup: Option<RawWarmup>,
     horizon: RawLimit,
     classes: Vec<RawClass>,
     nodes: Vec<RawNode>,
@@ -56,6 +56,14 @@ fn default_seed() -> u64 {
 
 fn default_replications() -> u32 {
     10
+}
+
+/// `warmup = "auto"` or a limit.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawWarmup {
+    Word(String),
+    Limit(RawLimit),
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,8 +132,12 @@ pub struct Scenario {
     pub description: String,
     pub seed: u64,
     pub replications: u32,
-    /// Discarded from the statistics; `Limit::Jobs(0)` when absent.
+    /// Discarded from the statistics; `Limit::Jobs(0)` when absent (and
+    /// with `warmup_auto`, for the pilot run).
     pub warmup: Limit,
+    /// `warmup = "auto"`: each replication chooses its warm-up by MSER-5
+    /// (see `crate::stats::mser`).
+    pub warmup_auto: bool,
     /// Length of the measured window after the warm-up.
     pub horizon: Limit,
     pub classes: Vec<Class>,
@@ -954,9 +966,17 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             "must be at least 1 (2 or more for a confidence interval)",
         ));
     }
-    let warmup = match &raw.warmup {
-        Some(w) => limit(w, "warmup", true)?,
-        None => Limit::Jobs(0),
+    let (warmup, warmup_auto) = match &raw.warmup {
+        Some(RawWarmup::Limit(w)) => (limit(w, "warmup", true)?, false),
+        Some(RawWarmup::Word(w)) if w == "auto" => (Limit::Jobs(0), true),
+        Some(RawWarmup::Word(w)) => {
+            return Err(FieldError::new(
+                "warmup",
+                format!("{w:?}"),
+                "give \"auto\", { jobs = N } or { time = T }",
+            ));
+        }
+        None => (Limit::Jobs(0), false),
     };
     let horizon = limit(&raw.horizon, "horizon", false)?;
     if raw.nodes.is_empty() {
@@ -1238,6 +1258,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         seed: raw.seed,
         replications: raw.replications,
         warmup,
+        warmup_auto,
         horizon,
         classes,
         nodes,

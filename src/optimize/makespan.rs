@@ -569,6 +569,7 @@ pub fn run_list(
         seed,
         replications: 1,
         warmup: Limit::Jobs(0),
+        warmup_auto: false,
         horizon: Limit::Jobs(u64::MAX),
         classes,
         nodes: speeds

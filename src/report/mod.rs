@@ -357,6 +357,9 @@ pub struct RunDocument {
     /// Each `[[alarms]]` entry's figures, per policy.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<AlarmRecord>,
+    /// Per policy, the warm-ups `warmup = "auto"` chose.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chosen_warmup: Vec<WarmupRecord>,
     /// Per policy, bin and node (`"all"` for the whole system), with `[output] timeline`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineRecord>,
@@ -396,6 +399,32 @@ impl AlarmRecord {
 /// The alarms as CSV (`alarms.csv`).
 pub fn alarms_csv(output: &RunOutput) -> anyhow::Result<String> {
     files::to_csv(output.alarms.iter().map(|(p, a)| AlarmRecord::of(p, a)))
+}
+
+/// The warm-ups MSER-5 chose for a policy's replications: completed jobs
+/// dropped (mean, least, most, and each), and the mean time measurement began.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WarmupRecord {
+    pub policy: String,
+    pub jobs_mean: f64,
+    pub jobs_min: u64,
+    pub jobs_max: u64,
+    pub time_mean: Option<f64>,
+    pub jobs: Vec<u64>,
+}
+
+impl From<&crate::experiment::ChosenWarmup> for WarmupRecord {
+    fn from(w: &crate::experiment::ChosenWarmup) -> Self {
+        let n = w.jobs.len().max(1) as f64;
+        WarmupRecord {
+            policy: w.policy.clone(),
+            jobs_mean: w.jobs.iter().sum::<u64>() as f64 / n,
+            jobs_min: w.jobs.iter().copied().min().unwrap_or(0),
+            jobs_max: w.jobs.iter().copied().max().unwrap_or(0),
+            time_mean: num(w.times.iter().sum::<f64>() / n),
+            jobs: w.jobs.clone(),
+        }
+    }
 }
 
 /// One bin of a policy's timeline at one node (or `"all"`), in JSON and
@@ -566,8 +595,9 @@ impl RunDocument {
             scenario: scenario.name.clone(),
             seed: scenario.seed,
             replications: scenario.replications,
-            warmup: scenario.warmup.to_string(),
+            warmup: scenario.warmup_label(),
             horizon: scenario.horizon.to_string(),
+            chosen_warmup: output.warmups.iter().map(WarmupRecord::from).collect(),
             slowdown_tau: output.slowdown_tau,
             results: output.rows.iter().map(ResultRecord::from).collect(),
             size_bins: output.size_bins.iter().map(SizeBinRecord::from).collect(),
@@ -640,7 +670,7 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             format!(" ({})", scenario.description)
         },
         scenario.replications,
-        scenario.warmup,
+        scenario.warmup_label(),
         scenario.horizon,
         scenario.seed
     );
@@ -897,6 +927,17 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             record.replication,
             sig(record.time),
             record.nodes.join(", ")
+        );
+    }
+    for w in output.warmups.iter().map(WarmupRecord::from) {
+        let _ = writeln!(
+            out,
+            "warm-up chosen by MSER-5, {}: {} jobs on average (from {} to {}), measured from time {} on average",
+            w.policy,
+            sig(w.jobs_mean),
+            w.jobs_min,
+            w.jobs_max,
+            opt(w.time_mean),
         );
     }
     timeline_table(&mut out, scenario, output);

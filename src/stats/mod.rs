@@ -11,6 +11,7 @@
 pub mod alarms;
 pub mod lifecycle;
 mod log_hist;
+pub mod mser;
 mod recorder;
 pub mod servers;
 mod summary;

@@ -25,6 +25,8 @@ pub struct ReplicationSummary {
     pub info: RunInfo,
     /// The replication's timeline, when the scenario asks for one.
     pub timeline: Option<super::timeline::Timeline>,
+    /// The warm-up chosen, in jobs, under `warmup = "auto"`.
+    pub warmup_jobs: Option<u64>,
 }
 
 /// Which jobs a result row is about.

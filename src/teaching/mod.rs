@@ -162,6 +162,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         seed: 0,
         replications: 1,
         warmup: Limit::Jobs(0),
+        warmup_auto: false,
         horizon: Limit::Jobs(u64::MAX),
         classes: levels
             .iter()
