@@ -383,8 +383,8 @@ fn document(
 
 /// A number for the table: up to 4 decimals, trailing zeros dropped.
 fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        return crate::report::sig(x);
     }
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -392,10 +392,10 @@ fn num(x: f64) -> String {
 }
 
 fn pct(x: f64) -> String {
-    if x.is_finite() {
+    if (100.0 * x).is_finite() {
         format!("{:.2}%", 100.0 * x)
     } else {
-        "inf".into()
+        "-".into()
     }
 }
 
