@@ -39,6 +39,9 @@ pub const MAX_MDP_WORK: f64 = 2e10;
 pub const MAX_LP_VARIABLES: f64 = 200_000.0;
 /// Most slices (bursts / quantum) of a `gantt` schedule, each a line of the timeline.
 pub const MAX_GANTT_SLICES: f64 = 1e6;
+/// Most tasks (warm-up and measured) of `validate`, which draws and
+/// records every one for both runs and runs them in real time.
+pub const MAX_VALIDATE_TASKS: f64 = 1e7;
 /// Default number of jobs present at once after which a run is declared unstable.
 pub const DEFAULT_MAX_PRESENT: u64 = 1_000_000;
 

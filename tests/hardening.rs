@@ -239,7 +239,15 @@ fn validate_is_held_to_the_limits_of_run() {
     std::fs::write(p.join("rr.toml"), rr).unwrap();
     let o = schedlab(&["validate", "rr.toml"], p, &[]);
     refused(&o, &["rr.toml", "horizon", "events", "30000000000"], p, 3);
-    // --no-limits lifts them there too: a small run goes on to its first line.
+    // Within run's limits, but every task is drawn and recorded first: 10^10
+    // of them exhausted memory.
+    let o = schedlab(&["validate", "s.toml", "--jobs", "10000000000"], p, &[]);
+    refused(
+        &o,
+        &["--jobs", "10000000000", "tasks", "10000000", "--no-limits"],
+        p,
+        3,
+    );
     let o = schedlab(
         &["validate", "s.toml", "--jobs", "0", "--no-limits"],
         p,
@@ -801,6 +809,11 @@ fn messages_name_the_flags_and_print_extreme_numbers_short() {
         0,
     );
     assert!(!o.stderr.contains("--a "), "{}", o.stderr);
+    let text = scenario(EXP_ARRIVAL, EXP_SERVICE, "", "horizon = { jobs = 1e300 }");
+    std::fs::write(p.join("s.toml"), text).unwrap();
+    let o = schedlab(&["run", "s.toml"], p, &[]);
+    refused(&o, &["horizon.jobs", "1e300", "expected u64"], p, 1);
+    assert!(o.stderr.len() < 300, "{}", o.stderr);
     for args in [
         vec![
             "theory",
@@ -821,7 +834,7 @@ fn messages_name_the_flags_and_print_extreme_numbers_short() {
         vec!["optimize", "mdp", "--lambda", "0.1", "--mu", "1e-90,1e-90"],
     ] {
         let o = schedlab(&args, p, &[]);
-        refused(&o, &[], p, 0);
+        refused(&o, &[], p, 1);
         assert!(o.stderr.len() < 300, "{args:?}: {}", o.stderr);
     }
 }

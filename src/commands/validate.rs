@@ -152,15 +152,37 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
     // The size limits of `run`, for the one replication validate runs.
     scenario.replications = 1;
     super::run::check_size(&mut scenario, None, args.jobs)?;
+    let rate: f64 = (0..scenario.classes.len())
+        .map(|k| scenario.arrival_rate(k))
+        .sum();
     let jobs = match scenario.horizon {
         Limit::Jobs(n) => n,
-        Limit::Time(t) => {
-            let rate: f64 = (0..scenario.classes.len())
-                .map(|k| scenario.arrival_rate(k))
-                .sum();
-            ((rate * t).round() as u64).max(1)
-        }
+        Limit::Time(t) => ((rate * t).round() as u64).max(1),
     };
+    // Every task is drawn into the plan and recorded on both sides before
+    // the figures: past the limit the plan alone would exhaust memory.
+    let warmup = match scenario.warmup {
+        Limit::Jobs(n) => n as f64,
+        Limit::Time(t) => rate * t,
+    };
+    let (field, value) = match args.jobs {
+        Some(n) => ("--jobs", n.to_string()),
+        None => ("horizon", scenario.horizon.to_string()),
+    };
+    crate::limits::check_estimate(
+        field,
+        value,
+        warmup + jobs as f64,
+        crate::limits::MAX_VALIDATE_TASKS,
+        "tasks (warm-up and measured, each recorded for both runs and run in real time)",
+    )
+    .map_err(|error| match args.jobs {
+        Some(_) => InputError::Flag(error),
+        None => InputError::Field {
+            path: scenario.path.clone(),
+            error,
+        },
+    })?;
     Ok(Setup {
         config: BackendConfig {
             time_scale,
