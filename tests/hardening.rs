@@ -928,8 +928,8 @@ fn clap_usage_errors_exit_2() {
     assert_eq!(o.code, Some(2));
 }
 
-/// SIGTERM while the results tree is being written: the whole tree or
-/// nothing, and exit code 143.
+/// SIGTERM (or SIGINT) while the results tree is being written: the whole
+/// tree or nothing, and exit code 143 (130).
 #[test]
 fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
     let d = tmp();
@@ -948,7 +948,11 @@ fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
     };
     let whole = files(&d.path().join("whole"));
     assert!(whole.len() > 5);
-    for wait_ms in [300u64, 1500] {
+    for (wait_ms, signal, code) in [
+        (300u64, libc::SIGTERM, 143),
+        (800, libc::SIGINT, 130),
+        (1500, libc::SIGTERM, 143),
+    ] {
         let out = d.path().join(format!("out-{wait_ms}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_schedlab"))
             .args(["run", "s.toml", "--out", out.to_str().unwrap()])
@@ -965,14 +969,15 @@ fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
         }
         std::thread::sleep(Duration::from_millis(wait_ms));
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
+            libc::kill(child.id() as i32, signal);
         }
         let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(143));
+        assert_eq!(status.code(), Some(code));
         if out.exists() {
             assert_eq!(files(&out), whole, "a partial tree");
         }
-        // Staging takes about 200 ms per file, so both signals fell in it.
+        // Staging takes about 200 ms per file (19 files), so every signal
+        // fell in it.
         assert!(
             !out.exists(),
             "interrupted while staging, yet something was written"
