@@ -840,6 +840,49 @@ fn messages_name_the_flags_and_print_extreme_numbers_short() {
 }
 
 #[test]
+fn workflow_times_beyond_floating_point_are_refused() {
+    // A bandwidth of 1e-300 made every makespan infinite: each plan was
+    // "best" and the utilisation table printed NaN%.
+    let d = tmp();
+    let p = d.path();
+    let wf = repo("scenarios/workflows/montage-58.json");
+    for (extra, needles) in [
+        (["--bandwidth", "1e-300"], ["--bandwidth", "1e-300"]),
+        (["--latency", "1e308"], ["--latency", "1e308"]),
+    ] {
+        let mut args = vec!["workflow", wf.as_str(), "--nodes", "2", "--compare", "all"];
+        args.extend(extra);
+        let o = schedlab(&args, p, &[]);
+        refused(&o, &[needles[0], needles[1], "not a finite number"], p, 0);
+    }
+    // Finite but huge: the gap in the shared short form, not 300 digits.
+    let o = schedlab(
+        &[
+            "workflow",
+            wf.as_str(),
+            "--nodes",
+            "2",
+            "--compare",
+            "heft,cpop",
+            "--latency",
+            "1e300",
+        ],
+        p,
+        &[],
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("1.000e300"), "{}", o.stdout);
+    for line in o.stdout.lines() {
+        assert!(
+            !line
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|run| run.len() > 20),
+            "a number in full: {line}"
+        );
+    }
+}
+
+#[test]
 fn gantt_axis_labels_are_whole() {
     // Item 10: the time axis ended 8 columns past the chart, cutting a
     // 16-digit time to its first 8 digits.
