@@ -99,9 +99,28 @@ pub fn jobs(text: &str) -> Result<(), String> {
     }
 }
 
-/// The optimize job-list reader.
+/// The optimize job-list reader, then the makespan LP of a small list.
 pub fn optimize(text: &str) -> Result<(), String> {
-    crate::optimize::input::parse_job_list(text).map_err(|e| e.to_string())?;
+    use crate::optimize::makespan::{self, Instance};
+    let list = crate::optimize::input::parse_job_list(text).map_err(|e| e.to_string())?;
+    // The makespan LP of a small list, on the speeds `--speeds` allows at
+    // its ends (sizes 1e300 over a speed of 1e-100 made the solver panic).
+    if list.jobs.len() <= 8 {
+        let release: Vec<f64> = list.jobs.iter().map(|j| j.release).collect();
+        let instances: Vec<Result<Instance, _>> = if list.unrelated() {
+            let p = list.jobs.iter().map(|j| j.times.clone()).collect();
+            vec![Instance::unrelated(p, &release)]
+        } else {
+            let sizes: Vec<f64> = list.jobs.iter().map(|j| j.size).collect();
+            [&[1.0][..], &[1.0, 1e-100], &[1e100, 1.0]]
+                .iter()
+                .map(|speeds| Instance::uniform(&sizes, speeds, &release))
+                .collect()
+        };
+        for inst in instances.into_iter().flatten() {
+            let _ = makespan::lp_bound(&inst);
+        }
+    }
     Ok(())
 }
 

@@ -41,6 +41,9 @@ pub const MAX_LP_VARIABLES: f64 = 200_000.0;
 pub const MAX_GANTT_SLICES: f64 = 1e6;
 /// Most bins one replication's timeline is expected to record.
 pub const MAX_TIMELINE_BINS: f64 = 1e6;
+/// Most tasks (warm-up and measured) of `validate`, which draws and
+/// records every one for both runs and runs them in real time.
+pub const MAX_VALIDATE_TASKS: f64 = 1e7;
 /// Default number of jobs present at once after which a run is declared unstable.
 pub const DEFAULT_MAX_PRESENT: u64 = 1_000_000;
 

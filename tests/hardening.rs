@@ -197,6 +197,102 @@ fn enormous_runs_are_refused_with_the_estimate_and_the_limit() {
 }
 
 #[test]
+fn validate_is_held_to_the_limits_of_run() {
+    // validate checked none of them: 10^9 servers started spawning workers,
+    // --jobs u64::MAX drew job after job until memory ran out.
+    let d = tmp();
+    let p = d.path();
+    let huge = scenario(EXP_ARRIVAL, EXP_SERVICE, "", HORIZON)
+        .replace("servers = 1", "servers = 1000000000");
+    std::fs::write(p.join("huge.toml"), huge).unwrap();
+    std::fs::write(
+        p.join("s.toml"),
+        scenario(EXP_ARRIVAL, EXP_SERVICE, "", HORIZON),
+    )
+    .unwrap();
+    let o = schedlab(&["validate", "huge.toml"], p, &[]);
+    refused(
+        &o,
+        &[
+            "huge.toml",
+            "nodes[0].servers",
+            "1000000000",
+            "100000",
+            "--no-limits",
+        ],
+        p,
+        2,
+    );
+    let o = schedlab(
+        &["validate", "s.toml", "--jobs", "18446744073709551615"],
+        p,
+        &[],
+    );
+    refused(
+        &o,
+        &["--jobs", "1.845e19", "1000000000000", "--no-limits"],
+        p,
+        2,
+    );
+    let rr = scenario(EXP_ARRIVAL, EXP_SERVICE, "", HORIZON)
+        + "\n[policy]\ndiscipline = \"rr\"\nquantum = 1e-12\n";
+    std::fs::write(p.join("rr.toml"), rr).unwrap();
+    let o = schedlab(&["validate", "rr.toml"], p, &[]);
+    refused(&o, &["rr.toml", "horizon", "events", "30000000000"], p, 3);
+    // Within run's limits, but every task is drawn and recorded first: 10^10
+    // of them exhausted memory.
+    let o = schedlab(&["validate", "s.toml", "--jobs", "10000000000"], p, &[]);
+    refused(
+        &o,
+        &["--jobs", "10000000000", "tasks", "10000000", "--no-limits"],
+        p,
+        3,
+    );
+    let o = schedlab(
+        &["validate", "s.toml", "--jobs", "0", "--no-limits"],
+        p,
+        &[],
+    );
+    refused(&o, &["--jobs", "at least 1"], p, 3);
+}
+
+#[test]
+fn jobs_that_overflow_a_64_bit_count_are_refused_even_without_limits() {
+    // Item 5: warm-up + --jobs u64::MAX wrapped around.
+    let d = tmp();
+    let p = d.path();
+    let text = scenario(
+        EXP_ARRIVAL,
+        EXP_SERVICE,
+        "",
+        "warmup = { jobs = 10 }\nhorizon = { jobs = 100 }",
+    );
+    std::fs::write(p.join("s.toml"), text).unwrap();
+    for command in [
+        &["run", "s.toml", "--out", "out"][..],
+        &[
+            "sweep", "s.toml", "--param", "load", "--values", "0.2", "--out", "out",
+        ][..],
+        &["validate", "s.toml"][..],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--jobs", "18446744073709551615", "--no-limits"]);
+        let o = schedlab(&args, p, &[]);
+        refused(
+            &o,
+            &[
+                "--jobs",
+                "18446744073709551615",
+                "warmup.jobs = 10",
+                "64-bit",
+            ],
+            p,
+            1,
+        );
+    }
+}
+
+#[test]
 fn silent_grinding_is_refused() {
     // Item 4, the scenario cases.
     let rr = scenario(EXP_ARRIVAL, EXP_SERVICE, "", HORIZON)
@@ -603,6 +699,210 @@ fn optimize_refuses_what_would_print_nan_or_inf() {
 }
 
 #[test]
+fn no_table_prints_nan_inf_or_hundreds_of_digits() {
+    // Figures that overflow or underflow print in the shared table format
+    // (`-` when not finite, an exponent when far from 1), never NaN, inf
+    // or a 300-digit integer; times the LP cannot hold are refused (the
+    // solver panicked on sizes 1e300 over a speed of 1e-100).
+    let d = tmp();
+    let p = d.path();
+    std::fs::write(p.join("huge.csv"), "id,size\na,1e300\nb,1e300\n").unwrap();
+    std::fs::write(p.join("tiny.csv"), "id,size\na,1e-300\nb,2e-300\n").unwrap();
+    let o = schedlab(
+        &["optimize", "makespan", "huge.csv", "--speeds", "1e-100,1"],
+        p,
+        &[],
+    );
+    refused(&o, &["jobs", "--speeds", "not a finite number"], p, 2);
+    for args in [
+        vec![
+            "optimize",
+            "split",
+            "--lambda",
+            "1e-100",
+            "--mu",
+            "1e-100,1e-100",
+        ],
+        vec![
+            "optimize",
+            "flow",
+            "--rates",
+            "1e100",
+            "--mu",
+            "1e100,1e100",
+        ],
+        vec!["optimize", "makespan", "huge.csv", "--nodes", "2"],
+        vec!["optimize", "makespan", "tiny.csv", "--nodes", "2"],
+        vec!["optimize", "completion", "huge.csv", "--nodes", "2"],
+        vec![
+            "optimize",
+            "mdp",
+            "--lambda",
+            "1e-90",
+            "--mu",
+            "1e-90,1e-90",
+            "--truncate",
+            "20",
+        ],
+    ] {
+        let o = schedlab(&args, p, &[]);
+        assert_eq!(o.code, Some(0), "{args:?}: {}", o.stderr);
+        for line in o.stdout.lines() {
+            let lower = line.to_lowercase();
+            assert!(
+                !lower.contains("nan") && !lower.contains("inf"),
+                "{args:?}: {line}"
+            );
+            assert!(
+                !line
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|run| run.len() > 20),
+                "{args:?}: a number in full: {line}"
+            );
+        }
+        let mut json = args.clone();
+        json.push("--json");
+        let o = schedlab(&json, p, &[]);
+        assert_eq!(o.code, Some(0), "{json:?}: {}", o.stderr);
+        json_numbers_finite(&o.stdout);
+    }
+    let o = schedlab(
+        &["optimize", "makespan", "tiny.csv", "--nodes", "2"],
+        p,
+        &[],
+    );
+    assert!(o.stdout.contains("2.000e-300"), "{}", o.stdout);
+    assert!(!o.stdout.contains(" -0 "), "{}", o.stdout);
+    // Times of 1e-300 are on no grid of 1/d: the LP bound stands (it was
+    // rounded to 0, a gap of 100%).
+    assert!(
+        o.stdout.contains("gap to the bound      0.00%"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn messages_name_the_flags_and_print_extreme_numbers_short() {
+    // Erlang B named its internal `--a = inf` for λ/μ overflowing; the
+    // bounded Pareto and split messages printed 1e-300 as 300 digits.
+    let d = tmp();
+    let p = d.path();
+    let o = schedlab(
+        &[
+            "theory",
+            "erlang-b",
+            "--lambda",
+            "1e300",
+            "--mu",
+            "1e-300",
+            "--servers",
+            "100",
+        ],
+        p,
+        &[],
+    );
+    refused(
+        &o,
+        &["--lambda", "λ/μ", "not a finite positive number"],
+        p,
+        0,
+    );
+    assert!(!o.stderr.contains("--a "), "{}", o.stderr);
+    let text = scenario(EXP_ARRIVAL, EXP_SERVICE, "", "horizon = { jobs = 1e300 }");
+    std::fs::write(p.join("s.toml"), text).unwrap();
+    let o = schedlab(&["run", "s.toml"], p, &[]);
+    refused(&o, &["horizon.jobs", "1e300", "expected u64"], p, 1);
+    assert!(o.stderr.len() < 300, "{}", o.stderr);
+    for args in [
+        vec![
+            "theory",
+            "fb",
+            "--lambda",
+            "0.5",
+            "--service",
+            "bounded-pareto:alpha=1.1,low=1e-300,high=1e300",
+        ],
+        vec![
+            "optimize",
+            "split",
+            "--lambda",
+            "0.5",
+            "--mu",
+            "1e100,1e-100",
+        ],
+        vec!["optimize", "mdp", "--lambda", "0.1", "--mu", "1e-90,1e-90"],
+    ] {
+        let o = schedlab(&args, p, &[]);
+        refused(&o, &[], p, 1);
+        assert!(o.stderr.len() < 300, "{args:?}: {}", o.stderr);
+    }
+}
+
+#[test]
+fn workflow_times_beyond_floating_point_are_refused() {
+    // A bandwidth of 1e-300 made every makespan infinite: each plan was
+    // "best" and the utilisation table printed NaN%.
+    let d = tmp();
+    let p = d.path();
+    let wf = repo("scenarios/workflows/montage-58.json");
+    for (extra, needles) in [
+        (["--bandwidth", "1e-300"], ["--bandwidth", "1e-300"]),
+        (["--latency", "1e308"], ["--latency", "1e308"]),
+    ] {
+        let mut args = vec!["workflow", wf.as_str(), "--nodes", "2", "--compare", "all"];
+        args.extend(extra);
+        let o = schedlab(&args, p, &[]);
+        refused(&o, &[needles[0], needles[1], "not a finite number"], p, 0);
+    }
+    // Finite but huge: the gap in the shared short form, not 300 digits.
+    let o = schedlab(
+        &[
+            "workflow",
+            wf.as_str(),
+            "--nodes",
+            "2",
+            "--compare",
+            "heft,cpop",
+            "--latency",
+            "1e300",
+        ],
+        p,
+        &[],
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("1.000e300"), "{}", o.stdout);
+    for line in o.stdout.lines() {
+        assert!(
+            !line
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|run| run.len() > 20),
+            "a number in full: {line}"
+        );
+    }
+}
+
+#[test]
+fn gantt_axis_labels_are_whole() {
+    // Item 10: the time axis ended 8 columns past the chart, cutting a
+    // 16-digit time to its first 8 digits.
+    let d = tmp();
+    std::fs::write(
+        d.path().join("jobs.csv"),
+        "id,arrival,burst\nA,0,3000000000000000\n",
+    )
+    .unwrap();
+    let o = schedlab(&["gantt", "jobs.csv"], d.path(), &[]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let axis = o
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap_or_else(|| panic!("no time axis: {}", o.stdout));
+    assert!(axis.trim_end().ends_with(" 3000000000000000"), "{axis}");
+}
+
+#[test]
 fn makespan_solves_badly_scaled_feasible_instances() {
     // Item 12: the LP relaxation was called infeasible.
     let d = tmp();
@@ -671,8 +971,8 @@ fn clap_usage_errors_exit_2() {
     assert_eq!(o.code, Some(2));
 }
 
-/// SIGTERM while the results tree is being written: the whole tree or
-/// nothing, and exit code 143.
+/// SIGTERM (or SIGINT) while the results tree is being written: the whole
+/// tree or nothing, and exit code 143 (130).
 #[test]
 fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
     let d = tmp();
@@ -691,7 +991,11 @@ fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
     };
     let whole = files(&d.path().join("whole"));
     assert!(whole.len() > 5);
-    for wait_ms in [300u64, 1500] {
+    for (wait_ms, signal, code) in [
+        (300u64, libc::SIGTERM, 143),
+        (800, libc::SIGINT, 130),
+        (1500, libc::SIGTERM, 143),
+    ] {
         let out = d.path().join(format!("out-{wait_ms}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_schedlab"))
             .args(["run", "s.toml", "--out", out.to_str().unwrap()])
@@ -708,14 +1012,15 @@ fn sigterm_while_writing_leaves_the_whole_tree_or_nothing() {
         }
         std::thread::sleep(Duration::from_millis(wait_ms));
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
+            libc::kill(child.id() as i32, signal);
         }
         let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(143));
+        assert_eq!(status.code(), Some(code));
         if out.exists() {
             assert_eq!(files(&out), whole, "a partial tree");
         }
-        // Staging takes about 200 ms per file, so both signals fell in it.
+        // Staging takes about 200 ms per file (19 files), so every signal
+        // fell in it.
         assert!(
             !out.exists(),
             "interrupted while staging, yet something was written"

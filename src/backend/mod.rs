@@ -200,7 +200,7 @@ pub fn plan(scenario: &Scenario, jobs: u64) -> Plan {
         {
             measure_from = Some(seq);
         }
-        if measure_from.is_some_and(|m| seq >= m + jobs) {
+        if measure_from.is_some_and(|m| seq >= m.saturating_add(jobs)) {
             break;
         }
         let node = match scenario.classes[a.class as usize].node {

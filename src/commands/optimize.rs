@@ -31,11 +31,21 @@ pub fn run(command: &OptimizeCommand) -> anyhow::Result<()> {
     }
 }
 
-/// A number as a table shows it: up to 4 decimals, no trailing zeros.
+/// A number as a table shows it: up to 4 decimals, no trailing zeros;
+/// outside [1e-4, 1e15) in magnitude, or not finite (`-`), as every table
+/// prints figures ([`crate::report::sig`]).
 fn fmt(x: f64) -> String {
-    let s = format!("{x:.4}");
+    fmt_to(x, 4)
+}
+
+/// [`fmt`] with up to `decimals` decimals.
+fn fmt_to(x: f64, decimals: usize) -> String {
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        return crate::report::sig(x);
+    }
+    let s = format!("{x:.decimals$}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
+    if s == "-0" { "0".into() } else { s.into() }
 }
 
 /// Refuses a batch whose nodes or LP (jobs × nodes assignment variables)
@@ -540,8 +550,8 @@ fn estimate_json(e: &Estimate) -> Value {
 
 fn fmt_estimate(e: &Estimate) -> String {
     match e.ci95 {
-        Some(h) => format!("{:.4} ± {:.4}", e.mean, h),
-        None => format!("{:.4}", e.mean),
+        Some(h) if h.is_finite() => format!("{} ± {}", fmt(e.mean), fmt(h)),
+        _ => fmt(e.mean),
     }
 }
 
@@ -624,18 +634,22 @@ fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
     for i in 0..mu.len() {
         let _ = writeln!(
             out,
-            "{:<8} {:>8}  {:>12.6}  {:>12.6}  {:>12.6}",
+            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
             i,
             fmt(mu[i]),
-            best[i],
-            numeric[i],
-            proportional[i]
+            fmt_to(best[i], 6),
+            fmt_to(numeric[i], 6),
+            fmt_to(proportional[i], 6)
         );
     }
     let _ = writeln!(
         out,
-        "{:<8} {:>8}  {:>12.6}  {:>12.6}  {:>12.6}",
-        "E[T]", "", t_best, t_numeric, t_prop
+        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+        "E[T]",
+        "",
+        fmt_to(t_best, 6),
+        fmt_to(t_numeric, 6),
+        fmt_to(t_prop, 6)
     );
     if !rows.is_empty() {
         if mu.iter().any(|m| lambda / mu.len() as f64 >= *m) {
@@ -654,11 +668,11 @@ fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
             let est = est.as_ref().expect("simulated");
             let _ = writeln!(
                 out,
-                "{:<22}  {:>22}  {:>10}  {:>16.4}",
+                "{:<22}  {:>22}  {:>10}  {:>16}",
                 name,
                 fmt_estimate(est),
-                exact.map_or("-".to_string(), |t| format!("{t:.4}")),
-                est.mean / t_best
+                exact.map_or("-".to_string(), fmt),
+                fmt(est.mean / t_best)
             );
         }
     }
@@ -768,21 +782,21 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
     for (c, row) in plan.flow.iter().enumerate() {
         let mut line = format!("{:<8} {:>8}", c, fmt(args.rates[c]));
         for f in row {
-            line.push_str(&format!("  {f:>10.4}"));
+            line.push_str(&format!("  {:>10}", fmt(*f)));
         }
         let _ = writeln!(out, "{line}");
     }
     let mut line = format!("{:<8} {:>8}", "load", "");
     for l in &plan.load {
-        line.push_str(&format!("  {l:>10.4}"));
+        line.push_str(&format!("  {:>10}", fmt(*l)));
     }
     let _ = writeln!(out, "{line}");
     let mut line = format!("{:<8} {:>8}", "cap", "");
     for c in &cap {
-        line.push_str(&format!("  {c:>10.4}"));
+        line.push_str(&format!("  {:>10}", fmt(*c)));
     }
     let _ = writeln!(out, "{line}");
-    let _ = writeln!(out, "\nminimum cost {:.6}", plan.cost);
+    let _ = writeln!(out, "\nminimum cost {}", fmt_to(plan.cost, 6));
     print!("{out}");
     Ok(())
 }
@@ -935,8 +949,9 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     );
     let _ = writeln!(
         out,
-        "optimal mean number in system {:.6} (value iteration) / {:.6} (stationary distribution)",
-        sol.gain, opt.mean_number
+        "optimal mean number in system {} (value iteration) / {} (stationary distribution)",
+        fmt_to(sol.gain, 6),
+        fmt_to(opt.mean_number, 6)
     );
     let _ = writeln!(
         out,
@@ -998,12 +1013,12 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
         let t = exact.or(est.map(|e| e.mean)).expect("exact or simulated");
         let _ = writeln!(
             out,
-            "{:<22}  {:>10}  {:<16}  {:>22}  {:>9.2}%",
+            "{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
             name,
-            exact.map_or("-".into(), |x| format!("{x:.4}")),
+            exact.map_or("-".into(), fmt),
             how,
             est.as_ref().map_or("-".into(), fmt_estimate),
-            100.0 * (t / t_opt - 1.0)
+            crate::report::percent(Some(t / t_opt - 1.0))
         );
     }
     if plan.is_some() {
@@ -1017,10 +1032,9 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
         let h = est.ci95.unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "\nMDP policy simulated as a dispatch table: {:.4} ± {:.4} vs {:.4} from the MDP ({} the 95% CI)",
-            est.mean,
-            h,
-            t_opt,
+            "\nMDP policy simulated as a dispatch table: {} vs {} from the MDP ({} the 95% CI)",
+            fmt_estimate(est),
+            fmt(t_opt),
             if (est.mean - t_opt).abs() <= h {
                 "within"
             } else {

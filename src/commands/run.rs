@@ -25,36 +25,6 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    if let Some(r) = args.replications {
-        if r == 0 {
-            return Err(flag(
-                "--replications",
-                r,
-                "must be at least 1 (2 or more for a confidence interval)",
-            ));
-        }
-        crate::limits::check(
-            "--replications",
-            f64::from(r),
-            f64::from(crate::limits::MAX_REPLICATIONS),
-            "the number of replications",
-        )
-        .map_err(InputError::Flag)?;
-        scenario.replications = r;
-    }
-    if let Some(n) = args.jobs {
-        if n == 0 {
-            return Err(flag("--jobs", n, "must be at least 1"));
-        }
-        crate::limits::check(
-            "--jobs",
-            n as f64,
-            crate::limits::MAX_JOBS as f64,
-            "the number of jobs of a replication",
-        )
-        .map_err(InputError::Flag)?;
-        scenario.horizon = Limit::Jobs(n);
-    }
     if let Some(w) = &args.warmup {
         if w == "auto" {
             scenario.warmup = Limit::Jobs(0);
@@ -83,10 +53,7 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         crate::model::output::positive_time(bin).map_err(|m| flag("--timeline", bin, &m))?;
         scenario.output.timeline = Some(bin);
     }
-    crate::limits::check_scenario(&scenario).map_err(|error| InputError::Field {
-        path: scenario.path.clone(),
-        error,
-    })?;
+    check_size(&mut scenario, args.replications, args.jobs)?;
     if let Some(list) = &args.size_bins {
         let edges = list
             .split(',')
@@ -107,6 +74,69 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         ));
     }
     Ok(scenario)
+}
+
+/// Applies `--replications` and `--jobs` (where given) to a scenario and
+/// checks it against the size limits of [`crate::limits`] (servers, nodes,
+/// capacity, replications, jobs, the events and the memory estimated),
+/// which `--no-limits` lifts: what `run`, `sweep`, `merge` and `validate`
+/// all refuse before anything runs.
+///
+/// Whatever the flags, `--jobs` must leave the warm-up plus the horizon
+/// countable in 64 bits: the engine counts completions against their sum.
+pub fn check_size(
+    scenario: &mut Scenario,
+    replications: Option<u32>,
+    jobs: Option<u64>,
+) -> anyhow::Result<()> {
+    if let Some(r) = replications {
+        if r == 0 {
+            return Err(flag(
+                "--replications",
+                r,
+                "must be at least 1 (2 or more for a confidence interval)",
+            ));
+        }
+        crate::limits::check(
+            "--replications",
+            f64::from(r),
+            f64::from(crate::limits::MAX_REPLICATIONS),
+            "the number of replications",
+        )
+        .map_err(InputError::Flag)?;
+        scenario.replications = r;
+    }
+    if let Some(n) = jobs {
+        if n == 0 {
+            return Err(flag("--jobs", n, "must be at least 1"));
+        }
+        crate::limits::check(
+            "--jobs",
+            n as f64,
+            crate::limits::MAX_JOBS as f64,
+            "the number of jobs of a replication",
+        )
+        .map_err(InputError::Flag)?;
+        if let Limit::Jobs(w) = scenario.warmup
+            && w.checked_add(n).is_none()
+        {
+            return Err(flag(
+                "--jobs",
+                n,
+                &format!(
+                    "with warmup.jobs = {w}, the jobs of a replication exceed a 64-bit count \
+                     ({}); --no-limits does not lift this",
+                    u64::MAX
+                ),
+            ));
+        }
+        scenario.horizon = Limit::Jobs(n);
+    }
+    crate::limits::check_scenario(scenario).map_err(|error| InputError::Field {
+        path: scenario.path.clone(),
+        error,
+    })?;
+    Ok(())
 }
 
 /// Replaces the scenario's policies with those of `--compare LIST` (the

@@ -15,7 +15,7 @@ use crate::model::Scenario;
 use crate::report::files::{self, SweepRecord};
 use crate::report::plot::{self, Rendered};
 use crate::report::tree::{MANIFEST, Tree};
-use crate::report::{ResultRecord, sig, with_ci};
+use crate::report::{ResultRecord, percent, sig, with_ci};
 use crate::shard::{self, Definition, ShardFile};
 use crate::sweep::{self, Sweep, SweepOutput, Values};
 
@@ -530,8 +530,7 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
                 r.class.clone(),
                 with_ci(r.mean_response, r.mean_response_ci95),
                 r.theory_mean_response.map_or("-".into(), sig),
-                r.theory_rel_error
-                    .map_or("-".into(), |e| format!("{:+.2}%", 100.0 * e)),
+                percent(r.theory_rel_error),
                 r.theory_within_ci
                     .map_or("-".into(), |w| if w { "yes" } else { "no" }.into()),
                 r.p95_response.map_or("-".into(), sig),

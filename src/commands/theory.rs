@@ -202,6 +202,23 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
                 need("mu", args.mu)?,
                 need_servers(args)?,
             );
+            // The formula takes the offered load a = λ / μ: name the flags,
+            // not `a`, when they are out of range or their ratio overflows.
+            for (name, x) in [("--lambda", l), ("--mu", mu)] {
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(flag(name, x, "must be a finite number greater than 0"));
+                }
+            }
+            if !(l / mu).is_finite() || l / mu == 0.0 {
+                return Err(flag(
+                    "--lambda",
+                    l,
+                    &format!(
+                        "over --mu = {mu:e}, the offered load λ/μ = {:e} is not a finite positive number",
+                        l / mu
+                    ),
+                ));
+            }
             let r = theory::erlang_b(l / mu, c).map(|b| {
                 let mut f = Map::new();
                 f.insert("offered_load".into(), json!(l / mu));

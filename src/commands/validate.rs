@@ -16,7 +16,8 @@ use crate::error::{FieldError, InputError};
 use crate::lifecycle::{Attempts, Failure, OnGiveUp, Retry};
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
-use crate::report::{LifecycleRecord, ServersRecord};
+// Figures as every table prints them (`-` when absent or not finite).
+use crate::report::{LifecycleRecord, ServersRecord, opt as sig, percent as pct, with_ci};
 use crate::stats::Selection;
 use crate::stats::alarms::AlarmSummary;
 use crate::stats::servers::{self, ServerCounts};
@@ -84,9 +85,6 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
             )
         })?;
     let work = parse_work(&args.work)?;
-    if args.jobs == Some(0) {
-        return Err(flag("--jobs", 0, "must be at least 1"));
-    }
     if !(args.slice.is_finite() && args.slice > 0.0) {
         return Err(flag(
             "--slice",
@@ -162,16 +160,40 @@ fn setup(args: &ValidateArgs) -> anyhow::Result<Setup> {
             }
         })?;
     }
-    let jobs = match (args.jobs, scenario.horizon) {
-        (Some(n), _) => n,
-        (None, Limit::Jobs(n)) => n,
-        (None, Limit::Time(t)) => {
-            let rate: f64 = (0..scenario.classes.len())
-                .map(|k| scenario.arrival_rate(k))
-                .sum();
-            ((rate * t).round() as u64).max(1)
-        }
+    // The size limits of `run`, for the one replication validate runs.
+    scenario.replications = 1;
+    super::run::check_size(&mut scenario, None, args.jobs)?;
+    let rate: f64 = (0..scenario.classes.len())
+        .map(|k| scenario.arrival_rate(k))
+        .sum();
+    let jobs = match scenario.horizon {
+        Limit::Jobs(n) => n,
+        Limit::Time(t) => ((rate * t).round() as u64).max(1),
     };
+    // Every task is drawn into the plan and recorded on both sides before
+    // the figures: past the limit the plan alone would exhaust memory.
+    let warmup = match scenario.warmup {
+        Limit::Jobs(n) => n as f64,
+        Limit::Time(t) => rate * t,
+    };
+    let (field, value) = match args.jobs {
+        Some(n) => ("--jobs", n.to_string()),
+        None => ("horizon", scenario.horizon.to_string()),
+    };
+    crate::limits::check_estimate(
+        field,
+        value,
+        warmup + jobs as f64,
+        crate::limits::MAX_VALIDATE_TASKS,
+        "tasks (warm-up and measured, each recorded for both runs and run in real time)",
+    )
+    .map_err(|error| match args.jobs {
+        Some(_) => InputError::Flag(error),
+        None => InputError::Field {
+            path: scenario.path.clone(),
+            error,
+        },
+    })?;
     Ok(Setup {
         config: BackendConfig {
             time_scale,
@@ -823,30 +845,11 @@ pub fn check_accounts(
     }
 }
 
-fn sig(x: Option<f64>) -> String {
-    match x {
-        None => "-".into(),
-        Some(0.0) => "0".into(),
-        Some(x) => {
-            let digits = (3 - x.abs().log10().floor() as i32 - 1).clamp(0, 6) as usize;
-            format!("{x:.digits$}")
-        }
-    }
-}
-
-fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
-    match (mean, ci) {
-        (Some(_), Some(h)) => format!("{} ± {}", sig(mean), sig(Some(h))),
-        _ => sig(mean),
-    }
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map_or("-".into(), |x| format!("{:+.1}%", x * 100.0))
-}
-
 fn opt_us(x: Option<f64>) -> String {
-    x.map_or("-".into(), |x| format!("{x:.1} µs"))
+    match x {
+        Some(x) if x.is_finite() => format!("{x:.1} µs"),
+        _ => "-".into(),
+    }
 }
 
 /// The human-readable report.

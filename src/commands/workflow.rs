@@ -272,6 +272,38 @@ pub fn run(args: &WorkflowArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&p| workflow::schedule(&dag, &platform, p, args.seed))
         .collect();
+    // Times beyond floating point (a bandwidth of 1e-300, task times near
+    // 1e308) give infinite makespans: every plan "best" at `-`, and a
+    // utilisation of NaN. Refuse them, naming what overflowed.
+    if let Some(plan) = plans.iter().find(|p| !p.makespan().is_finite()) {
+        let (name, value, what) = if !(b.critical_path.is_finite() && b.total_work.is_finite()) {
+            (
+                "nodes",
+                "(task times)".to_string(),
+                "the task times (work / speed)",
+            )
+        } else if platform.bandwidth.is_infinite() {
+            (
+                "--latency",
+                format!("{:?}", platform.latency),
+                "the transfers (the latency of each)",
+            )
+        } else {
+            (
+                "--bandwidth",
+                format!("{:?}", platform.bandwidth),
+                "the transfers (latency + bytes / bandwidth)",
+            )
+        };
+        return Err(flag(
+            name,
+            value,
+            &format!(
+                "{what} overflow floating point: the {} plan's makespan is not a finite number",
+                plan.policy
+            ),
+        ));
+    }
     for plan in &plans {
         // A failure here is a bug of a heuristic, not bad input.
         plan.verify(&dag, &platform).map_err(|e| {
@@ -383,8 +415,8 @@ fn document(
 
 /// A number for the table: up to 4 decimals, trailing zeros dropped.
 fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        return crate::report::sig(x);
     }
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -392,10 +424,13 @@ fn num(x: f64) -> String {
 }
 
 fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2}%", 100.0 * x)
+    let p = 100.0 * x;
+    if p.is_finite() && p.abs() < 1e15 {
+        format!("{p:.2}%")
     } else {
-        "inf".into()
+        // `-` when not finite, an exponent when huge: as `num`.
+        let s = crate::report::sig(p);
+        if p.is_finite() { s + "%" } else { s }
     }
 }
 
@@ -547,7 +582,12 @@ fn table(
     for p in 0..platform.processors() {
         let _ = write!(out, "{:<nw$}", platform.names[p]);
         for u in &utils {
-            let _ = write!(out, "  {:>8}", format!("{:.1}%", 100.0 * u[p]));
+            let cell = if (100.0 * u[p]).is_finite() {
+                format!("{:.1}%", 100.0 * u[p])
+            } else {
+                "-".into()
+            };
+            let _ = write!(out, "  {cell:>8}");
         }
         out.push('\n');
     }

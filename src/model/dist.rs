@@ -793,7 +793,7 @@ impl Builder<'_> {
                 "alpha",
                 alpha,
                 format!(
-                    "too close to 0 for floating point: the mean comes out as {mean}, outside [low, high] = [{low}, {high}]"
+                    "with low = {low:?} and high = {high:?}, floating point cannot compute the moments (the mean comes out as {mean:?}, outside [low, high]): use an alpha further from 0 or a narrower range"
                 ),
             ));
         }

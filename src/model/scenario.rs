@@ -190,7 +190,7 @@ impl Scenario {
         let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();
-            let message = inner.message().trim().replace('\n', " ");
+            let message = short_float(&inner.message().trim().replace('\n', " "));
             let (line, _) = inner
                 .span()
                 .map(|s| line_col(text, s.start))
@@ -714,6 +714,21 @@ fn fmt_load(x: f64) -> String {
     } else {
         format!("{x:.3e}")
     }
+}
+
+/// serde quotes a float it rejects in full (`1e300` as 301 digits, where
+/// an integer was expected): give it in Rust's shortest form instead.
+fn short_float(message: &str) -> String {
+    const QUOTE: &str = "floating point `";
+    if let Some(start) = message.find(QUOTE) {
+        let from = start + QUOTE.len();
+        if let Some(len) = message[from..].find('`')
+            && let Ok(x) = message[from..from + len].parse::<f64>()
+        {
+            return format!("{}{x:?}{}", &message[..from], &message[from + len..]);
+        }
+    }
+    message.to_string()
 }
 
 /// 1-based line and column of a byte offset.

@@ -69,11 +69,13 @@ impl Instance {
             ));
         }
         check_jobs(sizes.len())?;
+        let p: Vec<Vec<f64>> = sizes
+            .iter()
+            .map(|s| speeds.iter().map(|v| s / v).collect())
+            .collect();
+        check_times(&p, release, "sizes / --speeds")?;
         Ok(Instance {
-            p: sizes
-                .iter()
-                .map(|s| speeds.iter().map(|v| s / v).collect())
-                .collect(),
+            p,
             release: release.to_vec(),
             uniform: Some((sizes.to_vec(), speeds.to_vec())),
         })
@@ -82,6 +84,7 @@ impl Instance {
     /// Unrelated nodes: `p[j][i]` given.
     pub fn unrelated(p: Vec<Vec<f64>>, release: &[f64]) -> Result<Instance, FieldError> {
         check_jobs(p.len())?;
+        check_times(&p, release, "times")?;
         Ok(Instance {
             p,
             release: release.to_vec(),
@@ -96,6 +99,24 @@ impl Instance {
     pub fn nodes(&self) -> usize {
         self.p[0].len()
     }
+}
+
+/// Refuses times whose serial schedule (every job's longest time added
+/// up, after the latest release) is not a finite number: the LP's
+/// coefficients would be infinite, and its solver asserts they are not
+/// (`sizes 1e300 --speeds 1e-100,1` panicked).
+fn check_times(p: &[Vec<f64>], release: &[f64], what: &str) -> Result<(), FieldError> {
+    let longest = |row: &Vec<f64>| row.iter().copied().fold(0.0, f64::max);
+    let serial = p.iter().map(longest).sum::<f64>() + release.iter().copied().fold(0.0, f64::max);
+    if serial.is_finite() {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "jobs",
+        what,
+        "the processing times add up beyond floating point (their sum is not a finite \
+         number): scale the sizes or the speeds",
+    ))
 }
 
 fn check_jobs(n: usize) -> Result<(), FieldError> {
@@ -206,7 +227,9 @@ pub fn granularity(inst: &Instance) -> Option<u32> {
     (1..=1000u32).find(|&d| {
         values.iter().all(|&x| {
             let y = x * f64::from(d);
-            (y - y.round()).abs() <= 1e-9 * y.abs().max(1.0)
+            // A time of 1e-300 is within the slack of 0, but not on the
+            // grid: rounding the bound to it made the bound 0.
+            (y - y.round()).abs() <= 1e-9 * y.abs().max(1.0) && (x == 0.0 || y.round() != 0.0)
         })
     })
 }

@@ -51,7 +51,7 @@ pub fn check(lambda: f64, mu: &[f64]) -> Result<(), FieldError> {
     if high / low > MAX_RATIO {
         return Err(FieldError::new(
             "--mu",
-            format!("{low} .. {high}"),
+            format!("{low:?} .. {high:?}"),
             format!(
                 "the rates differ by more than a factor {MAX_RATIO:e}, beyond what the computation resolves in floating point"
             ),
@@ -71,7 +71,7 @@ pub fn check(lambda: f64, mu: &[f64]) -> Result<(), FieldError> {
         return Err(FieldError::new(
             "--lambda",
             lambda.to_string(),
-            format!("unstable: λ must be below the total service rate Σμ = {total}"),
+            format!("unstable: λ must be below the total service rate Σμ = {total:?}"),
         ));
     }
     Ok(())

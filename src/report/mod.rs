@@ -629,17 +629,26 @@ impl RunDocument {
     }
 }
 
-/// Formats `mean ± ci` with a precision suited to the value.
+/// Formats `mean ± ci` with a precision suited to the value (`-` for a
+/// mean that is absent or not finite, no `±` for such a half-width).
 pub fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
     match (mean, ci) {
+        (Some(m), Some(h)) if m.is_finite() && h.is_finite() => {
+            format!("{} ± {}", sig(m), sig(h))
+        }
+        (Some(m), _) => sig(m),
         (None, _) => "-".into(),
-        (Some(m), Some(h)) => format!("{} ± {}", sig(m), sig(h)),
-        (Some(m), None) => sig(m),
     }
 }
 
-/// Four significant digits, without switching to exponents for ordinary sizes.
+/// Four significant digits, without switching to exponents for ordinary
+/// sizes. This is the figure formatter of every table: a figure that is
+/// not a finite number (nothing observed, no steady state, an overflow)
+/// prints as `-`, never `NaN` or `inf`.
 pub fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".into();
+    }
     if x == 0.0 {
         return "0".into();
     }
@@ -651,8 +660,18 @@ pub fn sig(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
-fn opt(x: Option<f64>) -> String {
+/// An optional figure as [`sig`] prints it, `-` when absent.
+pub fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), sig)
+}
+
+/// A relative difference as a signed percentage (`+1.25%`), `-` when
+/// absent or not finite.
+pub fn percent(x: Option<f64>) -> String {
+    match x {
+        Some(e) if (100.0 * e).is_finite() => format!("{:+.2}%", 100.0 * e),
+        _ => "-".into(),
+    }
 }
 
 /// The readable table printed by `schedlab run`.
@@ -724,7 +743,7 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
                 x.theory
                     .as_ref()
                     .and_then(|t| t.rel_error)
-                    .map_or_else(|| "-".into(), |e| format!("{:+.2}%", 100.0 * e)),
+                    .map_or_else(|| "-".into(), |e| percent(Some(e))),
                 x.theory.as_ref().and_then(|t| t.within_ci).map_or_else(
                     || "-".into(),
                     |w| if w { "yes".into() } else { "no".into() },

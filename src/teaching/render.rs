@@ -34,12 +34,16 @@ pub fn ascii_gantt(s: &Schedule) -> String {
             bar[c] = '|';
             let label = num(t);
             if c >= next_free {
-                for (i, ch) in label.chars().enumerate() {
-                    if c + i < axis.len() {
-                        axis[c + i] = ch;
-                    }
+                // The axis grows to hold the last label whole (a time of
+                // 16 digits was cut to the 8 columns past the chart).
+                let end = c + label.chars().count();
+                if end > axis.len() {
+                    axis.resize(end, ' ');
                 }
-                next_free = c + label.len() + 1;
+                for (i, ch) in label.chars().enumerate() {
+                    axis[c + i] = ch;
+                }
+                next_free = end + 1;
             }
         };
         for g in &segs {

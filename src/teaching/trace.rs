@@ -79,8 +79,12 @@ impl Schedule {
     }
 }
 
-/// Formats a time as a textbook would: `3`, `2.5`, `0.125`.
+/// Formats a time as a textbook would: `3`, `2.5`, `0.125` (`-` when not
+/// finite, as every table prints such a figure: [`crate::report::sig`]).
 pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return crate::report::sig(x);
+    }
     let r = (x * 1e9).round() / 1e9;
     if r == r.trunc() {
         format!("{}", r as i64)
