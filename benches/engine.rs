@@ -10,6 +10,12 @@
 //! - `jackson3/fcfs`: the 3-node Jackson network of
 //!   `scenarios/networks/jackson3.toml`, throughput counted in visits.
 //!
+//! - `reneging/queue_N`: an overloaded M/M/1 (λ = 2, μ = 1) whose jobs
+//!   renege with exponential patience of mean N, so about N jobs wait
+//!   (Erlang A above saturation: Lq ≈ (λ − μ) × mean patience): the cost
+//!   per event must grow like log N, not N (a patience timer per waiting
+//!   job in the heap, `remove` from the queue by id, no scan).
+//!
 //! Criterion prints throughput in elements (customers, or visits) per second.
 
 use std::cmp::Reverse;
@@ -164,5 +170,37 @@ fn lifecycle(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm2_fcfs, mm1_disciplines, jackson3, lifecycle);
+fn reneging(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reneging");
+    g.sample_size(10);
+    const MEASURED: u64 = 200_000;
+    for queue in [1_000u64, 10_000, 100_000] {
+        let text = format!(
+            "name = \"renege\"\nwarmup = {{ jobs = {warm} }}\nhorizon = {{ jobs = {MEASURED} }}\n\
+             [[classes]]\nname = \"a\"\narrival = {{ dist = \"exponential\", rate = 2.0 }}\n\
+             service = {{ dist = \"exponential\", mean = 1.0 }}\n\
+             patience = {{ dist = \"exponential\", mean = {queue}.0 }}\n\
+             [[nodes]]\nname = \"n\"\nservers = 1\n",
+            // The queue fills at λ − μ = 1 job per unit of time, while μ = 1 jobs complete.
+            warm = 3 * queue,
+        );
+        let s = Scenario::from_toml(&text, Path::new("renege.toml")).expect("valid scenario");
+        // Completions of the whole run, warm-up included (each with about two
+        // arrivals and one renege around it).
+        g.throughput(Throughput::Elements(3 * queue + MEASURED));
+        g.bench_function(format!("queue_{queue}"), |b| {
+            b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    mm2_fcfs,
+    mm1_disciplines,
+    jackson3,
+    lifecycle,
+    reneging
+);
 criterion_main!(benches);

@@ -3,35 +3,34 @@
 //! Ties: jobs that arrive at the same instant are served in arrival order
 //! (`Job::seq`), which is the order the workload produced them.
 
-use std::collections::VecDeque;
-
 use super::config::{PolicyConfig, PolicyContext};
-use super::{Discipline, Policy, RemoveAt};
+use super::fifo::Fifo;
+use super::{Discipline, Policy};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
 #[derive(Debug, Clone, Default)]
 pub struct Fcfs {
-    queue: VecDeque<JobId>,
+    queue: Fifo,
 }
 
 impl Policy for Fcfs {
     #[inline]
-    fn enqueue(&mut self, id: JobId, _job: &mut Job, _now: f64) {
-        self.queue.push_back(id);
+    fn enqueue(&mut self, id: JobId, job: &mut Job, _now: f64) {
+        self.queue.push(id, job);
     }
 
     #[inline]
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.pop_front()
+        self.queue.pop()
     }
 
     fn peek(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.front().copied()
+        self.queue.front()
     }
 
-    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        self.queue.remove_id(id)
+    fn remove(&mut self, id: JobId, job: &Job, _now: f64) -> bool {
+        self.queue.remove(id, job)
     }
 
     #[inline]

@@ -9,6 +9,7 @@ mod config;
 mod edf;
 mod fb;
 mod fcfs;
+mod fifo;
 mod hrrn;
 mod indexed;
 mod kinetic;

@@ -8,34 +8,33 @@
 //! switch). Cost: O(1) per quantum, so a run
 //! costs in proportion to the number of quanta served.
 
-use std::collections::VecDeque;
-
 use super::config::{PolicyConfig, PolicyContext, fmt_param};
-use super::{Discipline, Policy, RemoveAt};
+use super::fifo::Fifo;
+use super::{Discipline, Policy};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
 
 #[derive(Debug, Clone)]
 pub struct RoundRobin {
-    queue: VecDeque<JobId>,
+    queue: Fifo,
     quantum: f64,
     switch_cost: f64,
 }
 
 impl Policy for RoundRobin {
     #[inline]
-    fn enqueue(&mut self, id: JobId, _job: &mut Job, _now: f64) {
-        self.queue.push_back(id);
+    fn enqueue(&mut self, id: JobId, job: &mut Job, _now: f64) {
+        self.queue.push(id, job);
     }
     #[inline]
     fn dequeue(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.pop_front()
+        self.queue.pop()
     }
     fn peek(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.front().copied()
+        self.queue.front()
     }
-    fn remove(&mut self, id: JobId, _job: &Job, _now: f64) -> bool {
-        self.queue.remove_id(id)
+    fn remove(&mut self, id: JobId, job: &Job, _now: f64) -> bool {
+        self.queue.remove(id, job)
     }
     fn len(&self) -> usize {
         self.queue.len()
@@ -56,7 +55,7 @@ impl Discipline for RoundRobin {
     fn from_config(config: &PolicyConfig, _: &PolicyContext) -> Result<Self, FieldError> {
         config.allow_only(&["quantum", "switch_cost"])?;
         Ok(RoundRobin {
-            queue: VecDeque::new(),
+            queue: Fifo::default(),
             quantum: config.require_positive("quantum", config.quantum)?,
             switch_cost: config.non_negative("switch_cost", config.switch_cost)?,
         })
