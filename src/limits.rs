@@ -19,6 +19,8 @@ use crate::policy::Policy;
 
 /// Most servers of one node (each is a slot of the engine's tables).
 pub const MAX_SERVERS: u32 = 100_000;
+/// Most steps of a node's server schedule.
+pub const MAX_SCHEDULE_STEPS: usize = 100_000;
 /// Most nodes of a scenario.
 pub const MAX_NODES: usize = 10_000;
 /// Most replications of a run.
@@ -309,7 +311,7 @@ pub fn timeline_cap(s: &Scenario) -> usize {
 }
 
 fn total_capacity(s: &Scenario) -> f64 {
-    s.nodes.iter().map(|n| f64::from(n.servers) * n.speed).sum()
+    s.nodes.iter().map(crate::model::Node::work_rate).sum()
 }
 
 /// Mean work brought per job (arrival-weighted mean size of a first visit).

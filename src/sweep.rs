@@ -332,8 +332,23 @@ impl Param {
                 let f = v / s.classes[k].service.mean();
                 s.classes[k].service = s.classes[k].service.scaled(f);
             }
-            Param::Servers => s.nodes[0].servers = v as u32,
-            Param::NodeServers(j) => s.nodes[j].servers = v as u32,
+            Param::Servers | Param::NodeServers(_) => {
+                let j = match *self {
+                    Param::NodeServers(j) => j,
+                    _ => 0,
+                };
+                if s.nodes[j].schedule.is_some() {
+                    return Err(FieldError::new(
+                        name,
+                        v.to_string(),
+                        format!(
+                            "node `{}` follows a server schedule: its servers on shift come from `schedule`, so they cannot be varied",
+                            s.nodes[j].name
+                        ),
+                    ));
+                }
+                s.nodes[j].servers = v as u32;
+            }
             Param::NodeSpeed(j) => s.nodes[j].speed = v,
             Param::Quantum => {
                 let pairs: Vec<(PolicyConfig, AnyPolicy)> = s

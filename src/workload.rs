@@ -82,6 +82,10 @@ pub enum Purpose {
     ServerFailure = 14,
     /// Sizes (and estimate noise) of the jobs present at time 0.
     Initial = 15,
+    /// New sizes of jobs handed back when their server's shift ends.
+    Resample = 16,
+    /// Think times of closed classes.
+    Think = 17,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).

@@ -112,6 +112,13 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
                 "the real backend runs one policy on every pool: set it in [policy]",
             ));
         }
+        if n.schedule.is_some() {
+            return Err(FieldError::new(
+                format!("nodes[{j}].schedule"),
+                "(given)",
+                "the real backend keeps a fixed pool of workers per node; server shifts are simulated only (schedlab run)",
+            ));
+        }
         if let Some(c) = n.capacity {
             return Err(FieldError::new(
                 format!("nodes[{j}].capacity"),

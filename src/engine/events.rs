@@ -46,6 +46,9 @@ pub(super) enum Kind {
     /// the server's failure token).
     ServerDown,
     ServerUp,
+    /// A step of a node's server schedule begins (`server`: the step,
+    /// `generation`: the cycle it belongs to).
+    ShiftChange,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -262,7 +262,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// The work job `id` did in its current attempt is lost: it needs
     /// the attempt's requirement again (the whole visit's without attempt
     /// rules), and the attempt's fate is drawn again when it restarts.
-    fn lose_attempt_work(&mut self, node: u32, id: JobId) {
+    pub(super) fn lose_attempt_work(&mut self, node: u32, id: JobId) {
         let now = self.clock;
         let job = self.jobs.get_mut(id);
         let before = job.remaining;
@@ -284,7 +284,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Idle up servers of `node` take the jobs waiting to restart.
-    fn take_restarts(&mut self, node: u32) {
+    pub(super) fn take_restarts(&mut self, node: u32) {
         while !self.stations[node as usize].restarts.is_empty() {
             let Some(server) = self.stations[node as usize].idle.pop() else {
                 return;

@@ -22,6 +22,7 @@ mod events;
 mod failures;
 mod jobs;
 mod loads;
+mod shifts;
 mod station;
 
 use rand_pcg::Pcg64Mcg;
@@ -375,8 +376,12 @@ pub struct Simulation<W, O> {
     life: Option<Box<attempts::Lifecycle>>,
     gave_up: u64,
     rolled_back: u64,
-    /// Whether some node's servers fail.
+    /// Whether some node's servers fail or work shifts (events that go on
+    /// for ever, so a run ends when no job is left and none will come).
     failing: bool,
+    resample_key: u64,
+    /// Jobs handed back with a new size so far (numbers their draws).
+    resamples: u32,
     /// The jobs present at time 0 and their nodes (taken when the run starts).
     initial: Vec<(Arrival, u32)>,
     /// While set, every job entering a node waits to be chosen with the
@@ -462,6 +467,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                         Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
                     }),
                     restarts: Default::default(),
+                    interrupts: n.failures.is_some() || n.schedule.is_some(),
+                    shifts: n.schedule.clone().map(|rule| {
+                        Box::new(shifts::StationShifts {
+                            rule,
+                            on_shift: 0,
+                            leaving: 0,
+                        })
+                    }),
                 }
             })
             .collect();
@@ -570,11 +583,17 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }),
             gave_up: 0,
             rolled_back: 0,
-            failing: scenario.nodes.iter().any(|n| n.failures.is_some()),
+            failing: scenario
+                .nodes
+                .iter()
+                .any(|n| n.failures.is_some() || n.schedule.is_some()),
+            resample_key: visit_key(scenario.seed, replication, Purpose::Resample),
+            resamples: 0,
             initial: crate::workload::initial_jobs(scenario, replication),
             holding: false,
         };
         sim.schedule_failures();
+        sim.schedule_shifts();
         sim.timer_lanes();
         sim
     }
@@ -1113,6 +1132,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Kind::AttemptTimeout => self.attempt_timeout(event),
             Kind::ServerDown => self.server_down(event),
             Kind::ServerUp => self.server_up(event),
+            Kind::ShiftChange => self.shift_change(event),
         }
     }
 
@@ -1482,8 +1502,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     #[inline(always)]
     fn serve_next(&mut self, node: u32, server: u32) {
         let now = self.clock;
-        if self.stations[node as usize].failures.is_some()
-            && self.free_at_failing_node(node, server)
+        if self.stations[node as usize].interrupts
+            && (self.leave_shift(node, server) || self.free_at_failing_node(node, server))
         {
             return;
         }

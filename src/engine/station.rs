@@ -31,8 +31,10 @@ pub(super) struct Server {
     pub follower: bool,
     /// The job this server ran last, so resuming it costs no switch.
     pub last_job: JobId,
-    /// Failed and not yet repaired (a job it ran may wait on it).
+    /// Failed and not yet repaired (a job it ran may wait on it), or off shift.
     pub down: bool,
+    /// Its shift is over: it leaves when its job (or quantum) ends.
+    pub leaving: bool,
 }
 
 impl Server {
@@ -45,6 +47,7 @@ impl Server {
         follower: false,
         last_job: IDLE,
         down: false,
+        leaving: false,
     };
 
     /// Whether the server is running a job now (not idle, not blocked).
@@ -100,6 +103,11 @@ pub(super) struct Station {
     pub blocked_jobs: Vec<(JobId, u32)>,
     /// Servers of this node held by blocked jobs.
     pub blocked_servers: u32,
+    /// Whether its servers fail or work shifts: a freed server then
+    /// checks whether it may take the next job.
+    pub interrupts: bool,
+    /// Its servers' shifts, if it has a schedule.
+    pub shifts: Option<Box<super::shifts::StationShifts>>,
     /// Its servers' failures, if they fail.
     pub failures: Option<Box<super::failures::StationFailures>>,
     /// Jobs whose attempt a failure cut short, first to restart on the

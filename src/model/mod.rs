@@ -10,6 +10,7 @@ pub mod output;
 pub mod route;
 pub mod rows;
 pub mod scenario;
+pub mod schedule;
 pub mod stg;
 pub mod trace;
 pub mod wfformat;
@@ -22,6 +23,7 @@ pub use failures::{FailureClock, NodeFailures, OnFailure};
 pub use output::Output;
 pub use route::{Hop, Routing};
 pub use scenario::Scenario;
+pub use schedule::{OnLeave, ServerSchedule};
 
 use crate::policy::AnyPolicy;
 
@@ -133,6 +135,9 @@ pub struct Node {
     pub discipline: Option<AnyPolicy>,
     /// Its servers' failures and repairs, if they fail.
     pub failures: Option<NodeFailures>,
+    /// Its shifts, if the servers on shift change over time (`servers`
+    /// is then the most ever on shift).
+    pub schedule: Option<ServerSchedule>,
 }
 
 impl Node {
@@ -146,7 +151,18 @@ impl Node {
             when_full: WhenFull::Loss,
             discipline: None,
             failures: None,
+            schedule: None,
         }
+    }
+
+    /// Work the node does per unit of time with every server busy: its
+    /// servers (the mean on shift, under a schedule) times its speed.
+    pub fn work_rate(&self) -> f64 {
+        let servers = match &self.schedule {
+            Some(s) => s.mean_servers(),
+            None => f64::from(self.servers),
+        };
+        servers * self.speed
     }
 }
 

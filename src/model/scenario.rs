@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::alarms::{self, Alarm, RawAlarm};
 use super::failures::RawFailures;
 use super::output::{Output, OutputSpec};
+use super::schedule::RawSchedule;
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
 use crate::job::Job;
@@ -112,13 +113,15 @@ struct RawBaulk {
 #[serde(deny_unknown_fields)]
 struct RawNode {
     name: String,
-    servers: u32,
+    /// Optional only where a schedule gives the servers.
+    servers: Option<u32>,
     #[serde(default = "default_speed")]
     speed: f64,
     capacity: Option<u32>,
     when_full: Option<String>,
     discipline: Option<CompareEntry>,
     failures: Option<RawFailures>,
+    schedule: Option<RawSchedule>,
 }
 
 fn default_speed() -> f64 {
@@ -236,11 +239,7 @@ impl Scenario {
     pub fn visit_rates(&self, entry: Option<usize>) -> Vec<f64> {
         let k = self.classes.len();
         let mut gamma = vec![0.0; self.nodes.len() * k];
-        let capacity: Vec<f64> = self
-            .nodes
-            .iter()
-            .map(|n| f64::from(n.servers) * n.speed)
-            .collect();
+        let capacity: Vec<f64> = self.nodes.iter().map(Node::work_rate).collect();
         let total: f64 = capacity.iter().sum();
         for (c, class) in self.classes.iter().enumerate() {
             if entry.is_some_and(|e| e != c) {
@@ -309,7 +308,7 @@ impl Scenario {
                 .map(|(k, c)| self.arrival_rate(k) * work(k, &c.service))
                 .sum()
         };
-        work / (f64::from(n.servers) * n.speed)
+        work / n.work_rate()
     }
 
     /// Offered load of a node counting the attempts of its classes with
@@ -348,11 +347,7 @@ impl Scenario {
                 .map(|k| self.arrival_rate(k) * self.classes[k].service.mean())
                 .sum()
         };
-        let capacity: f64 = self
-            .nodes
-            .iter()
-            .map(|n| f64::from(n.servers) * n.speed)
-            .sum();
+        let capacity: f64 = self.nodes.iter().map(Node::work_rate).sum();
         work / capacity
     }
 
@@ -862,10 +857,13 @@ fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError
     let k = s.classes.len();
     let reachable = s.reachable_states();
     for (j, node) in s.nodes.iter().enumerate() {
-        if node.failures.is_none() {
+        let (field, what) = if node.failures.is_some() {
+            (format!("nodes[{j}].failures"), "server failures")
+        } else if node.schedule.is_some() {
+            (format!("nodes[{j}].schedule"), "server shifts")
+        } else {
             continue;
-        }
-        let field = format!("nodes[{j}].failures");
+        };
         if let Some(p) = policies
             .iter()
             .map(|p| s.discipline_at(j, p))
@@ -875,7 +873,7 @@ fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError
                 field,
                 "(given)",
                 format!(
-                    "server failures interrupt the job a server runs; `{}` shares every server among all jobs: use a queue discipline (rr with a short quantum approaches ps)",
+                    "{what} interrupt the job a server runs; `{}` shares every server among all jobs: use a queue discipline (rr with a short quantum approaches ps)",
                     p.label()
                 ),
             ));
@@ -886,8 +884,24 @@ fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError
                 field,
                 "(given)",
                 format!(
-                    "class `{}` holds several servers per job at node `{}`; failures of such visits are not modelled: give the node no failures or the class servers_per_job = 1",
+                    "class `{}` holds several servers per job at node `{}`; {what} under such visits are not modelled: give the node none or the class servers_per_job = 1",
                     s.classes[c].name, node.name
+                ),
+            ));
+        }
+        if node
+            .schedule
+            .as_ref()
+            .is_some_and(|sc| sc.on_leave == super::OnLeave::Resample)
+            && let Some(c) =
+                (0..k).find(|&c| reachable[j * k + c] && s.classes[c].attempts.is_some())
+        {
+            return Err(FieldError::new(
+                format!("nodes[{j}].schedule.on_leave"),
+                "\"resample\"",
+                format!(
+                    "class `{}` has attempt rules, whose `sizes` already say what a new attempt needs: use on_leave = \"restart\" (the attempt starts over as its rules say)",
+                    s.classes[c].name
                 ),
             ));
         }
@@ -1018,11 +1032,35 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "duplicate node name",
             ));
         }
-        if n.servers == 0 {
+        let schedule = match &n.schedule {
+            Some(raw) => Some(raw.build(j)?),
+            None => None,
+        };
+        // With a schedule, the node has as many server slots as are
+        // ever on shift; its `servers` is ignored, as the contract says.
+        let servers = match (&schedule, n.servers) {
+            (Some(s), _) => s.max_servers(),
+            (None, Some(k)) => k,
+            (None, None) => {
+                return Err(FieldError::new(
+                    format!("nodes[{j}].servers"),
+                    "(missing)",
+                    "give the node's number of servers (or a `schedule` of them)",
+                ));
+            }
+        };
+        if servers == 0 {
             return Err(FieldError::new(
                 format!("nodes[{j}].servers"),
                 "0",
                 "a node needs at least 1 server",
+            ));
+        }
+        if schedule.is_some() && n.failures.is_some() {
+            return Err(FieldError::new(
+                format!("nodes[{j}].schedule"),
+                "(given with failures)",
+                "a node's servers either follow a schedule or fail and get repaired, not both: model the shifts on one node and the failures on another",
             ));
         }
         if !(n.speed.is_finite() && n.speed > 0.0) {
@@ -1033,12 +1071,12 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             ));
         }
         if let Some(k) = n.capacity
-            && k < n.servers
+            && k < servers
         {
             return Err(FieldError::new(
                 format!("nodes[{j}].capacity"),
                 k.to_string(),
-                format!("must be at least the number of servers ({})", n.servers),
+                format!("must be at least the number of servers ({servers})"),
             ));
         }
         let when_full = match n.when_full.as_deref() {
@@ -1067,7 +1105,8 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             when_full,
             capacity: n.capacity,
             failures,
-            ..Node::new(&n.name, n.servers, n.speed)
+            schedule,
+            ..Node::new(&n.name, servers, n.speed)
         });
     }
     let mut classes = Vec::new();

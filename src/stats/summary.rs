@@ -153,6 +153,24 @@ pub fn summarize(
         Selection::Class(c) => scenario.servers_of_class(c),
         Selection::Node(n) => scenario.nodes[n].servers,
     });
+    // The row's nodes, where some follow a server schedule.
+    let row_nodes: Vec<usize> = match selection {
+        Selection::All => (0..scenario.nodes.len()).collect(),
+        // As `Scenario::servers_of_class` counts them.
+        Selection::Class(c) if !scenario.is_network() => match scenario.classes[c].node {
+            Some(n) => vec![n],
+            None => (0..scenario.nodes.len()).collect(),
+        },
+        Selection::Class(c) => {
+            let visited = scenario.nodes_of_class(c);
+            (0..scenario.nodes.len()).filter(|&j| visited[j]).collect()
+        }
+        Selection::Node(n) => vec![n],
+    };
+    let scheduled = row_nodes
+        .iter()
+        .any(|&j| scenario.nodes[j].schedule.is_some())
+        .then_some(row_nodes);
     let has_capacity = match selection {
         Selection::Node(n) => scenario
             .nodes
@@ -322,7 +340,18 @@ pub fn summarize(
         columns[1].push(mean_or_nan(&response));
         columns[2].push(per_time(area_n));
         columns[3].push(per_time(area_n - area_busy));
-        columns[4].push(per_time(area_busy) / servers);
+        columns[4].push(match &scheduled {
+            // Busy server time over server time on shift.
+            Some(nodes) => {
+                let shift = on_shift_area(scenario, r, nodes, window);
+                if shift > 0.0 {
+                    area_busy / shift
+                } else {
+                    f64::NAN
+                }
+            }
+            None => per_time(area_busy) / servers,
+        });
         columns[5].push(per_time(response.count as f64));
         columns[7].push(if has_capacity && admitted + blocked > 0 {
             (blocked + lost_inside) as f64 / (admitted + blocked) as f64
@@ -421,6 +450,24 @@ pub fn summarize(
         ),
         servers: server_summary(scenario, reps, selection),
     }
+}
+
+/// Server time on shift at `nodes` over one replication's window: from
+/// the servers it saw leave and come back, or (where those were not
+/// kept) from the schedules themselves.
+fn on_shift_area(scenario: &Scenario, r: &Recorder, nodes: &[usize], window: f64) -> f64 {
+    nodes
+        .iter()
+        .map(|&j| {
+            let n = &scenario.nodes[j];
+            let full = f64::from(n.servers) * window;
+            match (&n.schedule, r.server_counts(j)) {
+                (None, _) => full,
+                (Some(_), Some(c)) => full - c.down_area,
+                (Some(s), None) => s.capacity_between(r.window_start, r.window_start + window),
+            }
+        })
+        .sum()
 }
 
 /// The failure figures of a node row (or the overall row), where servers fail.

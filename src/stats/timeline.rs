@@ -197,6 +197,18 @@ impl Timeline {
         self.levels[s].busy += after - before;
     }
 
+    /// Node `node` has `delta` more servers on shift (and up).
+    fn servers(&mut self, now: f64, node: u32, delta: f64) {
+        let Some(j) = self.node(node) else {
+            return;
+        };
+        let s = self.system();
+        self.advance(now, j);
+        self.advance(now, s);
+        self.levels[j].servers += delta;
+        self.levels[s].servers += delta;
+    }
+
     /// A job left node `node` (and, with `system`, the whole system).
     fn leave(&mut self, now: f64, node: u32, system: bool) {
         if let Some(j) = self.node(node) {
@@ -315,6 +327,14 @@ impl Observer for Timeline {
 
     fn on_rolled_back(&mut self, now: f64, job: &Job, _time: f64) {
         self.leave(now, job.node, true);
+    }
+
+    fn on_server_down(&mut self, now: f64, node: u32, _server: u32, _job: Option<&Job>) {
+        self.servers(now, node, -1.0);
+    }
+
+    fn on_server_up(&mut self, now: f64, node: u32, _server: u32) {
+        self.servers(now, node, 1.0);
     }
 
     fn on_end(&mut self, now: f64) {

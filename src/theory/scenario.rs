@@ -630,6 +630,11 @@ pub fn predict_rows(
     policy: &AnyPolicy,
     selections: &[Selection],
 ) -> Vec<Option<Prediction>> {
+    // Servers that come and go on a schedule have no closed form here
+    // (the node's figures follow the shifts: see the timeline).
+    if s.nodes.iter().any(|n| n.schedule.is_some()) {
+        return vec![None; selections.len()];
+    }
     if s.is_network() {
         return super::product_form::predict_rows(s, policy, selections);
     }
@@ -708,7 +713,7 @@ pub fn instability(s: &Scenario) -> Option<TheoryError> {
                 (0..k)
                     .map(|c| rates[j * k + c] * s.classes[c].demand_at(j).mean())
                     .sum::<f64>()
-                    / (f64::from(n.servers) * n.speed)
+                    / n.work_rate()
             })
             .fold(0.0, f64::max)
     } else {
