@@ -466,6 +466,8 @@ pub struct StoredPrediction {
     pub mean_wait: u64,
     pub mean_response: u64,
     pub p_block: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<u64>,
 }
 
 impl From<&Prediction> for StoredPrediction {
@@ -476,6 +478,7 @@ impl From<&Prediction> for StoredPrediction {
             mean_wait: p.mean_wait.to_bits(),
             mean_response: p.mean_response.to_bits(),
             p_block: p.p_block.map(f64::to_bits),
+            throughput: p.throughput.map(f64::to_bits),
         }
     }
 }
@@ -488,6 +491,7 @@ impl From<&StoredPrediction> for Prediction {
             mean_wait: f64::from_bits(p.mean_wait),
             mean_response: f64::from_bits(p.mean_response),
             p_block: p.p_block.map(f64::from_bits),
+            throughput: p.throughput.map(f64::from_bits),
         }
     }
 }

@@ -8,6 +8,9 @@
 //! random numbers). A
 //! [`FixedWorkload`] replays a given job list (teaching mode, tests).
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rand::SeedableRng;
 use rand_distr::Distribution;
 use rand_pcg::Pcg64Mcg;
@@ -48,6 +51,9 @@ pub trait Workload {
     fn peek_time(&self) -> f64;
     /// Takes the next arrival. Only called when `peek_time` is finite.
     fn next_arrival(&mut self) -> Arrival;
+    /// A job of closed class `class` left the system at `now`: it thinks,
+    /// and arrives again when that is over. Only called for closed classes.
+    fn think(&mut self, _class: u32, _now: f64) {}
 }
 
 /// What a random stream is used for; part of its seed.
@@ -84,8 +90,6 @@ pub enum Purpose {
     Initial = 15,
     /// New sizes of jobs handed back when their server's shift ends.
     Resample = 16,
-    /// Think times of closed classes.
-    Think = 17,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).
@@ -171,6 +175,59 @@ enum Process {
     Renewal(Dist),
     Poisson(PoissonClock),
     Trace(TraceReader),
+    Closed(ThinkPool),
+}
+
+/// A closed class's jobs that are thinking: when each will arrive again.
+struct ThinkPool {
+    think: Dist,
+    /// Jobs thinking from time 0, not yet drawn (drawn at the first instant).
+    unstarted: u32,
+    /// Think ends, earliest first, ties in the order they were set.
+    ends: BinaryHeap<Reverse<ThinkEnd>>,
+    set: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ThinkEnd {
+    time: f64,
+    order: u64,
+}
+
+impl Eq for ThinkEnd {}
+
+impl PartialOrd for ThinkEnd {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ThinkEnd {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.time
+            .total_cmp(&other.time)
+            .then(self.order.cmp(&other.order))
+    }
+}
+
+impl ThinkPool {
+    fn push(&mut self, time: f64) {
+        self.ends.push(Reverse(ThinkEnd {
+            time,
+            order: self.set,
+        }));
+        self.set += 1;
+    }
+
+    /// The earliest think end, taken off the pool (infinite when every
+    /// job is in the network).
+    fn next(&mut self, rng: &mut Pcg64Mcg) -> f64 {
+        for _ in 0..std::mem::take(&mut self.unstarted) {
+            let t = self.think.sample(rng).max(0.0);
+            self.push(t);
+        }
+        self.ends.pop().map_or(f64::INFINITY, |Reverse(e)| e.time)
+    }
 }
 
 impl Instants {
@@ -179,6 +236,16 @@ impl Instants {
             Arrivals::Renewal(d) => Process::Renewal(d.clone()),
             Arrivals::Poisson(p) => Process::Poisson(PoissonClock::new(p.clone())),
             Arrivals::Trace(t) => Process::Trace(t.replay()),
+            Arrivals::Closed(l) => {
+                // Jobs present at time 0 are of the population; the rest think.
+                let present: u32 = class.initial.iter().map(|&(_, n)| n).sum();
+                Process::Closed(ThinkPool {
+                    think: l.think.clone(),
+                    unstarted: l.population.saturating_sub(present),
+                    ends: BinaryHeap::new(),
+                    set: 0,
+                })
+            }
         };
         let size_scale = match (&class.arrival, &class.service) {
             // The class's sizes are the trace's, possibly rescaled by a
@@ -208,6 +275,7 @@ impl Instants {
                 }
                 None => f64::INFINITY,
             },
+            Process::Closed(pool) => pool.next(arrivals),
         };
         self.left = self.batch.sample(&mut self.batch_rng);
         t
@@ -305,6 +373,25 @@ impl SampledWorkload {
 }
 
 impl Workload for SampledWorkload {
+    fn think(&mut self, class: u32, now: f64) {
+        let s = &mut self.streams[class as usize];
+        let Some(Process::Closed(pool)) = s.other.as_mut().map(|i| &mut i.process) else {
+            return;
+        };
+        let end = now + pool.think.sample(&mut s.arrivals).max(0.0);
+        // The stream's next arrival is the earliest think end: a job that
+        // thinks less than it comes first.
+        if end < s.next_time {
+            if s.next_time.is_finite() {
+                pool.push(s.next_time);
+            }
+            s.next_time = end;
+        } else {
+            pool.push(end);
+        }
+        self.find_next();
+    }
+
     #[inline]
     fn peek_time(&self) -> f64 {
         self.streams[self.next_class].next_time

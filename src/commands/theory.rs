@@ -368,6 +368,9 @@ fn scenario_document(args: &TheoryArgs) -> anyhow::Result<Value> {
                     if let Some(pb) = p.p_block {
                         row["p_block"] = json!(pb);
                     }
+                    if let Some(x) = p.throughput {
+                        row["throughput"] = json!(x);
+                    }
                 }
                 None => row["formula"] = Value::Null,
             }

@@ -464,7 +464,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.gave_up += 1;
                 self.stations[node as usize].present -= 1;
                 self.loads.leave(node, now, job.remaining);
-                self.jobs.take(id);
+                let origin = self.jobs.take(id).origin;
+                self.left_system(origin);
                 if let Some(s) = server {
                     self.release(node, s, id, width);
                 }
@@ -499,6 +500,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let time = job.served - task.served_from;
         let width = job.width;
         self.observer.on_rolled_back(now, job, time);
+        let origin = job.origin;
+        self.left_system(origin);
         self.rolled_back += 1;
         self.stations[node as usize].present -= 1;
         self.loads.complete(node);

@@ -30,7 +30,7 @@ use rand_pcg::Pcg64Mcg;
 use crate::dispatch::{Dispatcher, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
-use crate::model::{Dist, Hop, Limit, Routing, Scenario, WhenFull};
+use crate::model::{Class, Dist, Hop, Limit, Routing, Scenario, WhenFull};
 use crate::policy::{AnyPolicy, Policy, QueuePolicy, Sharing, SharingPolicy};
 use crate::workload::{Arrival, Purpose, Workload, visit_draw, visit_key, visit_uniform};
 
@@ -380,6 +380,9 @@ pub struct Simulation<W, O> {
     /// for ever, so a run ends when no job is left and none will come).
     failing: bool,
     resample_key: u64,
+    /// Whether some class is closed, and which.
+    closed: bool,
+    class_closed: Vec<bool>,
     /// Jobs handed back with a new size so far (numbers their draws).
     resamples: u32,
     /// The jobs present at time 0 and their nodes (taken when the run starts).
@@ -587,6 +590,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .nodes
                 .iter()
                 .any(|n| n.failures.is_some() || n.schedule.is_some()),
+            closed: scenario.classes.iter().any(Class::is_closed),
+            class_closed: scenario.classes.iter().map(Class::is_closed).collect(),
             resample_key: visit_key(scenario.seed, replication, Purpose::Resample),
             resamples: 0,
             initial: crate::workload::initial_jobs(scenario, replication),
@@ -723,6 +728,15 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
     }
 
+    /// A job that entered as `origin` has left the system: a closed
+    /// class's job thinks and comes back.
+    #[inline(always)]
+    fn left_system(&mut self, origin: u32) {
+        if self.closed && self.class_closed[origin as usize] {
+            self.workload.think(origin, self.clock);
+        }
+    }
+
     /// The job of arrival `a`, in the table; `None` (and the run marked
     /// unstable) when that makes too many present.
     #[inline(always)]
@@ -815,11 +829,15 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if station.full() {
                 let job = self.jobs.take(id);
                 self.observer.on_block(now, job);
+                let origin = job.origin;
+                self.left_system(origin);
                 return;
             }
             if self.baulks(node, a.class, 0, self.jobs.get(id).seq, 0) {
                 let job = self.jobs.take(id);
                 self.observer.on_baulk(now, job);
+                let origin = job.origin;
+                self.left_system(origin);
                 return;
             }
             self.stations[node as usize].present += 1;
@@ -1244,6 +1262,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.observer.on_visit_end(now, job);
                 self.observer.on_complete(now, job);
                 let width = job.width;
+                let origin = job.origin;
+                self.left_system(origin);
                 self.release(node, server, id, width);
             }
             Some((to, class)) => self.move_on(node, server, id, to, class),
@@ -1278,6 +1298,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Turned::Lost => self.observer.on_block(now, job),
             Turned::Baulked => self.observer.on_baulk(now, job),
         }
+        let origin = job.origin;
+        self.left_system(origin);
         if !self.stations[node as usize].waiting_room.is_empty() {
             self.admit_blocked(node);
         }
@@ -1326,6 +1348,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.loads.leave(node, now, job.remaining);
         let job = self.jobs.take(id);
         self.observer.on_renege(now, job);
+        let origin = job.origin;
+        self.left_system(origin);
         if !self.stations[node as usize].waiting_room.is_empty() {
             self.admit_blocked(node);
         }

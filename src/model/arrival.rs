@@ -116,6 +116,16 @@ pub enum Arrivals {
     Poisson(Arc<RateProfile>),
     /// Times (and sizes) read from a file, streamed at each replication.
     Trace(Arc<Trace>),
+    /// A closed class: a fixed population, each job arriving again a
+    /// think time after it left.
+    Closed(Arc<ClosedLoop>),
+}
+
+/// A closed class's population and think time.
+#[derive(Debug, Clone)]
+pub struct ClosedLoop {
+    pub population: u32,
+    pub think: Dist,
 }
 
 impl From<Dist> for Arrivals {
@@ -219,6 +229,10 @@ impl Arrivals {
             Arrivals::Renewal(d) => 1.0 / d.mean(),
             Arrivals::Poisson(p) => p.mean_rate(),
             Arrivals::Trace(t) => t.mean_rate(),
+            // The rate with nobody ever waiting: N / (Z + E[S]) bounds
+            // the throughput (see `Scenario::arrival_rate`); from the think
+            // time alone, N / Z is the rate of a population always thinking.
+            Arrivals::Closed(c) => f64::from(c.population) / c.think.mean(),
         }
     }
 
@@ -230,6 +244,10 @@ impl Arrivals {
             Arrivals::Renewal(d) => Arrivals::Renewal(d.scaled(factor)),
             Arrivals::Poisson(p) => Arrivals::Poisson(Arc::new(p.with_rates_scaled(1.0 / factor))),
             Arrivals::Trace(t) => Arrivals::Trace(Arc::new(t.time_scaled(factor))),
+            Arrivals::Closed(c) => Arrivals::Closed(Arc::new(ClosedLoop {
+                population: c.population,
+                think: c.think.scaled(factor),
+            })),
         }
     }
 
@@ -238,6 +256,9 @@ impl Arrivals {
     pub fn instant_count(&self) -> InstantCount {
         match self {
             Arrivals::Renewal(d) => InstantCount::Rate(1.0 / d.mean()),
+            // Its arrivals depend on the queues it meets: none are offered
+            // from outside.
+            Arrivals::Closed(_) => InstantCount::Rate(0.0),
             Arrivals::Poisson(p) => InstantCount::Profile(Arc::clone(p)),
             Arrivals::Trace(t) => {
                 let mut reader = t.replay();
@@ -256,6 +277,7 @@ impl Arrivals {
             Arrivals::Renewal(d) => d.family(),
             Arrivals::Poisson(_) => "poisson (time-varying)",
             Arrivals::Trace(_) => "trace",
+            Arrivals::Closed(_) => "closed",
         }
     }
 }

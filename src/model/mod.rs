@@ -100,6 +100,20 @@ impl Class {
                 .all(Dist::has_finite_inverse_mean)
     }
 
+    /// Whether the class is closed: a fixed population that thinks
+    /// between its passes through the network.
+    pub fn is_closed(&self) -> bool {
+        self.population().is_some()
+    }
+
+    /// A closed class's population.
+    pub fn population(&self) -> Option<u32> {
+        match &self.arrival {
+            arrival::Arrivals::Closed(l) => Some(l.population),
+            _ => None,
+        }
+    }
+
     /// The demand distribution of a visit to `node`.
     pub fn demand_at(&self, node: usize) -> &Dist {
         self.service_at

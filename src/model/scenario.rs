@@ -78,7 +78,12 @@ struct RawLimit {
 #[serde(deny_unknown_fields)]
 struct RawClass {
     name: String,
-    arrival: ArrivalSpec,
+    /// Required unless the class is closed (`population`).
+    arrival: Option<ArrivalSpec>,
+    /// A closed class: this many jobs, each thinking for `think` between
+    /// its passes through the network.
+    population: Option<i64>,
+    think: Option<DistSpec>,
     /// Required unless the arrival trace gives the sizes.
     service: Option<DistSpec>,
     /// Jobs per arrival instant.
@@ -224,7 +229,33 @@ impl Scenario {
     /// of a time-varying rate) times the mean batch size.
     pub fn arrival_rate(&self, class: usize) -> f64 {
         let c = &self.classes[class];
-        c.arrival.rate() * c.batch.mean()
+        match &c.arrival {
+            Arrivals::Closed(l) => self.closed_rate_bound(class, l.population, l.think.mean()),
+            a => a.rate() * c.batch.mean(),
+        }
+    }
+
+    /// The most passes per unit time a closed class of `n` jobs thinking
+    /// `z` on average can make: `min(N / (Z + D), min_j c_j v_j / D_j)`,
+    /// with `D_j` the work a pass asks of node `j` and `D` their sum (the
+    /// asymptotic bounds of operational analysis: Denning & Buzen, "The
+    /// operational analysis of queueing network models", Computing Surveys
+    /// 10 (1978)). No node is offered more than its capacity by it.
+    fn closed_rate_bound(&self, class: usize, n: u32, z: f64) -> f64 {
+        let k = self.classes.len();
+        let visits = self.placed_rates(Some(class), &|_| 1.0);
+        let mut total = 0.0;
+        let mut bound = f64::INFINITY;
+        for (j, node) in self.nodes.iter().enumerate() {
+            let d: f64 = (0..k)
+                .map(|c| visits[j * k + c] * self.classes[c].demand_at(j).mean())
+                .sum();
+            total += d / node.speed;
+            if d > 0.0 {
+                bound = bound.min(node.work_rate() / d);
+            }
+        }
+        bound.min(f64::from(n) / (z + total))
     }
 
     /// Whether some visit goes on to another node.
@@ -237,6 +268,11 @@ impl Scenario {
     /// equations. Classes spread by a dispatcher enter in proportion to its
     /// random weights, or to the nodes' capacities under any other rule.
     pub fn visit_rates(&self, entry: Option<usize>) -> Vec<f64> {
+        self.placed_rates(entry, &|c| self.arrival_rate(c))
+    }
+
+    /// [`Scenario::visit_rates`] with class `c` arriving at `rate(c)`.
+    fn placed_rates(&self, entry: Option<usize>, rate: &dyn Fn(usize) -> f64) -> Vec<f64> {
         let k = self.classes.len();
         let mut gamma = vec![0.0; self.nodes.len() * k];
         let capacity: Vec<f64> = self.nodes.iter().map(Node::work_rate).collect();
@@ -245,7 +281,7 @@ impl Scenario {
             if entry.is_some_and(|e| e != c) {
                 continue;
             }
-            let rate = self.arrival_rate(c);
+            let rate = rate(c);
             match (class.node, &self.dispatch) {
                 (Some(j), _) => gamma[j * k + c] += rate,
                 (None, Some(Rule::Random { cumulative })) => {
@@ -425,12 +461,12 @@ impl Scenario {
             .any(|p| p.uses_size_estimates())
     }
 
-    /// Whether every class reneges, or baulks for certain at a long enough
-    /// queue: queues then stay finite whatever the offered load.
+    /// Whether every class reneges, baulks for certain at a long enough
+    /// queue, or is closed: queues then stay finite whatever the offered load.
     pub fn bounded_by_impatience(&self) -> bool {
         self.classes
             .iter()
-            .all(|c| c.patience.is_some() || c.baulk.last() == Some(&1.0))
+            .all(|c| c.patience.is_some() || c.baulk.last() == Some(&1.0) || c.is_closed())
     }
 
     /// Warnings a user should see before a long run (load at or above 1).
@@ -798,6 +834,18 @@ fn check_initial(
                 ));
             }
             present[j] += u64::from(count);
+            let mine: u64 = c.initial.iter().map(|&(_, n)| u64::from(n)).sum();
+            if let Some(n) = c.population()
+                && mine > u64::from(n)
+            {
+                return Err(FieldError::new(
+                    field,
+                    count.to_string(),
+                    format!(
+                        "the class is closed with a population of {n}: at most {n} of its jobs can be present at time 0"
+                    ),
+                ));
+            }
             if let Some(cap) = nodes[j].capacity
                 && present[j] > u64::from(cap)
             {
@@ -849,6 +897,47 @@ fn check_pull(
         ));
     }
     Ok(())
+}
+
+/// Validates a closed class's `population` and `think`.
+fn closed_class(
+    k: usize,
+    population: i64,
+    think: &DistSpec,
+    base: &Path,
+) -> Result<Arrivals, FieldError> {
+    let field = format!("classes[{k}].population");
+    if population <= 0 {
+        return Err(FieldError::new(
+            field,
+            population.to_string(),
+            "a closed class needs at least 1 job",
+        ));
+    }
+    let Ok(population) = u32::try_from(population) else {
+        return Err(FieldError::new(
+            field,
+            population.to_string(),
+            "too many jobs",
+        ));
+    };
+    // No think time at all (a job goes straight back in) is a closed
+    // network of its own, where a deterministic 0 is meant, not a mistake.
+    let think = if think.dist == "deterministic" && think.value == Some(0.0) {
+        Dist::Deterministic { value: 0.0 }
+    } else {
+        Dist::from_spec(think, &format!("classes[{k}].think"), base)?
+    };
+    if !think.mean().is_finite() {
+        return Err(FieldError::new(
+            format!("classes[{k}].think"),
+            format!("mean {}", think.mean()),
+            "the think time needs a finite mean",
+        ));
+    }
+    Ok(Arrivals::Closed(std::sync::Arc::new(
+        crate::model::arrival::ClosedLoop { population, think },
+    )))
 }
 
 /// Failing servers hand a job back or hold it: the node must give whole
@@ -1119,8 +1208,42 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "duplicate class name",
             ));
         }
-        let (arrival, trace_sizes) =
-            Arrivals::from_spec(&c.arrival, &format!("classes[{k}].arrival"), base)?;
+        let (arrival, trace_sizes) = match (&c.arrival, c.population, &c.think) {
+            (Some(spec), None, None) => {
+                Arrivals::from_spec(spec, &format!("classes[{k}].arrival"), base)?
+            }
+            (None, Some(population), Some(think)) => {
+                (closed_class(k, population, think, base)?, None)
+            }
+            (Some(_), Some(_), _) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].arrival"),
+                    "(given with population)",
+                    "a closed class's jobs arrive when they finish thinking: drop `arrival` (or `population` and `think` for an open class)",
+                ));
+            }
+            (_, None, Some(_)) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].think"),
+                    "(given)",
+                    "a think time belongs to a closed class: give its `population` too",
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].think"),
+                    "(missing)",
+                    "a closed class needs the time each job thinks between passes (think = { dist = ... }; a value of 0 for none)",
+                ));
+            }
+            (None, None, _) => {
+                return Err(FieldError::new(
+                    format!("classes[{k}].arrival"),
+                    "(missing)",
+                    "give the class's arrivals (arrival = { dist = ... }), or make it closed with `population` and `think`",
+                ));
+            }
+        };
         let service = match (&c.service, trace_sizes) {
             (Some(spec), None) => Dist::from_spec(spec, &format!("classes[{k}].service"), base)?,
             (None, Some(sizes)) => sizes,
@@ -1148,6 +1271,13 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                         field,
                         format!("dist = {:?}", spec.dist),
                         "a trace lists every job: repeat a time for jobs arriving together",
+                    ));
+                }
+                if matches!(arrival, Arrivals::Closed(_)) {
+                    return Err(FieldError::new(
+                        field,
+                        format!("dist = {:?}", spec.dist),
+                        "a closed class's jobs come back one by one as each finishes thinking: give a larger population instead",
                     ));
                 }
                 Batch::from_spec(spec, &field, base)?

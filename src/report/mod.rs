@@ -307,6 +307,9 @@ pub struct TheoryRecord {
     pub mean_response: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_block: Option<f64>,
+    /// Closed classes: the throughput their population sustains (MVA).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<f64>,
     /// (simulated − theory) / theory, for the mean response.
     pub rel_error: Option<f64>,
     /// Whether the theoretical mean response lies in the simulated 95% CI.
@@ -321,6 +324,7 @@ impl TheoryRecord {
             mean_wait: t.mean_wait,
             mean_response: t.mean_response,
             p_block: t.p_block,
+            throughput: t.throughput,
             rel_error: num((simulated.mean - t.mean_response) / t.mean_response),
             within_ci: simulated
                 .ci95

@@ -16,6 +16,7 @@
 mod approx;
 mod attempts;
 mod batch;
+mod closed;
 mod failures;
 mod impatience;
 pub(crate) mod integrate;
@@ -28,6 +29,7 @@ mod scenario;
 pub use approx::{allen_cunneen, kingman};
 pub use attempts::{mean_attempts, mmc_feedback, p_give_up, restart_completion};
 pub use batch::mxg1;
+pub use closed::{ClosedMetrics, Station, mva, repairman};
 pub use failures::{availability, resume_completion};
 pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{

@@ -29,9 +29,10 @@
 //!
 //! Tandem lines (Burke 1956) and Bernoulli feedback are special cases.
 
+use super::closed::{ClosedMetrics, Station};
 use super::{Kind, Prediction};
 use crate::dispatch::Rule;
-use crate::model::{Dist, Scenario};
+use crate::model::{Arrivals, Dist, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::Selection;
 
@@ -89,39 +90,32 @@ fn solve(s: &Scenario, policy: &AnyPolicy) -> Option<Solution> {
             .map(|&c| rates[j * k + c] * mean(c))
             .sum::<f64>()
             / lambda;
-        let c_servers = node.servers;
-        let label = s.discipline_at(j, policy).label();
-        let per_class: Box<dyn Fn(usize) -> f64> = match label.as_str() {
-            "fcfs" => {
-                let one_mean = here.iter().all(|&c| {
-                    exponential(s.classes[c].demand_at(j)) && (mean(c) - es).abs() <= 1e-12 * es
-                });
-                if !one_mean {
-                    return None;
-                }
-                let w = super::mmc(lambda, 1.0 / es, c_servers)
-                    .ok()?
-                    .metrics
-                    .mean_response;
-                Box::new(move |_| w)
+        // One product-form station's mean visit response per class: M/M/c
+        // under FCFS; E[S_k] / (1 − ρ) with one sharing server; M/M/c's
+        // scaled by E[S_k] / E[S] with several PS servers.
+        let Station::Queue { servers: c_servers } = station(s, policy, j, &here)? else {
+            return None;
+        };
+        let fcfs = s.discipline_at(j, policy).label() == "fcfs";
+        any_sharing |= !fcfs;
+        let per_class: Box<dyn Fn(usize) -> f64> = if fcfs {
+            let w = super::mmc(lambda, 1.0 / es, c_servers)
+                .ok()?
+                .metrics
+                .mean_response;
+            Box::new(move |_| w)
+        } else if c_servers == 1 {
+            let rho = lambda * es;
+            if rho >= 1.0 {
+                return None;
             }
-            "ps" | "lcfs-pr" if c_servers == 1 => {
-                any_sharing = true;
-                let rho = lambda * es;
-                if rho >= 1.0 {
-                    return None;
-                }
-                Box::new(move |c| mean(c) / (1.0 - rho))
-            }
-            "ps" => {
-                any_sharing = true;
-                let w = super::mmc(lambda, 1.0 / es, c_servers)
-                    .ok()?
-                    .metrics
-                    .mean_response;
-                Box::new(move |c| mean(c) * w / es)
-            }
-            _ => return None,
+            Box::new(move |c| mean(c) / (1.0 - rho))
+        } else {
+            let w = super::mmc(lambda, 1.0 / es, c_servers)
+                .ok()?
+                .metrics
+                .mean_response;
+            Box::new(move |c| mean(c) * w / es)
         };
         for &c in &here {
             visits[j * k + c] = Some(Visit {
@@ -162,6 +156,7 @@ fn predict(s: &Scenario, sol: &Solution, selection: Selection) -> Option<Predict
         mean_wait: wait,
         mean_response: response,
         p_block: None,
+        throughput: None,
     };
     // Per job: Σ over states of the visit rates of its entry classes.
     let per_job = |entries: &[usize]| -> Option<(f64, f64)> {
@@ -202,4 +197,168 @@ fn predict(s: &Scenario, sol: &Solution, selection: Selection) -> Option<Predict
             (lambda > 0.0).then(|| row(response / lambda, (response - service) / lambda))
         }
     }
+}
+
+/// The station a product-form network has at node `j` for the classes
+/// `here` visiting it, if its discipline and demands give one: FCFS with
+/// exponential demands of one mean, PS with any demands, LCFS-PR on one
+/// server (BCMP types 1, 2 and 4).
+fn station(s: &Scenario, policy: &AnyPolicy, j: usize, here: &[usize]) -> Option<Station> {
+    let servers = s.nodes[j].servers;
+    match s.discipline_at(j, policy).label().as_str() {
+        "fcfs" => {
+            let first = s.classes[*here.first()?].demand_at(j).mean();
+            here.iter()
+                .all(|&c| {
+                    let d = s.classes[c].demand_at(j);
+                    exponential(d) && (d.mean() - first).abs() <= 1e-12 * first
+                })
+                .then_some(Station::Queue { servers })
+        }
+        "ps" => Some(Station::Queue { servers }),
+        "lcfs-pr" if servers == 1 => Some(Station::Queue { servers }),
+        _ => None,
+    }
+}
+
+/// A closed network's means from exact MVA, with the visits behind them.
+struct ClosedSolution {
+    metrics: ClosedMetrics,
+    /// Visits per pass of a job entering as each class, per (node · K + class).
+    visits: Vec<Vec<f64>>,
+    /// Mean service time per pass of each chain, and per visit at each node.
+    service: Vec<Vec<f64>>,
+}
+
+/// Exact MVA where every class is closed, placed where a formula can
+/// follow it (pinned to an entry node, or random dispatching), and every
+/// node visited is a product-form station.
+fn solve_closed(s: &Scenario, policy: &AnyPolicy) -> Option<ClosedSolution> {
+    let k = s.classes.len();
+    let placed = s.classes.iter().all(|c| {
+        c.node.is_some() || s.nodes.len() == 1 || matches!(s.dispatch, Some(Rule::Random { .. }))
+    });
+    let plain = s
+        .nodes
+        .iter()
+        .all(|n| n.capacity.is_none() && n.failures.is_none())
+        && s.classes.iter().all(|c| {
+            c.is_closed()
+                && c.servers_per_job == 1
+                && c.patience.is_none()
+                && c.baulk.is_empty()
+                && c.attempts.is_none()
+        });
+    if !placed || !plain {
+        return None;
+    }
+    let visits: Vec<Vec<f64>> = (0..k)
+        .map(|c| {
+            let per_unit = s.arrival_rate(c);
+            s.visit_rates(Some(c))
+                .iter()
+                .map(|r| r / per_unit)
+                .collect()
+        })
+        .collect();
+    let mut stations = Vec::new();
+    let mut demands = Vec::new();
+    let mut at = Vec::new();
+    let mut service = vec![vec![0.0; s.nodes.len()]; k];
+    for (j, node) in s.nodes.iter().enumerate() {
+        let here: Vec<usize> = (0..k)
+            .filter(|&c| visits.iter().any(|v| v[j * k + c] > 0.0))
+            .collect();
+        let mean = |c: usize| s.classes[c].demand_at(j).mean() / node.speed;
+        // D_{j,e} = Σ_c V^{(e)}_{j,c} E[S_{j,c}] for the chain entering as e.
+        let d: Vec<f64> = (0..k)
+            .map(|e| here.iter().map(|&c| visits[e][j * k + c] * mean(c)).sum())
+            .collect();
+        for (e, x) in d.iter().enumerate() {
+            service[e][j] = *x;
+        }
+        if here.is_empty() {
+            continue;
+        }
+        stations.push(station(s, policy, j, &here)?);
+        demands.push(d);
+        at.push(j);
+    }
+    let think: Vec<f64> = s
+        .classes
+        .iter()
+        .map(|c| match &c.arrival {
+            Arrivals::Closed(l) => l.think.mean(),
+            _ => f64::NAN,
+        })
+        .collect();
+    let population: Vec<u32> = s.classes.iter().filter_map(|c| c.population()).collect();
+    let metrics = super::closed::mva(&stations, &demands, &think, &population).ok()?;
+    // Back from the stations visited to every node.
+    let mut residence = vec![vec![0.0; k]; s.nodes.len()];
+    for (&j, r) in at.iter().zip(&metrics.residence) {
+        residence[j].clone_from(r);
+    }
+    Some(ClosedSolution {
+        metrics: ClosedMetrics {
+            throughput: metrics.throughput,
+            residence,
+        },
+        visits,
+        service,
+    })
+}
+
+/// The closed forms of the rows of a scenario whose classes are all
+/// closed (exact MVA: see [`super::closed`]). Class and overall rows are
+/// per pass through the network, think time excluded; node rows per visit.
+pub fn closed_rows(
+    s: &Scenario,
+    policy: &AnyPolicy,
+    selections: &[Selection],
+) -> Vec<Option<Prediction>> {
+    let Some(sol) = solve_closed(s, policy) else {
+        return vec![None; selections.len()];
+    };
+    let k = s.classes.len();
+    let m = &sol.metrics;
+    let row = |throughput: f64, response: f64, service: f64| {
+        (throughput > 0.0).then(|| Prediction {
+            formula: "mva".to_string(),
+            kind: Kind::Exact,
+            mean_wait: response - service,
+            mean_response: response,
+            p_block: None,
+            throughput: Some(throughput),
+        })
+    };
+    // Σ over chains, weighted by their throughputs: (X, X·R, X·S).
+    let chains = |entries: &[usize], node: Option<usize>| {
+        let (mut x, mut xr, mut xs) = (0.0, 0.0, 0.0);
+        for &e in entries {
+            let xe = m.throughput[e];
+            match node {
+                None => {
+                    x += xe;
+                    xr += xe * m.response(e);
+                    xs += xe * sol.service[e].iter().sum::<f64>();
+                }
+                Some(j) => {
+                    x += xe * (0..k).map(|c| sol.visits[e][j * k + c]).sum::<f64>();
+                    xr += xe * m.residence[j][e];
+                    xs += xe * sol.service[e][j];
+                }
+            }
+        }
+        row(x, xr / x, xs / x)
+    };
+    let all: Vec<usize> = (0..k).collect();
+    selections
+        .iter()
+        .map(|&sel| match sel {
+            Selection::All => chains(&all, None),
+            Selection::Class(c) => chains(&[c], None),
+            Selection::Node(j) => chains(&all, Some(j)),
+        })
+        .collect()
 }

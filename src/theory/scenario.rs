@@ -46,6 +46,9 @@ pub struct Prediction {
     pub mean_response: f64,
     /// Probability an arrival is turned away, where nodes have a capacity.
     pub p_block: Option<f64>,
+    /// Jobs (passes, for closed classes) per unit time, where the
+    /// population rather than the arrival rate sets it.
+    pub throughput: Option<f64>,
 }
 
 /// One class at one node, as a formula sees it.
@@ -635,6 +638,9 @@ pub fn predict_rows(
     if s.nodes.iter().any(|n| n.schedule.is_some()) {
         return vec![None; selections.len()];
     }
+    if s.classes.iter().any(|c| c.is_closed()) {
+        return super::product_form::closed_rows(s, policy, selections);
+    }
     if s.is_network() {
         return super::product_form::predict_rows(s, policy, selections);
     }
@@ -695,13 +701,16 @@ fn combine(chosen: &[&Part]) -> Option<Prediction> {
         mean_wait: weighted(&|p| p.mean_wait),
         mean_response: weighted(&|p| p.mean_response),
         p_block,
+        throughput: None,
     })
 }
 
 /// A network is unstable when some node is: its visit rates offer it a
 /// load of 1 or more.
 pub fn instability(s: &Scenario) -> Option<TheoryError> {
-    if s.bounded_by_impatience() {
+    // A closed class cannot grow without bound, and its rate is only a
+    // bound: no load here says the scenario is unstable.
+    if s.bounded_by_impatience() || s.classes.iter().any(|c| c.is_closed()) {
         return None;
     }
     let rho = if s.is_network() {
