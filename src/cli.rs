@@ -92,12 +92,14 @@ pub enum Command {
         ps             --lambda --es\n  \
         srpt, fb       --lambda --service DIST (e.g. exponential:mean=1, hyperexponential:mean=1,scv=4)\n  \
         kingman        --lambda --es --ca2 --cs2           (approximation)\n  \
-        allen-cunneen  --lambda --es --servers --ca2 --cs2 (approximation)\n\n\
+        allen-cunneen  --lambda --es --servers --ca2 --cs2 (approximation)\n  \
+        repairman      --population --think --mu --servers (M/M/c//N, closed: N sources)\n\n\
         Examples:\n  \
         schedlab theory mmc --lambda 1.8 --mu 1 --servers 2 --json\n  \
         schedlab theory mmc --lambda 1.8 --mu 1 --servers 2 --percentiles 50,95,99\n  \
         schedlab theory priority --class 0.3:1:1.5 --class 0.25:2:16 --preemptive\n  \
         schedlab theory srpt --lambda 0.7 --service hyperexponential:mean=1,scv=4\n  \
+        schedlab theory repairman --population 20 --think 10 --mu 1 --servers 3\n  \
         schedlab theory scenarios/two-classes.toml\n\n\
         A load of 1 or more prints \"unstable\" (and \"stable\": false in JSON), never a number.",
         allow_negative_numbers = true
@@ -573,6 +575,12 @@ pub struct TheoryArgs {
     /// Percentiles to report (mm1: response time; mmc: waiting time), e.g. 50,95,99.
     #[arg(long, value_delimiter = ',')]
     pub percentiles: Vec<f64>,
+    /// Jobs of a closed model (repairman: the machines).
+    #[arg(long)]
+    pub population: Option<u32>,
+    /// Mean think time of a closed model (repairman: mean time up).
+    #[arg(long)]
+    pub think: Option<f64>,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,

@@ -36,6 +36,7 @@ __all__ = [
     "fb",
     "kingman",
     "allen_cunneen",
+    "repairman",
     "scenario",
 ]
 
@@ -204,6 +205,24 @@ def allen_cunneen(lam: float, es: float, c: int, ca2: float, cs2: float) -> Dict
     return _theory("allen-cunneen", ("lambda", number(lam, "lam")), ("es", number(es, "es")),
                    ("servers", integer(c, "c")), ("ca2", number(ca2, "ca2")),
                    ("cs2", number(cs2, "cs2")))
+
+
+def repairman(population: int, think: float, mu: float, c: int) -> Dict[str, Any]:
+    """M/M/c//N, the machine-repairman model: a closed population of ``population``
+    sources, each up for an exponential time of mean ``think`` before it needs a
+    repair of rate ``mu`` from one of ``c`` repairers.
+
+    Gives ``throughput`` (repairs per time unit), ``mean_response`` (time down per
+    breakdown), ``mean_wait``, ``mean_in_system`` (machines down), ``mean_in_queue``
+    and ``utilization``; never unstable.
+
+    Example:
+        >>> round(theory.repairman(20, 10.0, 1.0, 3)["throughput"], 6)
+        1.787377
+    """
+    return _theory("repairman", ("population", integer(population, "population")),
+                   ("think", number(think, "think")), ("mu", number(mu, "mu")),
+                   ("servers", integer(c, "c")))
 
 
 def scenario(scenario: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Dict[str, Any]:

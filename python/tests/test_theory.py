@@ -29,7 +29,11 @@ CASES = [
     (lambda: theory.kingman(0.8, 1.0, 1.0, 1.0), ["kingman", "--lambda", 0.8, "--es", 1, "--ca2", 1, "--cs2", 1]),
     (lambda: theory.allen_cunneen(1.8, 1.0, 2, 0.5, 2.0),
      ["allen-cunneen", "--lambda", 1.8, "--es", 1, "--servers", 2, "--ca2", 0.5, "--cs2", 2]),
+    (lambda: theory.repairman(20, 10.0, 1.0, 3),
+     ["repairman", "--population", 20, "--think", 10, "--mu", 1, "--servers", 3]),
     (lambda: theory.scenario(SCENARIOS / "two-classes.toml"), [SCENARIOS / "two-classes.toml"]),
+    (lambda: theory.scenario(SCENARIOS / "behaviour" / "machine-repair.toml"),
+     [SCENARIOS / "behaviour" / "machine-repair.toml"]),
 ]
 
 

@@ -340,10 +340,28 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
             };
             outcome(name, Kind::Approximation, r.map(|m| metrics_fields(&m)))
         }
+        "repairman" => {
+            let (mu, c) = (need("mu", args.mu)?, need_servers(args)?);
+            let n = args
+                .population
+                .ok_or_else(|| flag("--population", "(missing)", "this model needs it"))?;
+            let z = need("think", args.think)?;
+            let r = theory::repairman(n, c, z, 1.0 / mu).map(|(l, x, w)| {
+                let mut f = Map::new();
+                f.insert("throughput".into(), json!(x));
+                f.insert("mean_response".into(), json!(w));
+                f.insert("mean_wait".into(), json!(w - 1.0 / mu));
+                f.insert("mean_in_system".into(), json!(l));
+                f.insert("mean_in_queue".into(), json!(l - x / mu));
+                f.insert("utilization".into(), json!(x / (mu * f64::from(c))));
+                f
+            });
+            outcome("M/M/c//N", exact, r)
+        }
         other => Err(flag(
             "MODEL",
             other,
-            "use one of mm1, mmc, mmck, erlang-b, md1, mg1, priority, ps, srpt, fb, kingman, allen-cunneen, or a scenario file",
+            "use one of mm1, mmc, mmck, erlang-b, md1, mg1, priority, ps, srpt, fb, kingman, allen-cunneen, repairman, or a scenario file",
         )),
     }
 }

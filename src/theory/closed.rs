@@ -336,11 +336,18 @@ pub fn repairman(n: u32, c: u32, z: f64, s: f64) -> Result<(f64, f64, f64)> {
             reason: "at least one",
         });
     }
-    if !(z.is_finite() && z > 0.0 && s.is_finite() && s > 0.0) {
+    if !(z.is_finite() && z > 0.0) {
         return Err(TheoryError::Invalid {
-            name: "mean",
-            value: if z > 0.0 { s } else { z },
-            reason: "up and repair times have positive finite means",
+            name: "think",
+            value: z,
+            reason: "the mean time up is positive and finite",
+        });
+    }
+    if !(s.is_finite() && s > 0.0) {
+        return Err(TheoryError::Invalid {
+            name: "mu",
+            value: 1.0 / s,
+            reason: "the repair rate is positive and finite",
         });
     }
     // Ratios p_i / p_{i−1} in logarithms, normalised at the end.
