@@ -183,11 +183,14 @@ pub fn timeline_rows(
 ) -> Vec<TimelineRow> {
     let timelines: Vec<&Timeline> = reps.iter().filter_map(|r| r.timeline.as_ref()).collect();
     let offered = scenario.offered_arrivals();
+    // A closed class's arrivals are its own jobs coming back: nothing is
+    // offered from outside to compare them with.
+    let open = !scenario.classes.iter().any(|c| c.is_closed());
     timeline::summarize(&timelines)
         .into_iter()
         .map(|bin| TimelineRow {
             policy: policy.to_string(),
-            offered: bin.node.is_none().then(|| offered(bin.start, bin.end)),
+            offered: (open && bin.node.is_none()).then(|| offered(bin.start, bin.end)),
             bin,
         })
         .collect()

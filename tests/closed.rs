@@ -300,3 +300,23 @@ discipline = "fcfs"
         );
     }
 }
+
+/// The real backend plans its releases before it runs, which a closed
+/// class's returns do not allow: refused with one line, exit 2.
+#[test]
+fn validate_refuses_closed_classes() {
+    let out = assert_cmd::Command::cargo_bin("schedlab")
+        .unwrap()
+        .args(["validate", "scenarios/behaviour/machine-repair.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("machine-repair.toml")
+            && err.contains("classes[0].population")
+            && err.contains("20"),
+        "{err}"
+    );
+}

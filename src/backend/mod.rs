@@ -97,6 +97,13 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "the real backend runs each task on one node; networks with routes are simulated only (schedlab run)",
         ));
     }
+    if let Some(c) = scenario.classes.iter().position(|c| c.is_closed()) {
+        return Err(FieldError::new(
+            format!("classes[{c}].population"),
+            scenario.classes[c].population().unwrap_or(0).to_string(),
+            "a closed class's jobs come back when they finish, so its releases cannot be planned              before the real run; closed classes are simulated only (schedlab run)",
+        ));
+    }
     if let Some(c) = scenario.classes.iter().position(|c| c.servers_per_job > 1) {
         return Err(FieldError::new(
             format!("classes[{c}].servers_per_job"),

@@ -905,25 +905,27 @@ fn timeline_panels(name: &str, records: &[TimelineRecord]) -> Panels {
                 [(r.start, v), (r.end, v)]
             })
             .collect();
+        let mut series = vec![Series {
+            name: "simulated".into(),
+            colour: 0,
+            stroke: Stroke::Step,
+            points,
+            errors,
+        }];
+        // Closed classes offer nothing from outside: no line to draw.
+        if rows.iter().any(|r| r.offered.is_some()) {
+            series.push(Series {
+                name: "offered rate".into(),
+                colour: 1,
+                stroke: Stroke::Dashed,
+                points: offered,
+                errors: Vec::new(),
+            });
+        }
         panels.push(chart(
             "arrivals per time unit",
             "arrivals per time unit",
-            vec![
-                Series {
-                    name: "simulated".into(),
-                    colour: 0,
-                    stroke: Stroke::Step,
-                    points,
-                    errors,
-                },
-                Series {
-                    name: "offered rate".into(),
-                    colour: 1,
-                    stroke: Stroke::Dashed,
-                    points: offered,
-                    errors: Vec::new(),
-                },
-            ],
+            series,
         ));
     }
     panels.push(chart(
