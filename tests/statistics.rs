@@ -364,6 +364,7 @@ fn identical_nodes_share_the_load_when_ties_are_broken_at_random() {
         "rule = \"lwl\"",
         "rule = \"jiq\"",
         "rule = \"power-of-d\"\nd = 2",
+        "rule = \"pull\"",
     ] {
         let nodes: String = (0..8)
             .map(|j| format!("[[nodes]]\nname = \"n{j}\"\nservers = 1\n\n"))

@@ -327,6 +327,13 @@ impl Dispatcher {
         Dispatcher { rule, next: 0, rng }
     }
 
+    /// The index of the least key among `(index, key)` pairs, ties broken
+    /// uniformly at random from this dispatcher's stream (`None` when
+    /// there are none): pull dispatching's choice among idle nodes.
+    pub fn least(&mut self, keys: impl Iterator<Item = (usize, f64)>) -> Option<usize> {
+        Some(argmin_random(&mut self.rng, keys)).filter(|&i| i != usize::MAX)
+    }
+
     /// Picks the node for an arriving job. Ties (jsq, power-of-d, lwl,
     /// jiq, earliest-finish) are broken uniformly at random from the
     /// dispatch stream.

@@ -991,16 +991,23 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Pull dispatching: the fastest node with an idle server takes the
-    /// job (the lowest index among equals); else it waits centrally, or
-    /// preempts across all nodes if the discipline is preemptive.
+    /// job (one of equals at random, or identical nodes' utilisations
+    /// would fall with their index); else it waits centrally, or preempts
+    /// across all nodes if the discipline is preemptive.
     fn arrive_central(&mut self, id: JobId) {
         let now = self.clock;
-        let mut best: Option<usize> = None;
-        for (j, st) in self.stations.iter().enumerate() {
-            if !st.idle.is_empty() && best.is_none_or(|b| st.speed > self.stations[b].speed) {
-                best = Some(j);
-            }
-        }
+        let stations = &self.stations;
+        let best = self
+            .dispatcher
+            .as_mut()
+            .expect("pull dispatching has a dispatcher")
+            .least(
+                stations
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, st)| !st.idle.is_empty())
+                    .map(|(j, st)| (j, -st.speed)),
+            );
         if let Some(j) = best {
             let server = self.stations[j].idle.pop().expect("checked idle");
             self.assign(id, j as u32);
