@@ -504,6 +504,11 @@ fn rows_of(
 
 /// Runs the scenario under each of its policies, on the same jobs.
 pub fn run(scenario: &Scenario) -> RunOutput {
+    run_with_progress(scenario, &|| {})
+}
+
+/// [`run`], calling `tick` as each replication ends (for a progress bar).
+pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOutput {
     let n_reps = scenario.replications as usize;
     let n_policies = scenario.policies.len();
     // One flat parallel loop over (policy, replication) balances the cores
@@ -511,11 +516,13 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     let mut all: Vec<ReplicationSummary> = (0..n_policies * n_reps)
         .into_par_iter()
         .map(|i| {
-            run_replication(
+            let summary = run_replication(
                 scenario,
                 &scenario.policies[i / n_reps],
                 (i % n_reps) as u32,
-            )
+            );
+            tick();
+            summary
         })
         .collect();
     let mut per_policy = Vec::new();

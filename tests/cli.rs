@@ -352,3 +352,47 @@ fn a_sharing_discipline_is_not_a_level_of_mlq() {
         &["policy.levels[0].discipline", "\"ps\"", "sharing"],
     );
 }
+
+/// `run` on a terminal (a pseudo-terminal from util-linux's `script`):
+/// a progress bar on stderr once the run has lasted a second, none for a
+/// short run, and none when stderr is not a terminal.
+#[test]
+fn run_shows_a_progress_bar_on_a_terminal_for_long_runs_only() {
+    let bin = assert_cmd::cargo::cargo_bin("schedlab");
+    let on_terminal = |jobs: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("tty.log");
+        let command = format!(
+            "{} run scenarios/mm2.toml --jobs {jobs} --replications 4 --threads 1 > /dev/null",
+            bin.display()
+        );
+        let status = std::process::Command::new("script")
+            .args(["-qec", &command])
+            .arg(&log)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("script (util-linux) runs the command on a pseudo-terminal");
+        assert!(status.success());
+        String::from_utf8_lossy(&std::fs::read(&log).unwrap()).into_owned()
+    };
+    let long = on_terminal("4000000");
+    assert!(long.contains("replications, eta"), "{long}");
+    let short = on_terminal("1000");
+    assert!(!short.contains("replications, eta"), "{short}");
+    let piped = schedlab()
+        .args([
+            "run",
+            "scenarios/mm2.toml",
+            "--jobs",
+            "4000000",
+            "--replications",
+            "4",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("eta"));
+}

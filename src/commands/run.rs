@@ -207,7 +207,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     }
     let pool = pool(args.threads)?;
     let started = Instant::now();
-    let output = pool.install(|| experiment::run(&scenario));
+    // Runs of more than about a second show how far they are.
+    let total = u64::from(scenario.replications) * scenario.policies.len() as u64;
+    let bar = super::Progress::new(total, std::time::Duration::from_secs(1));
+    let output = pool.install(|| experiment::run_with_progress(&scenario, &|| bar.inc()));
+    bar.finish();
     let wall = started.elapsed().as_secs_f64();
     if let Some(first) = output.unstable.first() {
         let line = experiment::unstable_line(&scenario.path, first, output.unstable.len());

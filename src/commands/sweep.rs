@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::app::flag;
@@ -153,15 +152,9 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     }
 }
 
-/// A progress bar counting `total` replications (drawn only on a terminal).
-fn progress(total: u64) -> ProgressBar {
-    ProgressBar::new(total).with_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} replications, eta {eta}",
-        )
-        .expect("the template is valid")
-        .progress_chars("=> "),
-    )
+/// The sweep's progress bar, on a terminal from the start.
+fn progress(total: u64) -> super::Progress {
+    super::Progress::new(total, std::time::Duration::ZERO)
 }
 
 fn whole(args: &SweepArgs, scenario: &Scenario, sweep: &Sweep) -> anyhow::Result<()> {
@@ -172,12 +165,12 @@ fn whole(args: &SweepArgs, scenario: &Scenario, sweep: &Sweep) -> anyhow::Result
     let bar = progress(total);
     let started = Instant::now();
     let output = pool
-        .install(|| sweep::run(scenario, sweep, &|| bar.inc(1)))
+        .install(|| sweep::run(scenario, sweep, &|| bar.inc()))
         .map_err(|error| InputError::Field {
             path: scenario.path.clone(),
             error,
         })?;
-    bar.finish_and_clear();
+    bar.finish();
     if let Some(first) = output.unstable.first() {
         unstable_failure(scenario, first, output.unstable.len())?;
     }
@@ -316,8 +309,8 @@ fn run_shard(
     let share = shard::share(&points, k, n).len();
     let bar = progress(share as u64);
     let started = Instant::now();
-    let units = pool.install(|| shard::run(&points, k, n, &|| bar.inc(1)));
-    bar.finish_and_clear();
+    let units = pool.install(|| shard::run(&points, k, n, &|| bar.inc()));
+    bar.finish();
     let stopped: Vec<String> = units
         .iter()
         .filter_map(|u| u.unstable_message(&points, sweep))
