@@ -34,7 +34,7 @@ pub enum Command {
         schedlab run scenarios/mm1.toml --seed 7 --replications 30 --jobs 100000\n  \
         schedlab run scenarios/mh2-1.toml --json > out.json\n  \
         schedlab run scenarios/two-classes.toml --out results/two-classes\n  \
-        schedlab run scenarios/mh2-1.toml --compare fcfs,srpt,ps,fb,rr(q=0.1)\n\n\
+        schedlab run scenarios/mh2-1.toml --compare 'fcfs,srpt,ps,fb,rr(q=0.1)'\n\n\
         Definitions: response = completion - arrival; wait = response - time in service.\n\
         Exit codes: 0 success, 2 bad input (the message names the file, field and value), 1 other errors.")]
     Run(RunArgs),
@@ -75,7 +75,7 @@ pub enum Command {
         schedlab validate scenarios/validate-mm2.toml --jobs 5000 --time-scale 1ms --work sleep\n  \
         schedlab validate scenarios/validate-priority.toml --jobs 2000 --json\n  \
         schedlab validate scenarios/validate-fb.toml --jobs 2000 --slice 0.1\n  \
-        schedlab validate scenarios/validate-mm2.toml --jobs 500 --compare fcfs,rr(q=0.5) --fail-prob 0.05 --retries 2\n\n\
+        schedlab validate scenarios/validate-mm2.toml --jobs 500 --compare 'fcfs,rr(q=0.5)' --fail-prob 0.05 --retries 2\n\n\
         Exit codes: 0 success, 2 bad input (the message names the flag or field and the value), 1 other errors."
     )]
     Validate(ValidateArgs),

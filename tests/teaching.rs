@@ -433,7 +433,7 @@ fn pictures_of_the_gantt_chart() {
         .map(str::trim)
         .filter(|l| !l.starts_with('<'))
         .collect();
-    for needle in ["Gantt chart: srpt", "P1", "P2", "CPU 0", "CPU 1", "time"] {
+    for needle in ["Gantt chart: srtf", "P1", "P2", "CPU 0", "CPU 1", "time"] {
         assert!(
             labels.contains(&needle),
             "{needle} missing from the SVG labels {labels:?}"

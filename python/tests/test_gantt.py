@@ -61,6 +61,6 @@ def test_compare_equals_the_cli():
     assert c.schedules == cli_json("gantt", TEXTBOOK, "--compare", "all", "--quantum", 4)
     assert c.table == cli("gantt", TEXTBOOK, "--compare", "all", "--quantum", 4).stdout
     named = schedlab.gantt_compare(ROWS, ["fcfs", "sjf", "srtf"])
-    assert [r["policy"] for r in named.rows] == ["fcfs", "sjf", "srpt"]
-    assert min(named.rows, key=lambda r: r["waiting"])["policy"] == "srpt"
+    assert [r["policy"] for r in named.rows] == ["fcfs", "sjf", "srtf"]
+    assert min(named.rows, key=lambda r: r["waiting"])["policy"] == "srtf"
     assert list(named.to_pandas().columns) == ["policy", "waiting", "turnaround", "response"]

@@ -992,7 +992,7 @@ pub fn table(d: &ValidateDocument) -> String {
     for b in &d.backend {
         let _ = writeln!(
             out,
-            "  {}: {} workers; slice: {}\n    \
+            "  {}: {}; slice: {}\n    \
              tasks: released {} = completed {} + gave up {} + rolled back {}; attempts {} \
              (failed {}, timed out {}, killed {}); slices {}, preemptions {}\n    \
              overhead: dispatch latency mean {}, p99 {}; release lateness mean {}, p99 {}; \
@@ -1000,7 +1000,7 @@ pub fn table(d: &ValidateDocument) -> String {
              pools alone (responses from the actual releases, against the simulation of \
              those releases): mean response {}",
             b.policy,
-            b.workers,
+            count(u64::from(b.workers), "worker"),
             b.slice,
             b.released,
             b.completed,
@@ -1061,7 +1061,7 @@ pub fn table(d: &ValidateDocument) -> String {
     let _ = writeln!(
         out,
         "\nlimits of agreement:\n  \
-         cores: {} for {} workers, work {}\n  \
+         cores: {} for {}, work {}\n  \
          timer: clock resolution {:.0} ns; thread::sleep wakes {:.1} µs late (median; p90 {:.1} µs), \
          so every timed wait sleeps until {:.1} µs before its instant and spins the rest\n  \
          overhead: dispatch latency, release lateness and service overrun (above) add to real \
@@ -1069,7 +1069,7 @@ pub fn table(d: &ValidateDocument) -> String {
          preemption: only at slice boundaries (see each policy's slice), where the simulator \
          preempts at the arrival instant",
         l.cores,
-        workers,
+        count(u64::from(workers), "worker"),
         if l.work == "spin" && workers as usize > l.cores {
             "spin (more workers than cores: not meaningful)"
         } else {
@@ -1155,5 +1155,14 @@ mod tests {
         assert_eq!(relative(Some(3.0), Some(2.0)), Some(0.5));
         assert_eq!(relative(Some(3.0), None), None);
         assert_eq!(relative(Some(3.0), Some(0.0)), None);
+    }
+}
+
+/// `1 worker`, `3 workers`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -259,7 +259,12 @@ fn run(tasks: &[Task], options: &Options, policy: &AnyPolicy) -> Schedule {
             a
         })
         .collect();
-    let observer = trace::Tracer::new(tasks, order, options.cpus, policy.label());
+    let observer = trace::Tracer::new(
+        tasks,
+        order,
+        options.cpus,
+        written_label(&options.policy, policy),
+    );
     let mut sim = Simulation::new(
         &scenario,
         FixedWorkload::new(arrivals),
@@ -273,6 +278,24 @@ fn run(tasks: &[Task], options: &Options, policy: &AnyPolicy) -> Schedule {
     }
     sim.run(Limit::Jobs(0), Limit::Jobs(u64::MAX));
     sim.into_observer().finish(tasks)
+}
+
+/// The policy's label under the name the user gave it (`srtf` is titled
+/// `srtf`, not by the engine's name `srpt`), with the label's parameters.
+fn written_label(written: &str, policy: &AnyPolicy) -> String {
+    let label = policy.label();
+    let name = written
+        .split('(')
+        .next()
+        .unwrap_or(written)
+        .trim()
+        .to_ascii_lowercase();
+    let parameters = label.find('(').map_or("", |i| &label[i..]);
+    if name.is_empty() {
+        label
+    } else {
+        format!("{name}{parameters}")
+    }
 }
 
 /// The policies `--compare all` runs, with the options' parameters.
