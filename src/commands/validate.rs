@@ -1085,6 +1085,15 @@ pub fn table(d: &ValidateDocument) -> String {
     out
 }
 
+/// `1 worker`, `3 workers`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1155,14 +1164,5 @@ mod tests {
         assert_eq!(relative(Some(3.0), Some(2.0)), Some(0.5));
         assert_eq!(relative(Some(3.0), None), None);
         assert_eq!(relative(Some(3.0), Some(0.0)), None);
-    }
-}
-
-/// `1 worker`, `3 workers`.
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
