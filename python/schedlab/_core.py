@@ -485,8 +485,8 @@ class GanttComparison:
 
     Example:
         >>> c = schedlab.gantt_compare("scenarios/jobs/textbook.csv", "fcfs,sjf,srtf")
-        >>> min(c.rows, key=lambda r: r["waiting"])["policy"]   # srtf is named srpt
-        'srpt'
+        >>> min(c.rows, key=lambda r: r["waiting"])["policy"]   # named as written
+        'srtf'
     """
 
     def __init__(self, doc: str, table: str):
