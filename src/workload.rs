@@ -183,39 +183,19 @@ struct ThinkPool {
     think: Dist,
     /// Jobs thinking from time 0, not yet drawn (drawn at the first instant).
     unstarted: u32,
-    /// Think ends, earliest first, ties in the order they were set.
-    ends: BinaryHeap<Reverse<ThinkEnd>>,
+    /// Think ends as (time bits, order set), earliest first, ties in the
+    /// order they were set. The times are not negative (`+ 0.0` in `push`
+    /// turns a -0.0 into 0.0), and for such floats, infinity included, the
+    /// order of their IEEE 754 bit patterns as unsigned integers is their
+    /// numeric order, so the integers sort as the times do.
+    ends: BinaryHeap<Reverse<(u64, u64)>>,
     set: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct ThinkEnd {
-    time: f64,
-    order: u64,
-}
-
-impl Eq for ThinkEnd {}
-
-impl PartialOrd for ThinkEnd {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ThinkEnd {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.time
-            .total_cmp(&other.time)
-            .then(self.order.cmp(&other.order))
-    }
 }
 
 impl ThinkPool {
     fn push(&mut self, time: f64) {
-        self.ends.push(Reverse(ThinkEnd {
-            time,
-            order: self.set,
-        }));
+        debug_assert!(time >= 0.0, "a think end before time 0: {time}");
+        self.ends.push(Reverse(((time + 0.0).to_bits(), self.set)));
         self.set += 1;
     }
 
@@ -226,7 +206,9 @@ impl ThinkPool {
             let t = self.think.sample(rng).max(0.0);
             self.push(t);
         }
-        self.ends.pop().map_or(f64::INFINITY, |Reverse(e)| e.time)
+        self.ends
+            .pop()
+            .map_or(f64::INFINITY, |Reverse((bits, _))| f64::from_bits(bits))
     }
 }
 
@@ -475,5 +457,42 @@ impl Workload for FixedWorkload {
         let a = self.arrivals[self.next];
         self.next += 1;
         a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// Think ends come off the pool in time order (ties in the order set),
+    /// as a sort of the times gives them: the bit-pattern keys sort as the
+    /// numbers, -0.0 and infinity included.
+    #[test]
+    fn think_ends_come_back_in_time_order() {
+        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        let mut pool = ThinkPool {
+            think: Dist::Deterministic { value: 0.0 },
+            unstarted: 0,
+            ends: BinaryHeap::new(),
+            set: 0,
+        };
+        let mut times: Vec<f64> = (0..2000)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f64::INFINITY,
+                3 => 1e-300,
+                _ => rng.random::<f64>() * 10f64.powi(i % 5),
+            })
+            .collect();
+        for &t in &times {
+            pool.push(t);
+        }
+        times.sort_by(f64::total_cmp);
+        let popped: Vec<f64> = (0..times.len()).map(|_| pool.next(&mut rng)).collect();
+        let as_numbers = |v: &[f64]| v.iter().map(|x| x + 0.0).collect::<Vec<f64>>();
+        assert_eq!(as_numbers(&popped), as_numbers(&times));
+        assert_eq!(pool.next(&mut rng), f64::INFINITY);
     }
 }
