@@ -90,6 +90,10 @@ pub enum Purpose {
     Initial = 15,
     /// New sizes of jobs handed back when their server's shift ends.
     Resample = 16,
+    /// Times of workflow tasks drawn around their given work.
+    TaskTime = 17,
+    /// Nodes drawn by the `random` workflow rule.
+    Placement = 18,
 }
 
 /// A key from which the draws of one job's visits derive (see [`visit_draw`]).
@@ -176,6 +180,8 @@ enum Process {
     Poisson(PoissonClock),
     Trace(TraceReader),
     Closed(ThinkPool),
+    /// `arrival = "once"`: whether the one arrival is still to come.
+    Once(bool),
 }
 
 /// A closed class's jobs that are thinking: when each will arrive again.
@@ -228,6 +234,7 @@ impl Instants {
                     set: 0,
                 })
             }
+            Arrivals::Once => Process::Once(true),
         };
         let size_scale = match (&class.arrival, &class.service) {
             // The class's sizes are the trace's, possibly rescaled by a
@@ -258,6 +265,13 @@ impl Instants {
                 None => f64::INFINITY,
             },
             Process::Closed(pool) => pool.next(arrivals),
+            Process::Once(first) => {
+                if std::mem::take(first) {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            }
         };
         self.left = self.batch.sample(&mut self.batch_rng);
         t

@@ -755,6 +755,9 @@ fn optimal_in_the_json_is_proven_73_and_compare_all_runs_every_policy() {
         "--compare",
         "all",
         "--optimal",
+        // Generous: a loaded machine must not turn "proven" into a gap.
+        "--time-limit",
+        "600s",
         "--json",
     ]);
     assert_eq!(

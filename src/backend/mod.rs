@@ -97,6 +97,13 @@ pub fn check_supported(scenario: &Scenario, policy: &AnyPolicy) -> Result<(), Fi
             "the real backend runs each task on one node; networks with routes are simulated only (schedlab run)",
         ));
     }
+    if let Some(c) = scenario.classes.iter().position(|c| c.is_workflow()) {
+        return Err(FieldError::new(
+            format!("classes[{c}].workflow"),
+            "(given)",
+            "the real backend runs independent tasks; workflow classes are simulated only (schedlab run), and a graph alone is scheduled by `schedlab workflow`",
+        ));
+    }
     if let Some(c) = scenario.classes.iter().position(|c| c.is_closed()) {
         return Err(FieldError::new(
             format!("classes[{c}].population"),

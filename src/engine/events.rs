@@ -49,6 +49,9 @@ pub(super) enum Kind {
     /// A step of a node's server schedule begins (`server`: the step,
     /// `generation`: the cycle it belongs to).
     ShiftChange,
+    /// A workflow task's input has arrived at its node (`node`), and the
+    /// task enters it (`server`: its instance, `generation`: the task).
+    TaskReady,
 }
 
 #[derive(Debug, Clone, Copy)]

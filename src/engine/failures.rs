@@ -163,6 +163,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.workload.peek_time() == f64::INFINITY
             && self.stations.iter().all(|s| s.present == 0)
             && self.queues.iter().all(|q| q.is_empty())
+            && self.flows.as_ref().is_none_or(|f| f.present == 0)
     }
 
     /// A server of a node with failures fails.

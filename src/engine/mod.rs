@@ -20,6 +20,7 @@
 mod attempts;
 mod events;
 mod failures;
+mod flows;
 mod jobs;
 mod loads;
 mod shifts;
@@ -120,6 +121,10 @@ pub trait Observer {
     fn on_server_down(&mut self, _now: f64, _node: u32, _server: u32, _job: Option<&Job>) {}
     /// A failed server of `node` was repaired.
     fn on_server_up(&mut self, _now: f64, _node: u32, _server: u32) {}
+    /// A workflow instance ended (after [`Observer::on_complete`] with
+    /// `job` as its record): `makespan` from its first task's start to its
+    /// last task's end, `task_wait` the mean wait of its tasks at their nodes.
+    fn on_workflow_done(&mut self, _now: f64, _job: &Job, _makespan: f64, _task_wait: f64) {}
     /// The run ended at `now`.
     fn on_end(&mut self, _now: f64) {}
 }
@@ -241,6 +246,11 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn on_server_up(&mut self, now: f64, node: u32, server: u32) {
         self.0.on_server_up(now, node, server);
         self.1.on_server_up(now, node, server);
+    }
+
+    fn on_workflow_done(&mut self, now: f64, job: &Job, makespan: f64, task_wait: f64) {
+        self.0.on_workflow_done(now, job, makespan, task_wait);
+        self.1.on_workflow_done(now, job, makespan, task_wait);
     }
     #[inline(always)]
     fn on_end(&mut self, now: f64) {
@@ -385,6 +395,8 @@ pub struct Simulation<W, O> {
     class_closed: Vec<bool>,
     /// Jobs handed back with a new size so far (numbers their draws).
     resamples: u32,
+    /// The workflow instances, when some class is a workflow.
+    flows: Option<Box<flows::Flows>>,
     /// The jobs present at time 0 and their nodes (taken when the run starts).
     initial: Vec<(Arrival, u32)>,
     /// While set, every job entering a node waits to be chosen with the
@@ -596,7 +608,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             resamples: 0,
             initial: crate::workload::initial_jobs(scenario, replication),
             holding: false,
+            flows: flows::Flows::new(scenario, replication),
         };
+        // Dynamic workflow rules read the nodes' unfinished work.
+        sim.loads.enabled |= sim.flows.as_ref().is_some_and(|f| f.dynamic());
         sim.schedule_failures();
         sim.schedule_shifts();
         sim.timer_lanes();
@@ -807,6 +822,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     #[inline]
     fn arrive(&mut self) {
         let a = self.workload.next_arrival();
+        if self.flows.is_some() && self.flows.as_ref().is_some_and(|f| f.is_flow(a.class)) {
+            return self.instance_arrives(&a);
+        }
         let now = self.clock;
         let class = a.class as usize;
         let Some(id) = self.new_job(&a) else {
@@ -1158,6 +1176,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Kind::ServerDown => self.server_down(event),
             Kind::ServerUp => self.server_up(event),
             Kind::ShiftChange => self.shift_change(event),
+            Kind::TaskReady => self.task_ready(event),
         }
     }
 
@@ -1220,6 +1239,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     fn hop(&self, node: u32, job: &Job) -> Hop {
         match &self.routing {
             None => Hop::Exit,
+            // A workflow task's next steps are its graph's.
+            Some(_) if self.flows.as_ref().is_some_and(|f| f.is_flow(job.class)) => Hop::Exit,
             Some(r) => r.next(
                 node,
                 job.class,
@@ -1263,6 +1284,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         station.present -= 1;
         self.loads.complete(node);
         match next {
+            None if self.flows.is_some() && self.is_task(id) => {
+                self.task_leaves(node, server, id);
+            }
             None => {
                 let job = self.jobs.take(id);
                 self.completed += 1;

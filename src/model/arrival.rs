@@ -27,6 +27,7 @@ use crate::model::trace::Trace;
 
 /// The raw form of `arrival = { ... }`: the fields of a distribution
 /// (renewal arrivals), or of a time-varying Poisson process, or a trace.
+/// (`arrival = "once"` is read as [`RawArrival::Word`].)
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalSpec {
@@ -119,6 +120,8 @@ pub enum Arrivals {
     /// A closed class: a fixed population, each job arriving again a
     /// think time after it left.
     Closed(Arc<ClosedLoop>),
+    /// `arrival = "once"`: one arrival at time 0, none after.
+    Once,
 }
 
 /// A closed class's population and think time.
@@ -233,6 +236,8 @@ impl Arrivals {
             // the throughput (see `Scenario::arrival_rate`); from the think
             // time alone, N / Z is the rate of a population always thinking.
             Arrivals::Closed(c) => f64::from(c.population) / c.think.mean(),
+            // One arrival in an unbounded run: no long-run rate.
+            Arrivals::Once => 0.0,
         }
     }
 
@@ -248,6 +253,7 @@ impl Arrivals {
                 population: c.population,
                 think: c.think.scaled(factor),
             })),
+            Arrivals::Once => Arrivals::Once,
         }
     }
 
@@ -259,6 +265,7 @@ impl Arrivals {
             // Its arrivals depend on the queues it meets: none are offered
             // from outside.
             Arrivals::Closed(_) => InstantCount::Rate(0.0),
+            Arrivals::Once => InstantCount::Times(vec![0.0]),
             Arrivals::Poisson(p) => InstantCount::Profile(Arc::clone(p)),
             Arrivals::Trace(t) => {
                 let mut reader = t.replay();
@@ -278,6 +285,7 @@ impl Arrivals {
             Arrivals::Poisson(_) => "poisson (time-varying)",
             Arrivals::Trace(_) => "trace",
             Arrivals::Closed(_) => "closed",
+            Arrivals::Once => "once",
         }
     }
 }
@@ -646,5 +654,56 @@ mod tests {
         assert_eq!(e.field, "classes[0].arrival.rates");
         let e = profile(&[(1.0, 1.0)], None).unwrap_err();
         assert_eq!(e.field, "classes[0].arrival.rates[0]");
+    }
+}
+
+/// A class's `arrival`: a word (`"once"`) or a table ([`ArrivalSpec`]),
+/// each read with its own messages (an untagged enum would bury a table's
+/// unknown field under "did not match any variant").
+#[derive(Debug, Clone)]
+pub enum RawArrival {
+    Word(String),
+    Spec(ArrivalSpec),
+}
+
+impl<'de> Deserialize<'de> for RawArrival {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawArrival, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = RawArrival;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"once\" or a table such as { dist = \"exponential\", rate = 1.0 }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawArrival, E> {
+                Ok(RawArrival::Word(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RawArrival, A::Error> {
+                ArrivalSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawArrival::Spec)
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
+impl RawArrival {
+    /// The process, and the sizes of a trace that gives them.
+    pub fn build(
+        &self,
+        path: &str,
+        base_dir: &Path,
+    ) -> Result<(Arrivals, Option<Dist>), FieldError> {
+        match self {
+            RawArrival::Spec(spec) => Arrivals::from_spec(spec, path, base_dir),
+            RawArrival::Word(w) if w == "once" => Ok((Arrivals::Once, None)),
+            RawArrival::Word(w) => Err(FieldError::new(
+                path,
+                format!("{w:?}"),
+                "give \"once\" (one job at time 0) or a table such as { dist = \"exponential\", rate = 1.0 }",
+            )),
+        }
     }
 }

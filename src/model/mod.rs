@@ -63,6 +63,8 @@ pub struct Class {
     /// Jobs of this class present at time 0, as (node index, count):
     /// the system does not start empty (`initial = { pool = 10 }`).
     pub initial: Vec<(usize, u32)>,
+    /// A workflow class: each job is an instance of this graph of tasks.
+    pub workflow: Option<std::sync::Arc<workflow::ClassFlow>>,
 }
 
 impl Class {
@@ -83,6 +85,7 @@ impl Class {
             baulk: Vec::new(),
             attempts: None,
             initial: Vec::new(),
+            workflow: None,
         }
     }
 
@@ -92,12 +95,30 @@ impl Class {
     /// least its first visit's, so this suffices in networks too, where
     /// it may refuse a mean that later visits would bound.
     pub fn has_finite_slowdown_mean(&self) -> bool {
+        if let Some(flow) = &self.workflow {
+            return flow.has_finite_slowdown_mean();
+        }
         self.service.has_finite_inverse_mean()
             && self
                 .service_at
                 .iter()
                 .flatten()
                 .all(Dist::has_finite_inverse_mean)
+    }
+
+    /// The distribution of a job's time in service alone, the denominator
+    /// of its slowdown: its size at speed 1, or a workflow's critical path
+    /// of the given work at each task's fastest speed.
+    pub fn time_alone(&self) -> Dist {
+        match &self.workflow {
+            Some(f) => Dist::Deterministic { value: f.critical },
+            None => self.service.clone(),
+        }
+    }
+
+    /// Whether the class's jobs are workflows.
+    pub fn is_workflow(&self) -> bool {
+        self.workflow.is_some()
     }
 
     /// Whether the class is closed: a fixed population that thinks
@@ -152,6 +173,9 @@ pub struct Node {
     /// Its shifts, if the servers on shift change over time (`servers`
     /// is then the most ever on shift).
     pub schedule: Option<ServerSchedule>,
+    /// Unrelated machines: the speed at which the tasks whose id begins
+    /// with each prefix run here (`speed_by_task = { mProject = 8.0 }`).
+    pub speed_by_task: Vec<(String, f64)>,
 }
 
 impl Node {
@@ -166,7 +190,18 @@ impl Node {
             discipline: None,
             failures: None,
             schedule: None,
+            speed_by_task: Vec::new(),
         }
+    }
+
+    /// The speed a workflow task of this id runs at here: the longest
+    /// prefix of `speed_by_task` it begins with, else the node's speed.
+    pub fn speed_for(&self, task: &str) -> f64 {
+        self.speed_by_task
+            .iter()
+            .filter(|(prefix, _)| task.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map_or(self.speed, |&(_, s)| s)
     }
 
     /// Work the node does per unit of time with every server busy: its

@@ -11,8 +11,8 @@
 
 use serde::Deserialize;
 
-use super::Scenario;
 use super::arrival::InstantCount;
+use super::{Class, Dist, Scenario};
 use crate::error::FieldError;
 
 /// `[output]` as written in a scenario file.
@@ -125,25 +125,30 @@ impl Scenario {
     /// the classes' service requirements, weighted by arrival rate (at
     /// speed 1; a network's first-visit requirement).
     pub fn size_quantile(&self, p: f64) -> f64 {
-        if let [only] = self.classes.as_slice() {
-            return only.service.quantile(p);
+        // A workflow's "size" is its time alone: its critical path.
+        let sizes: Vec<Dist> = self.classes.iter().map(Class::time_alone).collect();
+        if let [only] = sizes.as_slice() {
+            return only.quantile(p);
         }
-        let rates: Vec<f64> = (0..self.classes.len())
+        let mut rates: Vec<f64> = (0..self.classes.len())
             .map(|k| self.arrival_rate(k))
             .collect();
+        // Classes arriving once only: weigh them alike.
+        if rates.iter().sum::<f64>() <= 0.0 {
+            rates.fill(1.0);
+        }
         let total: f64 = rates.iter().sum();
         let cdf = |x: f64| -> f64 {
-            self.classes
+            sizes
                 .iter()
                 .zip(&rates)
-                .map(|(c, r)| r / total * c.service.cdf(x))
+                .map(|(d, r)| r / total * d.cdf(x))
                 .sum()
         };
         let mut lo = 0.0;
-        let mut hi = self
-            .classes
+        let mut hi = sizes
             .iter()
-            .map(|c| c.service.quantile(p))
+            .map(|d| d.quantile(p))
             .fold(0.0, f64::max)
             .max(f64::MIN_POSITIVE);
         for _ in 0..200 {

@@ -16,10 +16,11 @@ use super::schedule::RawSchedule;
 use crate::dispatch::{DispatchConfig, Rule};
 use crate::error::{FieldError, InputError};
 use crate::job::Job;
-use crate::model::arrival::{ArrivalSpec, Arrivals};
+use crate::model::arrival::{Arrivals, RawArrival};
 use crate::model::batch::{Batch, BatchSpec};
 use crate::model::dist::{Dist, DistSpec};
 use crate::model::route::{self, RouteConfig, Routing};
+use crate::model::workflow::{ClassFlow, Network};
 use crate::model::{Class, Limit, Node, WhenFull};
 use crate::policy::{
     AnyPolicy, CompareEntry, Policy, PolicyConfig, PolicyContext, policies_from_section,
@@ -49,6 +50,15 @@ struct RawScenario {
     output: Option<OutputSpec>,
     #[serde(default)]
     alarms: Vec<RawAlarm>,
+    /// Transfers between the tasks of workflow classes on different nodes.
+    network: Option<RawNetwork>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    bandwidth: Option<f64>,
+    latency: Option<f64>,
 }
 
 fn default_seed() -> u64 {
@@ -79,7 +89,7 @@ struct RawLimit {
 struct RawClass {
     name: String,
     /// Required unless the class is closed (`population`).
-    arrival: Option<ArrivalSpec>,
+    arrival: Option<RawArrival>,
     /// A closed class: this many jobs, each thinking for `think` between
     /// its passes through the network.
     population: Option<i64>,
@@ -106,6 +116,13 @@ struct RawClass {
     /// Jobs present at time 0, by node name.
     #[serde(default)]
     initial: BTreeMap<String, u32>,
+    /// A workflow class: its graph in a file (WfFormat JSON or STG)...
+    workflow: Option<String>,
+    /// ... or inline (`[[classes.tasks]]`).
+    #[serde(default)]
+    tasks: Vec<crate::model::workflow::RawTask>,
+    /// Task times drawn around their given work (gamma, this scv).
+    task_scv: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +144,9 @@ struct RawNode {
     discipline: Option<CompareEntry>,
     failures: Option<RawFailures>,
     schedule: Option<RawSchedule>,
+    /// Workflow tasks whose id begins with a key run at its speed here.
+    #[serde(default)]
+    speed_by_task: BTreeMap<String, f64>,
 }
 
 fn default_speed() -> f64 {
@@ -166,6 +186,10 @@ pub struct Scenario {
     pub output: Output,
     /// `[[alarms]]`: conditions raised and cleared as a run goes.
     pub alarms: Vec<Alarm>,
+    /// `[network]`: what moving a workflow task's input between nodes costs.
+    pub network: Network,
+    /// `[policy] workflow`: the rule that places workflow tasks on nodes.
+    pub workflow_rule: crate::workflow::Policy,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -863,6 +887,194 @@ fn check_initial(
     Ok(())
 }
 
+/// The graph of a workflow class (`workflow = "file"` or inline `tasks`),
+/// `None` for an ordinary class.
+fn workflow_class(
+    k: usize,
+    c: &RawClass,
+    nodes: &[Node],
+    base: &Path,
+) -> Result<Option<ClassFlow>, FieldError> {
+    let field = |f: &str| format!("classes[{k}].{f}");
+    let (dag, work, source) = match (&c.workflow, c.tasks.is_empty()) {
+        (None, true) => {
+            if let Some(scv) = c.task_scv {
+                return Err(FieldError::new(
+                    field("task_scv"),
+                    scv.to_string(),
+                    "applies to a workflow class: give `workflow` or `[[classes.tasks]]` too",
+                ));
+            }
+            return Ok(None);
+        }
+        (Some(_), false) => {
+            return Err(FieldError::new(
+                field("tasks"),
+                "(given with workflow)",
+                "give the graph either in a file (`workflow`) or inline (`[[classes.tasks]]`), not both",
+            ));
+        }
+        (Some(file), true) => {
+            let path = base.join(file);
+            let (dag, _) = crate::model::workflow::read_file(&path)
+                .map_err(|e| FieldError::new(field("workflow"), format!("{file:?}"), e))?;
+            let n = dag.len();
+            (dag, vec![None; n], path.display().to_string())
+        }
+        (None, false) => {
+            let (dag, work) =
+                crate::model::workflow::inline(&c.name, &c.tasks, &field("tasks"), base)?;
+            (dag, work, "inline".to_string())
+        }
+    };
+    if dag.work.iter().all(|&w| w == 0.0) {
+        return Err(FieldError::new(
+            field(if c.workflow.is_some() {
+                "workflow"
+            } else {
+                "tasks"
+            }),
+            source,
+            "every task has work 0: an instance would take no time, and its slowdown none",
+        ));
+    }
+    let scv = c.task_scv.unwrap_or(0.0);
+    if !(scv.is_finite() && scv >= 0.0) {
+        return Err(FieldError::new(
+            field("task_scv"),
+            scv.to_string(),
+            "must be a finite number of at least 0 (0: task times as given)",
+        ));
+    }
+    if scv > 0.0 && work.iter().any(Option::is_some) {
+        return Err(FieldError::new(
+            field("task_scv"),
+            scv.to_string(),
+            "some tasks give their work as a distribution already: drop `task_scv` or give every work as a number",
+        ));
+    }
+    let critical = crate::model::workflow::longest_path(&dag, |i| {
+        let fastest = nodes
+            .iter()
+            .map(|n| n.speed_for(&dag.ids[i]))
+            .fold(0.0, f64::max);
+        dag.work[i] / fastest
+    });
+    Ok(Some(ClassFlow {
+        dag,
+        work,
+        scv,
+        source,
+        critical,
+    }))
+}
+
+/// The first field a workflow class cannot have, if it gives one.
+fn workflow_conflict(c: &RawClass, trace_sizes: bool) -> Option<&'static str> {
+    [
+        ("service", c.service.is_some()),
+        ("service_at", !c.service_at.is_empty()),
+        ("node", c.node.is_some()),
+        ("population", c.population.is_some()),
+        ("servers_per_job", c.servers_per_job.is_some_and(|w| w != 1)),
+        ("patience", c.patience.is_some()),
+        ("baulk", c.baulk.is_some()),
+        ("attempts", c.attempts.is_some()),
+        ("initial", !c.initial.is_empty()),
+        ("deadline", c.deadline.is_some()),
+        ("arrival.trace", trace_sizes),
+    ]
+    .into_iter()
+    .find(|&(_, given)| given)
+    .map(|(f, _)| f)
+}
+
+/// What workflow classes need of the rest of the scenario, and its network.
+fn check_workflows(
+    raw: &RawScenario,
+    nodes: &[Node],
+    classes: &[Class],
+    dispatch: Option<&Rule>,
+) -> Result<Network, FieldError> {
+    let flows: Vec<usize> = (0..classes.len())
+        .filter(|&k| classes[k].is_workflow())
+        .collect();
+    let policy_rule = raw.policy.as_ref().and_then(|p| p.workflow.as_ref());
+    let Some(&first) = flows.first() else {
+        let none =
+            "applies to workflow classes, and no class has `workflow` or `[[classes.tasks]]`";
+        if let Some(rule) = policy_rule {
+            return Err(FieldError::new(
+                "policy.workflow",
+                format!("{rule:?}"),
+                none,
+            ));
+        }
+        if raw.network.is_some() {
+            return Err(FieldError::new("network", "(given)", none));
+        }
+        if let Some(j) = nodes.iter().position(|n| !n.speed_by_task.is_empty()) {
+            return Err(FieldError::new(
+                format!("nodes[{j}].speed_by_task"),
+                "(given)",
+                none,
+            ));
+        }
+        return Ok(Network::default());
+    };
+    if let Some(j) = nodes.iter().position(|n| n.capacity.is_some()) {
+        return Err(FieldError::new(
+            format!("nodes[{j}].capacity"),
+            "(given)",
+            format!(
+                "class `{}` is a workflow, whose tasks a full node would lose halfway through: leave nodes unlimited",
+                classes[first].name
+            ),
+        ));
+    }
+    if matches!(dispatch, Some(Rule::Pull | Rule::Hybrid { .. })) {
+        return Err(FieldError::new(
+            "dispatch.rule",
+            "(pull or hybrid)",
+            format!(
+                "class `{}` is a workflow, whose tasks wait at the nodes [policy] workflow chose: use a push rule for the other classes",
+                classes[first].name
+            ),
+        ));
+    }
+    for (r, route) in raw.routes.iter().enumerate() {
+        let named = std::iter::once(route.class.as_deref())
+            .chain(route.to.iter().map(|h| h.class.as_deref()))
+            .flatten()
+            .find(|name| flows.iter().any(|&k| classes[k].name == *name));
+        if let Some(name) = named {
+            return Err(FieldError::new(
+                format!("routes[{r}].class"),
+                format!("{name:?}"),
+                "a workflow class's tasks go where its graph says; routes cannot name it",
+            ));
+        }
+    }
+    let network = raw.network.as_ref();
+    let bandwidth = network.and_then(|n| n.bandwidth).unwrap_or(f64::INFINITY);
+    let latency = network.and_then(|n| n.latency).unwrap_or(0.0);
+    if bandwidth.is_nan() || bandwidth <= 0.0 {
+        return Err(FieldError::new(
+            "network.bandwidth",
+            bandwidth.to_string(),
+            "must be a number of bytes per time unit greater than 0",
+        ));
+    }
+    if !(latency.is_finite() && latency >= 0.0) {
+        return Err(FieldError::new(
+            "network.latency",
+            latency.to_string(),
+            "must be a finite time of at least 0",
+        ));
+    }
+    Ok(Network { bandwidth, latency })
+}
+
 /// Pull dispatching needs whole-server disciplines and no pinned class.
 fn check_pull(
     dispatch: Option<&Rule>,
@@ -1190,7 +1402,19 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             Some(f) => Some(f.build(j, base)?),
             None => None,
         };
+        let mut speed_by_task = Vec::new();
+        for (prefix, &speed) in &n.speed_by_task {
+            if !(speed.is_finite() && speed > 0.0) {
+                return Err(FieldError::new(
+                    format!("nodes[{j}].speed_by_task.{prefix}"),
+                    speed.to_string(),
+                    "must be a finite number greater than 0",
+                ));
+            }
+            speed_by_task.push((prefix.clone(), speed));
+        }
         nodes.push(Node {
+            speed_by_task,
             when_full,
             capacity: n.capacity,
             failures,
@@ -1209,9 +1433,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             ));
         }
         let (arrival, trace_sizes) = match (&c.arrival, c.population, &c.think) {
-            (Some(spec), None, None) => {
-                Arrivals::from_spec(spec, &format!("classes[{k}].arrival"), base)?
-            }
+            (Some(spec), None, None) => spec.build(&format!("classes[{k}].arrival"), base)?,
             (None, Some(population), Some(think)) => {
                 (closed_class(k, population, think, base)?, None)
             }
@@ -1244,7 +1466,26 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 ));
             }
         };
+        let flow = workflow_class(k, c, &nodes, base)?;
+        let traced_sizes = trace_sizes.is_some();
         let service = match (&c.service, trace_sizes) {
+            _ if flow.is_some() => {
+                let flow = flow.as_ref().expect("checked");
+                if let Some(field) = workflow_conflict(c, traced_sizes) {
+                    return Err(FieldError::new(
+                        format!("classes[{k}].{field}"),
+                        "(given)",
+                        format!(
+                            "a workflow class's jobs are graphs of tasks that [policy] workflow places on nodes: drop `{field}` ({})",
+                            flow.source
+                        ),
+                    ));
+                }
+                // Never drawn for a visit: the total work, for the loads.
+                Dist::Deterministic {
+                    value: flow.dag.work.iter().sum(),
+                }
+            }
             (Some(spec), None) => Dist::from_spec(spec, &format!("classes[{k}].service"), base)?,
             (None, Some(sizes)) => sizes,
             (Some(_), Some(_)) => {
@@ -1292,7 +1533,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                     format!("no such node; nodes are: {}", known.join(", ")),
                 )
             })?),
-            None if raw.dispatch.is_some() => None,
+            None if raw.dispatch.is_some() || flow.is_some() => None,
             None if nodes.len() == 1 => Some(0),
             None => {
                 return Err(FieldError::new(
@@ -1389,6 +1630,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             servers_per_job,
             patience,
             baulk,
+            workflow: flow.map(std::sync::Arc::new),
             ..Class::new(&c.name, arrival, service, nodes.len())
         });
     }
@@ -1404,6 +1646,13 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             CompareEntry::Table(t) => t.clone(),
         };
         config.path = format!("nodes[{j}].discipline");
+        if config.workflow.is_some() {
+            return Err(FieldError::new(
+                config.field("workflow"),
+                "(given)",
+                "the rule that places workflow tasks belongs in [policy]",
+            ));
+        }
         if config.compare.is_some() {
             return Err(FieldError::new(
                 config.field("compare"),
@@ -1419,6 +1668,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         .as_ref()
         .map(|d| Rule::from_config(d, &nodes))
         .transpose()?;
+    let network = check_workflows(&raw, &nodes, &classes, dispatch.as_ref())?;
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
     let (policy_configs, policies): (Vec<_>, Vec<_>) = policies_from_section(&section, &context)?
@@ -1435,6 +1685,12 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             "finite capacity works with pinned classes and push dispatching, not with pull or hybrid",
         ));
     }
+    let workflow_rule = match &section.workflow {
+        None => crate::workflow::Policy::Heft,
+        Some(name) => name
+            .parse()
+            .map_err(|e: String| FieldError::new("policy.workflow", format!("{name:?}"), e))?,
+    };
     let alarms = alarms::build(&raw.alarms, &nodes)?;
     let mut scenario = Scenario {
         name: raw.name,
@@ -1453,6 +1709,8 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         sweep: None,
         output: Output::from_spec(&raw.output.clone().unwrap_or_default())?,
         alarms,
+        network,
+        workflow_rule,
         path: PathBuf::new(),
         source: text.to_string(),
     };

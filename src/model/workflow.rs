@@ -7,7 +7,11 @@
 //! work and data, no cycle (the message names a task on it).
 
 use std::collections::HashMap;
+use std::path::Path;
 
+use serde::Deserialize;
+
+use super::dist::{Dist, DistSpec};
 use crate::error::FieldError;
 
 /// One task as a reader found it, before the graph is checked.
@@ -179,6 +183,186 @@ impl Dag {
             }
         }
         reach
+    }
+}
+
+/// A class whose jobs are workflows (`workflow = "file"` or inline
+/// `[[classes.tasks]]`): each arrival is one instance of the graph, its
+/// tasks visits that the scenario's workflow rule places on nodes.
+#[derive(Debug, Clone)]
+pub struct ClassFlow {
+    pub dag: Dag,
+    /// Per task, the distribution an inline task gave its work (`dag.work`
+    /// then holds its mean, what static rules plan on); `None`: the work
+    /// as given, times a gamma factor of mean 1 and scv `scv` when
+    /// `scv > 0`.
+    pub work: Vec<Option<Dist>>,
+    pub scv: f64,
+    /// The file the graph came from, or `inline`.
+    pub source: String,
+    /// The critical path of the given work, each task at its fastest speed
+    /// (transfers excluded): an instance's least time alone.
+    pub critical: f64,
+}
+
+impl ClassFlow {
+    /// Whether a task's time is drawn (then static plans keep their order
+    /// and placement, and the report says so).
+    pub fn drawn(&self) -> bool {
+        self.scv > 0.0 || self.work.iter().any(Option::is_some)
+    }
+
+    /// Whether an instance's slowdown (response over its critical path)
+    /// has a finite mean: when `E[1/X]` is finite for the work `X` of some
+    /// task, since the critical path is at least any one task's time. A
+    /// gamma factor of scv `s` (shape `1/s`) has a finite `E[1/X]` exactly
+    /// when `s < 1`.
+    pub fn has_finite_slowdown_mean(&self) -> bool {
+        (0..self.dag.len()).any(|i| match &self.work[i] {
+            Some(d) => d.has_finite_inverse_mean(),
+            None => self.dag.work[i] > 0.0 && self.scv < 1.0,
+        })
+    }
+}
+
+/// The network between nodes: a transfer takes `latency + bytes /
+/// bandwidth` (HEFT's model: transfers do not contend).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Network {
+    /// Bytes per time unit (infinite: data moves for free).
+    pub bandwidth: f64,
+    pub latency: f64,
+}
+
+impl Default for Network {
+    fn default() -> Network {
+        Network {
+            bandwidth: f64::INFINITY,
+            latency: 0.0,
+        }
+    }
+}
+
+impl Network {
+    /// Time to move `bytes` between two different nodes.
+    pub fn transfer(&self, bytes: f64) -> f64 {
+        if self.bandwidth.is_infinite() {
+            self.latency
+        } else {
+            self.latency + bytes / self.bandwidth
+        }
+    }
+}
+
+/// The longest path of `time(i)` over the graph (Σ along a path).
+pub fn longest_path(dag: &Dag, time: impl Fn(usize) -> f64) -> f64 {
+    let mut longest = vec![0.0f64; dag.len()];
+    let mut best = 0.0f64;
+    for &t in &dag.topo {
+        let before = dag.pred[t]
+            .iter()
+            .map(|&(p, _)| longest[p])
+            .fold(0.0, f64::max);
+        longest[t] = before + time(t);
+        best = best.max(longest[t]);
+    }
+    best
+}
+
+/// An inline task of a scenario's workflow class.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    pub id: String,
+    pub work: RawWork,
+    /// Its parents, by id.
+    #[serde(default)]
+    pub after: Vec<String>,
+    /// Bytes it sends each of its children.
+    #[serde(default)]
+    pub data: f64,
+}
+
+/// A task's work: a number (time at speed 1) or a distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawWork {
+    Value(f64),
+    Dist(DistSpec),
+}
+
+/// The graph of inline tasks, with the distributions they gave their work.
+pub fn inline(
+    name: &str,
+    tasks: &[RawTask],
+    field: &str,
+    base: &Path,
+) -> Result<(Dag, Vec<Option<Dist>>), FieldError> {
+    let data: HashMap<&str, f64> = tasks.iter().map(|t| (t.id.as_str(), t.data)).collect();
+    let mut specs = Vec::with_capacity(tasks.len());
+    let mut dists = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let (work, dist) = match &t.work {
+            RawWork::Value(w) => (*w, None),
+            RawWork::Dist(spec) => {
+                let d = Dist::from_spec(spec, &format!("{field}[{}].work", t.id), base)?;
+                (d.mean(), Some(d))
+            }
+        };
+        if !(t.data.is_finite() && t.data >= 0.0) {
+            return Err(FieldError::new(
+                format!("{field}[{}].data", t.id),
+                t.data.to_string(),
+                "the bytes a task sends each child must be a finite number of at least 0",
+            ));
+        }
+        let parents = t
+            .after
+            .iter()
+            .map(|p| (p.clone(), data.get(p.as_str()).copied().unwrap_or(0.0)))
+            .collect();
+        specs.push(TaskSpec {
+            id: t.id.clone(),
+            work,
+            cores: 1.0,
+            parents,
+        });
+        dists.push(dist);
+    }
+    let dag = Dag::new(name, specs).map_err(|e| {
+        FieldError::new(
+            e.field.replacen("tasks", field, 1),
+            e.value,
+            e.message.replace("parent", "task in `after`"),
+        )
+    })?;
+    Ok((dag, dists))
+}
+
+/// Reads a workflow file: STG when its extension is `.stg`, else
+/// WfFormat JSON; the graph is named after the file's stem. Errors name
+/// the file.
+pub fn read_file(path: &Path) -> Result<(Dag, Vec<super::wfformat::Machine>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("workflow")
+        .to_string();
+    let is_stg = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("stg"));
+    let in_file = |e: FieldError| format!("{}: {e}", path.display());
+    if is_stg {
+        Ok((
+            super::stg::parse(&text, &stem).map_err(in_file)?,
+            Vec::new(),
+        ))
+    } else {
+        let inst = super::wfformat::parse(&text, &stem).map_err(in_file)?;
+        Ok((inst.dag, inst.machines))
     }
 }
 

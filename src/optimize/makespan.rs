@@ -607,6 +607,8 @@ pub fn run_list(
         sweep: None,
         output: Default::default(),
         alarms: Vec::new(),
+        network: Default::default(),
+        workflow_rule: crate::workflow::Policy::Heft,
         path: "batch".into(),
         source: String::new(),
     };

@@ -33,6 +33,8 @@ pub struct PolicyConfig {
     /// `[policy]` only: every policy to run on the same jobs, the first
     /// being the baseline of the paired comparisons.
     pub compare: Option<Vec<CompareEntry>>,
+    /// `[policy]` only: the rule that places workflow tasks (`heft`, ...).
+    pub workflow: Option<String>,
     /// Where this configuration sits in the file, for messages.
     #[serde(skip)]
     pub path: String,
@@ -50,6 +52,7 @@ impl Default for PolicyConfig {
             preemptive: None,
             classes: None,
             compare: None,
+            workflow: None,
             path: "policy".into(),
         }
     }

@@ -113,6 +113,16 @@ pub struct ResultRecord {
     pub mean_wait_reneged: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_wait_reneged_ci95: Option<f64>,
+    /// Workflow classes: mean makespan of an instance (first task's start
+    /// to last task's end) and mean wait of its tasks at their nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_makespan: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_makespan_ci95: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_task_wait: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_task_wait_ci95: Option<f64>,
     /// Where some class baulks: jobs (visits) that baulked and their share of arrivals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baulked: Option<u64>,
@@ -289,6 +299,10 @@ impl From<&Row> for ResultRecord {
             mean_wait_served_ci95: ci(s.mean_wait_served.ci95),
             mean_wait_reneged: num(s.mean_wait_reneged.mean),
             mean_wait_reneged_ci95: ci(s.mean_wait_reneged.ci95),
+            mean_makespan: num(s.mean_makespan.mean),
+            mean_makespan_ci95: ci(s.mean_makespan.ci95),
+            mean_task_wait: num(s.mean_task_wait.mean),
+            mean_task_wait_ci95: ci(s.mean_task_wait.ci95),
             baulked: s.p_baulk.mean.is_finite().then_some(s.baulked),
             p_baulk: num(s.p_baulk.mean),
             p_baulk_ci95: ci(s.p_baulk.ci95),
@@ -851,6 +865,30 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
     }
     for r in rows
         .iter()
+        .filter(|r| r.stats.mean_makespan.mean.is_finite() && r.node == "all")
+    {
+        let st = &r.stats;
+        let _ = writeln!(
+            out,
+            "workflows placed by {}{}, {}, class {}: mean makespan {}, mean task wait {} (response: arrival to last task's end; slowdown: response over the critical path at the fastest speeds)",
+            scenario.workflow_rule,
+            if scenario
+                .classes
+                .iter()
+                .any(|c| c.workflow.as_ref().is_some_and(|f| f.drawn()))
+            {
+                " (planned on the given work, task times drawn)"
+            } else {
+                ""
+            },
+            r.policy,
+            r.class,
+            with_ci(num(st.mean_makespan.mean), ci(st.mean_makespan.ci95)),
+            with_ci(num(st.mean_task_wait.mean), ci(st.mean_task_wait.ci95)),
+        );
+    }
+    for r in rows
+        .iter()
         .filter(|r| r.stats.tasks.applies && r.node == "all")
     {
         let t = &r.stats.tasks;
@@ -1140,6 +1178,14 @@ pub struct CsvRecord {
     #[serde(default)]
     pub mean_wait_reneged_ci95: Option<f64>,
     #[serde(default)]
+    pub mean_makespan: Option<f64>,
+    #[serde(default)]
+    pub mean_makespan_ci95: Option<f64>,
+    #[serde(default)]
+    pub mean_task_wait: Option<f64>,
+    #[serde(default)]
+    pub mean_task_wait_ci95: Option<f64>,
+    #[serde(default)]
     pub baulked: Option<u64>,
     #[serde(default)]
     pub p_baulk: Option<f64>,
@@ -1280,6 +1326,10 @@ impl From<ResultRecord> for CsvRecord {
             mean_wait_served_ci95: r.mean_wait_served_ci95,
             mean_wait_reneged: r.mean_wait_reneged,
             mean_wait_reneged_ci95: r.mean_wait_reneged_ci95,
+            mean_makespan: r.mean_makespan,
+            mean_makespan_ci95: r.mean_makespan_ci95,
+            mean_task_wait: r.mean_task_wait,
+            mean_task_wait_ci95: r.mean_task_wait_ci95,
             baulked: r.baulked,
             p_baulk: r.p_baulk,
             p_baulk_ci95: r.p_baulk_ci95,

@@ -101,6 +101,10 @@ pub struct CellStats {
     /// Class cells: the jobs of each size bin (see `Recorder::with_sizes`);
     /// empty at node cells.
     pub size_bins: Vec<SizeBin>,
+    /// Class cells of workflow classes: each instance's makespan (first
+    /// task's start to last task's end) and the mean wait of its tasks.
+    pub makespan: Welford,
+    pub task_wait: Welford,
 }
 
 /// The jobs of one size bin of a class cell: sums, so that bins add up.
@@ -141,6 +145,8 @@ impl CellStats {
             max_response: 0.0,
             slowdown_hist: None,
             size_bins: Vec::new(),
+            makespan: Welford::default(),
+            task_wait: Welford::default(),
         }
     }
 
@@ -221,6 +227,8 @@ impl CellStats {
         self.baulked = 0;
         self.reneged = 0;
         self.wait_reneged = Welford::default();
+        self.makespan = Welford::default();
+        self.task_wait = Welford::default();
         self.visits = 0;
         self.blocked_time = 0.0;
         self.blocked_count = 0;
@@ -714,6 +722,14 @@ impl Observer for Recorder {
     }
 
     #[inline(always)]
+    fn on_workflow_done(&mut self, _now: f64, job: &Job, makespan: f64, task_wait: f64) {
+        if self.measuring {
+            let c = &mut self.classes[job.origin as usize];
+            c.makespan.push(makespan);
+            c.task_wait.push(task_wait);
+        }
+    }
+
     fn on_visit_end(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
         let inv_speed = self.inv_speed[job.node as usize];
@@ -737,7 +753,12 @@ impl Observer for Recorder {
     #[inline(always)]
     fn on_complete(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
-        let inv_speed = self.inv_speed[job.node as usize];
+        // A workflow instance ends at no node, with no size of its own.
+        let inv_speed = self
+            .inv_speed
+            .get(job.node as usize)
+            .copied()
+            .unwrap_or(0.0);
         let c = &mut self.classes[job.origin as usize];
         c.advance(now);
         c.in_system -= 1;

@@ -124,6 +124,11 @@ pub struct RowStats {
     /// holds for the queue.
     pub mean_wait_served: Estimate,
     pub mean_wait_reneged: Estimate,
+    /// Workflow classes (class and overall rows; NaN elsewhere): the mean
+    /// makespan of an instance, from its first task's start to its last
+    /// task's end, and the mean wait of its tasks at their nodes.
+    pub mean_makespan: Estimate,
+    pub mean_task_wait: Estimate,
     /// Response-time quantiles p50, p90, p95, p99 of all replications
     /// pooled (NaN with no jobs).
     pub response_quantiles: [f64; 4],
@@ -189,6 +194,8 @@ pub fn summarize(
     let reneges = classes_of.iter().any(|c| c.patience.is_some());
     let baulks = classes_of.iter().any(|c| !c.baulk.is_empty());
     let slowdown_exists = classes_of.iter().all(|c| c.has_finite_slowdown_mean());
+    let flows =
+        classes_of.iter().any(|c| c.is_workflow()) && !matches!(selection, Selection::Node(_));
     let has_deadlines = match selection {
         Selection::Class(c) => scenario.classes[c].deadline.is_some(),
         _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
@@ -196,7 +203,7 @@ pub fn summarize(
 
     let mut jobs = 0;
     let (mut reneged_total, mut baulked_total) = (0u64, 0u64);
-    let mut columns: [Vec<f64>; 17] = Default::default();
+    let mut columns: [Vec<f64>; 19] = Default::default();
     let mut merged: Option<Histogram<u64>> = None;
     let mut quantile_columns: [Vec<f64>; 4] = Default::default();
     let mut bounded_column = Vec::with_capacity(reps.len());
@@ -237,6 +244,7 @@ pub fn summarize(
         let mut rep_hist: Option<Cow<'_, Histogram<u64>>> =
             own_node_cell.then(|| Cow::Owned(node_histogram(r.node_digits())));
         let (mut wait, mut response) = (Welford::default(), Welford::default());
+        let (mut makespan, mut task_wait) = (Welford::default(), Welford::default());
         let mut waited = 0u64;
         let mut wait_reneged = Welford::default();
         let (mut baulked, mut reneged) = (0u64, 0u64);
@@ -248,6 +256,8 @@ pub fn summarize(
         let (mut admitted, mut blocked, mut lost_inside) = (0u64, 0u64, 0u64);
         let (mut visits, mut blocked_time, mut blocked_count) = (0u64, 0.0, 0u64);
         for c in cells {
+            makespan.merge(&c.makespan);
+            task_wait.merge(&c.task_wait);
             wait.merge(&c.wait);
             wait_reneged.merge(&c.wait_reneged);
             baulked += c.baulked;
@@ -390,6 +400,24 @@ pub fn summarize(
         columns[10].push(p_block);
         columns[11].push(blocked_mean);
         columns[16].push(per_count(waited as f64));
+        if flows {
+            // An instance holds several servers at once and its tasks
+            // wait at several nodes: a wait or a queue length of the
+            // instance means nothing (the task waits are reported).
+            for k in [0, 3, 16] {
+                *columns[k].last_mut().expect("pushed") = f64::NAN;
+            }
+        }
+        columns[17].push(if flows {
+            mean_or_nan(&makespan)
+        } else {
+            f64::NAN
+        });
+        columns[18].push(if flows {
+            mean_or_nan(&task_wait)
+        } else {
+            f64::NAN
+        });
     }
     let response_quantiles = quantiles(merged.as_ref());
     let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
@@ -411,6 +439,8 @@ pub fn summarize(
         wait_served,
         wait_reneged,
         p_wait,
+        makespan,
+        task_wait,
     ] = columns.map(|c| Estimate::from_values(&c));
     RowStats {
         jobs,
@@ -437,6 +467,8 @@ pub fn summarize(
         p_baulk,
         mean_wait_served: wait_served,
         mean_wait_reneged: wait_reneged,
+        mean_makespan: makespan,
+        mean_task_wait: task_wait,
         response_quantiles,
         response_quantiles_ci95,
         tasks: lifecycle::summarize(

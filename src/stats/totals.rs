@@ -72,6 +72,11 @@ pub struct CellTotals {
     /// Jobs measured that waited at all (0 in shards written before it).
     #[serde(default)]
     pub waited: u64,
+    /// Workflow classes: Welford summaries of makespans and task waits.
+    #[serde(default)]
+    pub makespan: [u64; 3],
+    #[serde(default)]
+    pub task_wait: [u64; 3],
 }
 
 /// One replication's class cells and measured window.
@@ -329,6 +334,8 @@ impl CellTotals {
                 })
                 .collect(),
             waited: c.waited,
+            makespan: welford_parts(&c.makespan),
+            task_wait: welford_parts(&c.task_wait),
         }
     }
 
@@ -350,6 +357,8 @@ impl CellTotals {
         cell.baulked = self.baulked;
         cell.reneged = self.reneged;
         cell.wait_reneged = welford(self.wait_reneged);
+        cell.makespan = welford(self.makespan);
+        cell.task_wait = welford(self.task_wait);
         cell.tasks = self.tasks.restore();
         cell.bounded_slowdown_sum = f64::from_bits(self.bounded_slowdown_sum);
         cell.max_response = f64::from_bits(self.max_response);
@@ -411,6 +420,8 @@ mod tests {
         c.baulked = 8;
         c.reneged = 9;
         c.wait_reneged = w;
+        c.makespan = w2;
+        c.task_wait = w;
         c.tasks.failed = 10;
         c.tasks.present_end = 11;
         c.tasks.wasted_time = 0.5;

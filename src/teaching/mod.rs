@@ -187,6 +187,8 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         sweep: None,
         output: Default::default(),
         alarms: Vec::new(),
+        network: Default::default(),
+        workflow_rule: crate::workflow::Policy::Heft,
         path: PathBuf::from("jobs"),
         source: String::new(),
     }

@@ -638,6 +638,11 @@ pub fn predict_rows(
     if s.nodes.iter().any(|n| n.schedule.is_some()) {
         return vec![None; selections.len()];
     }
+    // A job that is a graph of tasks placed at run time has no queueing
+    // formula here; the workflow's own bounds are in `schedlab workflow`.
+    if s.classes.iter().any(|c| c.is_workflow()) {
+        return vec![None; selections.len()];
+    }
     if s.classes.iter().any(|c| c.is_closed()) {
         return super::product_form::closed_rows(s, policy, selections);
     }
