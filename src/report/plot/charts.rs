@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Axis, Picture, Rendered, Scaled, colour, draw_err, render, text_width, tick};
-use crate::report::files::{AttemptsRecord, IntervalRecord, RunData, SweepRecord};
+use crate::report::files::{AttemptsRecord, HistogramRecord, IntervalRecord, RunData, SweepRecord};
 use crate::report::{SizeBinRecord, TimelineRecord};
 use crate::stats::alarms::MAX_INTERVALS;
 use crate::stats::lifecycle::ATTEMPT_BUCKETS;
@@ -762,15 +762,30 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     }
 
     if !data.histogram.is_empty() {
+        // Log-spaced bins (they start above 0) go on a log time axis, as
+        // the share of jobs per decade of response time.
+        let log = data.histogram.iter().filter(|r| r.bin_start == 0.0).count()
+            < policies(data.histogram.iter().map(|r| r.policy.as_str())).len();
+        let height = |b: &HistogramRecord| {
+            if log {
+                b.density * (b.bin_end - b.bin_start) / (b.bin_end / b.bin_start).log10()
+            } else {
+                b.density
+            }
+        };
         let series: Vec<Series> = policies(data.histogram.iter().map(|r| r.policy.as_str()))
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                let bins: Vec<_> = data.histogram.iter().filter(|r| r.policy == p).collect();
+                let bins: Vec<_> = data
+                    .histogram
+                    .iter()
+                    .filter(|r| r.policy == p && (!log || r.bin_start > 0.0))
+                    .collect();
                 let mut points: Vec<(f64, f64)> =
-                    bins.iter().map(|b| (b.bin_start, b.density)).collect();
+                    bins.iter().map(|b| (b.bin_start, height(b))).collect();
                 if let Some(last) = bins.last() {
-                    points.push((last.bin_end, last.density));
+                    points.push((last.bin_end, height(last)));
                 }
                 Series {
                     name: p,
@@ -781,16 +796,38 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
                 }
             })
             .collect();
-        let chart = LineChart {
-            title: format!("{name}: histogram of response time (up to each policy's p99)"),
-            x: Axis::fit(
-                data.histogram.iter().flat_map(|r| [r.bin_start, r.bin_end]),
-                "response time (time units)",
-                false,
-            ),
-            y: Axis::fit(
-                data.histogram.iter().map(|r| r.density),
+        let ends = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (title, x, y_title) = if log {
+            (
+                format!(
+                    "{name}: histogram of response time (log-spaced bins, up to each policy's p99)"
+                ),
+                {
+                    let (lo, hi) = ends.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                    Axis {
+                        range: lo / 1.1..hi * 1.1,
+                        log: true,
+                        title: "response time (time units)".into(),
+                        integer: false,
+                    }
+                },
+                "share of jobs per decade of response time",
+            )
+        } else {
+            (
+                format!("{name}: histogram of response time (up to each policy's p99)"),
+                Axis::fit(ends, "response time (time units)", false),
                 "density (fraction of jobs per time unit)",
+            )
+        };
+        let chart = LineChart {
+            title,
+            x,
+            y: Axis::fit(
+                series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+                y_title,
                 false,
             ),
             series,
@@ -875,7 +912,8 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
 
     if !data.sample_path.is_empty() {
         let names = policies(data.sample_path.iter().map(|r| r.policy.as_str()));
-        let x = Axis::fit(
+        // From the end of the warm-up, where the path starts.
+        let x = Axis::span(
             data.sample_path.iter().map(|r| r.time),
             "time (time units)",
             false,
@@ -889,7 +927,7 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             .into_iter()
             .enumerate()
             .map(|(i, p)| LineChart {
-                title: format!("{name}: jobs in system, replication 0, {p}"),
+                title: format!("{name}: jobs in system after the warm-up, replication 0, {p}"),
                 x: x.clone(),
                 y: y.clone(),
                 series: vec![Series {
@@ -913,8 +951,8 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     if !data.attempts.is_empty() {
         out.push(render("attempts", &attempts_chart(name, &data.attempts))?);
     }
-    // Their own timeline: the sample path covers the first jobs from time
-    // 0, these the measured window of the full run, so one time axis
+    // Their own timeline: the sample path covers the first jobs after the
+    // warm-up, these the measured window of the full run, so one time axis
     // would squeeze one or the other out of sight.
     if !data.alarm_intervals.is_empty() {
         out.push(render(
