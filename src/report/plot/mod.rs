@@ -422,3 +422,38 @@ impl plotters::coord::ranged1d::Ranged for Scaled {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_axis_title_has_one_parenthesis() {
+        let mut a = Axis::fit([1.0, 1000.0], "mean response time (time units)", true);
+        assert!(a.log);
+        assert_eq!(a.label(), "mean response time (time units, log scale)");
+        a.title = "jobs".into();
+        assert_eq!(a.label(), "jobs (log scale)");
+    }
+
+    #[test]
+    fn ticks_of_a_whole_numbered_span_are_whole_and_keep_apart() {
+        let a = Axis::span([2.0, 3.0, 6.0], "servers", false).whole();
+        assert!(a.range.start > 1.0, "{:?}", a.range);
+        let t = a.ticks(1100.0, |s| 12.0 * s.len() as f64, 16.0);
+        assert_eq!(t, vec![2.0, 3.0, 4.0, 5.0, 6.0]);
+        // Two values close together: no tick between whole numbers.
+        let a = Axis::span([2.0, 3.0], "servers", false).whole();
+        let t = a.ticks(1100.0, |s| 12.0 * s.len() as f64, 16.0);
+        assert!(t.iter().all(|v| v.fract() == 0.0), "{t:?}");
+        // Wide labels on a narrow axis: fewer ticks, never touching.
+        let a = Axis::span([0.000_123_4, 0.987_6], "x", false);
+        let t = a.ticks(300.0, |s| 12.0 * s.len() as f64, 16.0);
+        assert!(t.len() >= 2);
+        for w in t.windows(2) {
+            let room = (w[1] - w[0]) / (a.range.end - a.range.start) * 300.0;
+            let need = 6.0 * (tick(w[0]).len() + tick(w[1]).len()) as f64 + 16.0;
+            assert!(room >= need, "{t:?}");
+        }
+    }
+}
