@@ -213,7 +213,7 @@ fn pictures_are_valid_and_carry_titles_axes_and_series() {
     let cdf = svg(&run, "response-cdf");
     assert!(has_text(&cdf, "mm1-sweep: distribution of response time"));
     assert!(has_text(&cdf, "fraction of jobs with response <= t"));
-    assert!(cdf.contains("response time (time units)"));
+    assert!(cdf.contains("response time (time units"));
     let hist = svg(&run, "response-histogram");
     assert!(hist.contains("histogram of response time"));
     assert!(hist.contains("density (fraction of jobs per time unit)"));
