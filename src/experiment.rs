@@ -391,36 +391,53 @@ impl ChosenWarmup {
 /// Jobs whose passage the sample path of a run shows.
 pub const SAMPLE_PATH_JOBS: u64 = 500;
 
-/// The number of jobs in the system over time, from the start of
-/// replication 0 until `jobs` jobs have completed: a step function, one
-/// point per change.
-pub fn sample_path(scenario: &Scenario, policy: &AnyPolicy, jobs: u64) -> Vec<(f64, u32)> {
+/// The number of jobs in the system over time in replication 0, from the
+/// end of `warmup` (the warm-up the run measured after) until `jobs` jobs
+/// have completed: a step function, one point per change, the first at
+/// the end of the warm-up.
+pub fn sample_path(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    warmup: Limit,
+    jobs: u64,
+) -> Vec<(f64, u32)> {
     let (path, _) = simulate(
         scenario,
         policy,
         0,
         PathRecorder::default(),
-        Limit::Jobs(0),
+        warmup,
         Limit::Jobs(jobs),
     );
     path.points
 }
 
-/// Records each change of the number of jobs present.
+/// Records each change of the number of jobs present once the warm-up
+/// is over (counting from the start, so the level is right).
 #[derive(Debug, Default)]
 struct PathRecorder {
     present: u32,
+    measuring: bool,
     points: Vec<(f64, u32)>,
 }
 
 impl Observer for PathRecorder {
     fn on_arrival(&mut self, now: f64, _job: &Job) {
         self.present += 1;
-        self.points.push((now, self.present));
+        if self.measuring {
+            self.points.push((now, self.present));
+        }
     }
 
     fn on_complete(&mut self, now: f64, _job: &Job) {
         self.present -= 1;
+        if self.measuring {
+            self.points.push((now, self.present));
+        }
+    }
+
+    fn on_measure_start(&mut self, now: f64) {
+        self.measuring = true;
         self.points.push((now, self.present));
     }
 }

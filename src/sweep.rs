@@ -51,6 +51,12 @@ pub const PARAMS: &str = "load, arrival.rate, classes.NAME.arrival.rate, service
                           classes.NAME.service.mean, servers, nodes.NAME.servers, \
                           nodes.NAME.speed, quantum, dispatch.cutoffs[I]";
 
+/// Whether the parameter named `param` (as written) takes whole numbers
+/// only (servers): its values are printed and ticked as integers.
+pub fn whole_numbered(param: &str) -> bool {
+    param == "servers" || (param.starts_with("nodes.") && param.ends_with(".servers"))
+}
+
 /// A validated sweep: the parameter, as written and parsed, and its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {

@@ -213,7 +213,7 @@ fn pictures_are_valid_and_carry_titles_axes_and_series() {
     let cdf = svg(&run, "response-cdf");
     assert!(has_text(&cdf, "mm1-sweep: distribution of response time"));
     assert!(has_text(&cdf, "fraction of jobs with response <= t"));
-    assert!(cdf.contains("response time (time units)"));
+    assert!(cdf.contains("response time (time units"));
     let hist = svg(&run, "response-histogram");
     assert!(hist.contains("histogram of response time"));
     assert!(hist.contains("density (fraction of jobs per time unit)"));
@@ -619,4 +619,365 @@ fn lifecycle_runs_plot_attempts_per_task_and_alarm_intervals() {
     std::fs::remove_dir_all(run.join("plots")).unwrap();
     schedlab().arg("plot").arg(&run).assert().success();
     assert_eq!(before, files(&run.join("plots")));
+}
+
+/// The `<text>` elements of an SVG: (x, y, content), rotated ones left out.
+fn texts(svg: &str) -> Vec<(f64, f64, String)> {
+    let attr = |tag: &str, name: &str| -> Option<f64> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[start..].split('"').next()?.parse().ok()
+    };
+    svg.split("<text ")
+        .skip(1)
+        .filter_map(|rest| {
+            let (tag, body) = rest.split_once('>')?;
+            let tag = &format!(" {tag}");
+            if tag.contains("rotate") {
+                return None;
+            }
+            let content = body.split("</text>").next()?.trim().to_string();
+            Some((attr(tag, "x")?, attr(tag, "y")?, content))
+        })
+        .collect()
+}
+
+/// The x-axis tick labels of a chart: the numbers that share one row of
+/// text, left to right.
+fn x_ticks(svg: &str) -> Vec<(f64, String)> {
+    let numbers: Vec<(f64, f64, String)> = texts(svg)
+        .into_iter()
+        .filter(|t| t.2.parse::<f64>().is_ok())
+        .collect();
+    let mut best: Vec<(f64, String)> = Vec::new();
+    for (_, y, _) in &numbers {
+        let row: Vec<(f64, String)> = numbers
+            .iter()
+            .filter(|t| t.1 == *y)
+            .map(|t| (t.0, t.2.clone()))
+            .collect();
+        if row.len() > best.len() {
+            best = row;
+        }
+    }
+    best.sort_by(|a, b| a.0.total_cmp(&b.0));
+    best
+}
+
+/// No axis title or caption of an SVG has two parentheses in a row, as
+/// "(time units) (log scale)".
+fn assert_one_parenthesis(svg: &str) {
+    for (_, _, t) in texts(svg) {
+        assert!(!t.contains(") ("), "{t}");
+    }
+    for rotated in svg.split("rotate(").skip(1) {
+        let content = rotated.split("</text>").next().unwrap();
+        assert!(!content.contains(") ("), "{content}");
+    }
+}
+
+#[test]
+fn a_sweep_over_servers_ticks_whole_numbers_over_the_swept_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), MM1);
+    let out = dir.path().join("out");
+    let assert = schedlab()
+        .arg("sweep")
+        .arg(&file)
+        .args(["--param", "servers", "--values", "2,3,4,5,6"])
+        .args(["--compare", "fcfs", "--jobs", "1000", "--replications", "2"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    // The table prints the servers as integers.
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    let firsts: Vec<&str> = stdout
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().next())
+        .take_while(|c| c.parse::<f64>().is_ok())
+        .collect();
+    assert!(!firsts.is_empty(), "{stdout}");
+    for c in &firsts {
+        assert!(c.parse::<u32>().is_ok(), "{c} in {stdout}");
+    }
+    for name in ["sweep-response", "sweep-wait", "sweep-slowdown"] {
+        let text = svg(&out, name);
+        let ticks = x_ticks(&text);
+        let values: Vec<f64> = ticks.iter().map(|t| t.1.parse().unwrap()).collect();
+        assert!(values.len() >= 2, "{name}: {ticks:?}");
+        for t in &ticks {
+            assert!(
+                t.1.parse::<u32>().is_ok(),
+                "{name}: tick {} is not whole",
+                t.1
+            );
+        }
+        assert!(values[0] >= 2.0, "{name}: the axis starts at {}", values[0]);
+        assert!(
+            values.contains(&2.0) && values.contains(&6.0),
+            "{name}: {values:?}"
+        );
+        // Labels keep apart: centres further apart than the wider label
+        // (20-pixel digits at most).
+        for w in ticks.windows(2) {
+            let widest = 12.0 * w[0].1.len().max(w[1].1.len()) as f64;
+            assert!(w[1].0 - w[0].0 > widest + 8.0, "{name}: {ticks:?}");
+        }
+        assert_one_parenthesis(&text);
+    }
+    // The closed form (dashed, in a darker shade of fcfs's blue) is drawn
+    // after, so over, the simulated line.
+    let text = svg(&out, "sweep-response");
+    let legend = text.find("opacity=\"0.85\"").unwrap();
+    let simulated = text[..legend].rfind("stroke=\"#0072B2\"").unwrap();
+    let theory = text
+        .find("stroke=\"#004F7C\"")
+        .expect("the closed form is drawn");
+    assert!(theory > simulated && theory < legend);
+}
+
+/// The points of the `<polyline>`s of one stroke colour.
+fn polyline_points(svg: &str, colour: &str) -> Vec<(f64, f64)> {
+    svg.split("<polyline ")
+        .skip(1)
+        .filter(|p| p.contains(&format!("stroke=\"{colour}\"")))
+        .flat_map(|p| {
+            let points = p
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            points
+                .split_whitespace()
+                .map(|xy| {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The legends' boxes of an SVG: (x, y, width, height).
+fn legend_boxes(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+    svg.split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("opacity=\"0.85\""))
+        .map(|r| {
+            let num = |name: &str| -> f64 {
+                r.split(&format!("{name}=\""))
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            (num("x"), num("y"), num("width"), num("height"))
+        })
+        .collect()
+}
+
+const WIDE: &str = r#"
+name = "wide"
+seed = 11
+replications = 2
+warmup = { time = 500 }
+horizon = { jobs = 4000 }
+
+[[classes]]
+name = "mixed"
+arrival = { dist = "exponential", rate = 0.5 }
+service = { dist = "hyperexponential", mean = 1.0, scv = 50 }
+
+[[nodes]]
+name = "cpu"
+servers = 1
+
+[policy]
+compare = ["fcfs"]
+"#;
+
+#[test]
+fn run_plots_start_after_the_warm_up_keep_legends_clear_and_bin_wide_data_by_decades() {
+    use schedlab::report::files::{HistogramRecord, PathRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario(dir.path(), WIDE);
+    let run = dir.path().join("run");
+    schedlab()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    // The sample path begins where the warm-up (time 500) ends.
+    let path: Vec<PathRecord> = read_csv(&run.join("sample-path.csv")).unwrap();
+    assert_eq!(path[0].time, 500.0);
+    assert!(path.iter().all(|p| p.time >= 500.0));
+    // One panel: smaller than a slide, so read without svg()'s size check.
+    let picture = std::fs::read_to_string(run.join("plots/sample-path.svg")).unwrap();
+    let ticks = x_ticks(&picture);
+    assert!(ticks.iter().all(|t| t.1 != "0"), "{ticks:?}");
+    // Its legend covers none of the line (the legend's own swatch, a
+    // line of two points, aside).
+    let line: Vec<(f64, f64)> = picture
+        .split("<polyline ")
+        .filter(|p| p.matches(',').count() > 2)
+        .flat_map(|p| polyline_points(&format!("<polyline {p}"), "#0072B2"))
+        .collect();
+    assert!(line.len() > 100);
+    let boxes = legend_boxes(&picture);
+    assert_eq!(boxes.len(), 1);
+    for (bx, by, bw, bh) in boxes {
+        for &(x, y) in &line {
+            let inside = x > bx && x < bx + bw && y > by && y < by + bh;
+            assert!(
+                !inside,
+                "({x}, {y}) under the legend at {bx},{by} {bw}x{bh}"
+            );
+        }
+    }
+    // Sizes of squared coefficient of variation 50 span more than two
+    // decades: the bins grow by a constant ratio from above 0.
+    let bins: Vec<HistogramRecord> = read_csv(&run.join("response-histogram.csv")).unwrap();
+    assert!(bins.len() > 20);
+    assert!(bins[0].bin_start > 0.0);
+    let ratio = |b: &HistogramRecord| b.bin_end / b.bin_start;
+    let last = bins.last().unwrap();
+    assert!((ratio(last) / ratio(&bins[bins.len() / 2]) - 1.0).abs() < 0.1);
+    assert!(last.bin_end - last.bin_start > 100.0 * (bins[0].bin_end - bins[0].bin_start));
+    let hist = svg(&run, "response-histogram");
+    assert!(hist.contains("response time (time units, log scale)"));
+    assert!(hist.contains("share of jobs per decade of response time"));
+    assert_one_parenthesis(&hist);
+    // Utilisation's error bars are whiskers, with no dot in the middle.
+    let util = svg(&run, "utilization");
+    assert!(!util.contains("<circle"));
+    assert!(polyline_points(&util, "#000000").len() > 4);
+
+    // Exponential sizes keep equal bins from 0.
+    let file = scenario(dir.path(), MM1);
+    let mm1 = dir.path().join("mm1");
+    schedlab()
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--jobs",
+            "3000",
+            "--replications",
+            "2",
+            "--compare",
+            "fcfs",
+            "--out",
+        ])
+        .arg(&mm1)
+        .assert()
+        .success();
+    let bins: Vec<HistogramRecord> = read_csv(&mm1.join("response-histogram.csv")).unwrap();
+    assert_eq!(bins[0].bin_start, 0.0);
+    let width = bins[0].bin_end - bins[0].bin_start;
+    assert!(
+        bins.iter()
+            .all(|b| ((b.bin_end - b.bin_start) - width).abs() < 1e-9 * width.max(1.0))
+    );
+}
+
+/// The fill of each block of a Gantt SVG, by the label drawn in it.
+fn block_fills(svg: &str) -> Vec<(String, String)> {
+    let rects: Vec<(f64, f64, f64, f64, String)> = svg
+        .split("<rect ")
+        .skip(1)
+        .filter_map(|r| {
+            let r = &format!(" {r}");
+            let get = |name: &str| r.split(&format!(" {name}=\"")).nth(1)?.split('"').next();
+            let fill = get("fill")?.to_string();
+            if fill == "none" || fill == "#FFFFFF" || get("opacity")? != "1" {
+                return None;
+            }
+            let num = |name: &str| get(name).and_then(|v| v.parse().ok());
+            Some((num("x")?, num("y")?, num("width")?, num("height")?, fill))
+        })
+        .collect();
+    texts(svg)
+        .into_iter()
+        .filter_map(|(x, y, label)| {
+            rects
+                .iter()
+                .find(|r| x > r.0 && x < r.0 + r.2 && y > r.1 && y < r.1 + r.3 && r.2 > 30.0)
+                .map(|r| (label, r.4.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn gantt_pictures_colour_jobs_alike_in_every_chart_with_cpu_0_on_top() {
+    use schedlab::report::plot::gantt_svg;
+    use schedlab::teaching::{self, Options, parse_jobs};
+    // 20 jobs, arriving in an order that SJF and FCFS run differently.
+    let mut list = String::from("id,arrival,burst\n");
+    for i in 0..20 {
+        list.push_str(&format!("J{i},{},{}\n", i % 3, 3 + (7 * i) % 11));
+    }
+    let tasks = parse_jobs(&list).unwrap();
+    let chart = |policy: &str| {
+        let options = Options {
+            policy: policy.into(),
+            cpus: 2,
+            ..Options::default()
+        };
+        gantt_svg(&teaching::schedule(&tasks, &options).unwrap()).unwrap()
+    };
+    let (fcfs, sjf) = (chart("fcfs"), chart("sjf"));
+    let mut colours = std::collections::BTreeMap::new();
+    for svg in [&fcfs, &sjf] {
+        let fills = block_fills(svg);
+        assert_eq!(fills.len(), 20, "{fills:?}");
+        let distinct: std::collections::BTreeSet<&String> = fills.iter().map(|f| &f.1).collect();
+        assert!(distinct.len() >= 16, "{distinct:?}");
+        for (job, fill) in fills {
+            let first = colours.entry(job.clone()).or_insert_with(|| fill.clone());
+            assert_eq!(*first, fill, "{job} changes colour between charts");
+        }
+        // Jobs beyond the 16 colours are hatched.
+        assert!(svg.matches("<polyline").count() > 20);
+        let y = |label: &str| {
+            texts(svg)
+                .into_iter()
+                .find(|t| t.2 == label)
+                .unwrap_or_else(|| panic!("{label} missing"))
+                .1
+        };
+        assert!(y("CPU 0") < y("CPU 1"), "CPU 0 is drawn below CPU 1");
+    }
+}
+
+#[test]
+fn gantt_names_too_long_for_their_blocks_are_abbreviated_with_a_key() {
+    use schedlab::report::plot::gantt_svg;
+    use schedlab::teaching::{self, Options, parse_jobs};
+    let list = "id,arrival,burst\ncompile-kernel,0,1\nbackup,0,1\nrender_frames,0,30\n";
+    let tasks = parse_jobs(list).unwrap();
+    let options = Options {
+        policy: "fcfs".into(),
+        ..Options::default()
+    };
+    let svg = gantt_svg(&teaching::schedule(&tasks, &options).unwrap()).unwrap();
+    let labels: Vec<String> = texts(&svg).into_iter().map(|t| t.2).collect();
+    // "bac" is too wide for its block: only the key names it.
+    for want in ["ck", "render_frames", "ck = compile-kernel", "bac = backup"] {
+        assert!(
+            labels.iter().any(|l| l == want),
+            "{want} missing from {labels:?}"
+        );
+    }
+    // The long block keeps its whole name, so the key leaves it out.
+    assert!(!labels.iter().any(|l| l.ends_with("= render_frames")));
+    for (label, _) in block_fills(&svg) {
+        assert!(label.chars().count() >= 2, "{label} is cut to one letter");
+    }
 }

@@ -512,12 +512,17 @@ fn table(scenario: &str, output: &SweepOutput, records: &[SweepRecord], wall: f6
         .filter(|&(i, _)| keep(i))
         .map(|(_, h)| *h)
         .collect();
+    let whole = crate::sweep::whole_numbered(&output.param);
     let lines: Vec<Vec<String>> = records
         .iter()
         .filter(|r| several || r.class == "all")
         .map(|r| {
             vec![
-                sig(r.value),
+                if whole && r.value.fract() == 0.0 {
+                    format!("{}", r.value as u64)
+                } else {
+                    sig(r.value)
+                },
                 sig(r.load),
                 r.policy.clone(),
                 r.class.clone(),

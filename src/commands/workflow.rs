@@ -671,5 +671,6 @@ fn chart(dag: &Dag, platform: &Platform, plan: &Schedule, b: &Bounds) -> LaneCha
         blocks,
         links,
         end: plan.makespan(),
+        keys: dag.ids.clone(),
     }
 }

@@ -304,19 +304,28 @@ impl RunCsvs {
         output: &crate::experiment::RunOutput,
     ) -> anyhow::Result<RunCsvs> {
         use crate::experiment::{SAMPLE_PATH_JOBS, sample_path};
+        use crate::model::Limit;
         let (cdf, histogram) = distribution_records(&output.distributions);
         let path: Vec<PathRecord> = scenario
             .policies
             .iter()
             .flat_map(|p| {
                 let label = p.label();
-                sample_path(scenario, p, SAMPLE_PATH_JOBS).into_iter().map(
-                    move |(time, in_system)| PathRecord {
+                // After the warm-up replication 0 measured after (chosen
+                // per policy under `warmup = "auto"`).
+                let warmup = output
+                    .warmups
+                    .iter()
+                    .find(|w| w.policy == label)
+                    .and_then(|w| w.jobs.first())
+                    .map_or(scenario.warmup, |&j| Limit::Jobs(j));
+                sample_path(scenario, p, warmup, SAMPLE_PATH_JOBS)
+                    .into_iter()
+                    .map(move |(time, in_system)| PathRecord {
                         policy: label.clone(),
                         time,
                         in_system,
-                    },
-                )
+                    })
             })
             .collect();
         Ok(RunCsvs {

@@ -620,7 +620,9 @@ pub struct ResponseDistribution {
     /// (response time, fraction of jobs at or below it), increasing.
     pub cdf: Vec<(f64, f64)>,
     /// (bin start, bin end, density): equal bins from 0 to the 99th
-    /// percentile; the density integrates to the share of jobs in range.
+    /// percentile, or log-spaced bins from the 0.1th percentile when the
+    /// 99th is more than 100 times the 10th; the density (per time unit)
+    /// integrates to the share of jobs in range.
     pub histogram: Vec<(f64, f64, f64)>,
 }
 
@@ -633,6 +635,20 @@ fn cdf_levels() -> impl Iterator<Item = f64> {
 
 /// Bins of the histogram.
 const HISTOGRAM_BINS: u64 = 50;
+
+/// The ratio of p99 to p10 above which the histogram's bins are log-spaced.
+const LOG_BINS_ABOVE: f64 = 100.0;
+
+/// Edges of up to [`HISTOGRAM_BINS`] log-spaced bins from `lo` to `hi`
+/// (histogram units; whole units, so narrow bins at the bottom merge).
+fn log_edges(lo: u64, hi: u64) -> Vec<u64> {
+    let (a, b) = (lo as f64, hi.max(lo + 1) as f64);
+    let mut edges: Vec<u64> = (0..=HISTOGRAM_BINS)
+        .map(|i| (a * (b / a).powf(i as f64 / HISTOGRAM_BINS as f64)).round() as u64)
+        .collect();
+    edges.dedup();
+    edges
+}
 
 /// Pools the response-time histograms of every replication and class (per job).
 pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistribution {
@@ -671,22 +687,47 @@ pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistributio
         }
     }
     let top = h.value_at_quantile(0.99).max(HISTOGRAM_BINS);
-    let width = top.div_ceil(HISTOGRAM_BINS);
-    let histogram = (0..HISTOGRAM_BINS)
-        .map(|b| {
-            let (lo, hi) = (b * width, (b + 1) * width);
-            // count_between is inclusive at both ends: stop one unit short.
-            let count = h.count_between(lo, hi - 1) as f64;
-            let (x0, x1) = (lo as f64 * resolution, hi as f64 * resolution);
-            (x0, x1, count / total / (x1 - x0))
-        })
-        .collect();
+    let bin = |lo: u64, hi: u64| {
+        // count_between is inclusive at both ends: stop one unit short.
+        let count = h.count_between(lo, hi - 1) as f64;
+        let (x0, x1) = (lo as f64 * resolution, hi as f64 * resolution);
+        (x0, x1, count / total / (x1 - x0))
+    };
+    // Data spanning more than two decades (p99 over 100 times p10) would
+    // sit in the first of equal bins: log-spaced bins from the 0.1th
+    // percentile instead.
+    let p10 = h.value_at_quantile(0.10).max(1);
+    let histogram = if top as f64 / p10 as f64 > LOG_BINS_ABOVE {
+        log_edges(h.value_at_quantile(0.001).max(1), top)
+            .windows(2)
+            .map(|e| bin(e[0], e[1]))
+            .collect()
+    } else {
+        let width = top.div_ceil(HISTOGRAM_BINS);
+        (0..HISTOGRAM_BINS)
+            .map(|b| bin(b * width, (b + 1) * width))
+            .collect()
+    };
     ResponseDistribution { cdf, histogram }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_edges_grow_by_a_constant_ratio() {
+        let e = log_edges(1000, 100_000_000);
+        assert_eq!((e[0], *e.last().unwrap()), (1000, 100_000_000));
+        assert_eq!(e.len() as u64, HISTOGRAM_BINS + 1);
+        let ratios: Vec<f64> = e.windows(2).map(|w| w[1] as f64 / w[0] as f64).collect();
+        for r in &ratios {
+            assert!((r / ratios[0] - 1.0).abs() < 0.05, "{ratios:?}");
+        }
+        // Narrow bins at the bottom merge rather than repeat an edge.
+        let e = log_edges(1, 200);
+        assert!(e.windows(2).all(|w| w[0] < w[1]), "{e:?}");
+    }
 
     #[test]
     fn half_width_uses_student_t() {

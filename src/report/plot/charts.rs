@@ -3,11 +3,10 @@
 //! built from the records of the tree's CSV files.
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::prelude::*;
 
-use super::{Axis, Picture, Rendered, colour, draw_err, render, tick};
-use crate::report::files::{AttemptsRecord, IntervalRecord, RunData, SweepRecord};
+use super::{Axis, Picture, Rendered, Scaled, colour, draw_err, render, text_width, tick};
+use crate::report::files::{AttemptsRecord, HistogramRecord, IntervalRecord, RunData, SweepRecord};
 use crate::report::{SizeBinRecord, TimelineRecord};
 use crate::stats::alarms::MAX_INTERVALS;
 use crate::stats::lifecycle::ATTEMPT_BUCKETS;
@@ -59,106 +58,219 @@ pub struct LineChart {
     pub legend: Corner,
 }
 
+/// Pixels around a chart and taken by its caption and axis labels, as
+/// the charts here are built: what is left is the plotting area.
+fn plot_area(w: u32, h: u32, y_label_area: u32) -> (f64, f64) {
+    let caption = f64::from(CAPTION) * 1.4;
+    (
+        (f64::from(w) - 40.0 - f64::from(y_label_area)).max(50.0),
+        (f64::from(h) - 40.0 - caption - 60.0).max(50.0),
+    )
+}
+
 impl LineChart {
+    /// The points each series draws (a step spelled out), off-axis ones left out.
+    fn drawn_points(&self, s: &Series) -> Vec<(f64, f64)> {
+        let (xr, yr) = (&self.x, &self.y);
+        let fits = |&(px, py): &(f64, f64)| {
+            px.is_finite() && py.is_finite() && (!xr.log || px > 0.0) && (!yr.log || py > 0.0)
+        };
+        match s.stroke {
+            Stroke::Step => s
+                .points
+                .windows(2)
+                .flat_map(|w| [w[0], (w[1].0, w[0].1)])
+                .chain(s.points.last().copied())
+                .filter(fits)
+                .collect(),
+            _ => s.points.iter().copied().filter(fits).collect(),
+        }
+    }
+
+    /// Where the legend goes so that it covers no line, marker or bar:
+    /// the preferred corner, or another free one, or failing those the
+    /// upper right with the y axis raised to leave room above the data.
+    fn legend_place(&self, w: f64, h: f64) -> (SeriesLabelPosition, Axis) {
+        let named: Vec<&Series> = self.series.iter().collect();
+        let text = named
+            .iter()
+            .map(|s| text_width(&s.name, LEGEND))
+            .fold(0.0, f64::max);
+        // The legend's box as plotters lays it out, with room to spare.
+        let (bw, bh) = (
+            (text + 60.0) / w,
+            (named.len() as f64 * (f64::from(LEGEND) + 10.0) + 20.0) / h,
+        );
+        let frac = |v: f64, a: &Axis| {
+            let (lo, hi) = (a.range.start, a.range.end);
+            if a.log {
+                (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+            } else {
+                (v - lo) / (hi - lo)
+            }
+        };
+        // Every point, and along every line segment, in fractions of the area.
+        let mut marks: Vec<(f64, f64)> = Vec::new();
+        for s in &self.series {
+            let pts: Vec<(f64, f64)> = self
+                .drawn_points(s)
+                .iter()
+                .map(|&(x, y)| (frac(x, &self.x), frac(y, &self.y)))
+                .collect();
+            marks.extend(pts.iter().copied());
+            for p in pts.windows(2) {
+                for k in 1..16 {
+                    let t = f64::from(k) / 16.0;
+                    marks.push((
+                        p[0].0 + t * (p[1].0 - p[0].0),
+                        p[0].1 + t * (p[1].1 - p[0].1),
+                    ));
+                }
+            }
+            for &(x, lo, hi) in &s.errors {
+                let (lo, hi) = (lo.max(self.y.range.start), hi);
+                if x.is_finite() && lo.is_finite() && hi.is_finite() && (!self.y.log || lo > 0.0) {
+                    for k in 0..=8 {
+                        let v = lo + f64::from(k) / 8.0 * (hi - lo);
+                        marks.push((frac(x, &self.x), frac(v, &self.y)));
+                    }
+                }
+            }
+        }
+        let free = |left: bool, top: bool| {
+            let (x0, x1) = if left { (0.0, bw) } else { (1.0 - bw, 1.0) };
+            let (y0, y1) = if top { (1.0 - bh, 1.0) } else { (0.0, bh) };
+            !marks
+                .iter()
+                .any(|&(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y))
+        };
+        let preferred = match self.legend {
+            Corner::UpperLeft => (true, true),
+            Corner::UpperRight => (false, true),
+            Corner::LowerRight => (false, false),
+        };
+        let order = [
+            preferred,
+            (false, true),
+            (true, true),
+            (false, false),
+            (true, false),
+        ];
+        let position = |(left, top): (bool, bool)| match (left, top) {
+            (true, true) => SeriesLabelPosition::UpperLeft,
+            (false, true) => SeriesLabelPosition::UpperRight,
+            (true, false) => SeriesLabelPosition::LowerLeft,
+            (false, false) => SeriesLabelPosition::LowerRight,
+        };
+        if let Some(&c) = order.iter().find(|&&(l, t)| free(l, t)) {
+            return (position(c), self.y.clone());
+        }
+        // Room above the data: the highest mark at 1 - bh of the new axis.
+        let top = marks.iter().map(|m| m.1).fold(0.0, f64::max).max(0.0);
+        let stretch = top / (1.0 - bh).max(0.2);
+        let mut y = self.y.clone();
+        let (lo, hi) = (y.range.start, y.range.end);
+        if stretch > 0.0 {
+            y.range.end = if y.log {
+                (lo.ln() + (hi.ln() - lo.ln()) * stretch.max(1.0)).exp()
+            } else {
+                lo + (hi - lo) * stretch.max(1.0)
+            };
+        }
+        (SeriesLabelPosition::UpperRight, y)
+    }
+
     fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let (x, y) = (self.x.range.clone(), self.y.range.clone());
-        let mut builder = ChartBuilder::on(root);
-        builder
+        let (w, h) = root.dim_in_pixel();
+        let (pw, ph) = plot_area(w, h, 95);
+        let (legend, y) = self.legend_place(pw, ph);
+        let x = Scaled::new(&self.x, pw, LABEL, true);
+        let y_coord = Scaled::new(&y, ph, LABEL, false);
+        let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", CAPTION))
             .margin(20)
             .x_label_area_size(60)
-            .y_label_area_size(95);
-        match (self.x.log, self.y.log) {
-            (false, false) => {
-                let mut c = builder.build_cartesian_2d(x, y).map_err(draw_err)?;
-                self.draw_series(&mut c)
-            }
-            (true, false) => {
-                let mut c = builder
-                    .build_cartesian_2d(x.log_scale(), y)
-                    .map_err(draw_err)?;
-                self.draw_series(&mut c)
-            }
-            (false, true) => {
-                let mut c = builder
-                    .build_cartesian_2d(x, y.log_scale())
-                    .map_err(draw_err)?;
-                self.draw_series(&mut c)
-            }
-            (true, true) => {
-                let mut c = builder
-                    .build_cartesian_2d(x.log_scale(), y.log_scale())
-                    .map_err(draw_err)?;
-                self.draw_series(&mut c)
-            }
-        }
+            .y_label_area_size(95)
+            .build_cartesian_2d(x, y_coord)
+            .map_err(draw_err)?;
+        self.draw_series(&mut chart, &y, legend)
     }
 
-    fn draw_series<'a, DB, X, Y>(
+    fn draw_series<'a, DB>(
         &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<Scaled, Scaled>>,
+        y: &Axis,
+        legend: SeriesLabelPosition,
     ) -> anyhow::Result<()>
     where
         DB: DrawingBackend + 'a,
         DB::ErrorType: 'static,
-        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
-        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
         chart
             .configure_mesh()
             .x_desc(self.x.label())
-            .y_desc(self.y.label())
+            .y_desc(y.label())
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&|v| tick(*v))
             .label_style(("sans-serif", LABEL))
             .axis_desc_style(("sans-serif", AXIS_TITLE))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(225, 225, 225))
             .draw()
             .map_err(draw_err)?;
-        // Values off a logarithmic axis (zeros) cannot be drawn: leave them out.
-        let (xr, yr) = (&self.x, &self.y);
+        let yr = &self.y;
         let fits = move |&(px, py): &(f64, f64)| {
-            px.is_finite() && py.is_finite() && (!xr.log || px > 0.0) && (!yr.log || py > 0.0)
+            px.is_finite() && py.is_finite() && (!self.x.log || px > 0.0) && (!yr.log || py > 0.0)
         };
-        for s in &self.series {
+        // Simulated series first, closed forms (dashed) over them, so a
+        // closed form that the simulation matches still shows.
+        let order = self
+            .series
+            .iter()
+            .filter(|s| s.stroke != Stroke::Dashed)
+            .chain(self.series.iter().filter(|s| s.stroke == Stroke::Dashed));
+        for s in order {
             let c = colour(s.colour);
-            // Simulated lines are thin so the dashed closed form drawn
-            // over them in the same colour stays visible.
             let width = match s.stroke {
                 Stroke::Step | Stroke::Marked => 2,
                 Stroke::Solid | Stroke::Dashed => 3,
             };
-            let style = ShapeStyle::from(c).stroke_width(width);
-            let points: Vec<(f64, f64)> = match s.stroke {
-                Stroke::Step => s
-                    .points
-                    .windows(2)
-                    .flat_map(|w| [w[0], (w[1].0, w[0].1)])
-                    .chain(s.points.last().copied())
-                    .filter(fits)
-                    .collect(),
-                _ => s.points.iter().copied().filter(fits).collect(),
-            };
-            let legend_style = style;
-            let drawn = match s.stroke {
-                Stroke::Dashed => chart
+            let points = self.drawn_points(s);
+            let drawn = if s.stroke == Stroke::Dashed {
+                // A darker shade with a white rim: the dashes stand out on
+                // a line of the same colour under them.
+                let dark = RGBColor(
+                    (f64::from(c.0) * 0.7) as u8,
+                    (f64::from(c.1) * 0.7) as u8,
+                    (f64::from(c.2) * 0.7) as u8,
+                );
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        points.clone(),
+                        12,
+                        8,
+                        WHITE.stroke_width(7),
+                    ))
+                    .map_err(draw_err)?;
+                let style = ShapeStyle::from(dark).stroke_width(width);
+                chart
                     .draw_series(DashedLineSeries::new(points.clone(), 12, 8, style))
-                    .map_err(draw_err)?,
-                _ => chart
+                    .map_err(draw_err)?
+                    .label(&s.name)
+                    .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 8, ly)], style));
+                continue;
+            } else {
+                let style = ShapeStyle::from(c).stroke_width(width);
+                chart
                     .draw_series(LineSeries::new(points.clone(), style))
-                    .map_err(draw_err)?,
+                    .map_err(draw_err)?
             };
-            let dashed = s.stroke == Stroke::Dashed;
-            drawn.label(&s.name).legend(move |(lx, ly)| {
-                if dashed {
-                    PathElement::new(vec![(lx, ly), (lx + 8, ly)], legend_style)
-                } else {
-                    PathElement::new(vec![(lx, ly), (lx + 24, ly)], legend_style)
-                }
-            });
+            let style = ShapeStyle::from(c).stroke_width(width);
+            drawn
+                .label(&s.name)
+                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 24, ly)], style));
             if s.stroke == Stroke::Marked {
                 chart
                     .draw_series(
@@ -174,25 +286,15 @@ impl LineChart {
             let bars = s
                 .errors
                 .iter()
-                .map(move |&(ex, lo, hi)| {
-                    let mid = (lo + hi) / 2.0;
-                    (ex, if yr.log { lo.max(floor) } else { lo }, mid, hi)
-                })
-                .filter(|&(ex, lo, _, hi)| fits(&(ex, lo)) && fits(&(ex, hi)));
-            chart
-                .draw_series(bars.map(|(ex, lo, mid, hi)| {
-                    ErrorBar::new_vertical(ex, lo, mid, hi, style.stroke_width(2), 10)
-                }))
-                .map_err(draw_err)?;
+                .map(move |&(ex, lo, hi)| (ex, if yr.log { lo.max(floor) } else { lo }, hi))
+                .filter(|&(ex, lo, hi)| fits(&(ex, lo)) && fits(&(ex, hi)));
+            for (ex, lo, hi) in bars {
+                whisker(chart, ex, lo, hi, ShapeStyle::from(c).stroke_width(2))?;
+            }
         }
-        let position = match self.legend {
-            Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
-            Corner::UpperRight => SeriesLabelPosition::UpperRight,
-            Corner::LowerRight => SeriesLabelPosition::LowerRight,
-        };
         chart
             .configure_series_labels()
-            .position(position)
+            .position(legend)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .label_font(("sans-serif", LEGEND))
@@ -200,6 +302,34 @@ impl LineChart {
             .map_err(draw_err)?;
         Ok(())
     }
+}
+
+/// Draws a thin error bar: a vertical line from `lo` to `hi` with short
+/// caps, no marker at the middle (which made narrow intervals blobs).
+fn whisker<'a, DB>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<Scaled, Scaled>>,
+    x: f64,
+    lo: f64,
+    hi: f64,
+    style: ShapeStyle,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x, lo), (x, hi)],
+            style,
+        )))
+        .map_err(draw_err)?;
+    chart
+        .draw_series(
+            [lo, hi]
+                .map(|y| EmptyElement::at((x, y)) + PathElement::new(vec![(-6, 0), (6, 0)], style)),
+        )
+        .map_err(draw_err)?;
+    Ok(())
 }
 
 impl Picture for LineChart {
@@ -257,14 +387,17 @@ impl Picture for BarChart {
     {
         root.fill(&WHITE).map_err(draw_err)?;
         let n = self.groups.len().max(1);
-        let mut builder = ChartBuilder::on(root);
-        builder
-            .caption(&self.title, ("sans-serif", CAPTION))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(95);
+        let (w, h) = root.dim_in_pixel();
+        let (_, ph) = plot_area(w, h, 95);
         // Group i is centred on x = i; the formatter names the whole numbers.
-        let x = -0.5..n as f64 - 0.5;
+        let x = Axis {
+            range: -0.5..n as f64 - 0.5,
+            log: false,
+            title: self.group_title.clone(),
+            integer: true,
+        };
+        let x = Scaled::with_ticks(&x, (0..self.groups.len()).map(|i| i as f64).collect());
+        let y = Scaled::new(&self.y, ph, LABEL, false);
         let groups = &self.groups;
         let name = |v: &f64| {
             let i = v.round();
@@ -274,88 +407,71 @@ impl Picture for BarChart {
                 String::new()
             }
         };
-        macro_rules! bars {
-            ($chart:expr) => {{
-                let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(n + 1)
-                    .x_label_formatter(&name)
-                    .y_label_formatter(&|v| tick(*v))
-                    .x_desc(self.group_title.as_str())
-                    .y_desc(self.y.label())
-                    .label_style(("sans-serif", LABEL))
-                    .axis_desc_style(("sans-serif", AXIS_TITLE))
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(draw_err)?;
-                let m = self.members.len().max(1) as f64;
-                let width = 0.8 / m;
-                let floor = self.y.range.start;
-                for (j, member) in self.members.iter().enumerate() {
-                    let c = colour(j);
-                    let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
-                    let heights: Vec<(usize, f64, Option<f64>)> = self
-                        .values
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, row)| {
-                            row.get(j)
-                                .filter(|(v, _)| v.is_finite() && *v > floor)
-                                .map(|&(v, h)| (i, v, h))
-                        })
-                        .collect();
-                    chart
-                        .draw_series(heights.iter().map(|&(i, v, _)| {
-                            Rectangle::new(
-                                [(left(i), floor), (left(i) + width * 0.92, v)],
-                                c.filled(),
-                            )
-                        }))
-                        .map_err(draw_err)?
-                        .label(member)
-                        .legend(move |(lx, ly)| {
-                            Rectangle::new([(lx, ly - 8), (lx + 20, ly + 8)], c.filled())
-                        });
-                    chart
-                        .draw_series(heights.iter().filter_map(|&(i, v, h)| {
-                            let h = h?;
-                            let mid = left(i) + width * 0.46;
-                            Some(ErrorBar::new_vertical(
-                                mid,
-                                (v - h).max(floor),
-                                v,
-                                v + h,
-                                BLACK.stroke_width(2),
-                                10,
-                            ))
-                        }))
-                        .map_err(draw_err)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", CAPTION))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(95)
+            .build_cartesian_2d(x, y)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_label_formatter(&name)
+            .y_label_formatter(&|v| tick(*v))
+            .x_desc(self.group_title.as_str())
+            .y_desc(self.y.label())
+            .label_style(("sans-serif", LABEL))
+            .axis_desc_style(("sans-serif", AXIS_TITLE))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(draw_err)?;
+        let m = self.members.len().max(1) as f64;
+        let width = 0.8 / m;
+        let floor = self.y.range.start;
+        for (j, member) in self.members.iter().enumerate() {
+            let c = colour(j);
+            let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
+            let heights: Vec<(usize, f64, Option<f64>)> = self
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, row)| {
+                    row.get(j)
+                        .filter(|(v, _)| v.is_finite() && *v > floor)
+                        .map(|&(v, h)| (i, v, h))
+                })
+                .collect();
+            chart
+                .draw_series(heights.iter().map(|&(i, v, _)| {
+                    Rectangle::new([(left(i), floor), (left(i) + width * 0.92, v)], c.filled())
+                }))
+                .map_err(draw_err)?
+                .label(member)
+                .legend(move |(lx, ly)| {
+                    Rectangle::new([(lx, ly - 8), (lx + 20, ly + 8)], c.filled())
+                });
+            for &(i, v, h) in &heights {
+                if let Some(h) = h {
+                    let mid = left(i) + width * 0.46;
+                    whisker(
+                        &mut chart,
+                        mid,
+                        (v - h).max(floor),
+                        v + h,
+                        BLACK.stroke_width(1),
+                    )?;
                 }
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .label_font(("sans-serif", LEGEND))
-                    .draw()
-                    .map_err(draw_err)?;
-            }};
+            }
         }
-        if self.y.log {
-            bars!(
-                builder
-                    .build_cartesian_2d(x, self.y.range.clone().log_scale())
-                    .map_err(draw_err)?
-            );
-        } else {
-            bars!(
-                builder
-                    .build_cartesian_2d(x, self.y.range.clone())
-                    .map_err(draw_err)?
-            );
-        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", LEGEND))
+            .draw()
+            .map_err(draw_err)?;
         Ok(())
     }
 }
@@ -578,6 +694,7 @@ fn alarm_timeline(name: &str, records: &[IntervalRecord]) -> Timeline {
         x: Axis {
             range,
             log: false,
+            integer: false,
             title: x_title,
         },
     }
@@ -635,6 +752,7 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             y: Axis {
                 range: 0.0..1.0,
                 log: false,
+                integer: false,
                 title: "fraction of jobs with response <= t".into(),
             },
             series,
@@ -644,15 +762,30 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     }
 
     if !data.histogram.is_empty() {
+        // Log-spaced bins (they start above 0) go on a log time axis, as
+        // the share of jobs per decade of response time.
+        let log = data.histogram.iter().filter(|r| r.bin_start == 0.0).count()
+            < policies(data.histogram.iter().map(|r| r.policy.as_str())).len();
+        let height = |b: &HistogramRecord| {
+            if log {
+                b.density * (b.bin_end - b.bin_start) / (b.bin_end / b.bin_start).log10()
+            } else {
+                b.density
+            }
+        };
         let series: Vec<Series> = policies(data.histogram.iter().map(|r| r.policy.as_str()))
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
-                let bins: Vec<_> = data.histogram.iter().filter(|r| r.policy == p).collect();
+                let bins: Vec<_> = data
+                    .histogram
+                    .iter()
+                    .filter(|r| r.policy == p && (!log || r.bin_start > 0.0))
+                    .collect();
                 let mut points: Vec<(f64, f64)> =
-                    bins.iter().map(|b| (b.bin_start, b.density)).collect();
+                    bins.iter().map(|b| (b.bin_start, height(b))).collect();
                 if let Some(last) = bins.last() {
-                    points.push((last.bin_end, last.density));
+                    points.push((last.bin_end, height(last)));
                 }
                 Series {
                     name: p,
@@ -663,16 +796,38 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
                 }
             })
             .collect();
-        let chart = LineChart {
-            title: format!("{name}: histogram of response time (up to each policy's p99)"),
-            x: Axis::fit(
-                data.histogram.iter().flat_map(|r| [r.bin_start, r.bin_end]),
-                "response time (time units)",
-                false,
-            ),
-            y: Axis::fit(
-                data.histogram.iter().map(|r| r.density),
+        let ends = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (title, x, y_title) = if log {
+            (
+                format!(
+                    "{name}: histogram of response time (log-spaced bins, up to each policy's p99)"
+                ),
+                {
+                    let (lo, hi) = ends.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                    Axis {
+                        range: lo / 1.1..hi * 1.1,
+                        log: true,
+                        title: "response time (time units)".into(),
+                        integer: false,
+                    }
+                },
+                "share of jobs per decade of response time",
+            )
+        } else {
+            (
+                format!("{name}: histogram of response time (up to each policy's p99)"),
+                Axis::fit(ends, "response time (time units)", false),
                 "density (fraction of jobs per time unit)",
+            )
+        };
+        let chart = LineChart {
+            title,
+            x,
+            y: Axis::fit(
+                series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
+                y_title,
                 false,
             ),
             series,
@@ -743,6 +898,7 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             y: Axis {
                 range: 0.0..top * 1.15,
                 log: false,
+                integer: false,
                 title: "utilisation (busy share of the servers)".into(),
             },
         };
@@ -756,7 +912,8 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
 
     if !data.sample_path.is_empty() {
         let names = policies(data.sample_path.iter().map(|r| r.policy.as_str()));
-        let x = Axis::fit(
+        // From the end of the warm-up, where the path starts.
+        let x = Axis::span(
             data.sample_path.iter().map(|r| r.time),
             "time (time units)",
             false,
@@ -770,7 +927,7 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
             .into_iter()
             .enumerate()
             .map(|(i, p)| LineChart {
-                title: format!("{name}: jobs in system, replication 0, {p}"),
+                title: format!("{name}: jobs in system after the warm-up, replication 0, {p}"),
                 x: x.clone(),
                 y: y.clone(),
                 series: vec![Series {
@@ -794,8 +951,8 @@ pub fn run_pictures(data: &RunData) -> anyhow::Result<Vec<Rendered>> {
     if !data.attempts.is_empty() {
         out.push(render("attempts", &attempts_chart(name, &data.attempts))?);
     }
-    // Their own timeline: the sample path covers the first jobs from time
-    // 0, these the measured window of the full run, so one time axis
+    // Their own timeline: the sample path covers the first jobs after the
+    // warm-up, these the measured window of the full run, so one time axis
     // would squeeze one or the other out of sight.
     if !data.alarm_intervals.is_empty() {
         out.push(render(
@@ -826,6 +983,7 @@ fn timeline_panels(name: &str, records: &[TimelineRecord]) -> Panels {
             .map(|r| r.end)
             .fold(f64::MIN_POSITIVE, f64::max),
         log: false,
+        integer: false,
         title: "time (time units, from the start of each replication)".into(),
     };
     // A step through each bin's value per time unit (or as it is), and
@@ -1167,7 +1325,11 @@ pub fn sweep_pictures(records: &[SweepRecord], scenario: &str) -> anyhow::Result
                 .flat_map(|s| s.errors.iter().flat_map(|e| [e.1, e.2])),
             metric.what,
         );
-        let x = Axis::fit(all.iter().map(|r| r.value), &x_title, false);
+        // The swept values, not from 0; servers ticked in whole numbers.
+        let mut x = Axis::span(all.iter().map(|r| r.value), &x_title, true);
+        if crate::sweep::whole_numbered(&param) {
+            x = x.whole();
+        }
         let chart = LineChart {
             title: format!(
                 "{scenario}: {} against {x_title}",
