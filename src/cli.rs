@@ -254,6 +254,9 @@ pub struct MergeArgs {
     /// Write the results tree of the whole sweep into DIR.
     #[arg(long, value_name = "DIR", required = true)]
     pub out: PathBuf,
+    /// Replace DIR whole even when it holds files of something else.
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -606,8 +609,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Also write the results tree into DIR: CSV, JSON, manifest.json and plots/*.png|svg.
+    /// DIR must be new, empty or an earlier tree of the same command (replaced whole).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out: replace DIR whole even when it holds files of something else.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Every column of the table (p95, the percentiles' CIs, L, Lq, throughput, the
+    /// formula's name), however wide; by default the table fits in 120 columns.
+    #[arg(long)]
+    pub wide: bool,
     /// Policies to compare on the same jobs, replacing the scenario's, the
     /// first being the baseline: e.g. `fcfs,srpt,ps,rr(q=0.1)`.
     #[arg(long, value_name = "LIST")]

@@ -396,3 +396,133 @@ fn run_shows_a_progress_bar_on_a_terminal_for_long_runs_only() {
     assert!(piped.status.success());
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("eta"));
 }
+
+/// `schedlab run ARGS` in the repository, its stdout (which must succeed).
+fn table_of(args: &[&str]) -> String {
+    let out = schedlab().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_run_table_fits_120_columns_and_wide_has_every_column() {
+    let short = [
+        "run",
+        "scenarios/mm2.toml",
+        "--jobs",
+        "20000",
+        "--replications",
+        "3",
+    ];
+    let table = table_of(&short);
+    for line in table.lines() {
+        assert!(line.chars().count() <= 120, "{} wide: {line}", line.len());
+    }
+    // The header says what each column holds; p90 and max are there.
+    let header = table.lines().find(|l| l.starts_with("policy")).unwrap();
+    for word in [
+        "response", "wait", "p50", "p90", "p99", "max", "util", "in CI",
+    ] {
+        assert!(header.contains(word), "{word}: {table}");
+    }
+    assert!(table.contains("theory mean"), "{table}");
+    assert!(!header.contains("theory W"), "{table}");
+    // Half-widths to 2 significant figures, the mean rounded to match.
+    let row = table.lines().find(|l| l.starts_with("fcfs")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let (mean, half) = (cells[4], cells[6]);
+    assert_eq!(cells[5], "±", "{row}");
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(digits.trim_start_matches('0').len(), 2, "{half} in {row}");
+    let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    assert_eq!(decimals(mean), decimals(half), "{row}");
+
+    let mut wide_args = short.to_vec();
+    wide_args.push("--wide");
+    let wide = table_of(&wide_args);
+    let wide_header = wide.lines().find(|l| l.starts_with("policy")).unwrap();
+    assert!(wide_header.chars().count() > 120, "{wide}");
+    for word in ["p95", "L", "Lq", "throughput"] {
+        assert!(
+            wide_header.split_whitespace().any(|w| w == word),
+            "{word}: {wide}"
+        );
+        assert!(
+            !header.split_whitespace().any(|w| w == word),
+            "{word} in the short table: {table}"
+        );
+    }
+    assert!(wide.contains("(erlang-c)"), "{wide}");
+    // Percentiles carry their CIs in the wide table: p50 to p99 and the
+    // means, L, Lq, util, throughput, each with a ±.
+    let wide_row = wide.lines().find(|l| l.starts_with("fcfs")).unwrap();
+    assert_eq!(wide_row.matches('±').count(), 10, "{wide_row}");
+}
+
+#[test]
+fn identical_class_and_node_rows_are_printed_once() {
+    // One class and one node: the rows default/all and all/pool repeat
+    // all/all, so one row stands for the three.
+    let table = table_of(&[
+        "run",
+        "scenarios/mm2.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "2",
+    ]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("fcfs ") && l.contains('±'))
+        .collect();
+    assert_eq!(rows.len(), 1, "{table}");
+    assert!(
+        rows[0].contains(" all ") && !rows[0].contains("pool"),
+        "{table}"
+    );
+    assert!(
+        table.contains("fcfs all/all stands for default/all, all/pool too"),
+        "{table}"
+    );
+    // Two classes on one node: the class rows differ and stay, the node
+    // row repeats the overall one.
+    let table = table_of(&[
+        "run",
+        "scenarios/two-classes.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "2",
+    ]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("fcfs ") && l.contains('±'))
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows.iter().any(|r| r.contains("batch")), "{table}");
+    assert!(table.contains("stands for all/"), "{table}");
+}
+
+#[test]
+fn wide_is_a_flag_of_run_only() {
+    let out = schedlab()
+        .args([
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+        ])
+        .arg("--wide")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--wide"), "{err}");
+}

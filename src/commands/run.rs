@@ -238,7 +238,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", report::table(&scenario, &output, wall));
+        print!(
+            "{}",
+            report::table_with(&scenario, &output, wall, args.wide)
+        );
     }
     Ok(())
 }

@@ -142,6 +142,13 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             "is a flag of `schedlab run`: a sweep reports no size bins",
         ));
     }
+    if args.run.wide {
+        return Err(crate::app::flag(
+            "--wide",
+            "true",
+            "is a flag of `schedlab run`: the sweep table has one form",
+        ));
+    }
     let mode = mode(args)?;
     let scenario = super::run::load(&args.run)?;
     let sweep = plan(args, &scenario)?;
