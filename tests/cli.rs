@@ -526,3 +526,149 @@ fn wide_is_a_flag_of_run_only() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("--wide"), "{err}");
 }
+
+/// `schedlab ARGS` (in the repository), its output.
+fn output_of(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    schedlab().args(args).output().unwrap()
+}
+
+fn run_into(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<&std::ffi::OsStr> = ["run", "scenarios/mm2.toml", "--jobs", "2000"]
+        .iter()
+        .chain(["--replications", "2", "--out"].iter())
+        .map(std::ffi::OsStr::new)
+        .collect();
+    args.push(dir.as_os_str());
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    output_of(&args)
+}
+
+#[test]
+fn out_refuses_a_directory_holding_something_else_unless_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mine");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "my notes").unwrap();
+    let out = run_into(&dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--out") && err.contains("notes.txt") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(dir.join("notes.txt").exists());
+    assert!(!dir.join("results.csv").exists() && !dir.join("manifest.json").exists());
+
+    // --force replaces the directory whole.
+    let out = run_into(&dir, &["--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("notes.txt").exists());
+    assert!(dir.join("results.csv").exists() && dir.join("manifest.json").exists());
+
+    // A sweep tree is another tree to a run (and a run's to a sweep).
+    let sweep_dir = tmp.path().join("sweep");
+    let out = output_of(
+        &[
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+            "--jobs",
+            "1000",
+            "--replications",
+            "2",
+            "--out",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([sweep_dir.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_into(&sweep_dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sweep"));
+    let out = output_of(
+        &[
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+            "--out",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([dir.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("results.csv").exists());
+}
+
+#[test]
+fn a_run_written_over_an_earlier_run_leaves_none_of_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    // The first run has a timeline (timeline.csv, a plot); the second not.
+    let out = run_into(&dir, &["--timeline", "500"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("timeline.csv").exists());
+    let plots = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d.join("plots"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let with_timeline = plots(&dir);
+    let out = run_into(&dir, &["--seed", "7"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("timeline.csv").exists(), "a stale timeline.csv");
+    // The files are those of a fresh tree of the second run, no more.
+    let fresh = tmp.path().join("fresh");
+    assert!(run_into(&fresh, &["--seed", "7"]).status.success());
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&dir), names(&fresh));
+    assert_eq!(plots(&dir), plots(&fresh));
+    assert!(
+        with_timeline.len() > plots(&fresh).len(),
+        "{with_timeline:?}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"seed\": 7"), "{manifest}");
+}
