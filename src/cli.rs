@@ -578,6 +578,10 @@ pub struct TheoryArgs {
     /// Percentiles to report (mm1: response time; mmc: waiting time), e.g. 50,95,99.
     #[arg(long, value_delimiter = ',')]
     pub percentiles: Vec<f64>,
+    /// Response-time percentiles of M/M/c FCFS (mmc) as fractions, e.g. 0.5,0.9,0.99,
+    /// to compare with the p50, p90 and p99 of `schedlab run`.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub response_percentiles: Vec<f64>,
     /// Jobs of a closed model (repairman: the machines).
     #[arg(long)]
     pub population: Option<u32>,
