@@ -377,10 +377,13 @@ pub enum OptimizeCommand {
         Exit codes: 0 success, 2 bad input (the message names the file, line, field and value).",
         allow_negative_numbers = true
     )]
-    Makespan(BatchArgs),
+    Makespan(MakespanArgs),
     /// Minimum total completion time on parallel nodes (assignment LP), against SPT and SRPT.
     #[command(
-        after_help = "Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
+        after_help = "The job list is a CSV file id,size (uniform nodes: --nodes and/or --speeds) or\n\
+        id,t_A,t_B,... with one processing time per node (unrelated nodes: the optimum only), every job\n\
+        released at 0.\n\n\
+        Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
         allow_negative_numbers = true
     )]
     Completion(BatchArgs),
@@ -486,7 +489,8 @@ pub struct MdpArgs {
     /// Most value-iteration sweeps.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_iterations: usize,
-    /// Rows and columns of the policy table to print (two servers).
+    /// Rows and columns of the policy table to print (two servers; the policy of
+    /// three or more servers is in --json).
     #[arg(long, default_value_t = 12)]
     pub show: usize,
     #[command(flatten)]
@@ -506,15 +510,22 @@ pub struct BatchArgs {
     /// Speed of each node, e.g. 1,1,2,2.
     #[arg(long, value_delimiter = ',')]
     pub speeds: Vec<f64>,
-    /// Time limit of the makespan MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
-    #[arg(long, default_value = "10s")]
-    pub time_limit: String,
-    /// Seed of the random dispatching heuristic (makespan).
+    /// Seed of the engine's random choices: the random heuristic (makespan), ties
+    /// between idle nodes (makespan and completion).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MakespanArgs {
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// Time limit of the MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
+    #[arg(long, default_value = "10s")]
+    pub time_limit: String,
 }
 
 #[derive(Debug, Args)]
