@@ -422,6 +422,21 @@ fn the_run_table_fits_120_columns_and_wide_has_every_column() {
     for line in table.lines() {
         assert!(line.chars().count() <= 120, "{} wide: {line}", line.len());
     }
+    // So does a table of two classes and two policies, notes included.
+    let two = table_of(&[
+        "run",
+        "scenarios/two-classes.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "3",
+        "--compare",
+        "fcfs,priority",
+    ]);
+    for line in two.lines() {
+        assert!(line.chars().count() <= 120, "{} wide: {line}", line.len());
+    }
+    assert!(two.contains("priority  interactive"), "{two}");
     // The header says what each column holds; p90 and max are there.
     let header = table.lines().find(|l| l.starts_with("policy")).unwrap();
     for word in [

@@ -750,6 +750,8 @@ pub fn table_with(
         let _ = writeln!(out, "{line}");
     }
     results_table(&mut out, rows, wide);
+    // The lines below the table, wrapped to its width at the end.
+    let table_lines = std::mem::take(&mut out);
     for r in rows
         .iter()
         .filter(|r| r.node == "all" && r.stats.deadline_miss_ratio.mean.is_finite())
@@ -990,10 +992,30 @@ pub fn table_with(
         },
         events as f64 / wall_seconds.max(1e-9) / 1e6
     );
-    for line in wrap(&legend, TABLE_WIDTH) {
-        let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{legend}");
+    let notes = std::mem::replace(&mut out, table_lines);
+    for line in notes.lines() {
+        for l in wrap_indented(line, TABLE_WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
     }
     out
+}
+
+/// A line of at most `width` characters as it is, else [`wrap`]ped, its
+/// leading spaces kept and its continuation lines indented 2 more.
+fn wrap_indented(line: &str, width: usize) -> Vec<String> {
+    if line.chars().count() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let first = " ".repeat(indent);
+    let rest = " ".repeat(indent + 2);
+    wrap(line, width.saturating_sub(indent + 2).max(20))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}", if i == 0 { &first } else { &rest }))
+        .collect()
 }
 
 /// Most columns the run table takes unless `--wide`.
@@ -1678,6 +1700,16 @@ mod tests {
         assert_eq!(with_ci(Some(2.0), None), "2.000");
         assert_eq!(with_ci(None, Some(1.0)), "-");
         assert_eq!(with_ci(Some(f64::NAN), Some(1.0)), "-");
+    }
+
+    #[test]
+    fn long_note_lines_wrap_with_their_indent() {
+        let line = format!("  {}", "word ".repeat(40));
+        let lines = wrap_indented(&line, 60);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{lines:?}");
+        assert!(lines[0].starts_with("  word") && lines[1].starts_with("    word"));
+        assert_eq!(wrap_indented("short", 60), ["short"]);
     }
 
     #[test]
