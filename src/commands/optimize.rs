@@ -40,14 +40,9 @@ fn fmt(x: f64) -> String {
     fmt_to(x, 4)
 }
 
-/// [`fmt`] with up to `decimals` decimals.
+/// [`fmt`] with up to `decimals` decimals ([`crate::report::trimmed`]).
 fn fmt_to(x: f64, decimals: usize) -> String {
-    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
-        return crate::report::sig(x);
-    }
-    let s = format!("{x:.decimals$}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    crate::report::trimmed(x, decimals)
 }
 
 /// Refuses a batch whose nodes or LP (jobs × nodes assignment variables)

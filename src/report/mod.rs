@@ -703,6 +703,19 @@ pub fn sig(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
+/// A number with up to `decimals` decimals, trailing zeros dropped (`4`,
+/// `3.4444`, `0.5`); outside [1e-4, 1e15) in magnitude, or not finite, as
+/// [`sig`] prints it. The form of exact answers (optimal bounds, plans),
+/// where [`sig`]'s four significant digits would hide an integer.
+pub fn trimmed(x: f64, decimals: usize) -> String {
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        return sig(x);
+    }
+    let s = format!("{x:.decimals$}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
 /// An optional figure as [`sig`] prints it, `-` when absent.
 pub fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), sig)
