@@ -1318,12 +1318,16 @@ fn results_table(out: &mut String, rows: &[Row], wide: bool) {
     }
 }
 
-/// `text` in lines of at most `width` characters, broken at spaces (a
-/// word longer than `width` stands alone on its line).
+/// `text` in lines of at most `width` characters, broken at spaces but
+/// never inside `x ± h` (a word longer than `width` stands alone on its
+/// line).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    let joined = text.replace(" ± ", "\u{1}±\u{1}");
+    for word in joined.split(' ').filter(|w| !w.is_empty()) {
+        let word = word.replace('\u{1}', " ");
+        let word = word.as_str();
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut line));
         }
@@ -1730,5 +1734,6 @@ mod tests {
         let lines = wrap("aa bb cc dd", 5);
         assert_eq!(lines, ["aa bb", "cc dd"]);
         assert_eq!(wrap("abcdefgh x", 4), ["abcdefgh", "x"]);
+        assert_eq!(wrap("median 4.5 ± 0.1", 12), ["median", "4.5 ± 0.1"]);
     }
 }
