@@ -254,6 +254,9 @@ pub struct MergeArgs {
     /// Write the results tree of the whole sweep into DIR.
     #[arg(long, value_name = "DIR", required = true)]
     pub out: PathBuf,
+    /// Replace DIR whole even when it holds files of something else.
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -374,10 +377,13 @@ pub enum OptimizeCommand {
         Exit codes: 0 success, 2 bad input (the message names the file, line, field and value).",
         allow_negative_numbers = true
     )]
-    Makespan(BatchArgs),
+    Makespan(MakespanArgs),
     /// Minimum total completion time on parallel nodes (assignment LP), against SPT and SRPT.
     #[command(
-        after_help = "Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
+        after_help = "The job list is a CSV file id,size (uniform nodes: --nodes and/or --speeds) or\n\
+        id,t_A,t_B,... with one processing time per node (unrelated nodes: the optimum only), every job\n\
+        released at 0.\n\n\
+        Example:\n  schedlab optimize completion jobs.csv --speeds 1,2",
         allow_negative_numbers = true
     )]
     Completion(BatchArgs),
@@ -483,7 +489,8 @@ pub struct MdpArgs {
     /// Most value-iteration sweeps.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_iterations: usize,
-    /// Rows and columns of the policy table to print (two servers).
+    /// Rows and columns of the policy table to print (two servers; the policy of
+    /// three or more servers is in --json).
     #[arg(long, default_value_t = 12)]
     pub show: usize,
     #[command(flatten)]
@@ -503,15 +510,22 @@ pub struct BatchArgs {
     /// Speed of each node, e.g. 1,1,2,2.
     #[arg(long, value_delimiter = ',')]
     pub speeds: Vec<f64>,
-    /// Time limit of the makespan MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
-    #[arg(long, default_value = "10s")]
-    pub time_limit: String,
-    /// Seed of the random dispatching heuristic (makespan).
+    /// Seed of the engine's random choices: the random heuristic (makespan), ties
+    /// between idle nodes (makespan and completion).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MakespanArgs {
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// Time limit of the MILP (not of the LP bound), e.g. 10, 10s, 500ms, 2m.
+    #[arg(long, default_value = "10s")]
+    pub time_limit: String,
 }
 
 #[derive(Debug, Args)]
@@ -575,6 +589,10 @@ pub struct TheoryArgs {
     /// Percentiles to report (mm1: response time; mmc: waiting time), e.g. 50,95,99.
     #[arg(long, value_delimiter = ',')]
     pub percentiles: Vec<f64>,
+    /// Response-time percentiles of M/M/c FCFS (mmc) as fractions, e.g. 0.5,0.9,0.99,
+    /// to compare with the p50, p90 and p99 of `schedlab run`.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub response_percentiles: Vec<f64>,
     /// Jobs of a closed model (repairman: the machines).
     #[arg(long)]
     pub population: Option<u32>,
@@ -606,8 +624,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Also write the results tree into DIR: CSV, JSON, manifest.json and plots/*.png|svg.
+    /// DIR must be new, empty or an earlier tree of the same command (replaced whole).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out: replace DIR whole even when it holds files of something else.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Every column of the table (p95, the percentiles' CIs, L, Lq, throughput, the
+    /// formula's name), however wide; by default the table fits in 120 columns.
+    #[arg(long)]
+    pub wide: bool,
     /// Policies to compare on the same jobs, replacing the scenario's, the
     /// first being the baseline: e.g. `fcfs,srpt,ps,rr(q=0.1)`.
     #[arg(long, value_name = "LIST")]

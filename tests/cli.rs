@@ -396,3 +396,294 @@ fn run_shows_a_progress_bar_on_a_terminal_for_long_runs_only() {
     assert!(piped.status.success());
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("eta"));
 }
+
+/// `schedlab run ARGS` in the repository, its stdout (which must succeed).
+fn table_of(args: &[&str]) -> String {
+    let out = schedlab().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_run_table_fits_120_columns_and_wide_has_every_column() {
+    let short = [
+        "run",
+        "scenarios/mm2.toml",
+        "--jobs",
+        "20000",
+        "--replications",
+        "3",
+    ];
+    let table = table_of(&short);
+    for line in table.lines() {
+        assert!(line.chars().count() <= 120, "{} wide: {line}", line.len());
+    }
+    // So does a table of two classes and two policies, notes included.
+    let two = table_of(&[
+        "run",
+        "scenarios/two-classes.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "3",
+        "--compare",
+        "fcfs,priority",
+    ]);
+    for line in two.lines() {
+        assert!(line.chars().count() <= 120, "{} wide: {line}", line.len());
+    }
+    assert!(two.contains("priority  interactive"), "{two}");
+    // The header says what each column holds; p90 and max are there.
+    let header = table.lines().find(|l| l.starts_with("policy")).unwrap();
+    for word in [
+        "response", "wait", "p50", "p90", "p99", "max", "util", "in CI",
+    ] {
+        assert!(header.contains(word), "{word}: {table}");
+    }
+    assert!(table.contains("theory mean"), "{table}");
+    assert!(!header.contains("theory W"), "{table}");
+    // Half-widths to 2 significant figures, the mean rounded to match.
+    let row = table.lines().find(|l| l.starts_with("fcfs")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let (mean, half) = (cells[4], cells[6]);
+    assert_eq!(cells[5], "±", "{row}");
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(digits.trim_start_matches('0').len(), 2, "{half} in {row}");
+    let decimals = |s: &str| s.split_once('.').map_or(0, |(_, d)| d.len());
+    assert_eq!(decimals(mean), decimals(half), "{row}");
+
+    let mut wide_args = short.to_vec();
+    wide_args.push("--wide");
+    let wide = table_of(&wide_args);
+    let wide_header = wide.lines().find(|l| l.starts_with("policy")).unwrap();
+    assert!(wide_header.chars().count() > 120, "{wide}");
+    for word in ["p95", "L", "Lq", "throughput"] {
+        assert!(
+            wide_header.split_whitespace().any(|w| w == word),
+            "{word}: {wide}"
+        );
+        assert!(
+            !header.split_whitespace().any(|w| w == word),
+            "{word} in the short table: {table}"
+        );
+    }
+    assert!(wide.contains("(erlang-c)"), "{wide}");
+    // Percentiles carry their CIs in the wide table: p50 to p99 and the
+    // means, L, Lq, util, throughput, each with a ±.
+    let wide_row = wide.lines().find(|l| l.starts_with("fcfs")).unwrap();
+    assert_eq!(wide_row.matches('±').count(), 10, "{wide_row}");
+}
+
+#[test]
+fn identical_class_and_node_rows_are_printed_once() {
+    // One class and one node: the rows default/all and all/pool repeat
+    // all/all, so one row stands for the three.
+    let table = table_of(&[
+        "run",
+        "scenarios/mm2.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "2",
+    ]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("fcfs ") && l.contains('±'))
+        .collect();
+    assert_eq!(rows.len(), 1, "{table}");
+    assert!(
+        rows[0].contains(" all ") && !rows[0].contains("pool"),
+        "{table}"
+    );
+    assert!(
+        table.contains("fcfs all/all stands for default/all, all/pool too"),
+        "{table}"
+    );
+    // Two classes on one node: the class rows differ and stay, the node
+    // row repeats the overall one.
+    let table = table_of(&[
+        "run",
+        "scenarios/two-classes.toml",
+        "--jobs",
+        "5000",
+        "--replications",
+        "2",
+    ]);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("fcfs ") && l.contains('±'))
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows.iter().any(|r| r.contains("batch")), "{table}");
+    assert!(table.contains("stands for all/"), "{table}");
+}
+
+#[test]
+fn wide_is_a_flag_of_run_only() {
+    let out = schedlab()
+        .args([
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+        ])
+        .arg("--wide")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--wide"), "{err}");
+}
+
+/// `schedlab ARGS` (in the repository), its output.
+fn output_of(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    schedlab().args(args).output().unwrap()
+}
+
+fn run_into(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<&std::ffi::OsStr> = ["run", "scenarios/mm2.toml", "--jobs", "2000"]
+        .iter()
+        .chain(["--replications", "2", "--out"].iter())
+        .map(std::ffi::OsStr::new)
+        .collect();
+    args.push(dir.as_os_str());
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    output_of(&args)
+}
+
+#[test]
+fn out_refuses_a_directory_holding_something_else_unless_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mine");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("notes.txt"), "my notes").unwrap();
+    let out = run_into(&dir, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--out") && err.contains("notes.txt") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(dir.join("notes.txt").exists());
+    assert!(!dir.join("results.csv").exists() && !dir.join("manifest.json").exists());
+
+    // --force replaces the directory whole.
+    let out = run_into(&dir, &["--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("notes.txt").exists());
+    assert!(dir.join("results.csv").exists() && dir.join("manifest.json").exists());
+
+    // A sweep tree is another tree to a run (and a run's to a sweep).
+    let sweep_dir = tmp.path().join("sweep");
+    let out = output_of(
+        &[
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+            "--jobs",
+            "1000",
+            "--replications",
+            "2",
+            "--out",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([sweep_dir.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_into(&sweep_dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sweep"));
+    let out = output_of(
+        &[
+            "sweep",
+            "scenarios/mm2.toml",
+            "--param",
+            "load",
+            "--values",
+            "0.5",
+            "--out",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([dir.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("results.csv").exists());
+}
+
+#[test]
+fn a_run_written_over_an_earlier_run_leaves_none_of_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    // The first run has a timeline (timeline.csv, a plot); the second not.
+    let out = run_into(&dir, &["--timeline", "500"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("timeline.csv").exists());
+    let plots = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d.join("plots"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let with_timeline = plots(&dir);
+    let out = run_into(&dir, &["--seed", "7"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("timeline.csv").exists(), "a stale timeline.csv");
+    // The files are those of a fresh tree of the second run, no more.
+    let fresh = tmp.path().join("fresh");
+    assert!(run_into(&fresh, &["--seed", "7"]).status.success());
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&dir), names(&fresh));
+    assert_eq!(plots(&dir), plots(&fresh));
+    assert!(
+        with_timeline.len() > plots(&fresh).len(),
+        "{with_timeline:?}"
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"seed\": 7"), "{manifest}");
+}

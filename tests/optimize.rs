@@ -778,3 +778,151 @@ fn cli_mdp_prints_the_policy_table_and_the_gaps() {
         31
     );
 }
+
+#[test]
+fn cli_makespan_prints_the_assignment_with_the_node_names() {
+    let f = job_file(&TINY_UNRELATED.replace("t_0,t_1", "t_fast,t_slow"));
+    let path = f.path().to_str().unwrap();
+    let out = schedlab()
+        .args(["optimize", "makespan", path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let out = schedlab()
+        .args(["optimize", "makespan", path, "--json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = doc["node_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["fast", "slow"]);
+    // JSON: each job's node by its name and index; the table: one line
+    // per node, by name, with its jobs, each job on exactly one.
+    let assignment = doc["milp"]["assignment"].as_array().unwrap();
+    let mut seen = Vec::new();
+    for a in assignment {
+        let i = a["node_index"].as_u64().unwrap() as usize;
+        assert_eq!(a["node"], names[i], "{a}");
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", names[i])))
+            .unwrap_or_else(|| panic!("no line of {}: {text}", names[i]));
+        let id = a["id"].as_str().unwrap();
+        assert!(
+            line.split_whitespace().skip(2).any(|w| w == id),
+            "{id}: {text}"
+        );
+        seen.push(id.to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["A", "B", "C", "D"]);
+    assert!(text.contains("optimal assignment"), "{text}");
+    // Uniform nodes are named n0, n1, ... in the order of --speeds.
+    let g = job_file("id,size\nA,3\nB,3\nC,2\n");
+    let out = schedlab()
+        .args([
+            "optimize",
+            "makespan",
+            g.path().to_str().unwrap(),
+            "--speeds",
+            "1,2",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["node_names"], serde_json::json!(["n0", "n1"]));
+}
+
+#[test]
+fn cli_mdp_gives_the_policy_of_three_servers_in_json() {
+    let (lambda, mu, cap) = (2.0, [2.0, 1.0, 1.0], 5usize);
+    let out = schedlab()
+        .args([
+            "optimize",
+            "mdp",
+            "--lambda",
+            "2",
+            "--mu",
+            "2,1,1",
+            "--truncate",
+            "5",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = mdp::Model::new(lambda, &mu, cap).unwrap();
+    let sol = mdp::solve(&model, 1e-9, 1_000_000);
+    let policy = &doc["policy"];
+    assert_eq!(policy.as_array().unwrap().len(), cap + 1);
+    for q2 in 0..=cap {
+        for q1 in 0..=cap {
+            for q0 in 0..=cap {
+                assert_eq!(
+                    policy[q2][q1][q0].as_u64(),
+                    Some(u64::from(sol.policy[model.encode(&[q0, q1, q2])])),
+                    "state ({q0}, {q1}, {q2})"
+                );
+            }
+        }
+    }
+    // An empty system sends the arrival to the fast server.
+    assert_eq!(policy[0][0][0], 0);
+    assert!(
+        doc["policy_index"]
+            .as_str()
+            .unwrap()
+            .starts_with("policy[q2][q1][q0]")
+    );
+    // Two servers: the same table as policy_rows_q1_columns_q0.
+    let out = schedlab()
+        .args([
+            "optimize",
+            "mdp",
+            "--lambda",
+            "1.5",
+            "--mu",
+            "2,1",
+            "--truncate",
+            "8",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["policy"], doc["policy_rows_q1_columns_q0"]);
+}
+
+#[test]
+fn each_optimize_subcommand_has_help_of_its_own() {
+    let help = |sub: &str| {
+        let out = schedlab()
+            .args(["optimize", sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let makespan = help("makespan");
+    let completion = help("completion");
+    assert!(makespan.contains("--time-limit"), "{makespan}");
+    assert!(!completion.contains("--time-limit"), "{completion}");
+    assert!(!completion.contains("MILP"), "{completion}");
+    assert!(completion.contains("released at 0"), "{completion}");
+    // clap's usage error, exit code 2.
+    let out = schedlab()
+        .args(["optimize", "completion", "x.csv", "--time-limit", "5s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'--time-limit'"));
+    let mdp = help("mdp");
+    assert!(mdp.contains("three or more servers"), "{mdp}");
+}

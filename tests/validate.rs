@@ -522,3 +522,45 @@ fn validate_reports_the_alarms_it_raises_on_threads() {
         "{table}"
     );
 }
+
+#[test]
+fn the_real_row_gives_the_paired_difference_from_the_simulation() {
+    let _guard = serial();
+    let args = [
+        "validate",
+        "scenarios/validate-mm2.toml",
+        "--jobs",
+        "80",
+        "--time-scale",
+        "200us",
+    ];
+    let out = schedlab().args(args).arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    let (real, sim) = (&rows[0], &rows[1]);
+    assert_eq!(
+        (real["source"].as_str(), sim["source"].as_str()),
+        (Some("real"), Some("sim"))
+    );
+    // Every task completes in both runs: the mean of the task-by-task
+    // differences is the difference of the means.
+    assert_eq!(real["paired_jobs"], 80);
+    let d = real["real_minus_sim_response"].as_f64().unwrap();
+    let means = real["mean_response"].as_f64().unwrap() - sim["mean_response"].as_f64().unwrap();
+    assert!((d - means).abs() < 1e-9, "{d} vs {means}");
+    assert!(real["real_minus_sim_response_ci95"].as_f64().unwrap() > 0.0);
+    assert!(sim.get("real_minus_sim_response").is_none());
+    let out = schedlab().args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("real − sim"), "{text}");
+    let real_line = text
+        .lines()
+        .find(|l| l.split_whitespace().nth(2) == Some("real"))
+        .unwrap();
+    assert_eq!(real_line.matches('±').count(), 3, "{text}");
+}

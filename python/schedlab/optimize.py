@@ -51,15 +51,17 @@ def _matrix(m: Matrix, name: str) -> str:
 
 
 def _batch(problem: str, jobs: Any, nodes: Optional[int], speeds: Optional[Sequence[float]],
-           time_limit: Union[str, float], seed: int) -> Dict[str, Any]:
+           time_limit: Optional[Union[str, float]], seed: int) -> Dict[str, Any]:
     path, inputs = _jobs(jobs)
     argv = ["optimize", problem, path]
     if nodes is not None:
         argv += ["--nodes", integer(nodes, "nodes")]
     if speeds is not None:
         argv += ["--speeds", numbers(speeds, "speeds")]
-    limit = time_limit if isinstance(time_limit, str) else number(time_limit, "time_limit")
-    argv += ["--time-limit", limit, "--seed", integer(seed, "seed")]
+    if time_limit is not None:  # makespan's MILP only
+        limit = time_limit if isinstance(time_limit, str) else number(time_limit, "time_limit")
+        argv += ["--time-limit", limit]
+    argv += ["--seed", integer(seed, "seed")]
     return _command(argv, inputs)[0]
 
 
@@ -82,7 +84,7 @@ def makespan(jobs: Any, *, nodes: Optional[int] = None, speeds: Optional[Sequenc
 
 
 def completion(jobs: Any, *, nodes: Optional[int] = None, speeds: Optional[Sequence[float]] = None,
-               time_limit: Union[str, float] = "10s", seed: int = 1) -> Dict[str, Any]:
+               seed: int = 1) -> Dict[str, Any]:
     """Least total completion time on uniform nodes (an assignment LP,
     integral), with SPT and SRPT through the engine (``optimize completion``).
 
@@ -90,7 +92,7 @@ def completion(jobs: Any, *, nodes: Optional[int] = None, speeds: Optional[Seque
         >>> optimize.completion([{"id": "a", "size": 2}, {"id": "b", "size": 1}], speeds=[1, 2])["optimum"]
         2.0
     """
-    return _batch("completion", jobs, nodes, speeds, time_limit, seed)
+    return _batch("completion", jobs, nodes, speeds, None, seed)
 
 
 class SequenceResult(dict):

@@ -23,7 +23,6 @@ def completion(
     *,
     nodes: Optional[int] = None,
     speeds: Optional[Sequence[float]] = None,
-    time_limit: Union[str, float] = "10s",
     seed: int = 1,
 ) -> Dict[str, Any]: ...
 def sequence(jobs: _Jobs, *, weighted: bool = False) -> SequenceResult: ...

@@ -23,6 +23,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
             "exists and is not a directory",
         ));
     }
+    crate::report::tree::check_out(&args.out, crate::report::tree::TreeKind::Sweep, args.force)?;
     let pool = super::run::pool(args.threads)?;
     let started = Instant::now();
     // Read in parallel; report the first bad file in the order given.
@@ -65,6 +66,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<()> {
         wall,
         pool.current_num_threads(),
         &names,
+        args.force,
     )?;
     if !args.json {
         println!(

@@ -7,7 +7,9 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::app::flag;
-use crate::cli::{BatchArgs, FlowArgs, MdpArgs, OptimizeCommand, SequenceArgs, SimArgs, SplitArgs};
+use crate::cli::{
+    BatchArgs, FlowArgs, MakespanArgs, MdpArgs, OptimizeCommand, SequenceArgs, SimArgs, SplitArgs,
+};
 use crate::dispatch::Rule;
 use crate::error::{FieldError, InputError};
 use crate::optimize::completion;
@@ -38,14 +40,9 @@ fn fmt(x: f64) -> String {
     fmt_to(x, 4)
 }
 
-/// [`fmt`] with up to `decimals` decimals.
+/// [`fmt`] with up to `decimals` decimals ([`crate::report::trimmed`]).
 fn fmt_to(x: f64, decimals: usize) -> String {
-    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
-        return crate::report::sig(x);
-    }
-    let s = format!("{x:.decimals$}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    crate::report::trimmed(x, decimals)
 }
 
 /// Refuses a batch whose nodes or LP (jobs × nodes assignment variables)
@@ -157,15 +154,203 @@ fn instance(args: &BatchArgs, list: &JobList) -> Result<Instance, anyhow::Error>
     Instance::uniform(&sizes, &speeds, &release).map_err(|e| InputError::Flag(e).into())
 }
 
-fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
+/// What `optimize makespan` found, computed once and then printed as a
+/// table ([`MakespanReport::table`]) or JSON ([`MakespanReport::json`]).
+struct MakespanReport {
+    inst: Instance,
+    /// Job ids, in the file's order.
+    ids: Vec<String>,
+    /// Node names: the CSV's `t_NAME` columns (unrelated nodes), else
+    /// `n0`, `n1`, ... in the order of --speeds.
+    node_names: Vec<String>,
+    runs: Vec<ListRun>,
+    lp: f64,
+    grid: Option<u32>,
+    bound: f64,
+    lp_seconds: f64,
+    milp: makespan::MilpOutcome,
+    limit: f64,
+}
+
+impl MakespanReport {
+    /// What the heuristics are compared with: the optimum when proven,
+    /// else the lower bound.
+    fn reference(&self) -> f64 {
+        if self.milp.proven_optimal {
+            self.milp.makespan
+        } else {
+            self.bound
+        }
+    }
+
+    fn gap(&self) -> f64 {
+        (self.milp.makespan - self.bound) / self.milp.makespan
+    }
+
+    fn json(&self) -> Value {
+        let inst = &self.inst;
+        let milp = &self.milp;
+        let reference = self.reference();
+        json!({
+            "problem": "makespan",
+            "jobs": inst.jobs(),
+            "nodes": inst.nodes(),
+            "node_names": self.node_names,
+            "speeds": inst.uniform.as_ref().map(|(_, s)| s.clone()),
+            "unrelated": inst.uniform.is_none(),
+            "milp": {
+                "makespan": milp.makespan,
+                "proven_optimal": milp.proven_optimal,
+                "seconds": milp.seconds,
+                "time_limit": self.limit,
+                "assignment": self.ids.iter().zip(&milp.assignment)
+                    .map(|(id, &i)| json!({"id": id, "node": self.node_names[i], "node_index": i}))
+                    .collect::<Vec<_>>(),
+            },
+            "lp_bound": self.lp,
+            "lower_bound": self.bound,
+            "lp_seconds": self.lp_seconds,
+            "gap_to_lower_bound": self.gap(),
+            "heuristics_computed": if inst.uniform.is_some() { "engine" } else { "direct" },
+            "heuristics": self.runs.iter().map(|r| json!({
+                "name": r.name,
+                "makespan": r.makespan(),
+                "ratio": r.makespan() / reference,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let (inst, milp) = (&self.inst, &self.milp);
+        let mut out = String::new();
+        let nodes = match &inst.uniform {
+            Some((_, speeds)) => format!(
+                "{} nodes, speeds {}",
+                speeds.len(),
+                speeds
+                    .iter()
+                    .map(|s| fmt(*s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!(
+                "{} unrelated nodes {}",
+                inst.nodes(),
+                self.node_names.join(", ")
+            ),
+        };
+        let _ = writeln!(out, "makespan: {} jobs on {nodes}\n", inst.jobs());
+        if milp.proven_optimal {
+            let _ = writeln!(
+                out,
+                "optimum (MILP)   {:>10}   proven optimal in {:.3} s",
+                fmt(milp.makespan),
+                milp.seconds
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "best found (MILP) {:>9}   not proven: time limit {} s reached",
+                fmt(milp.makespan),
+                fmt(self.limit)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "LP bound         {:>10}   ({:.3} s)",
+            fmt(self.lp),
+            self.lp_seconds
+        );
+        if self.bound != self.lp {
+            let _ = writeln!(
+                out,
+                "lower bound      {:>10}   LP bound rounded up to a multiple of 1/{}, as every makespan is",
+                fmt(self.bound),
+                self.grid.unwrap_or(1)
+            );
+        }
+        let _ = writeln!(out, "gap to the bound {:>9.2}%", 100.0 * self.gap());
+        // The assignment, node by node: when it finishes, its jobs.
+        let _ = writeln!(
+            out,
+            "\n{} assignment (node, when it finishes, its jobs in the order they run)",
+            if milp.proven_optimal {
+                "optimal"
+            } else {
+                "best found"
+            }
+        );
+        let width = self
+            .node_names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0);
+        let ends = makespan::node_ends(inst, &milp.assignment);
+        let order = makespan::run_order(inst);
+        for (i, name) in self.node_names.iter().enumerate() {
+            let jobs: Vec<&str> = order
+                .iter()
+                .filter(|&&j| milp.assignment[j] == i)
+                .map(|&j| self.ids[j].as_str())
+                .collect();
+            let busy = ends[i];
+            let _ = writeln!(
+                out,
+                "  {name:<width$}  {:>10}  {}",
+                fmt(busy),
+                if jobs.is_empty() {
+                    "-".to_string()
+                } else {
+                    jobs.join(" ")
+                }
+            );
+        }
+        let against = if milp.proven_optimal {
+            "optimum"
+        } else {
+            "bound"
+        };
+        let _ = writeln!(
+            out,
+            "\n{:<12}  {:>10}  {:>9}",
+            "heuristic",
+            "makespan",
+            format!("/ {against}")
+        );
+        let reference = self.reference();
+        for r in &self.runs {
+            let _ = writeln!(
+                out,
+                "{:<12}  {:>10}  {:>9.4}",
+                r.name,
+                fmt(r.makespan()),
+                r.makespan() / reference
+            );
+        }
+        if inst.uniform.is_none() {
+            let _ = writeln!(
+                out,
+                "(unrelated nodes: list schedules computed directly, as the engine models uniform speeds)"
+            );
+        }
+        out
+    }
+}
+
+/// Solves `optimize makespan`: the heuristics, the LP bound, the MILP.
+fn makespan_report(args: &MakespanArgs) -> anyhow::Result<MakespanReport> {
     let limit = parse_duration(&args.time_limit).map_err(InputError::Flag)?;
-    let list = read_job_list(&args.jobs)?;
-    check_batch_size(args, list.jobs.len())?;
-    let inst = instance(args, &list)?;
+    let batch = &args.batch;
+    let list = read_job_list(&batch.jobs)?;
+    check_batch_size(batch, list.jobs.len())?;
+    let inst = instance(batch, &list)?;
     let runs: Vec<ListRun> = match &inst.uniform {
-        Some((sizes, speeds)) => makespan::list_heuristics(sizes, speeds, &inst.release, args.seed)
-            .map_err(InputError::Flag)?,
-        None => makespan::unrelated_heuristics(&inst, args.seed),
+        Some((sizes, speeds)) => {
+            makespan::list_heuristics(sizes, speeds, &inst.release, batch.seed)
+                .map_err(InputError::Flag)?
+        }
+        None => makespan::unrelated_heuristics(&inst, batch.seed),
     };
     let incumbent = runs
         .iter()
@@ -179,119 +364,36 @@ fn run_makespan(args: &BatchArgs) -> anyhow::Result<()> {
     let lp_seconds = started.elapsed().as_secs_f64();
     let milp = makespan::solve_milp(&inst, limit, Some(&incumbent), Some(bound))
         .map_err(|e| anyhow::anyhow!("MILP: {e}"))?;
-    let reference = if milp.proven_optimal {
-        milp.makespan
+    let node_names = if list.unrelated() {
+        list.node_names.clone()
     } else {
-        bound
+        (0..inst.nodes()).map(|i| format!("n{i}")).collect()
     };
-    let gap = (milp.makespan - bound) / milp.makespan;
-    if args.json {
-        let doc = json!({
-            "problem": "makespan",
-            "jobs": inst.jobs(),
-            "nodes": inst.nodes(),
-            "speeds": inst.uniform.as_ref().map(|(_, s)| s.clone()),
-            "unrelated": inst.uniform.is_none(),
-            "milp": {
-                "makespan": milp.makespan,
-                "proven_optimal": milp.proven_optimal,
-                "seconds": milp.seconds,
-                "time_limit": limit,
-                "assignment": list.jobs.iter().zip(&milp.assignment)
-                    .map(|(j, &i)| json!({"id": j.id, "node": i}))
-                    .collect::<Vec<_>>(),
-            },
-            "lp_bound": lp,
-            "lower_bound": bound,
-            "lp_seconds": lp_seconds,
-            "gap_to_lower_bound": gap,
-            "heuristics_computed": if inst.uniform.is_some() { "engine" } else { "direct" },
-            "heuristics": runs.iter().map(|r| json!({
-                "name": r.name,
-                "makespan": r.makespan(),
-                "ratio": r.makespan() / reference,
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
-    }
-    let mut out = String::new();
-    let nodes = match &inst.uniform {
-        Some((_, speeds)) => format!(
-            "{} nodes, speeds {}",
-            speeds.len(),
-            speeds
-                .iter()
-                .map(|s| fmt(*s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => format!("{} unrelated nodes", inst.nodes()),
-    };
-    let _ = writeln!(out, "makespan: {} jobs on {nodes}\n", inst.jobs());
-    if milp.proven_optimal {
-        let _ = writeln!(
-            out,
-            "optimum (MILP)   {:>10}   proven optimal in {:.3} s",
-            fmt(milp.makespan),
-            milp.seconds
-        );
+    Ok(MakespanReport {
+        ids: list.jobs.iter().map(|j| j.id.clone()).collect(),
+        node_names,
+        inst,
+        runs,
+        lp,
+        grid,
+        bound,
+        lp_seconds,
+        milp,
+        limit,
+    })
+}
+
+fn run_makespan(args: &MakespanArgs) -> anyhow::Result<()> {
+    let report = makespan_report(args)?;
+    if args.batch.json {
+        crate::api::emit_json(&report.json(), true)?;
     } else {
-        let _ = writeln!(
-            out,
-            "best found (MILP) {:>9}   not proven: time limit {} s reached",
-            fmt(milp.makespan),
-            fmt(limit)
-        );
+        print!("{}", report.table());
     }
-    let _ = writeln!(
-        out,
-        "LP bound         {:>10}   ({:.3} s)",
-        fmt(lp),
-        lp_seconds
-    );
-    if bound != lp {
-        let _ = writeln!(
-            out,
-            "lower bound      {:>10}   LP bound rounded up to a multiple of 1/{}, as every makespan is",
-            fmt(bound),
-            grid.unwrap_or(1)
-        );
-    }
-    let _ = writeln!(out, "gap to the bound {:>9.2}%", 100.0 * gap);
-    let against = if milp.proven_optimal {
-        "optimum"
-    } else {
-        "bound"
-    };
-    let _ = writeln!(
-        out,
-        "\n{:<12}  {:>10}  {:>9}",
-        "heuristic",
-        "makespan",
-        format!("/ {against}")
-    );
-    for r in &runs {
-        let _ = writeln!(
-            out,
-            "{:<12}  {:>10}  {:>9.4}",
-            r.name,
-            fmt(r.makespan()),
-            r.makespan() / reference
-        );
-    }
-    if inst.uniform.is_none() {
-        let _ = writeln!(
-            out,
-            "(unrelated nodes: list schedules computed directly, as the engine models uniform speeds)"
-        );
-    }
-    print!("{out}");
     Ok(())
 }
 
 fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
-    parse_duration(&args.time_limit).map_err(InputError::Flag)?;
     let list = read_job_list(&args.jobs)?;
     check_batch_size(args, list.jobs.len())?;
     if let Some((k, j)) = list.jobs.iter().enumerate().find(|(_, j)| j.release != 0.0) {
@@ -801,7 +903,240 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The MDP's policy for any number of servers as nested arrays, the
+/// outermost indexed by the last server's queue: `policy[q_{n-1}]...[q_0]`
+/// is the server (from 0) an arrival joins (for two servers, the table
+/// `policy_rows_q1_columns_q0`).
+fn nested_policy(model: &mdp::Model, policy: &[u32]) -> Value {
+    fn level(cap: usize, policy: &[u32], server: usize, base: usize) -> Value {
+        let stride = (cap + 1).pow(server as u32);
+        Value::Array(
+            (0..=cap)
+                .map(|q| {
+                    if server == 0 {
+                        json!(policy[base + q])
+                    } else {
+                        level(cap, policy, server - 1, base + q * stride)
+                    }
+                })
+                .collect(),
+        )
+    }
+    level(model.cap, policy, model.mu.len() - 1, 0)
+}
+
+/// How `policy` is indexed, in words, for `n` servers.
+fn policy_index(n: usize) -> String {
+    let queues: Vec<String> = (0..n).rev().map(|i| format!("[q{i}]")).collect();
+    format!(
+        "policy{}: the server an arrival joins when server i holds qi jobs",
+        queues.join("")
+    )
+}
+
+/// One policy compared with the MDP optimum: its name, its exact mean
+/// response and where that comes from, and its simulated one.
+type MdpRow = (String, Option<f64>, &'static str, Option<Estimate>);
+
+/// What `optimize mdp` found, computed once and then printed as a table
+/// ([`MdpReport::table`]) or JSON ([`MdpReport::json`]).
+struct MdpReport {
+    lambda: f64,
+    mu: Vec<f64>,
+    truncate: usize,
+    show: usize,
+    simulated: bool,
+    model: mdp::Model,
+    sol: mdp::Solution,
+    seconds: f64,
+    opt: mdp::Evaluation,
+    rows: Vec<MdpRow>,
+    thresholds: Option<Vec<Option<usize>>>,
+}
+
+impl MdpReport {
+    fn t_opt(&self) -> f64 {
+        self.opt.mean_response
+    }
+
+    fn json(&self) -> Value {
+        let (lambda, mu, model, sol, opt) =
+            (self.lambda, &self.mu, &self.model, &self.sol, &self.opt);
+        let (rows, thresholds, seconds, t_opt) =
+            (&self.rows, &self.thresholds, self.seconds, self.t_opt());
+        let policy = if mu.len() == 2 {
+            json!(
+                (0..=self.truncate)
+                    .map(|q1| (0..=self.truncate)
+                        .map(|q0| sol.policy[model.encode(&[q0, q1])])
+                        .collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            )
+        } else {
+            Value::Null
+        };
+        json!({
+            "problem": "mdp-dispatch",
+            "lambda": lambda,
+            "mu": mu,
+            "truncate": self.truncate,
+            "states": model.states(),
+            "iterations": sol.iterations,
+            "span": sol.span,
+            "seconds": seconds,
+            "gain_mean_number": sol.gain,
+            "mean_response": t_opt,
+            "boundary_mass": opt.boundary_mass,
+            "blocking": opt.blocking,
+            "policy_rows_q1_columns_q0": policy,
+            "policy": nested_policy(model, &sol.policy),
+            "policy_index": policy_index(mu.len()),
+            "thresholds": thresholds,
+            "policies": rows.iter().map(|(name, exact, how, est)| json!({
+                "policy": name,
+                "exact": exact,
+                "exact_from": how,
+                "simulated": est.as_ref().map(estimate_json),
+                "gap_to_optimum": exact.or(est.map(|e| e.mean)).map(|t| t / t_opt - 1.0),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let (lambda, mu, model, sol, opt) =
+            (self.lambda, &self.mu, &self.model, &self.sol, &self.opt);
+        let (rows, thresholds, seconds, t_opt) =
+            (&self.rows, &self.thresholds, self.seconds, self.t_opt());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "optimal dispatching: Poisson λ = {} to {} exponential servers μ = {}, cost 1 per job per unit time\n",
+            fmt(lambda),
+            mu.len(),
+            mu.iter().map(|m| fmt(*m)).collect::<Vec<_>>().join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "{} states (truncated at {} jobs per queue); relative value iteration: {} sweeps, span {:.2e}, {:.2} s",
+            model.states(),
+            self.truncate,
+            sol.iterations,
+            sol.span,
+            seconds
+        );
+        let _ = writeln!(
+            out,
+            "optimal mean number in system {} (value iteration) / {} (stationary distribution)",
+            fmt_to(sol.gain, 6),
+            fmt_to(opt.mean_number, 6)
+        );
+        let _ = writeln!(
+            out,
+            "truncation check: P(some queue at {}) = {:.2e}, P(arrival lost) = {:.2e}{}",
+            self.truncate,
+            opt.boundary_mass,
+            opt.blocking,
+            if opt.boundary_mass > 1e-6 {
+                "  (too large: raise --truncate)"
+            } else {
+                ""
+            }
+        );
+        if mu.len() == 2 {
+            let show = self.show.min(self.truncate);
+            let _ = writeln!(
+                out,
+                "\nserver an arrival joins (rows: jobs at server 1, columns: jobs at server 0)"
+            );
+            let mut header = "q1\\q0 ".to_string();
+            for q0 in 0..=show {
+                header.push_str(&format!("{q0:>3}"));
+            }
+            let _ = writeln!(out, "{header}");
+            for q1 in 0..=show {
+                let mut line = format!("{q1:>5} ");
+                for q0 in 0..=show {
+                    line.push_str(&format!("{:>3}", sol.policy[model.encode(&[q0, q1])]));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+            if let Some(t) = &thresholds {
+                let (fast, slow) = if mu[0] >= mu[1] { (0, 1) } else { (1, 0) };
+                let list: Vec<String> = t
+                    .iter()
+                    .take(show + 1)
+                    .map(|x| x.map_or("-".into(), |v| v.to_string()))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "threshold: the slow server {slow} gets the arrival once server {fast} holds at least T jobs;\n\
+                 T for {slow}'s queue = 0, 1, 2, ...: {}",
+                    list.join(", ")
+                );
+            }
+        } else {
+            let _ = writeln!(
+                out,
+                "\n(the policy of {} servers is in --json: {})",
+                mu.len(),
+                policy_index(mu.len())
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
+            "policy", "exact E[T]", "from", "simulated (95% CI)", "gap"
+        );
+        for (name, exact, how, est) in rows {
+            let t = exact.or(est.map(|e| e.mean)).expect("exact or simulated");
+            let _ = writeln!(
+                out,
+                "{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
+                name,
+                exact.map_or("-".into(), fmt),
+                how,
+                est.as_ref().map_or("-".into(), fmt_estimate),
+                crate::report::percent(Some(t / t_opt - 1.0))
+            );
+        }
+        if self.simulated {
+            let _ = writeln!(
+                out,
+                "(lwl sees each node's unfinished work, which holds the exact sizes of the jobs queued:\n \
+             more than the queue lengths the MDP sees, so it may beat the MDP optimum)"
+            );
+        }
+        if let Some(est) = &rows[0].3 {
+            let h = est.ci95.unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "\nMDP policy simulated as a dispatch table: {} vs {} from the MDP ({} the 95% CI)",
+                fmt_estimate(est),
+                fmt(t_opt),
+                if (est.mean - t_opt).abs() <= h {
+                    "within"
+                } else {
+                    "outside"
+                }
+            );
+        }
+        out
+    }
+}
+
 fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
+    let report = mdp_report(args)?;
+    if args.json {
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
+/// Solves `optimize mdp`: the optimal policy, the policies compared with
+/// it, and their simulations (with --simulate).
+fn mdp_report(args: &MdpArgs) -> anyhow::Result<MdpReport> {
     let model = mdp::Model::new(args.lambda, &args.mu, args.truncate).map_err(InputError::Flag)?;
     if !(args.tol.is_finite() && args.tol > 0.0) {
         return Err(flag(
@@ -859,7 +1194,7 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     let t_prop = split::mean_response(&proportional, mu);
     let t_opt = opt.mean_response;
     // (policy, exact, how, simulated)
-    let mut rows: Vec<(String, Option<f64>, &str, Option<Estimate>)> = vec![
+    let mut rows: Vec<MdpRow> = vec![
         ("mdp optimum".into(), Some(t_opt), "truncated chain", None),
         (
             "jsq".into(),
@@ -876,6 +1211,7 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
         ),
         ("random (∝ μ)".into(), Some(t_prop), "M/M/1 split", None),
     ];
+    let simulated = plan.is_some();
     if let Some(plan) = plan {
         let rules = [
             mdp::rule(&model, &sol.policy),
@@ -892,156 +1228,17 @@ fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     }
     let thresholds =
         (mu.len() == 2).then(|| mdp::thresholds(&model, &sol.policy, args.truncate / 2));
-    if args.json {
-        let policy = if mu.len() == 2 {
-            json!(
-                (0..=args.truncate)
-                    .map(|q1| (0..=args.truncate)
-                        .map(|q0| sol.policy[model.encode(&[q0, q1])])
-                        .collect::<Vec<_>>())
-                    .collect::<Vec<_>>()
-            )
-        } else {
-            Value::Null
-        };
-        let doc = json!({
-            "problem": "mdp-dispatch",
-            "lambda": lambda,
-            "mu": mu,
-            "truncate": args.truncate,
-            "states": model.states(),
-            "iterations": sol.iterations,
-            "span": sol.span,
-            "seconds": seconds,
-            "gain_mean_number": sol.gain,
-            "mean_response": t_opt,
-            "boundary_mass": opt.boundary_mass,
-            "blocking": opt.blocking,
-            "policy_rows_q1_columns_q0": policy,
-            "thresholds": thresholds,
-            "policies": rows.iter().map(|(name, exact, how, est)| json!({
-                "policy": name,
-                "exact": exact,
-                "exact_from": how,
-                "simulated": est.as_ref().map(estimate_json),
-                "gap_to_optimum": exact.or(est.map(|e| e.mean)).map(|t| t / t_opt - 1.0),
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "optimal dispatching: Poisson λ = {} to {} exponential servers μ = {}, cost 1 per job per unit time\n",
-        fmt(lambda),
-        mu.len(),
-        mu.iter().map(|m| fmt(*m)).collect::<Vec<_>>().join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "{} states (truncated at {} jobs per queue); relative value iteration: {} sweeps, span {:.2e}, {:.2} s",
-        model.states(),
-        args.truncate,
-        sol.iterations,
-        sol.span,
-        seconds
-    );
-    let _ = writeln!(
-        out,
-        "optimal mean number in system {} (value iteration) / {} (stationary distribution)",
-        fmt_to(sol.gain, 6),
-        fmt_to(opt.mean_number, 6)
-    );
-    let _ = writeln!(
-        out,
-        "truncation check: P(some queue at {}) = {:.2e}, P(arrival lost) = {:.2e}{}",
-        args.truncate,
-        opt.boundary_mass,
-        opt.blocking,
-        if opt.boundary_mass > 1e-6 {
-            "  (too large: raise --truncate)"
-        } else {
-            ""
-        }
-    );
-    if mu.len() == 2 {
-        let show = args.show.min(args.truncate);
-        let _ = writeln!(
-            out,
-            "\nserver an arrival joins (rows: jobs at server 1, columns: jobs at server 0)"
-        );
-        let mut header = "q1\\q0 ".to_string();
-        for q0 in 0..=show {
-            header.push_str(&format!("{q0:>3}"));
-        }
-        let _ = writeln!(out, "{header}");
-        for q1 in 0..=show {
-            let mut line = format!("{q1:>5} ");
-            for q0 in 0..=show {
-                line.push_str(&format!("{:>3}", sol.policy[model.encode(&[q0, q1])]));
-            }
-            let _ = writeln!(out, "{line}");
-        }
-        if let Some(t) = &thresholds {
-            let (fast, slow) = if mu[0] >= mu[1] { (0, 1) } else { (1, 0) };
-            let list: Vec<String> = t
-                .iter()
-                .take(show + 1)
-                .map(|x| x.map_or("-".into(), |v| v.to_string()))
-                .collect();
-            let _ = writeln!(
-                out,
-                "threshold: the slow server {slow} gets the arrival once server {fast} holds at least T jobs;\n\
-                 T for {slow}'s queue = 0, 1, 2, ...: {}",
-                list.join(", ")
-            );
-        }
-    } else {
-        let _ = writeln!(
-            out,
-            "\n(the policy table of {} servers is in --json only for two servers)",
-            mu.len()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\n{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
-        "policy", "exact E[T]", "from", "simulated (95% CI)", "gap"
-    );
-    for (name, exact, how, est) in &rows {
-        let t = exact.or(est.map(|e| e.mean)).expect("exact or simulated");
-        let _ = writeln!(
-            out,
-            "{:<22}  {:>10}  {:<16}  {:>22}  {:>10}",
-            name,
-            exact.map_or("-".into(), fmt),
-            how,
-            est.as_ref().map_or("-".into(), fmt_estimate),
-            crate::report::percent(Some(t / t_opt - 1.0))
-        );
-    }
-    if plan.is_some() {
-        let _ = writeln!(
-            out,
-            "(lwl sees each node's unfinished work, which holds the exact sizes of the jobs queued:\n \
-             more than the queue lengths the MDP sees, so it may beat the MDP optimum)"
-        );
-    }
-    if let Some(est) = &rows[0].3 {
-        let h = est.ci95.unwrap_or(f64::NAN);
-        let _ = writeln!(
-            out,
-            "\nMDP policy simulated as a dispatch table: {} vs {} from the MDP ({} the 95% CI)",
-            fmt_estimate(est),
-            fmt(t_opt),
-            if (est.mean - t_opt).abs() <= h {
-                "within"
-            } else {
-                "outside"
-            }
-        );
-    }
-    print!("{out}");
-    Ok(())
+    Ok(MdpReport {
+        lambda,
+        mu: mu.clone(),
+        truncate: args.truncate,
+        show: args.show,
+        simulated,
+        model,
+        sol,
+        seconds,
+        opt,
+        rows,
+        thresholds,
+    })
 }

@@ -11,7 +11,7 @@ use crate::model::{Limit, Scenario};
 use crate::policy::{AnyPolicy, PolicyConfig, parse_policy_arg, split_policy_list};
 use crate::report::files::{self, RunCsvs, RunData};
 use crate::report::plot::{self, Rendered};
-use crate::report::tree::{MANIFEST, Manifest, Tree};
+use crate::report::tree::{self, MANIFEST, Manifest, Tree, TreeKind};
 use crate::report::{self, RunDocument};
 
 /// Loads the scenario and applies command-line overrides.
@@ -202,6 +202,9 @@ pub fn manifest(
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let scenario = load(args)?;
+    if let Some(dir) = &args.out {
+        tree::check_out(dir, TreeKind::Run, args.force)?;
+    }
     for w in scenario.warnings() {
         eprintln!("warning: {w}");
     }
@@ -233,12 +236,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             output.events,
         );
         let tree = run_tree(&scenario, &output, &json, &manifest, dir)?;
-        tree.write(dir)?;
+        tree.write_out(dir, TreeKind::Run, args.force)?;
     }
     if args.json {
         println!("{json}");
     } else {
-        print!("{}", report::table(&scenario, &output, wall));
+        print!(
+            "{}",
+            report::table_with(&scenario, &output, wall, args.wide)
+        );
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::error::InputError;
 use crate::model::Scenario;
 use crate::report::files::{self, SweepRecord};
 use crate::report::plot::{self, Rendered};
-use crate::report::tree::{MANIFEST, Tree};
+use crate::report::tree::{self, MANIFEST, Tree, TreeKind};
 use crate::report::{ResultRecord, percent, sig, with_ci};
 use crate::shard::{self, Definition, ShardFile};
 use crate::sweep::{self, Sweep, SweepOutput, Values};
@@ -142,8 +142,22 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             "is a flag of `schedlab run`: a sweep reports no size bins",
         ));
     }
+    if args.run.wide {
+        return Err(crate::app::flag(
+            "--wide",
+            "true",
+            "is a flag of `schedlab run`: the sweep table has one form",
+        ));
+    }
     let mode = mode(args)?;
     let scenario = super::run::load(&args.run)?;
+    if let Some(dir) = &args.run.out {
+        match mode {
+            Mode::Whole => tree::check_out(dir, TreeKind::Sweep, args.run.force)?,
+            Mode::Shard(..) => tree::check_out(dir, TreeKind::Shard, args.run.force)?,
+            Mode::Emit(..) => {}
+        }
+    }
     let sweep = plan(args, &scenario)?;
     match mode {
         Mode::Whole => whole(args, &scenario, &sweep),
@@ -184,6 +198,7 @@ fn whole(args: &SweepArgs, scenario: &Scenario, sweep: &Sweep) -> anyhow::Result
         wall,
         pool.current_num_threads(),
         &[],
+        args.run.force,
     )
 }
 
@@ -200,6 +215,7 @@ pub fn finish(
     wall: f64,
     threads: usize,
     shards: &[String],
+    force: bool,
 ) -> anyhow::Result<()> {
     for w in &output.warnings {
         eprintln!("warning: {w}");
@@ -219,7 +235,7 @@ pub fn finish(
         tree.add("sweep.json", json.clone());
         tree.add(MANIFEST, serde_json::to_string_pretty(&manifest)?);
         tree.add_pictures(pictures);
-        tree.write(dir)?;
+        tree.write_out(dir, TreeKind::Sweep, force)?;
     }
     if json_out {
         println!("{json}");
@@ -342,7 +358,7 @@ fn run_shard(
     text.push('\n');
     let mut tree = Tree::default();
     tree.add(shard::FILE, text);
-    tree.write(dir)?;
+    tree.write_out(dir, TreeKind::Shard, args.run.force)?;
     println!(
         "shard {k}/{n}: {share} of the sweep's {sweep_units} units (point x policy x replication), \
          {events} events in {:.2} s -> {}",

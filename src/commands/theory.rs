@@ -145,8 +145,114 @@ fn parse_service(text: &str) -> anyhow::Result<Dist> {
     Ok(Dist::from_spec(&spec, "--service", Path::new(".")).map_err(InputError::Flag)?)
 }
 
+/// The flags of `schedlab theory` that take a model's parameters, with
+/// the value of each given (as written, lists joined by commas).
+fn given_flags(args: &TheoryArgs) -> [(&'static str, Option<String>); 16] {
+    let list = |v: &[f64]| {
+        (!v.is_empty()).then(|| v.iter().map(f64::to_string).collect::<Vec<_>>().join(","))
+    };
+    [
+        ("--lambda", args.lambda.map(|x| x.to_string())),
+        ("--mu", args.mu.map(|x| x.to_string())),
+        ("--servers", args.servers.map(|x| x.to_string())),
+        ("--capacity", args.capacity.map(|x| x.to_string())),
+        ("--es", args.es.map(|x| x.to_string())),
+        ("--es2", args.es2.map(|x| x.to_string())),
+        ("--scv", args.scv.map(|x| x.to_string())),
+        ("--ca2", args.ca2.map(|x| x.to_string())),
+        ("--cs2", args.cs2.map(|x| x.to_string())),
+        ("--class", args.classes.first().cloned()),
+        ("--preemptive", args.preemptive.then(|| "true".to_string())),
+        ("--service", args.service.clone()),
+        ("--percentiles", list(&args.percentiles)),
+        ("--response-percentiles", list(&args.response_percentiles)),
+        ("--population", args.population.map(|x| x.to_string())),
+        ("--think", args.think.map(|x| x.to_string())),
+    ]
+}
+
+/// The flags each model's formula uses (`None`: not a model name).
+fn flags_of_model(model: &str) -> Option<&'static [&'static str]> {
+    Some(match model {
+        "mm1" => &["--lambda", "--mu", "--percentiles"],
+        "mmc" => &[
+            "--lambda",
+            "--mu",
+            "--servers",
+            "--percentiles",
+            "--response-percentiles",
+        ],
+        "mmck" => &["--lambda", "--mu", "--servers", "--capacity"],
+        "erlang-b" => &["--lambda", "--mu", "--servers"],
+        "md1" | "ps" => &["--lambda", "--es"],
+        "mg1" => &["--lambda", "--es", "--es2", "--scv"],
+        "srpt" | "fb" => &["--lambda", "--service"],
+        "priority" => &["--class", "--preemptive"],
+        "kingman" => &["--lambda", "--es", "--ca2", "--cs2"],
+        "allen-cunneen" => &["--lambda", "--es", "--ca2", "--cs2", "--servers"],
+        "repairman" => &["--mu", "--servers", "--population", "--think"],
+        _ => return None,
+    })
+}
+
+/// Refuses a flag the chosen formula does not use (`mm1 --servers 3`
+/// would otherwise answer for one server without a word); a scenario file
+/// takes none (its figures come from the file).
+fn refuse_unused_flags(args: &TheoryArgs, model: &str, used: &[&str]) -> anyhow::Result<()> {
+    let Some((name, Some(value))) = given_flags(args)
+        .into_iter()
+        .find(|(name, value)| value.is_some() && !used.contains(name))
+    else {
+        return Ok(());
+    };
+    let takes = if used.is_empty() {
+        "none of the model flags (the scenario gives every parameter)".to_string()
+    } else {
+        used.join(", ")
+    };
+    Err(InputError::Flag(FieldError::new(
+        name,
+        value,
+        format!("{model} does not use it; it takes {takes}"),
+    ))
+    .into())
+}
+
+/// Parses `--response-percentiles` (fractions in (0, 1)) into the
+/// response-time quantiles `f` gives, keyed `p50`, `p99.9`, ...
+fn response_percentiles(
+    levels: &[f64],
+    f: impl Fn(f64) -> theory::Result<f64>,
+) -> anyhow::Result<Option<Value>> {
+    if levels.is_empty() {
+        return Ok(None);
+    }
+    let mut map = Map::new();
+    for &p in levels {
+        if !(p > 0.0 && p < 1.0) {
+            return Err(flag(
+                "--response-percentiles",
+                p,
+                "give fractions between 0 and 1, e.g. 0.5,0.9,0.99",
+            ));
+        }
+        let percent = format!("{:.6}", 100.0 * p);
+        let percent = percent.trim_end_matches('0').trim_end_matches('.');
+        match f(p) {
+            Ok(v) => {
+                map.insert(format!("p{percent}"), json!(v));
+            }
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(Some(Value::Object(map)))
+}
+
 fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
     let model = args.model.as_str();
+    if let Some(used) = flags_of_model(model) {
+        refuse_unused_flags(args, model, used)?;
+    }
     let exact = Kind::Exact;
     match model {
         "mm1" => {
@@ -172,6 +278,11 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
             let mut doc = outcome("M/M/c", exact, r)?;
             if let Some(p) = percentiles(args, |p| theory::mmc_wait_quantile(l, mu, c, p))? {
                 doc["wait_percentiles"] = p;
+            }
+            if let Some(p) = response_percentiles(&args.response_percentiles, |p| {
+                theory::mmc_response_quantile(l, mu, c, p)
+            })? {
+                doc["response_percentiles"] = p;
             }
             Ok(doc)
         }
@@ -311,9 +422,17 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
                 "M/G/1 non-preemptive priority (Cobham)"
             };
             let mut classes = Vec::new();
+            let mut cumulative = 0.0;
             for (k, r) in results.into_iter().enumerate() {
+                // Each class's own load λ_k E[S_k] beside the cumulative
+                // σ_k of it and the more urgent classes (the `rho` the
+                // formula's figures carry).
+                let own = loads[k].lambda * loads[k].es;
+                cumulative += own;
                 let mut fields = Map::new();
                 fields.insert("class".into(), json!(k));
+                fields.insert("load".into(), json!(own));
+                fields.insert("cumulative_load".into(), json!(cumulative));
                 let one_result = r.map(|m| {
                     fields.extend(metrics_fields(&m));
                     fields
@@ -322,6 +441,10 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
                 if let Value::Object(map) = &mut one {
                     map.shift_remove("model");
                     map.shift_remove("kind");
+                    // An unstable class has only its loads to show.
+                    map.entry("class").or_insert(json!(k));
+                    map.entry("load").or_insert(json!(own));
+                    map.entry("cumulative_load").or_insert(json!(cumulative));
                 }
                 classes.push(one);
             }
@@ -368,6 +491,7 @@ fn model_document(args: &TheoryArgs) -> anyhow::Result<Value> {
 
 /// Every formula that applies to each policy and row of a scenario.
 fn scenario_document(args: &TheoryArgs) -> anyhow::Result<Value> {
+    refuse_unused_flags(args, "a scenario file", &[])?;
     let scenario = Scenario::from_file(Path::new(&args.model))?;
     crate::limits::check_scenario(&scenario).map_err(|error| crate::error::InputError::Field {
         path: scenario.path.clone(),

@@ -264,6 +264,15 @@ pub struct Row {
     pub formula: Option<String>,
     /// (real − sim) / sim and (real − theory) / theory of the mean response (real rows).
     pub response_vs_sim: Option<f64>,
+    /// Real rows: the paired difference of response, real − simulated,
+    /// task by task over the tasks completed in both runs (their number in
+    /// `paired_jobs`), with its 95% half-width by batch means.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paired_jobs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_minus_sim_response: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_minus_sim_response_ci95: Option<f64>,
     pub response_vs_theory: Option<f64>,
     /// Where some class has attempt rules (real and sim rows): attempts
     /// used by the measured tasks in all, and the lifecycle's figures as
@@ -425,6 +434,9 @@ fn figures_row(source: &'static str, policy: &str, class: &str, f: &Figures) -> 
         p95_response: num(f.p95_response),
         formula: None,
         response_vs_sim: None,
+        paired_jobs: None,
+        real_minus_sim_response: None,
+        real_minus_sim_response_ci95: None,
         response_vs_theory: None,
         attempts: None,
         lifecycle: None,
@@ -516,6 +528,9 @@ fn theory_row(policy: &str, class: &str, p: &Prediction) -> Row {
         p95_response: None,
         formula: Some(p.formula.clone()),
         response_vs_sim: None,
+        paired_jobs: None,
+        real_minus_sim_response: None,
+        real_minus_sim_response_ci95: None,
         response_vs_theory: None,
         attempts: None,
         lifecycle: None,
@@ -583,6 +598,10 @@ pub fn policy_rows(
         );
         let t = theory::predict(scenario, policy, selection).map(|p| theory_row(&label, &name, &p));
         r.response_vs_sim = relative(r.mean_response, s.mean_response);
+        let (pairs, diff) = summary::paired_response(&real.tasks, sim, which, m);
+        r.paired_jobs = Some(pairs);
+        r.real_minus_sim_response = num(diff.mean);
+        r.real_minus_sim_response_ci95 = diff.ci95.and_then(num);
         r.response_vs_theory = relative(r.mean_response, t.as_ref().and_then(|t| t.mean_response));
         let mut s = s;
         if which == Which::All && !failing.is_empty() {
@@ -863,14 +882,15 @@ pub fn table(d: &ValidateDocument) -> String {
     );
     let _ = writeln!(
         out,
-        "times in model time units; ± is a 95% CI (batch means for real and sim, one run each)\n"
+        "times in model time units; ± is a 95% CI (batch means for real and sim, one run each); \
+         real − sim is the paired difference of response on the same tasks, task by task\n"
     );
     let pw = d.rows.iter().map(|r| r.policy.len()).fold(18, usize::max);
     let cw = d.rows.iter().map(|r| r.class.len()).fold(12, usize::max);
     let life = d.rows.iter().any(|r| r.lifecycle.is_some());
     let _ = write!(
         out,
-        "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+        "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>18} {:>9}",
         "policy",
         "class",
         "source",
@@ -879,6 +899,7 @@ pub fn table(d: &ValidateDocument) -> String {
         "mean response",
         "p95 resp",
         "vs sim",
+        "real − sim",
         "vs theory"
     );
     if life {
@@ -900,7 +921,7 @@ pub fn table(d: &ValidateDocument) -> String {
         };
         let _ = write!(
             out,
-            "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>9}",
+            "{:<pw$} {:<cw$} {:<7} {:>6} {:>18} {:>18} {:>9} {:>9} {:>18} {:>9}",
             r.policy,
             class,
             source,
@@ -909,6 +930,7 @@ pub fn table(d: &ValidateDocument) -> String {
             with_ci(r.mean_response, r.mean_response_ci95),
             sig(r.p95_response),
             pct(r.response_vs_sim),
+            with_ci(r.real_minus_sim_response, r.real_minus_sim_response_ci95),
             pct(r.response_vs_theory),
         );
         if let Some(l) = &r.lifecycle {

@@ -413,14 +413,10 @@ fn document(
     })
 }
 
-/// A number for the table: up to 4 decimals, trailing zeros dropped.
+/// A number for the table: up to 4 decimals, trailing zeros dropped
+/// ([`crate::report::trimmed`]).
 fn num(x: f64) -> String {
-    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
-        return crate::report::sig(x);
-    }
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    crate::report::trimmed(x, 4)
 }
 
 fn pct(x: f64) -> String {

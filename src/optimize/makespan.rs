@@ -129,14 +129,25 @@ fn check_jobs(n: usize) -> Result<(), FieldError> {
 /// The makespan of an assignment, each node running its jobs in order of
 /// release (ERD, optimal for one machine's makespan).
 pub fn makespan_of(inst: &Instance, assignment: &[usize]) -> f64 {
+    node_ends(inst, assignment).into_iter().fold(0.0, f64::max)
+}
+
+/// The order each node runs its jobs in: by release, then the job's index.
+pub fn run_order(inst: &Instance) -> Vec<usize> {
     let mut order: Vec<usize> = (0..inst.jobs()).collect();
     order.sort_by(|&a, &b| inst.release[a].total_cmp(&inst.release[b]));
+    order
+}
+
+/// When each node finishes its jobs under `assignment` (0 for a node
+/// without any), running them in [`run_order`].
+pub fn node_ends(inst: &Instance, assignment: &[usize]) -> Vec<f64> {
     let mut end = vec![0.0f64; inst.nodes()];
-    for j in order {
+    for j in run_order(inst) {
         let i = assignment[j];
         end[i] = end[i].max(inst.release[j]) + inst.p[j][i];
     }
-    end.into_iter().fold(0.0, f64::max)
+    end
 }
 
 /// The optimum by trying all `m^n` assignments; for checking the MILP.

@@ -647,15 +647,54 @@ impl RunDocument {
     }
 }
 
-/// Formats `mean ± ci` with a precision suited to the value (`-` for a
-/// mean that is absent or not finite, no `±` for such a half-width).
+/// Formats `mean ± ci`: the half-width to 2 significant figures and the
+/// mean rounded to the same decimal place (`5.262 ± 0.062`); `-` for a
+/// mean that is absent or not finite, no `±` for such a half-width. Far
+/// from 1 (half-width outside [1e-4, 1e7), or mean of 1e7 and more) both
+/// print with exponents, the half-width to 2 significant figures.
 pub fn with_ci(mean: Option<f64>, ci: Option<f64>) -> String {
     match (mean, ci) {
         (Some(m), Some(h)) if m.is_finite() && h.is_finite() => {
-            format!("{} ± {}", sig(m), sig(h))
+            let h = h.abs();
+            if h == 0.0 {
+                return format!("{} ± 0", sig(m));
+            }
+            if !(1e-4..1e7).contains(&h) || m.abs() >= 1e7 {
+                return format!("{} ± {h:.1e}", sig(m));
+            }
+            let d = ci_decimals(h);
+            format!("{} ± {}", at_decimals(m, d), at_decimals(h, d))
         }
         (Some(m), _) => sig(m),
         (None, _) => "-".into(),
+    }
+}
+
+/// The decimal place of `h` (positive, finite) to 2 significant figures:
+/// the number of decimals, negative for tens, hundreds, ...
+fn ci_decimals(h: f64) -> i32 {
+    let mut d = 1 - h.log10().floor() as i32;
+    // 0.0996 rounds to 0.100 at 3 decimals: 2 figures are 0.10.
+    if (h * 10f64.powi(d)).round() >= 100.0 {
+        d -= 1;
+    }
+    d
+}
+
+/// `x` rounded to `d` decimals (to tens, hundreds, ... for negative `d`).
+fn at_decimals(x: f64, d: i32) -> String {
+    let s = if d >= 0 {
+        let d = d as usize;
+        format!("{x:.d$}")
+    } else {
+        let unit = 10f64.powi(-d);
+        format!("{:.0}", (x / unit).round() * unit)
+    };
+    // No "-0.000".
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
     }
 }
 
@@ -678,6 +717,19 @@ pub fn sig(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
+/// A number with up to `decimals` decimals, trailing zeros dropped (`4`,
+/// `3.4444`, `0.5`); outside [1e-4, 1e15) in magnitude, or not finite, as
+/// [`sig`] prints it. The form of exact answers (optimal bounds, plans),
+/// where [`sig`]'s four significant digits would hide an integer.
+pub fn trimmed(x: f64, decimals: usize) -> String {
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        return sig(x);
+    }
+    let s = format!("{x:.decimals$}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
 /// An optional figure as [`sig`] prints it, `-` when absent.
 pub fn opt(x: Option<f64>) -> String {
     x.map_or_else(|| "-".into(), sig)
@@ -692,13 +744,23 @@ pub fn percent(x: Option<f64>) -> String {
     }
 }
 
-/// The readable table printed by `schedlab run`.
+/// The readable table printed by `schedlab run`, in 120 columns.
 pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> String {
+    table_with(scenario, output, wall_seconds, false)
+}
+
+/// The readable table printed by `schedlab run`: in 120 columns, or with
+/// every column (`wide`, `--wide`).
+pub fn table_with(
+    scenario: &Scenario,
+    output: &RunOutput,
+    wall_seconds: f64,
+    wide: bool,
+) -> String {
     let rows = &output.rows;
     let events = output.events;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
+    let title = format!(
         "scenario {}{}: {} replication(s), warm-up {}, horizon {}, seed {}",
         scenario.name,
         if scenario.description.is_empty() {
@@ -711,93 +773,12 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
         scenario.horizon,
         scenario.seed
     );
-    let header = [
-        "policy",
-        "class",
-        "node",
-        "jobs",
-        "mean wait",
-        "mean response",
-        "p50",
-        "p95",
-        "p99",
-        "L",
-        "Lq",
-        "util",
-        "throughput",
-        "theory W",
-        "err",
-        "in CI",
-    ];
-    let lines: Vec<[String; 16]> = rows
-        .iter()
-        .map(|r| {
-            let x = ResultRecord::from(r);
-            [
-                x.policy,
-                x.class,
-                x.node,
-                x.jobs.to_string(),
-                with_ci(x.mean_wait, x.mean_wait_ci95),
-                with_ci(x.mean_response, x.mean_response_ci95),
-                opt(x.p50_response),
-                opt(x.p95_response),
-                opt(x.p99_response),
-                opt(x.mean_in_system),
-                opt(x.mean_in_queue),
-                opt(x.utilization),
-                opt(x.throughput),
-                x.theory.as_ref().map_or_else(
-                    || "-".into(),
-                    |t| {
-                        let approx = if t.kind == Kind::Approximation {
-                            "~"
-                        } else {
-                            ""
-                        };
-                        format!("{approx}{} ({})", sig(t.mean_response), t.formula)
-                    },
-                ),
-                x.theory
-                    .as_ref()
-                    .and_then(|t| t.rel_error)
-                    .map_or_else(|| "-".into(), |e| percent(Some(e))),
-                x.theory.as_ref().and_then(|t| t.within_ci).map_or_else(
-                    || "-".into(),
-                    |w| if w { "yes".into() } else { "no".into() },
-                ),
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut push_line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| {
-                if i < 3 {
-                    format!("{c:<w$}")
-                } else {
-                    format!("{c:>w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", parts.join("  ").trim_end());
-    };
-    push_line(header.to_vec());
-    for l in &lines {
-        push_line(l.iter().map(String::as_str).collect());
+    for line in wrap(&title, TABLE_WIDTH) {
+        let _ = writeln!(out, "{line}");
     }
+    results_table(&mut out, rows, wide);
+    // The lines below the table, wrapped to its width at the end.
+    let table_lines = std::mem::take(&mut out);
     for r in rows
         .iter()
         .filter(|r| r.node == "all" && r.stats.deadline_miss_ratio.mean.is_finite())
@@ -953,20 +934,36 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             r.stats.baulked,
         );
     }
+    // One line per policy and figures: classes with the same figures as
+    // an earlier one (a single class and the overall row) share it.
+    let mut slowdowns: Vec<(String, Vec<String>, String)> = Vec::new();
     for r in rows.iter().filter(|r| r.node == "all" && r.stats.jobs > 0) {
         let x = ResultRecord::from(r);
         let mean = match x.mean_slowdown {
             Some(_) => with_ci(x.mean_slowdown, x.mean_slowdown_ci95),
             None => "- (no finite mean: sizes near 0)".into(),
         };
-        let _ = writeln!(
-            out,
-            "slowdown, {}, class {}: mean {mean}, bounded {}, median {}",
-            r.policy,
-            r.class,
+        let figures = format!(
+            "mean {mean}, bounded {}, median {}",
             with_ci(x.mean_bounded_slowdown, x.mean_bounded_slowdown_ci95),
             with_ci(x.median_slowdown, x.median_slowdown_ci95),
         );
+        match slowdowns
+            .iter_mut()
+            .find(|(p, _, f)| *p == r.policy && *f == figures)
+        {
+            Some((_, classes, _)) => classes.push(r.class.clone()),
+            None => slowdowns.push((r.policy.clone(), vec![r.class.clone()], figures)),
+        }
+    }
+    for (policy, classes, figures) in &slowdowns {
+        let class = match classes.split_first() {
+            Some((first, rest)) if !rest.is_empty() => {
+                format!("{first} (and {})", rest.join(", "))
+            }
+            _ => classes.join(""),
+        };
+        let _ = writeln!(out, "slowdown, {policy}, class {class}: {figures}");
     }
     for r in rows.iter().filter(|r| r.stats.visits.mean.is_finite()) {
         let _ = writeln!(
@@ -1029,19 +1026,358 @@ pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> Stri
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "± is a 95% confidence half-width over replications; p50, p95, p99 are response-time \
-         quantiles; theory W is the closed-form mean response (~ marks an approximation), err the \
-         simulated mean's relative error, in CI whether theory lies in the simulated 95% CI; \
+    let legend = format!(
+        "± is a 95% confidence half-width over replications (2 significant figures, the estimate \
+         rounded to match); p50 to p99 are response-time percentiles, max the longest response; \
+         theory is the closed-form mean response (~ marks an approximation), err the simulated \
+         mean response's relative error from it, in CI whether it lies in the simulated 95% CI; \
          slowdown = response / time in service, its mean shown only where every size \
          distribution has a finite E[1/size] (bounded away from 0), bounded = \
-         max(1, response / max(tau, time in service)) with tau = {}; \
-         {events} events in {wall_seconds:.2} s ({:.1} M events/s)",
+         max(1, response / max(tau, time in service)) with tau = {}; {}{events} events in \
+         {wall_seconds:.2} s ({:.1} M events/s)",
         sig(output.slowdown_tau),
+        if wide {
+            ""
+        } else {
+            "--wide shows every column; "
+        },
         events as f64 / wall_seconds.max(1e-9) / 1e6
     );
+    let _ = writeln!(out, "{legend}");
+    let notes = std::mem::replace(&mut out, table_lines);
+    for line in notes.lines() {
+        for l in wrap_indented(line, TABLE_WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+    }
     out
+}
+
+/// A line of at most `width` characters as it is, else [`wrap`]ped, its
+/// leading spaces kept and its continuation lines indented 2 more.
+fn wrap_indented(line: &str, width: usize) -> Vec<String> {
+    if line.chars().count() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let first = " ".repeat(indent);
+    let rest = " ".repeat(indent + 2);
+    wrap(line, width.saturating_sub(indent + 2).max(20))
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}{l}", if i == 0 { &first } else { &rest }))
+        .collect()
+}
+
+/// Most columns the run table takes unless `--wide`.
+pub const TABLE_WIDTH: usize = 120;
+
+/// A column of the run table: two header lines (the first often empty),
+/// its cells, and whether it is aligned left.
+struct Column {
+    top: &'static str,
+    head: &'static str,
+    cells: Vec<String>,
+    left: bool,
+}
+
+impl Column {
+    fn new(top: &'static str, head: &'static str, cells: Vec<String>) -> Column {
+        Column {
+            top,
+            head,
+            cells,
+            left: false,
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|c| c.chars().count())
+            .chain([self.top.chars().count(), self.head.chars().count()])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The columns laid out, two spaces apart, right-aligned but for the
+/// first ones: the header's two lines (the first left out when empty),
+/// then one line per row.
+fn render(columns: &[&Column]) -> Vec<String> {
+    let widths: Vec<usize> = columns.iter().map(|c| c.width()).collect();
+    let line = |cell: &dyn Fn(&Column) -> &str| {
+        let parts: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| {
+                if c.left {
+                    format!("{:<w$}", cell(c))
+                } else {
+                    format!("{:>w$}", cell(c))
+                }
+            })
+            .collect();
+        parts.join("  ").trim_end().to_string()
+    };
+    let mut lines = Vec::new();
+    if columns.iter().any(|c| !c.top.is_empty()) {
+        lines.push(line(&|c| c.top));
+    }
+    lines.push(line(&|c| c.head));
+    let rows = columns.first().map_or(0, |c| c.cells.len());
+    for i in 0..rows {
+        lines.push(line(&|c| c.cells[i].as_str()));
+    }
+    lines
+}
+
+/// The result rows of `schedlab run` as a table. Rows whose figures are
+/// those of an earlier row of the same policy (one class, one node: the
+/// class and node rows repeat the overall one) are printed once, with a
+/// line saying which rows it stands for. Unless `wide`, the table leaves
+/// out what does not fit in [`TABLE_WIDTH`] columns: first the
+/// percentiles' CIs, then the jobs, the mean wait and the error; p95, L,
+/// Lq, throughput and the formula's name are in the wide form only.
+fn results_table(out: &mut String, rows: &[Row], wide: bool) {
+    let records: Vec<ResultRecord> = rows.iter().map(ResultRecord::from).collect();
+    let col = |f: &dyn Fn(&ResultRecord) -> String| records.iter().map(f).collect::<Vec<_>>();
+    let theory = |r: &ResultRecord, formula: bool| {
+        r.theory.as_ref().map_or_else(
+            || "-".into(),
+            |t| {
+                let approx = if t.kind == Kind::Approximation {
+                    "~"
+                } else {
+                    ""
+                };
+                if formula {
+                    format!("{approx}{} ({})", sig(t.mean_response), t.formula)
+                } else {
+                    format!("{approx}{}", sig(t.mean_response))
+                }
+            },
+        )
+    };
+    let left = |mut c: Column| {
+        c.left = true;
+        c
+    };
+    let policy = left(Column::new("", "policy", col(&|r| r.policy.clone())));
+    let class = left(Column::new("", "class", col(&|r| r.class.clone())));
+    let node = left(Column::new("", "node", col(&|r| r.node.clone())));
+    let jobs = Column::new("", "jobs", col(&|r| r.jobs.to_string()));
+    let response = Column::new(
+        "mean",
+        "response",
+        col(&|r| with_ci(r.mean_response, r.mean_response_ci95)),
+    );
+    let wait = Column::new(
+        "mean",
+        "wait",
+        col(&|r| with_ci(r.mean_wait, r.mean_wait_ci95)),
+    );
+    let p = |head, f: fn(&ResultRecord) -> (Option<f64>, Option<f64>)| {
+        (
+            Column::new("", head, col(&|r| with_ci(f(r).0, f(r).1))),
+            Column::new("", head, col(&|r| opt(f(r).0))),
+        )
+    };
+    let (p50_ci, p50) = p("p50", |r| (r.p50_response, r.p50_response_ci95));
+    let (p90_ci, p90) = p("p90", |r| (r.p90_response, r.p90_response_ci95));
+    let (p95_ci, _) = p("p95", |r| (r.p95_response, r.p95_response_ci95));
+    let (p99_ci, p99) = p("p99", |r| (r.p99_response, r.p99_response_ci95));
+    let max = Column::new("", "max", col(&|r| opt(r.max_response)));
+    let l = Column::new(
+        "",
+        "L",
+        col(&|r| with_ci(r.mean_in_system, r.mean_in_system_ci95)),
+    );
+    let lq = Column::new(
+        "",
+        "Lq",
+        col(&|r| with_ci(r.mean_in_queue, r.mean_in_queue_ci95)),
+    );
+    let util = Column::new("", "util", col(&|r| opt(r.utilization)));
+    let util_ci = Column::new(
+        "",
+        "util",
+        col(&|r| with_ci(r.utilization, r.utilization_ci95)),
+    );
+    let throughput = Column::new(
+        "",
+        "throughput",
+        col(&|r| with_ci(r.throughput, r.throughput_ci95)),
+    );
+    let theory_short = Column::new("theory mean", "response", col(&|r| theory(r, false)));
+    let theory_long = Column::new("theory mean", "response", col(&|r| theory(r, true)));
+    let err = Column::new(
+        "",
+        "err",
+        col(&|r| {
+            r.theory
+                .as_ref()
+                .and_then(|t| t.rel_error)
+                .map_or_else(|| "-".into(), |e| percent(Some(e)))
+        }),
+    );
+    let in_ci = Column::new(
+        "theory",
+        "in CI",
+        col(&|r| {
+            r.theory.as_ref().and_then(|t| t.within_ci).map_or_else(
+                || "-".into(),
+                |w| if w { "yes".into() } else { "no".into() },
+            )
+        }),
+    );
+    let wide_columns: Vec<&Column> = vec![
+        &policy,
+        &class,
+        &node,
+        &jobs,
+        &response,
+        &wait,
+        &p50_ci,
+        &p90_ci,
+        &p95_ci,
+        &p99_ci,
+        &max,
+        &l,
+        &lq,
+        &util_ci,
+        &throughput,
+        &theory_long,
+        &err,
+        &in_ci,
+    ];
+    // Rows shown once: the first of those with the same figures.
+    let figures = |i: usize| -> Vec<&str> {
+        wide_columns[3..]
+            .iter()
+            .map(|c| c.cells[i].as_str())
+            .collect()
+    };
+    let mut stands_for: Vec<Vec<usize>> = vec![Vec::new(); records.len()];
+    let mut shown: Vec<usize> = Vec::new();
+    for i in 0..records.len() {
+        match shown
+            .iter()
+            .find(|&&k| records[k].policy == records[i].policy && figures(k) == figures(i))
+        {
+            Some(&k) => stands_for[k].push(i),
+            None => shown.push(i),
+        }
+    }
+    let layouts: Vec<Vec<&Column>> = if wide {
+        vec![wide_columns.clone()]
+    } else {
+        let full = vec![
+            &policy,
+            &class,
+            &node,
+            &jobs,
+            &response,
+            &wait,
+            &p50_ci,
+            &p90_ci,
+            &p99_ci,
+            &max,
+            &util,
+            &theory_short,
+            &err,
+            &in_ci,
+        ];
+        fn drop<'a>(from: &[&'a Column], gone: &[&Column]) -> Vec<&'a Column> {
+            from.iter()
+                .copied()
+                .filter(|c| !gone.iter().any(|g| std::ptr::eq(*g, *c)))
+                .collect()
+        }
+        let plain: Vec<&Column> = full
+            .iter()
+            .map(|&c| {
+                [(&p50_ci, &p50), (&p90_ci, &p90), (&p99_ci, &p99)]
+                    .iter()
+                    .find(|(ci, _)| std::ptr::eq(*ci, c))
+                    .map_or(c, |(_, plain)| *plain)
+            })
+            .collect();
+        let no_jobs = drop(&plain, &[&jobs]);
+        let no_wait = drop(&no_jobs, &[&wait]);
+        let no_err = drop(&no_wait, &[&err]);
+        vec![full, plain, no_jobs, no_wait, no_err]
+    };
+    let keep = |c: &Column| Column {
+        top: c.top,
+        head: c.head,
+        cells: shown.iter().map(|&i| c.cells[i].clone()).collect(),
+        left: c.left,
+    };
+    let mut lines = Vec::new();
+    for layout in &layouts {
+        let kept: Vec<Column> = layout.iter().map(|c| keep(c)).collect();
+        lines = render(&kept.iter().collect::<Vec<_>>());
+        if lines.iter().all(|l| l.chars().count() <= TABLE_WIDTH) {
+            break;
+        }
+    }
+    for line in &lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let label = |r: &ResultRecord| format!("{}/{}", r.class, r.node);
+    for &k in &shown {
+        if stands_for[k].is_empty() {
+            continue;
+        }
+        let others: Vec<String> = stands_for[k].iter().map(|&i| label(&records[i])).collect();
+        let line = format!(
+            "{} {} stands for {} too (class/node: the same figures, shown once)",
+            records[k].policy,
+            label(&records[k]),
+            others.join(", ")
+        );
+        for l in wrap(&line, TABLE_WIDTH) {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    if !wide {
+        let mut formulas: Vec<String> = Vec::new();
+        for &i in &shown {
+            if let Some(t) = &records[i].theory
+                && !formulas.contains(&t.formula)
+            {
+                formulas.push(t.formula.clone());
+            }
+        }
+        if !formulas.is_empty() {
+            let _ = writeln!(out, "theory by {}", formulas.join(", "));
+        }
+    }
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces but
+/// never inside `x ± h` (a word longer than `width` stands alone on its
+/// line).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let joined = text.replace(" ± ", "\u{1}±\u{1}");
+    for word in joined.split(' ').filter(|w| !w.is_empty()) {
+        let word = word.replace('\u{1}', " ");
+        let word = word.as_str();
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Most bins the table shows of a timeline; longer ones are in the JSON
@@ -1407,5 +1743,47 @@ pub fn os_message(e: &std::io::Error) -> String {
     match inner {
         Some(inner) => os_message(inner),
         None => e.kind().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_widths_have_two_significant_figures_and_the_mean_matches() {
+        let f = |m: f64, h: f64| with_ci(Some(m), Some(h));
+        assert_eq!(f(5.26159, 0.06159), "5.262 ± 0.062");
+        assert_eq!(f(4.2632, 0.06117), "4.263 ± 0.061");
+        assert_eq!(f(30.9, 30.3), "31 ± 30");
+        assert_eq!(f(12.345, 1.25), "12.3 ± 1.2");
+        // 0.0996 is 0.10 to 2 figures, not 0.100.
+        assert_eq!(f(1.0, 0.0996), "1.00 ± 0.10");
+        // Hundreds: the mean rounded to tens.
+        assert_eq!(f(12345.0, 1234.0), "12300 ± 1200");
+        assert_eq!(f(-0.0001, 0.01), "0.000 ± 0.010");
+        assert_eq!(f(2.0, 0.0), "2.000 ± 0");
+        assert_eq!(f(3e-7, 1e-9), "3.000e-7 ± 1.0e-9");
+        assert_eq!(with_ci(Some(2.0), None), "2.000");
+        assert_eq!(with_ci(None, Some(1.0)), "-");
+        assert_eq!(with_ci(Some(f64::NAN), Some(1.0)), "-");
+    }
+
+    #[test]
+    fn long_note_lines_wrap_with_their_indent() {
+        let line = format!("  {}", "word ".repeat(40));
+        let lines = wrap_indented(&line, 60);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{lines:?}");
+        assert!(lines[0].starts_with("  word") && lines[1].starts_with("    word"));
+        assert_eq!(wrap_indented("short", 60), ["short"]);
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_within_the_width() {
+        let lines = wrap("aa bb cc dd", 5);
+        assert_eq!(lines, ["aa bb", "cc dd"]);
+        assert_eq!(wrap("abcdefgh x", 4), ["abcdefgh", "x"]);
+        assert_eq!(wrap("median 4.5 ± 0.1", 12), ["median", "4.5 ± 0.1"]);
     }
 }

@@ -122,9 +122,54 @@ impl Tree {
         }
     }
 
+    /// Writes the tree of `kind` into `dir` as [`Tree::write`] does, after
+    /// [`check_out`], so that `dir` then holds this tree alone: the files
+    /// of an earlier tree of the same kind that this one does not write
+    /// are removed once it is written, and with `force` whatever else
+    /// `dir` held is removed first (the directories a sweep's shards and
+    /// cluster logs live in excepted).
+    pub fn write_out(&self, dir: &Path, kind: TreeKind, force: bool) -> anyhow::Result<()> {
+        check_out(dir, kind, force)?;
+        let before = if dir.is_dir() {
+            kind.entries(dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: cannot read the directory: {}",
+                    dir.display(),
+                    super::os_message(&e)
+                )
+            })?
+        } else {
+            Vec::new()
+        };
+        for (path, owner) in &before {
+            if *owner == Owner::Foreign {
+                remove(path)?;
+            }
+        }
+        let written: Vec<PathBuf> = self.files.iter().map(|(p, _)| dir.join(p)).collect();
+        self.write_then(dir, || {
+            for (path, owner) in &before {
+                if *owner == Owner::Output && !written.contains(path) {
+                    remove(path)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Writes every file under `dir`, creating directories as needed: all
     /// of them, or (on an error or a signal) none.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        self.write_then(dir, || Ok(()))
+    }
+
+    /// [`Tree::write`], calling `after` once every file is in place (before
+    /// a signal that came while renaming ends the process).
+    fn write_then(
+        &self,
+        dir: &Path,
+        after: impl FnOnce() -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         WRITING.store(true, Ordering::SeqCst);
         let mut created: Vec<PathBuf> = Vec::new();
         let staged = match self.stage(dir, &mut created) {
@@ -151,6 +196,9 @@ impl Tree {
                 ));
                 break;
             }
+        }
+        if result.is_ok() {
+            result = after();
         }
         WRITING.store(false, Ordering::SeqCst);
         exit_if_interrupted(&format!("{} was written whole", dir.display()));
@@ -182,6 +230,169 @@ impl Tree {
             }
         }
         Ok(staged)
+    }
+}
+
+/// The kind of tree a command writes into its `--out` directory, which
+/// decides what that directory may already hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeKind {
+    /// `schedlab run --out`.
+    Run,
+    /// `schedlab sweep --out` and `schedlab merge --out`.
+    Sweep,
+    /// `schedlab sweep --shard K/N --out`.
+    Shard,
+}
+
+/// What an entry of an `--out` directory is to the tree written there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    /// A file a tree of this kind writes: replaced, or removed when the
+    /// new tree has no such file (no stale file survives).
+    Output,
+    /// Part of a sweep tree that is not its output (the shard directories
+    /// and the cluster scripts' `logs/`): left alone.
+    Kept,
+    /// Anything else: another tree's, or the user's.
+    Foreign,
+}
+
+impl TreeKind {
+    fn name(self) -> &'static str {
+        match self {
+            TreeKind::Run => "run",
+            TreeKind::Sweep => "sweep",
+            TreeKind::Shard => "shard",
+        }
+    }
+
+    /// The top-level files a tree of this kind may write.
+    fn files(self) -> &'static [&'static str] {
+        use super::files::*;
+        match self {
+            TreeKind::Run => &[
+                "results.json",
+                RESULTS,
+                CDF,
+                HISTOGRAM,
+                SAMPLE_PATH,
+                SIZE_BINS,
+                ALARMS,
+                ATTEMPTS,
+                ALARM_INTERVALS,
+                TIMELINE,
+                MANIFEST,
+            ],
+            TreeKind::Sweep => &[SWEEP, "sweep.json", MANIFEST],
+            TreeKind::Shard => &[crate::shard::FILE],
+        }
+    }
+
+    /// Whether `manifest.json` in `dir` says it is of this kind.
+    fn manifest_matches(self, path: &Path) -> bool {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v["kind"] == self.name())
+    }
+
+    /// Every entry of `dir` (files, and directories not looked into), by
+    /// path, with what it is to a tree of this kind.
+    fn entries(self, dir: &Path) -> std::io::Result<Vec<(PathBuf, Owner)>> {
+        let mut found = Vec::new();
+        let staged = |name: &str| name.starts_with(".schedlab-") && name.ends_with(".tmp");
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type()?.is_dir();
+            let owner = if is_dir && name == PLOTS && self != TreeKind::Shard {
+                for e in std::fs::read_dir(&path)? {
+                    let e = e?;
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    let picture = n.ends_with(".svg") || n.ends_with(".png") || staged(&n);
+                    let owner = if e.file_type()?.is_file() && picture {
+                        Owner::Output
+                    } else {
+                        Owner::Foreign
+                    };
+                    found.push((e.path(), owner));
+                }
+                continue;
+            } else if is_dir {
+                let shard_dir = name.starts_with("shard-") || name == "logs";
+                if self == TreeKind::Sweep && shard_dir {
+                    Owner::Kept
+                } else {
+                    Owner::Foreign
+                }
+            } else if staged(&name)
+                || (self.files().contains(&name.as_str())
+                    && (name != MANIFEST || self.manifest_matches(&path)))
+            {
+                Owner::Output
+            } else {
+                Owner::Foreign
+            };
+            found.push((path, owner));
+        }
+        Ok(found)
+    }
+}
+
+/// Checks that `dir` may receive a tree of `kind`: it does not exist yet,
+/// or holds nothing but a tree of the same kind (replaced whole when the
+/// new one is written). A directory that holds anything else is refused
+/// (one line, exit code 2) unless `force`, which replaces it whole.
+pub fn check_out(dir: &Path, kind: TreeKind, force: bool) -> anyhow::Result<()> {
+    if !dir.is_dir() || force {
+        return Ok(());
+    }
+    let entries = kind.entries(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot read the directory: {}",
+            dir.display(),
+            super::os_message(&e)
+        )
+    })?;
+    if let Some((path, _)) = entries.iter().find(|(_, o)| *o == Owner::Foreign) {
+        let what = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        return Err(
+            crate::error::InputError::Flag(crate::error::FieldError::new(
+                "--out",
+                dir.display().to_string(),
+                format!(
+                    "holds {what}, which no `schedlab {}` tree has: give a new or empty directory, \
+                 or add --force to replace it whole",
+                    if kind == TreeKind::Shard {
+                        "sweep --shard"
+                    } else {
+                        kind.name()
+                    }
+                ),
+            ))
+            .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Removes `path`, a file or a directory with all it holds.
+fn remove(path: &Path) -> anyhow::Result<()> {
+    let result = if path.is_dir() && !path.is_symlink() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(
+            "{}: cannot remove: {}",
+            path.display(),
+            super::os_message(&e)
+        )),
     }
 }
 

@@ -114,6 +114,69 @@ pub fn mmc_wait_quantile(lambda: f64, mu: f64, c: u32, p: f64) -> Result<f64> {
     }
 }
 
+/// M/M/c-FCFS response-time tail `P(T > t)`. The response time is the sum
+/// of an Exp(μ) service and the wait, which is 0 with probability `1 − C`
+/// and Exp(cμ − λ) with probability `C` (Erlang C), independent of it; the
+/// convolution gives, with `δ = cμ − λ − μ`,
+/// `P(T > t) = e^{−μt} (1 + C μ (1 − e^{−δt}) / δ)` (the fraction read
+/// as `t` when `δ = 0`). Gross, Shortle, Thompson & Harris (2008),
+/// *Fundamentals of Queueing Theory*, 4th ed., §2.3 (the M/M/c
+/// response-time distribution).
+pub fn mmc_response_tail(lambda: f64, mu: f64, c: u32, t: f64) -> Result<f64> {
+    let m = mmc(lambda, mu, c)?;
+    let t = t.max(0.0);
+    let delta = f64::from(c) * mu - lambda - mu;
+    // (1 − e^{−δt}) / δ without cancellation near δ = 0.
+    let g = if delta * t == 0.0 {
+        t
+    } else {
+        -(-delta * t).exp_m1() / delta
+    };
+    Ok(((-mu * t).exp() * (1.0 + m.p_wait * mu * g)).clamp(0.0, 1.0))
+}
+
+/// The `p`-quantile of the M/M/c-FCFS response time: the `t` where
+/// [`mmc_response_tail`] is `1 − p`, found by bisection (the tail falls
+/// from 1 at `t = 0`), to a relative precision of 1e-12.
+pub fn mmc_response_quantile(lambda: f64, mu: f64, c: u32, p: f64) -> Result<f64> {
+    if !(0.0..1.0).contains(&p) {
+        return Err(TheoryError::Invalid {
+            name: "p",
+            value: p,
+            reason: "a quantile level lies in [0, 1)",
+        });
+    }
+    mmc(lambda, mu, c)?;
+    if p == 0.0 {
+        return Ok(0.0);
+    }
+    let tail = |t: f64| mmc_response_tail(lambda, mu, c, t);
+    let mut hi = 1.0 / mu;
+    while tail(hi)? > 1.0 - p {
+        hi *= 2.0;
+        if !hi.is_finite() {
+            return Err(TheoryError::Invalid {
+                name: "p",
+                value: p,
+                reason: "the quantile is too large to represent",
+            });
+        }
+    }
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid)? > 1.0 - p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-12 * hi {
+            break;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+}
+
 /// The `p`-quantile of the M/M/1-FCFS response time, exponential with rate
 /// `μ − λ`: `−ln(1 − p) / (μ − λ)`. Kleinrock (1975) §3.2.
 pub fn mm1_response_quantile(lambda: f64, mu: f64, p: f64) -> Result<f64> {
@@ -228,6 +291,24 @@ pub fn mm_inf(lambda: f64, mu: f64) -> Result<Metrics> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn mmc_response_quantiles_reduce_to_mm1_and_invert_the_tail() {
+        for p in [0.1, 0.5, 0.9, 0.99] {
+            let one = mmc_response_quantile(0.7, 1.0, 1, p).unwrap();
+            let exact = mm1_response_quantile(0.7, 1.0, p).unwrap();
+            assert!((one - exact).abs() < 1e-9 * exact, "{p}: {one} vs {exact}");
+            // δ = cμ − λ − μ = 0: the limit form.
+            let t = mmc_response_quantile(1.0, 1.0, 2, p).unwrap();
+            assert!((mmc_response_tail(1.0, 1.0, 2, t).unwrap() - (1.0 - p)).abs() < 1e-9);
+        }
+        // Without waiting (C tiny), the response is the service alone.
+        let t = mmc_response_quantile(0.01, 1.0, 20, 0.5).unwrap();
+        assert!((t - 2f64.ln()).abs() < 1e-9, "{t}");
+        assert!(mmc_response_quantile(3.0, 1.0, 2, 0.5).is_err());
+        assert!(mmc_response_quantile(1.0, 1.0, 2, 1.0).is_err());
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {

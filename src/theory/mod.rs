@@ -34,7 +34,8 @@ pub use failures::{availability, resume_completion};
 pub use impatience::{Impatient, mmc_impatient};
 pub use markovian::{
     MmcMetrics, MmckMetrics, erlang_b, erlang_b_direct, erlang_c, mm_inf, mm1,
-    mm1_response_quantile, mmc, mmc_queue_length_pmf, mmc_wait_quantile, mmc_wait_tail, mmck,
+    mm1_response_quantile, mmc, mmc_queue_length_pmf, mmc_response_quantile, mmc_response_tail,
+    mmc_wait_quantile, mmc_wait_tail, mmck,
 };
 pub use mg1::{
     ClassLoad, md1, mg1, mg1_fb, mg1_lcfs_pr, mg1_ps, mg1_srpt, priority_nonpreemptive,
