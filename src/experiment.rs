@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::dispatch::{Dispatcher, Rule};
 use crate::engine::{Deadlock, Observer, RunInfo, Simulation, Unstable};
 use crate::job::Job;
+use crate::lifecycle::GiveUp;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
 use crate::stats::alarms::AlarmSummary;
@@ -421,19 +422,58 @@ struct PathRecorder {
     points: Vec<(f64, u32)>,
 }
 
-impl Observer for PathRecorder {
-    fn on_arrival(&mut self, now: f64, _job: &Job) {
-        self.present += 1;
+impl PathRecorder {
+    fn change(&mut self, now: f64, up: bool) {
+        if up {
+            self.present += 1;
+        } else {
+            self.present = self.present.saturating_sub(1);
+        }
         if self.measuring {
             self.points.push((now, self.present));
         }
     }
+}
+
+/// Jobs in the system: an arrival from outside (a job's later visits, a
+/// workflow's tasks, come with `visits > 0`) adds one; completing, or
+/// leaving after entering (lost or baulking at a later node, reneging,
+/// given up), takes one off.
+impl Observer for PathRecorder {
+    fn on_arrival(&mut self, now: f64, job: &Job) {
+        if job.visits == 0 {
+            self.change(now, true);
+        }
+    }
 
     fn on_complete(&mut self, now: f64, _job: &Job) {
-        self.present -= 1;
-        if self.measuring {
-            self.points.push((now, self.present));
+        self.change(now, false);
+    }
+
+    fn on_block(&mut self, now: f64, job: &Job) {
+        if job.visits > 0 {
+            self.change(now, false);
         }
+    }
+
+    fn on_baulk(&mut self, now: f64, job: &Job) {
+        if job.visits > 0 {
+            self.change(now, false);
+        }
+    }
+
+    fn on_renege(&mut self, now: f64, _job: &Job) {
+        self.change(now, false);
+    }
+
+    fn on_give_up(&mut self, now: f64, _job: &Job, _why: GiveUp, _attempts: u32, rollback: bool) {
+        if !rollback {
+            self.change(now, false);
+        }
+    }
+
+    fn on_rolled_back(&mut self, now: f64, _job: &Job, _time: f64) {
+        self.change(now, false);
     }
 
     fn on_measure_start(&mut self, now: f64) {
