@@ -558,3 +558,48 @@ fn validate_refuses_workflow_classes() {
     let err = common::one_line_error(&out);
     assert!(err.contains("classes[0].workflow"), "{err}");
 }
+
+#[test]
+fn the_workflow_command_plans_a_scenarios_nodes_with_their_task_speeds_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = montage();
+    let nodes = FOUR_NODES.replace(
+        "speed = 2.0\n[[nodes]]",
+        "speed = 2.0\nspeed_by_task = { mProject = 6.0, mDiff = 0.5 }\n[[nodes]]",
+    );
+    let text = once(
+        &format!("workflow = {:?}", path.to_str().unwrap()),
+        "heft",
+        &nodes,
+        "[network]\nbandwidth = 1.25e8\nlatency = 0.01",
+    );
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, &text).unwrap();
+    let out = Command::cargo_bin("schedlab")
+        .unwrap()
+        .args([
+            "workflow",
+            path.to_str().unwrap(),
+            "--nodes-file",
+            file.to_str().unwrap(),
+            "--policy",
+            "heft",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let planned = doc["results"][0]["makespan"].as_f64().unwrap();
+    let simulated = class_row(&run(&text), 0).stats.mean_response.mean;
+    close("heft on the scenario's nodes", simulated, planned);
+    // The task speeds matter: without them the plan differs.
+    let plain = once(
+        &format!("workflow = {:?}", path.to_str().unwrap()),
+        "heft",
+        FOUR_NODES,
+        "[network]\nbandwidth = 1.25e8\nlatency = 0.01",
+    );
+    let without = class_row(&run(&plain), 0).stats.mean_response.mean;
+    assert!((without - planned).abs() > 1.0, "{without} {planned}");
+}

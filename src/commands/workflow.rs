@@ -108,7 +108,7 @@ fn platform(
         .map_err(InputError::Flag)?;
         Platform::with_speeds(&args.speeds).map_err(InputError::Flag)?
     } else if let Some(path) = &args.nodes_file {
-        let (p, net) = input::nodes_file(&read(path)?).map_err(|e| in_file(path, e))?;
+        let (p, net) = input::nodes_file(&read(path)?, dag).map_err(|e| in_file(path, e))?;
         network = net;
         p
     } else if let Some(path) = &args.costs {

@@ -197,11 +197,7 @@ impl Node {
     /// The speed a workflow task of this id runs at here: the longest
     /// prefix of `speed_by_task` it begins with, else the node's speed.
     pub fn speed_for(&self, task: &str) -> f64 {
-        self.speed_by_task
-            .iter()
-            .filter(|(prefix, _)| task.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map_or(self.speed, |&(_, s)| s)
+        workflow::speed_for(&self.speed_by_task, self.speed, task)
     }
 
     /// Work the node does per unit of time with every server busy: its

@@ -254,6 +254,17 @@ impl Network {
     }
 }
 
+/// The speed of task `task` on a node of speed `speed` whose
+/// `speed_by_task` is `by_task`: the longest prefix of the task's id
+/// listed there, else the node's speed.
+pub fn speed_for(by_task: &[(String, f64)], speed: f64, task: &str) -> f64 {
+    by_task
+        .iter()
+        .filter(|(prefix, _)| task.starts_with(prefix.as_str()))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map_or(speed, |&(_, s)| s)
+}
+
 /// The longest path of `time(i)` over the graph (Σ along a path).
 pub fn longest_path(dag: &Dag, time: impl Fn(usize) -> f64) -> f64 {
     let mut longest = vec![0.0f64; dag.len()];

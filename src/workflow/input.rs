@@ -106,6 +106,9 @@ struct NodeEntry {
     speed: f64,
     #[serde(default = "one_server")]
     servers: u32,
+    /// Tasks whose id begins with a key run at its speed on this node.
+    #[serde(default)]
+    speed_by_task: std::collections::BTreeMap<String, f64>,
 }
 
 fn one() -> f64 {
@@ -125,7 +128,7 @@ pub struct Network {
 
 /// The `[[nodes]]` (name, speed, servers) and `[network]` of a scenario
 /// file; other tables are not read.
-pub fn nodes_file(text: &str) -> Result<(Platform, Network), FieldError> {
+pub fn nodes_file(text: &str, dag: &Dag) -> Result<(Platform, Network), FieldError> {
     let file: NodesFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| {
             text[..s.start.min(text.len())].lines().count().max(1)
@@ -149,12 +152,52 @@ pub fn nodes_file(text: &str) -> Result<(Platform, Network), FieldError> {
             ));
         }
     }
+    for n in &file.nodes {
+        if let Some((prefix, speed)) = n
+            .speed_by_task
+            .iter()
+            .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+        {
+            return Err(FieldError::new(
+                format!("nodes[{}].speed_by_task.{prefix}", n.name),
+                speed.to_string(),
+                "must be a finite number greater than 0",
+            ));
+        }
+    }
     let nodes: Vec<(String, f64, u32)> = file
         .nodes
-        .into_iter()
-        .map(|n| (n.name, n.speed, n.servers))
+        .iter()
+        .map(|n| (n.name.clone(), n.speed, n.servers))
         .collect();
-    Ok((Platform::new(&nodes)?, file.network.unwrap_or_default()))
+    let mut platform = Platform::new(&nodes)?;
+    if file.nodes.iter().any(|n| !n.speed_by_task.is_empty()) {
+        // Unrelated machines: each task's time on each processor.
+        let by_task: Vec<Vec<(String, f64)>> = file
+            .nodes
+            .iter()
+            .map(|n| n.speed_by_task.clone().into_iter().collect())
+            .collect();
+        platform.costs = Some(
+            (0..dag.len())
+                .map(|i| {
+                    platform
+                        .node_of
+                        .iter()
+                        .map(|&j| {
+                            let speed = crate::model::workflow::speed_for(
+                                &by_task[j],
+                                file.nodes[j].speed,
+                                &dag.ids[i],
+                            );
+                            dag.work[i] / speed
+                        })
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+    Ok((platform, file.network.unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -194,7 +237,7 @@ mod tests {
         let text = "name = \"s\"\n[[classes]]\nname = \"c\"\n[[nodes]]\nname = \"cpu\"\n\
                     servers = 2\n[[nodes]]\nname = \"gpu\"\nspeed = 4.0\n\
                     [network]\nbandwidth = 10.0\nlatency = 0.5\n";
-        let (p, net) = nodes_file(text).unwrap();
+        let (p, net) = nodes_file(text, &dag()).unwrap();
         assert_eq!(p.names, vec!["cpu.0", "cpu.1", "gpu"]);
         assert_eq!(p.speeds, vec![1.0, 1.0, 4.0]);
         assert_eq!(p.node_of, vec![0, 0, 1]);
