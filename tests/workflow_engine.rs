@@ -588,7 +588,11 @@ fn the_workflow_command_plans_a_scenarios_nodes_with_their_task_speeds_as_run_do
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let planned = doc["results"][0]["makespan"].as_f64().unwrap();
     let simulated = class_row(&run(&text), 0).stats.mean_response.mean;

@@ -154,7 +154,7 @@ impl Flows {
                     .collect();
                 let mut missing: Vec<u32> = dag.pred.iter().map(|p| p.len() as u32).collect();
                 let (mut node, mut next_on) = (Vec::new(), Vec::new());
-                if is_static(rule) {
+                if rule.is_static() {
                     let platform = platform(scenario, flow);
                     let plan = crate::workflow::schedule(dag, &platform, rule, scenario.seed);
                     node = plan
@@ -207,7 +207,7 @@ impl Flows {
     /// Whether the rule decides placements from the node state (and needs
     /// the load board).
     pub fn dynamic(&self) -> bool {
-        !is_static(self.rule)
+        !self.rule.is_static()
     }
 
     /// A new instance of `class` (arrival number `seq`) entering at `now`:
@@ -355,10 +355,6 @@ impl Flows {
         self.vacant.push(inst);
         self.present -= 1;
     }
-}
-
-fn is_static(rule: Policy) -> bool {
-    matches!(rule, Policy::Heft | Policy::Cpop | Policy::Cp)
 }
 
 /// Gamma of mean 1 and squared coefficient of variation `scv`.

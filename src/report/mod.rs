@@ -846,17 +846,18 @@ pub fn table_with(
     }
     for r in rows
         .iter()
-        .filter(|r| r.stats.mean_makespan.mean.is_finite() && r.node == "all")
+        .filter(|r| r.stats.mean_makespan.mean.is_finite() && r.node == "all" && r.class != "all")
     {
         let st = &r.stats;
         let _ = writeln!(
             out,
             "workflows placed by {}{}, {}, class {}: mean makespan {}, mean task wait {} (response: arrival to last task's end; slowdown: response over the critical path at the fastest speeds)",
             scenario.workflow_rule,
-            if scenario
-                .classes
-                .iter()
-                .any(|c| c.workflow.as_ref().is_some_and(|f| f.drawn()))
+            if scenario.workflow_rule.is_static()
+                && scenario
+                    .classes
+                    .iter()
+                    .any(|c| c.workflow.as_ref().is_some_and(|f| f.drawn()))
             {
                 " (planned on the given work, task times drawn)"
             } else {

@@ -346,6 +346,12 @@ pub const POLICIES: [Policy; 7] = [
 ];
 
 impl Policy {
+    /// Whether the rule plans a graph once, before it runs (in `schedlab
+    /// run`, the others place tasks as they become ready).
+    pub fn is_static(self) -> bool {
+        matches!(self, Policy::Heft | Policy::Cpop | Policy::Cp)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Policy::Heft => "heft",
