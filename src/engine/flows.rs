@@ -555,7 +555,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let f = self.flows.as_mut().expect("flows");
         let (inst, task) = f.task_of[id as usize];
         let i = &mut f.instances[inst as usize];
-        if !(i.first_start <= started) {
+        if i.first_start.is_nan() || started < i.first_start {
             i.first_start = started;
         }
         if f.finish(inst, task, now, served, waited) {

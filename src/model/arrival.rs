@@ -663,7 +663,7 @@ mod tests {
 #[derive(Debug, Clone)]
 pub enum RawArrival {
     Word(String),
-    Spec(ArrivalSpec),
+    Spec(Box<ArrivalSpec>),
 }
 
 impl<'de> Deserialize<'de> for RawArrival {
@@ -682,7 +682,7 @@ impl<'de> Deserialize<'de> for RawArrival {
                 map: A,
             ) -> Result<RawArrival, A::Error> {
                 ArrivalSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(RawArrival::Spec)
+                    .map(|spec| RawArrival::Spec(Box::new(spec)))
             }
         }
         d.deserialize_any(Either)

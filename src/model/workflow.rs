@@ -299,7 +299,7 @@ pub struct RawTask {
 #[serde(untagged)]
 pub enum RawWork {
     Value(f64),
-    Dist(DistSpec),
+    Dist(Box<DistSpec>),
 }
 
 /// The graph of inline tasks, with the distributions they gave their work.
