@@ -653,6 +653,19 @@ pub struct RunArgs {
     /// per node and overall (replaces `[output] timeline`).
     #[arg(long, value_name = "BIN")]
     pub timeline: Option<f64>,
+    /// Add replications until the 95% half-width of the metric (default mean
+    /// response) is at most this share of its estimate, e.g. 0.01 (replaces
+    /// the scenario's `precision`); `--replications` is then the first batch.
+    #[arg(long, value_name = "SHARE")]
+    pub precision: Option<f64>,
+    /// The figure `--precision` looks at, on the all/all row: mean_response,
+    /// mean_wait, p50_response, p90_response, p95_response, p99_response,
+    /// p_wait, p_block or utilization.
+    #[arg(long, value_name = "METRIC")]
+    pub precision_metric: Option<String>,
+    /// Most replications `--precision` may run (default 1000).
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u32>,
 }
 
 #[derive(Debug, Args)]

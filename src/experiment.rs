@@ -164,6 +164,32 @@ pub struct RunOutput {
     pub timeline: Vec<TimelineRow>,
     /// Per policy, the warm-ups chosen under `warmup = "auto"` (else empty).
     pub warmups: Vec<ChosenWarmup>,
+    /// Replications run per policy (more than the scenario's under `--precision`).
+    pub replications: u32,
+    /// Under `--precision`: what the stopping rule reached.
+    pub precision: Option<PrecisionReached>,
+}
+
+/// `--precision` (or `precision = ...`): replications are added until the
+/// 95% half-width of `metric` on the all/all row of every policy is at most
+/// `target` times its estimate, or `max_replications` have run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precision {
+    pub target: f64,
+    pub metric: crate::size::Metric,
+    pub max_replications: u32,
+}
+
+/// The outcome of a run under [`Precision`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PrecisionReached {
+    pub target: f64,
+    pub metric: &'static str,
+    pub replications: u32,
+    pub max_replications: u32,
+    pub reached: bool,
+    /// The largest over the policies of half-width / |estimate|.
+    pub relative_half_width: f64,
 }
 
 /// A bin of a policy's timeline, with the load offered in it.
@@ -566,27 +592,11 @@ pub fn run(scenario: &Scenario) -> RunOutput {
 
 /// [`run`], calling `tick` as each replication ends (for a progress bar).
 pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOutput {
-    let n_reps = scenario.replications as usize;
     let n_policies = scenario.policies.len();
-    // One flat parallel loop over (policy, replication) balances the cores
-    // better than policies one after the other.
-    let mut all: Vec<ReplicationSummary> = (0..n_policies * n_reps)
-        .into_par_iter()
-        .map(|i| {
-            let summary = run_replication(
-                scenario,
-                &scenario.policies[i / n_reps],
-                (i % n_reps) as u32,
-            );
-            tick();
-            summary
-        })
-        .collect();
-    let mut per_policy = Vec::new();
-    for _ in 0..n_policies {
-        let rest = all.split_off(n_reps);
-        per_policy.push(std::mem::replace(&mut all, rest));
-    }
+    let mut per_policy = run_range(scenario, 0, scenario.replications, tick);
+    let precision = scenario
+        .precision
+        .map(|p| until_precise(scenario, p, &mut per_policy, tick));
     let labels: Vec<String> = scenario.policies.iter().map(|p| p.label()).collect();
     // Overall, then per class where there are several: a policy can win
     // overall while one class pays.
@@ -679,5 +689,87 @@ pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOu
             .zip(&per_policy)
             .filter_map(|(l, reps)| ChosenWarmup::of(l, reps))
             .collect(),
+        replications: per_policy.first().map_or(0, |r| r.len() as u32),
+        precision,
+    }
+}
+
+/// Replications `from..to` of every policy, in one flat parallel loop over
+/// (policy, replication), which balances the cores better than policies
+/// one after the other.
+fn run_range(
+    scenario: &Scenario,
+    from: u32,
+    to: u32,
+    tick: &(dyn Fn() + Sync),
+) -> Vec<Vec<ReplicationSummary>> {
+    let n = (to - from) as usize;
+    let n_policies = scenario.policies.len();
+    let mut all: Vec<ReplicationSummary> = (0..n_policies * n)
+        .into_par_iter()
+        .map(|i| {
+            let summary =
+                run_replication(scenario, &scenario.policies[i / n], from + (i % n) as u32);
+            tick();
+            summary
+        })
+        .collect();
+    let mut per_policy = Vec::with_capacity(n_policies);
+    for _ in 0..n_policies {
+        let rest = all.split_off(n);
+        per_policy.push(std::mem::replace(&mut all, rest));
+    }
+    per_policy
+}
+
+/// Adds replications to `per_policy` until `p` holds for every policy (or
+/// the cap). Replication `r` is the same run whenever it is made, so the
+/// result depends on the seed and the rule only, not on the threads. Each
+/// round asks for the replications the current relative half-width says
+/// are needed, `n (h / (p m))²` (a half-width shrinks as `1/√n`), plus a
+/// tenth, at least 2 more, at most twice as many (a few replications
+/// overstate the half-width through Student's t: with 4, by (3.18 /
+/// 1.96)² = 2.6 times) and at most the cap.
+fn until_precise(
+    scenario: &Scenario,
+    p: Precision,
+    per_policy: &mut [Vec<ReplicationSummary>],
+    tick: &(dyn Fn() + Sync),
+) -> PrecisionReached {
+    loop {
+        let n = per_policy[0].len() as u32;
+        let worst = per_policy
+            .iter()
+            .map(|reps| {
+                let row = summarize(scenario, reps, Selection::All);
+                let (m, h) = p.metric.of(&row);
+                match h {
+                    Some(h) if m.is_finite() && m != 0.0 => h / m.abs(),
+                    _ => f64::INFINITY,
+                }
+            })
+            .fold(0.0, f64::max);
+        if worst <= p.target || n >= p.max_replications {
+            return PrecisionReached {
+                target: p.target,
+                metric: p.metric.name(),
+                replications: n,
+                max_replications: p.max_replications,
+                reached: worst <= p.target,
+                relative_half_width: worst,
+            };
+        }
+        let needed = f64::from(n) * (worst / p.target).powi(2) * 1.1;
+        let twice = u64::from(n).saturating_mul(2).max(u64::from(n) + 2);
+        let wanted = if needed.is_finite() {
+            (needed.ceil() as u64).clamp(u64::from(n) + 2, twice)
+        } else {
+            twice
+        };
+        let next = wanted.min(u64::from(p.max_replications)) as u32;
+        let more = run_range(scenario, n, next, tick);
+        for (reps, extra) in per_policy.iter_mut().zip(more) {
+            reps.extend(extra);
+        }
     }
 }

@@ -61,7 +61,7 @@ pub const METRICS: &str = "mean_wait, mean_response, p50_response, p90_response,
                            p99_response, p_wait, p_block, utilization (or utilisation)";
 
 impl Metric {
-    fn parse(name: &str) -> Option<Metric> {
+    pub fn parse(name: &str) -> Option<Metric> {
         Some(match name {
             "mean_wait" => Metric::MeanWait,
             "mean_response" => Metric::MeanResponse,
@@ -97,7 +97,7 @@ impl Metric {
     }
 
     /// The estimate of a row and its 95% half-width.
-    fn of(self, s: &RowStats) -> (f64, Option<f64>) {
+    pub fn of(self, s: &RowStats) -> (f64, Option<f64>) {
         let e = match self {
             Metric::MeanWait => s.mean_wait,
             Metric::MeanResponse => s.mean_response,

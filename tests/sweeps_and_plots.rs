@@ -242,7 +242,7 @@ fn pictures_are_valid_and_carry_titles_axes_and_series() {
         // Exponential sizes: no mean slowdown exists, the bounded one is drawn.
         (
             "sweep-slowdown",
-            "mean bounded slowdown (response / max(tau, time in service), at least 1)",
+            "mean bounded slowdown, max(1, T / max(tau, S))",
         ),
     ] {
         let text = svg(&sw, name);

@@ -54,6 +54,41 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         scenario.output.timeline = Some(bin);
     }
     check_size(&mut scenario, args.replications, args.jobs)?;
+    if args.precision.is_some()
+        || args.precision_metric.is_some()
+        || args.max_replications.is_some()
+    {
+        let given = scenario.precision;
+        let target = args.precision.or(given.map(|p| p.target)).ok_or_else(|| {
+            flag(
+                if args.precision_metric.is_some() {
+                    "--precision-metric"
+                } else {
+                    "--max-replications"
+                },
+                "(given)",
+                "applies with --precision (or `precision` in the scenario)",
+            )
+        })?;
+        let metric = match &args.precision_metric {
+            Some(m) => m.clone(),
+            None => given
+                .map_or("mean_response", |p| p.metric.name())
+                .to_string(),
+        };
+        let max = args.max_replications.or(given.map(|p| p.max_replications));
+        scenario.precision = Some(
+            crate::model::scenario::precision(target, &metric, max, scenario.replications)
+                .map_err(|(field, value, message)| {
+                    let field = match field {
+                        "precision" => "--precision",
+                        "precision_metric" => "--precision-metric",
+                        _ => "--max-replications",
+                    };
+                    flag(field, value, &message)
+                })?,
+        );
+    }
     if let Some(list) = &args.size_bins {
         let edges = list
             .split(',')

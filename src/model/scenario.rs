@@ -52,6 +52,10 @@ struct RawScenario {
     alarms: Vec<RawAlarm>,
     /// Transfers between the tasks of workflow classes on different nodes.
     network: Option<RawNetwork>,
+    /// `schedlab run` adds replications until this relative precision.
+    precision: Option<f64>,
+    precision_metric: Option<String>,
+    max_replications: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +194,8 @@ pub struct Scenario {
     pub network: Network,
     /// `[policy] workflow`: the rule that places workflow tasks on nodes.
     pub workflow_rule: crate::workflow::Policy,
+    /// `precision`: `schedlab run` adds replications until it holds.
+    pub precision: Option<crate::experiment::Precision>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -885,6 +891,47 @@ fn check_initial(
         }
     }
     Ok(())
+}
+
+/// A precision rule: `target` a share in (0, 1), `metric` a figure of the
+/// all/all row, `max` at least 2 and at least the first batch of
+/// `replications` (default 1000). Errors as (field, value, message), the
+/// field named as in a scenario file.
+pub fn precision(
+    target: f64,
+    metric: &str,
+    max: Option<u32>,
+    replications: u32,
+) -> Result<crate::experiment::Precision, (&'static str, String, String)> {
+    if !(target.is_finite() && target > 0.0 && target < 1.0) {
+        return Err((
+            "precision",
+            target.to_string(),
+            "give the 95% half-width wanted as a share of the estimate, greater than 0 and below 1 (0.01: 1%)".into(),
+        ));
+    }
+    let Some(metric) = crate::size::Metric::parse(metric.trim()) else {
+        return Err((
+            "precision_metric",
+            format!("{metric:?}"),
+            format!("metrics are: {}", crate::size::METRICS),
+        ));
+    };
+    let max = max.unwrap_or(replications.max(1000));
+    if max < 2 || max < replications {
+        return Err((
+            "max_replications",
+            max.to_string(),
+            format!(
+                "must be at least 2 (a confidence interval needs two replications) and at least the first batch of {replications}"
+            ),
+        ));
+    }
+    Ok(crate::experiment::Precision {
+        target,
+        metric,
+        max_replications: max,
+    })
 }
 
 /// The graph of a workflow class (`workflow = "file"` or inline `tasks`),
@@ -1669,6 +1716,30 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         .map(|d| Rule::from_config(d, &nodes))
         .transpose()?;
     let network = check_workflows(&raw, &nodes, &classes, dispatch.as_ref())?;
+    let precision = match (raw.precision, &raw.precision_metric, raw.max_replications) {
+        (None, None, None) => None,
+        (None, Some(_), _) | (None, None, Some(_)) => {
+            let field = if raw.precision_metric.is_some() {
+                "precision_metric"
+            } else {
+                "max_replications"
+            };
+            return Err(FieldError::new(
+                field,
+                "(given)",
+                "applies with `precision` (e.g. precision = 0.01)",
+            ));
+        }
+        (Some(target), metric, max) => Some(
+            precision(
+                target,
+                metric.as_deref().unwrap_or("mean_response"),
+                max,
+                raw.replications,
+            )
+            .map_err(|(field, value, message)| FieldError::new(field, value, message))?,
+        ),
+    };
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
     let (policy_configs, policies): (Vec<_>, Vec<_>) = policies_from_section(&section, &context)?
@@ -1711,6 +1782,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         alarms,
         network,
         workflow_rule,
+        precision,
         path: PathBuf::new(),
         source: text.to_string(),
     };

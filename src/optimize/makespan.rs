@@ -620,6 +620,7 @@ pub fn run_list(
         alarms: Vec::new(),
         network: Default::default(),
         workflow_rule: crate::workflow::Policy::Heft,
+        precision: None,
         path: "batch".into(),
         source: String::new(),
     };

@@ -354,7 +354,12 @@ pub struct RunDocument {
     pub schedlab: &'static str,
     pub scenario: String,
     pub seed: u64,
+    /// Replications run (under `--precision`, as many as it took).
     pub replications: u32,
+    /// `--precision`: the target, the metric, the replications it took,
+    /// whether it was reached and the relative half-width at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::experiment::PrecisionReached>,
     pub warmup: String,
     pub horizon: String,
     /// The `tau` of `mean_bounded_slowdown`, in time units.
@@ -612,7 +617,8 @@ impl RunDocument {
             schedlab: env!("CARGO_PKG_VERSION"),
             scenario: scenario.name.clone(),
             seed: scenario.seed,
-            replications: scenario.replications,
+            replications: output.replications,
+            precision: output.precision.clone(),
             warmup: scenario.warmup_label(),
             horizon: scenario.horizon.to_string(),
             chosen_warmup: output.warmups.iter().map(WarmupRecord::from).collect(),
@@ -745,6 +751,15 @@ pub fn percent(x: Option<f64>) -> String {
 }
 
 /// The readable table printed by `schedlab run`, in 120 columns.
+/// `x` as a percentage with 3 significant figures ("inf" when no CI).
+fn percent_of(x: f64) -> String {
+    if x.is_finite() {
+        format!("{}%", sig(100.0 * x))
+    } else {
+        "unknown (no confidence interval)".into()
+    }
+}
+
 pub fn table(scenario: &Scenario, output: &RunOutput, wall_seconds: f64) -> String {
     table_with(scenario, output, wall_seconds, false)
 }
@@ -768,13 +783,31 @@ pub fn table_with(
         } else {
             format!(" ({})", scenario.description)
         },
-        scenario.replications,
+        output.replications,
         scenario.warmup_label(),
         scenario.horizon,
         scenario.seed
     );
     for line in wrap(&title, TABLE_WIDTH) {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(p) = &output.precision {
+        let line = format!(
+            "precision: the 95% half-width of {} (all jobs, every policy) is {} of its estimate after {} replication(s); target {}, at most {} replications{}",
+            p.metric,
+            percent_of(p.relative_half_width),
+            p.replications,
+            percent_of(p.target),
+            p.max_replications,
+            if p.reached {
+                ""
+            } else {
+                ": NOT reached, the cap stopped it"
+            }
+        );
+        for line in wrap(&line, TABLE_WIDTH) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     results_table(&mut out, rows, wide);
     // The lines below the table, wrapped to its width at the end.

@@ -189,6 +189,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         alarms: Vec::new(),
         network: Default::default(),
         workflow_rule: crate::workflow::Policy::Heft,
+        precision: None,
         path: PathBuf::from("jobs"),
         source: String::new(),
     }

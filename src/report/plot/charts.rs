@@ -1185,7 +1185,8 @@ struct Metric {
 /// The sweep-slowdown chart where no mean slowdown exists (sizes near 0).
 const BOUNDED_SLOWDOWN: Metric = Metric {
     file: "sweep-slowdown",
-    what: "mean bounded slowdown (response / max(tau, time in service), at least 1)",
+    // Defined in the README; the full formula does not fit beside the axis.
+    what: "mean bounded slowdown, max(1, T / max(tau, S))",
     value: |r| (r.mean_bounded_slowdown, r.mean_bounded_slowdown_ci95),
     theory: |_| None,
 };
