@@ -232,10 +232,28 @@ impl Param {
                     bad(format!("no node `{name}`; nodes are: {}", known.join(", ")))
                 })
         };
+        // A workflow's work is its tasks': a class's `service` is not drawn.
+        let not_a_workflow = |k: usize| {
+            if scenario.classes[k].is_workflow() {
+                Err(bad(format!(
+                    "class `{}` is a workflow, whose work is its tasks' (its file or [[classes.tasks]]): sweep its arrival rate or the load",
+                    scenario.classes[k].name
+                )))
+            } else {
+                Ok(k)
+            }
+        };
         let param = match text {
             "load" => Param::Load,
             "arrival.rate" => Param::ArrivalRate,
-            "service.mean" => Param::ServiceMean,
+            "service.mean" => {
+                if let Some(k) =
+                    (0..scenario.classes.len()).find(|&k| scenario.classes[k].is_workflow())
+                {
+                    not_a_workflow(k)?;
+                }
+                Param::ServiceMean
+            }
             "servers" => {
                 if scenario.nodes.len() != 1 {
                     return Err(bad(format!(
@@ -260,7 +278,7 @@ impl Param {
                     if let Some(name) = rest.strip_suffix(".arrival.rate") {
                         Param::ClassArrivalRate(class(name)?)
                     } else if let Some(name) = rest.strip_suffix(".service.mean") {
-                        Param::ClassServiceMean(class(name)?)
+                        Param::ClassServiceMean(not_a_workflow(class(name)?)?)
                     } else {
                         return Err(bad(format!("unknown parameter; parameters are: {PARAMS}")));
                     }

@@ -627,3 +627,26 @@ fn the_bundled_montage_stream_runs_with_its_workflow_rows() {
     );
     assert!(class_row(&out, 1).stats.mean_makespan.mean.is_nan());
 }
+
+#[test]
+fn a_sweep_of_a_workflows_service_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream.toml");
+    std::fs::write(&file, STREAM.replace("RULE", "heft")).unwrap();
+    for param in ["service.mean", "classes.etl.service.mean"] {
+        let out = Command::cargo_bin("schedlab")
+            .unwrap()
+            .args([
+                "sweep",
+                file.to_str().unwrap(),
+                "--param",
+                param,
+                "--values",
+                "1,2",
+            ])
+            .output()
+            .unwrap();
+        let err = common::one_line_error(&out);
+        assert!(err.contains(param) && err.contains("workflow"), "{err}");
+    }
+}
