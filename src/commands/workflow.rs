@@ -11,7 +11,7 @@ use crate::app::flag;
 use crate::cli::WorkflowArgs;
 use crate::error::{FieldError, InputError};
 use crate::model::workflow::Dag;
-use crate::model::{stg, wfformat};
+use crate::model::wfformat;
 use crate::report::plot::{Block, LaneChart, Link, write_lanes};
 use crate::stats::Estimate;
 use crate::workflow::bounds::{Bounds, bounds};
@@ -42,25 +42,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 
 /// The graph, and the machines a WfFormat file lists.
 fn read_workflow(path: &Path) -> anyhow::Result<(Dag, Vec<wfformat::Machine>)> {
-    let text = read(path)?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("workflow")
-        .to_string();
-    let is_stg = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("stg"));
-    if is_stg {
-        Ok((
-            stg::parse(&text, &stem).map_err(|e| in_file(path, e))?,
-            Vec::new(),
-        ))
-    } else {
-        let inst = wfformat::parse(&text, &stem).map_err(|e| in_file(path, e))?;
-        Ok((inst.dag, inst.machines))
-    }
+    Ok(crate::model::workflow::read_file(path)?)
 }
 
 /// The processors and the network from the flags (exactly one source of

@@ -963,8 +963,9 @@ fn workflow_class(
         }
         (Some(file), true) => {
             let path = base.join(file);
-            let (dag, _) = crate::model::workflow::read_file(&path)
-                .map_err(|e| FieldError::new(field("workflow"), format!("{file:?}"), e))?;
+            let (dag, _) = crate::model::workflow::read_file(&path).map_err(|e| {
+                FieldError::new(field("workflow"), format!("{file:?}"), e.to_string())
+            })?;
             let n = dag.len();
             (dag, vec![None; n], path.display().to_string())
         }

@@ -353,9 +353,14 @@ pub fn inline(
 /// Reads a workflow file: STG when its extension is `.stg`, else
 /// WfFormat JSON; the graph is named after the file's stem. Errors name
 /// the file.
-pub fn read_file(path: &Path) -> Result<(Dag, Vec<super::wfformat::Machine>), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+pub fn read_file(
+    path: &Path,
+) -> Result<(Dag, Vec<super::wfformat::Machine>), crate::error::InputError> {
+    use crate::error::InputError;
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -365,7 +370,10 @@ pub fn read_file(path: &Path) -> Result<(Dag, Vec<super::wfformat::Machine>), St
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("stg"));
-    let in_file = |e: FieldError| format!("{}: {e}", path.display());
+    let in_file = |error: FieldError| InputError::Field {
+        path: path.to_path_buf(),
+        error,
+    };
     if is_stg {
         Ok((
             super::stg::parse(&text, &stem).map_err(in_file)?,
