@@ -489,6 +489,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// A task's data is at its node: the task is a job there now.
+    #[cold]
+    #[inline(never)]
     pub(super) fn task_ready(&mut self, event: Event) {
         self.task_enters(event.node, event.server, event.generation);
     }
@@ -539,6 +541,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// Task job `id` ended its visit at `node` (it has left the node's
     /// count): its servers go on, its children may become ready, and the
     /// instance leaves with its last task.
+    #[cold]
+    #[inline(never)]
     pub(super) fn task_leaves(&mut self, node: u32, server: u32, id: JobId) {
         let now = self.clock;
         let job = self.jobs.take(id);
