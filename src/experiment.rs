@@ -155,6 +155,8 @@ pub struct RunOutput {
     pub replications: u32,
     /// Under `--precision`: what the stopping rule reached.
     pub precision: Option<PrecisionReached>,
+    /// Under `--batches`: the batches and the check of their independence.
+    pub batches: Option<BatchMeans>,
 }
 
 /// `--precision` (or `precision = ...`): replications are added until the
@@ -177,6 +179,44 @@ pub struct PrecisionReached {
     pub reached: bool,
     /// The largest over the policies of half-width / |estimate|.
     pub relative_half_width: f64,
+}
+
+/// A run estimated by batch means: one replication per policy, its
+/// horizon cut into `batches` consecutive batches whose figures stand for
+/// replications (Law, *Simulation Modeling and Analysis*, 5th ed.,
+/// §9.5.3). The interval is honest only when the batch means are nearly
+/// independent: the lag-1 autocorrelation of each policy's batch means of
+/// mean response is the check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BatchMeans {
+    pub batches: u32,
+    /// Each batch's length, as the horizon is given ("25000 jobs", "100 time units").
+    pub batch_length: String,
+    pub policies: Vec<BatchCheck>,
+}
+
+/// One policy's check of its batch means.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BatchCheck {
+    pub policy: String,
+    /// Lag-1 autocorrelation of the batch means of the overall mean
+    /// response (`None` when a batch completed no job).
+    pub lag1_autocorrelation: Option<f64>,
+    /// Whether it lies within ±2/√B, the band in which independent batch
+    /// means fall about 95% of the time.
+    pub independent: bool,
+}
+
+/// Lag-1 sample autocorrelation `Σ (x_i − x̄)(x_{i+1} − x̄) / Σ (x_i − x̄)²`
+/// (Law, §9.5.3); `None` below 3 values, with a NaN, or when all are equal.
+pub fn lag1_autocorrelation(x: &[f64]) -> Option<f64> {
+    if x.len() < 3 || x.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    let den: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+    let num: f64 = x.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    (den > 0.0).then(|| num / den)
 }
 
 /// A bin of a policy's timeline, with the load offered in it.
@@ -226,6 +266,20 @@ pub fn simulate<O: Observer>(
     warmup: Limit,
     horizon: Limit,
 ) -> (O, RunInfo) {
+    simulate_in_batches(scenario, policy, replication, observer, warmup, horizon, 1)
+}
+
+/// [`simulate`] with the horizon cut into `batches` batches (see
+/// [`Simulation::run_in_batches`]).
+pub fn simulate_in_batches<O: Observer>(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    replication: u32,
+    observer: O,
+    warmup: Limit,
+    horizon: Limit,
+    batches: u32,
+) -> (O, RunInfo) {
     let workload = SampledWorkload::new(scenario, replication);
     let dispatcher = scenario.dispatch.clone().map(|rule| {
         Dispatcher::new(
@@ -246,7 +300,7 @@ pub fn simulate<O: Observer>(
         observer,
         replication,
     );
-    let info = sim.run(warmup, horizon);
+    let info = sim.run_in_batches(warmup, horizon, batches);
     (sim.into_observer(), info)
 }
 
@@ -281,13 +335,14 @@ pub fn run_replication(
     // Two instantiations of the engine: one without a timeline pays nothing for it.
     match scenario.output.timeline {
         None => {
-            let (recorder, info) = simulate(
+            let (recorder, info) = simulate_in_batches(
                 scenario,
                 policy,
                 replication,
                 recorder,
                 warmup,
                 scenario.horizon,
+                scenario.batches.unwrap_or(1),
             );
             ReplicationSummary {
                 recorder,
@@ -299,13 +354,14 @@ pub fn run_replication(
         Some(bin) => {
             let servers: Vec<u32> = scenario.nodes.iter().map(|n| n.servers).collect();
             let timeline = Timeline::new(bin, &servers, crate::limits::timeline_cap(scenario));
-            let ((recorder, timeline), info) = simulate(
+            let ((recorder, timeline), info) = simulate_in_batches(
                 scenario,
                 policy,
                 replication,
                 (recorder, timeline),
                 warmup,
                 scenario.horizon,
+                scenario.batches.unwrap_or(1),
             );
             ReplicationSummary {
                 recorder,
@@ -567,18 +623,12 @@ impl PolicyFold {
         }
     }
 
-    /// Folds in the next replication.
+    /// Folds in the next replication: under batch means, each of its
+    /// batches in order, as the replications they stand for.
     fn push(&mut self, scenario: &Scenario, mut rep: ReplicationSummary) {
         let r = self.replications;
         self.replications += 1;
         self.events += rep.info.events;
-        for (_, _, _, fold) in &mut self.rows {
-            fold.push(scenario, &rep);
-        }
-        for (_, fold) in &mut self.size_bins {
-            fold.push(&rep);
-        }
-        self.distribution.push(&rep);
         if let Some(deadlock) = rep.info.deadlock.take() {
             self.deadlocks.push(RunDeadlock {
                 policy: self.label.clone(),
@@ -593,21 +643,36 @@ impl PolicyFold {
                 unstable,
             });
         }
-        if !rep.recorder.alarms().is_empty() {
-            self.alarms
-                .push((rep.recorder.alarms().to_vec(), rep.recorder.window()));
-        }
         self.timelines.extend(rep.timeline.take());
         self.warmups = self.warmups.take().and_then(|(mut jobs, mut times)| {
             jobs.push(rep.warmup_jobs?);
             times.push(rep.info.measure_start);
             Some((jobs, times))
         });
+        for batch in rep.recorder.take_batches() {
+            self.push_measured(scenario, &batch);
+        }
+        self.push_measured(scenario, &rep.recorder);
+    }
+
+    /// Folds in what one replication (or one batch) measured.
+    fn push_measured(&mut self, scenario: &Scenario, recorder: &Recorder) {
+        for (_, _, _, fold) in &mut self.rows {
+            fold.push(scenario, recorder);
+        }
+        for (_, fold) in &mut self.size_bins {
+            fold.push(recorder);
+        }
+        self.distribution.push(recorder);
+        if !recorder.alarms().is_empty() {
+            self.alarms
+                .push((recorder.alarms().to_vec(), recorder.window()));
+        }
         for (values, (_, class)) in self.mean_responses.iter_mut().zip(compared(scenario)) {
             values.push(match class {
-                None => rep.recorder.overall_mean_response(),
+                None => recorder.overall_mean_response(),
                 Some(k) => {
-                    let w = &rep.recorder.class(k).response;
+                    let w = &recorder.class(k).response;
                     if w.count == 0 { f64::NAN } else { w.mean }
                 }
             });
@@ -693,6 +758,24 @@ pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOu
         warmups: Vec::new(),
         replications: folds.first().map_or(0, |f| f.replications),
         precision,
+        batches: scenario.batches.map(|b| BatchMeans {
+            batches: b,
+            batch_length: match scenario.horizon {
+                Limit::Jobs(n) => format!("{} jobs", n / u64::from(b)),
+                Limit::Time(t) => format!("{} time units", t / f64::from(b)),
+            },
+            policies: folds
+                .iter()
+                .map(|f| {
+                    let lag1 = lag1_autocorrelation(&f.mean_responses[0]);
+                    BatchCheck {
+                        policy: f.label.clone(),
+                        lag1_autocorrelation: lag1,
+                        independent: lag1.is_some_and(|r| r.abs() <= 2.0 / f64::from(b).sqrt()),
+                    }
+                })
+                .collect(),
+        }),
     };
     for (fold, policy) in folds.into_iter().zip(&scenario.policies) {
         let which: Vec<Selection> = fold.rows.iter().map(|r| r.0).collect();

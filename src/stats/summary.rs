@@ -182,7 +182,7 @@ pub fn summarize(
 ) -> RowStats {
     let mut fold = RowFold::new(scenario, selection);
     for rep in reps {
-        fold.push(scenario, rep);
+        fold.push(scenario, &rep.recorder);
     }
     fold.stats()
 }
@@ -315,9 +315,8 @@ impl RowFold {
         }
     }
 
-    /// Adds the next replication.
-    pub fn push(&mut self, scenario: &Scenario, rep: &ReplicationSummary) {
-        let r = &rep.recorder;
+    /// Adds what the next replication (or batch) measured.
+    pub fn push(&mut self, scenario: &Scenario, r: &Recorder) {
         let resolution = *self.resolution.get_or_insert(r.resolution());
         let quantiles = |h: Option<&Histogram<u64>>| quantiles_of(h, resolution);
         let task_cells: Vec<(usize, &CellStats)> = match self.selection {
@@ -678,20 +677,20 @@ impl SizeBinFold {
         }
     }
 
-    pub fn push(&mut self, rep: &ReplicationSummary) {
+    pub fn push(&mut self, recorder: &Recorder) {
         self.replications += 1;
         let n_bins = self.bins.len();
         self.kept &= self
             .classes
             .iter()
-            .all(|&c| rep.recorder.class(c).size_bins.len() == n_bins);
+            .all(|&c| recorder.class(c).size_bins.len() == n_bins);
         if !self.kept {
             return;
         }
         for (b, (jobs, columns)) in self.bins.iter_mut().enumerate() {
             let mut bin = super::recorder::SizeBin::default();
             for &c in &self.classes {
-                let x = rep.recorder.class(c).size_bins[b];
+                let x = recorder.class(c).size_bins[b];
                 bin.jobs += x.jobs;
                 bin.size_sum += x.size_sum;
                 bin.response_sum += x.response_sum;
@@ -781,9 +780,9 @@ pub struct ResponseFold {
 }
 
 impl ResponseFold {
-    pub fn push(&mut self, rep: &ReplicationSummary) {
-        self.resolution = rep.recorder.resolution();
-        for c in rep.recorder.class_cells() {
+    pub fn push(&mut self, recorder: &Recorder) {
+        self.resolution = recorder.resolution();
+        for c in recorder.class_cells() {
             let h = &c.response_hist;
             match &mut self.pooled {
                 Some(p) => p.add(h).expect("histograms share their bounds"),
