@@ -849,11 +849,13 @@ fn run_range(
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex};
 
-    struct Merge<'a> {
+    struct Merge {
         /// The next pair to fold.
         next: usize,
         done: BTreeMap<usize, ReplicationSummary>,
-        folds: &'a mut [PolicyFold],
+        /// Whether a worker is folding (one at a time, outside this lock,
+        /// so the others go on simulating rather than wait for it).
+        folding: bool,
     }
     let n_policies = folds.len();
     let total = (to - from) as usize * n_policies;
@@ -863,9 +865,11 @@ fn run_range(
     let merge = Mutex::new(Merge {
         next: 0,
         done: BTreeMap::new(),
-        folds,
+        folding: false,
     });
+    let folds = Mutex::new(folds);
     let folded = Condvar::new();
+    const HELD: &str = "no worker panics holding the lock";
     let worker = || {
         loop {
             let i = taken.fetch_add(1, Ordering::Relaxed);
@@ -873,27 +877,40 @@ fn run_range(
                 return;
             }
             {
-                let mut m = merge.lock().expect("no worker panics holding the lock");
+                let mut m = merge.lock().expect(HELD);
                 while i >= m.next + window {
-                    m = folded.wait(m).expect("no worker panics holding the lock");
+                    m = folded.wait(m).expect(HELD);
                 }
             }
             let (r, p) = (from + (i / n_policies) as u32, i % n_policies);
             let summary = run_replication(scenario, &scenario.policies[p], r);
             tick();
-            let mut m = merge.lock().expect("no worker panics holding the lock");
+            let mut m = merge.lock().expect(HELD);
             m.done.insert(i, summary);
-            let mut advanced = false;
-            loop {
-                let next = m.next;
-                let Some(summary) = m.done.remove(&next) else {
-                    break;
-                };
-                m.folds[next % n_policies].push(scenario, summary);
-                m.next += 1;
-                advanced = true;
+            if m.folding {
+                continue;
             }
-            if advanced {
+            m.folding = true;
+            loop {
+                let start = m.next;
+                let mut ready = Vec::new();
+                while let Some(summary) = m.done.remove(&(start + ready.len())) {
+                    ready.push(summary);
+                }
+                if ready.is_empty() {
+                    m.folding = false;
+                    break;
+                }
+                drop(m);
+                let advanced = ready.len();
+                {
+                    let mut folds = folds.lock().expect(HELD);
+                    for (k, summary) in ready.into_iter().enumerate() {
+                        folds[(start + k) % n_policies].push(scenario, summary);
+                    }
+                }
+                m = merge.lock().expect(HELD);
+                m.next = start + advanced;
                 folded.notify_all();
             }
         }
