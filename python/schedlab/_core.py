@@ -10,7 +10,15 @@ import warnings
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _native
-from ._convert import U32_MAX, jobs_source, policy_list, scenario_source, values_text, whole
+from ._convert import (
+    U32_MAX,
+    jobs_source,
+    policy_list,
+    scenario_source,
+    share,
+    values_text,
+    whole,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -301,6 +309,10 @@ def run(
     jobs: Optional[int] = None,
     compare: Optional[Union[str, Sequence[str]]] = None,
     threads: Optional[int] = None,
+    precision: Optional[float] = None,
+    precision_metric: Optional[str] = None,
+    max_replications: Optional[int] = None,
+    batches: Optional[int] = None,
 ) -> RunResult:
     """Simulates a scenario's replications, as ``schedlab run --json`` does.
 
@@ -316,6 +328,14 @@ def run(
             baseline: ``"fcfs,srpt,ps"`` or ``["fcfs", "rr(q=0.5)"]``.
         threads: worker threads (default: every core); the results are the
             same for any number.
+        precision, precision_metric, max_replications: add replications
+            until the 95% half-width of the metric (default the mean
+            response) is at most this share of its estimate, with a cap
+            (``--precision``, ``--precision-metric``, ``--max-replications``);
+            ``document["precision"]`` says how many it took.
+        batches: estimate by batch means over one long replication cut into
+            this many batches (``--batches``); ``document["batches"]`` holds
+            the lag-1 autocorrelation check.
 
     Returns:
         a ``RunResult`` (``.rows``, ``.paired``, ``.theory``, ``.to_pandas()``,
@@ -344,6 +364,10 @@ def run(
         jobs=whole(jobs, "--jobs"),
         compare=policy_list(compare),
         threads=whole(threads, "--threads"),
+        precision=share(precision, "--precision"),
+        precision_metric=precision_metric,
+        max_replications=whole(max_replications, "--max-replications", U32_MAX),
+        batches=whole(batches, "--batches", U32_MAX),
     )
     result = RunResult(handle)
     _warn(result.warnings)

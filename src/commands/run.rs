@@ -53,9 +53,11 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         crate::model::output::positive_time(bin).map_err(|m| flag("--timeline", bin, &m))?;
         scenario.output.timeline = Some(bin);
     }
-    if args.batches.is_some() {
-        // One replication, so the size limits count one.
+    if let Some(b) = args.batches {
+        // One replication of b batches, as the size limits count them
+        // (b itself is checked below, once --jobs has set the horizon).
         scenario.replications = 1;
+        scenario.batches = Some(b);
     }
     check_size(&mut scenario, args.replications, args.jobs)?;
     if args.precision.is_some()
