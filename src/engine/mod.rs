@@ -28,7 +28,7 @@ mod station;
 
 use rand_pcg::Pcg64Mcg;
 
-use crate::dispatch::{Dispatcher, NodeLoad, Rule};
+use crate::dispatch::{Dispatcher, LoadIndex, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
 use crate::model::{Class, Dist, Hop, Limit, Routing, Scenario, WhenFull};
@@ -493,7 +493,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }
             })
             .collect();
-        let loads = LoadBoard {
+        let mut loads = LoadBoard {
             // Only rules that look at node state pay for keeping it.
             enabled: matches!(
                 dispatcher.as_ref().map(|d| &d.rule),
@@ -517,7 +517,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     ..NodeLoad::default()
                 })
                 .collect(),
+            index: LoadIndex::Off,
         };
+        if loads.enabled
+            && let Some(d) = &dispatcher
+        {
+            loads.index = LoadIndex::new(&d.rule, &loads.nodes);
+        }
         let demands = (0..scenario.nodes.len())
             .flat_map(|j| {
                 scenario
@@ -837,7 +843,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .dispatcher
                 .as_mut()
                 .expect("scenario validation requires a dispatcher for unpinned classes")
-                .choose(self.jobs.get(id), &self.loads.nodes, now),
+                .choose_indexed(
+                    self.jobs.get(id),
+                    &self.loads.nodes,
+                    &mut self.loads.index,
+                    now,
+                ),
         };
         if node == self.central() {
             self.jobs.get_mut(id).node = node;
