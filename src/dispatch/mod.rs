@@ -22,6 +22,8 @@ use rand_pcg::Pcg64Mcg;
 use serde::Deserialize;
 
 mod alias;
+#[cfg(test)]
+mod checks;
 mod index;
 pub mod lwl;
 mod mintree;
