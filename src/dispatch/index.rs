@@ -1,5 +1,6 @@
 //! The index a load-reading rule keeps of the nodes, so that choosing a
-//! node costs O(log n) (jsq, jiq, lwl) instead of a scan of all nodes.
+//! node costs O(log n) (jsq, jiq, lwl, pull's fastest idle node) instead
+//! of a scan of all nodes.
 //!
 //! The engine's load board calls [`LoadIndex::update`] after every change
 //! of a node's load, and only when the rule reads loads at all. Rules with
@@ -21,6 +22,9 @@ pub enum LoadIndex {
     /// The nodes with an idle server, all at key 0.
     Jiq(MinTree),
     Lwl(LwlIndex),
+    /// Pull: the nodes with an idle server, keyed by minus their speed
+    /// (the fastest first).
+    Pull(MinTree),
 }
 
 impl LoadIndex {
@@ -34,6 +38,7 @@ impl LoadIndex {
             Rule::Jsq => LoadIndex::Jsq(MinTree::new(loads.len())),
             Rule::Jiq => LoadIndex::Jiq(MinTree::new(loads.len())),
             Rule::Lwl => return LoadIndex::Lwl(LwlIndex::new(loads)),
+            Rule::Pull => LoadIndex::Pull(MinTree::new(loads.len())),
             _ => LoadIndex::Off,
         };
         for (i, l) in loads.iter().enumerate() {
@@ -56,6 +61,13 @@ impl LoadIndex {
                 }
             }
             LoadIndex::Lwl(x) => x.update(i, l),
+            LoadIndex::Pull(t) => {
+                if l.idle > 0 {
+                    t.set(i, -l.speed);
+                } else {
+                    t.clear(i);
+                }
+            }
         }
     }
 }

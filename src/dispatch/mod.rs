@@ -397,6 +397,13 @@ impl Dispatcher {
         argmin_ties(&mut self.rng, keys)
     }
 
+    /// [`Dispatcher::least`] over the present slots of `tree` (its keys
+    /// are theirs): O(log n), and the same choice from the same stream.
+    pub fn least_in(&mut self, tree: &MinTree) -> Option<usize> {
+        let (_, ties) = tree.min()?;
+        Some(tree.select(pick_tie(ties, |t| self.rng.random_range(0..t))))
+    }
+
     /// Picks the node for an arriving job by scanning the nodes' loads.
     /// Ties (jsq, power-of-d, lwl, jiq, earliest-finish) are broken by
     /// [`pick_tie`] from the dispatch stream. The engine chooses through
