@@ -141,9 +141,7 @@ impl Board {
 /// against the scan's after each.
 fn check(rule: Rule, n: usize, steps: usize, varied: bool, seed: u64) {
     let rule = match rule {
-        Rule::PowerOfD { d } => Rule::PowerOfD {
-            d: d.min(n as u32),
-        },
+        Rule::PowerOfD { d } => Rule::PowerOfD { d: d.min(n as u32) },
         r => r,
     };
     let mut ops = Pcg64Mcg::seed_from_u64(seed);

@@ -22,8 +22,8 @@
 //! replayed from `t* − δ`, and at every query while within `δ` of `t*`, so
 //! the tree's winners are those of a scan of the computed keys.
 
-use super::mintree::MinTree;
 use super::NodeLoad;
+use super::mintree::MinTree;
 
 const NONE: u32 = u32::MAX;
 
@@ -102,7 +102,13 @@ impl Kinetic {
         }
         let mut v = leaf / 2;
         while v >= 1 {
+            let before = (self.win[v], self.cert[v], self.min_fail[v]);
             self.play(v, self.now);
+            // Above a match whose result is the same and whose winner is
+            // not the changed line, nothing changes.
+            if self.win[v] != i as u32 && (self.win[v], self.cert[v], self.min_fail[v]) == before {
+                return;
+            }
             v /= 2;
         }
     }

@@ -16,6 +16,15 @@
 //! pinned to it; the others are dispatched.
 //!
 //! The dispatcher sees each node's load ([`NodeLoad`]), never the engine.
+//!
+//! Cost per arrival: the engine keeps an index of the loads the rule reads
+//! ([`LoadIndex`], updated by its load board on every change), so jsq,
+//! jiq, lwl and pull choose in O(log n), power-of-d in O(d) with no
+//! allocation ([`Sampler`]), random in O(1) ([`AliasTable`]). Ties among
+//! the least nodes are counted, one index `k` is drawn in `0..ties` and
+//! the `k`-th tied node in node order is taken ([`pick_tie`]); the scan of
+//! [`Dispatcher::choose`] does the same, so index and scan give the same
+//! node from the same stream.
 
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
@@ -325,7 +334,7 @@ pub struct Dispatcher {
 /// an index that counts ties and a scan choose alike from the same stream.
 /// (Lowest-index ties would make identical nodes' loads a staircase.)
 #[inline]
-pub(crate) fn pick_tie(ties: u32, draw: impl FnOnce(u32) -> u32) -> u32 {
+pub fn pick_tie(ties: u32, draw: impl FnOnce(u32) -> u32) -> u32 {
     if ties > 1 { draw(ties) } else { 0 }
 }
 

@@ -92,7 +92,10 @@ mod tests {
             let sd = (f64::from(rounds) * p * (1.0 - p)).sqrt();
             for (i, &h) in hits.iter().enumerate() {
                 let e = p * f64::from(rounds);
-                assert!((f64::from(h) - e).abs() <= 5.0 * sd + 1e-9, "n {n} d {d} node {i}: {h} vs {e}");
+                assert!(
+                    (f64::from(h) - e).abs() <= 5.0 * sd + 1e-9,
+                    "n {n} d {d} node {i}: {h} vs {e}"
+                );
             }
         }
     }

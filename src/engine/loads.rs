@@ -19,8 +19,7 @@ impl LoadBoard {
     /// Node `node`'s load changed: its index entry follows.
     #[inline(always)]
     fn reindex(&mut self, node: u32) {
-        self.index
-            .update(node as usize, &self.nodes[node as usize]);
+        self.index.update(node as usize, &self.nodes[node as usize]);
     }
 
     #[inline]
