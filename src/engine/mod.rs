@@ -28,7 +28,7 @@ mod station;
 
 use rand_pcg::Pcg64Mcg;
 
-use crate::dispatch::{Dispatcher, LoadIndex, NodeLoad, Rule};
+use crate::dispatch::{Dispatcher, LoadIndex, MinTree, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
 use crate::model::{Class, Dist, Hop, Limit, Routing, Scenario, WhenFull};
@@ -331,6 +331,20 @@ fn per_speed(work: f64, speed: f64) -> f64 {
     if speed == 1.0 { work } else { work / speed }
 }
 
+/// Hybrid dispatching's index of queue lengths: queue `q` is keyed by
+/// minus its length while it holds jobs, so the least key is the longest
+/// queue and its first tie the lowest index. Called after every change
+/// of a node queue; nothing runs under other rules (`None`).
+#[inline(always)]
+fn note_queue(index: &mut Option<MinTree>, queues: &[QueuePolicy], q: usize) {
+    if let Some(lengths) = index {
+        match queues[q].len() {
+            0 => lengths.clear(q),
+            len => lengths.set(q, -(len as f64)),
+        }
+    }
+}
+
 /// One replication of a system: sources, stations, router and an observer.
 pub struct Simulation<W, O> {
     clock: f64,
@@ -346,6 +360,8 @@ pub struct Simulation<W, O> {
     dispatcher: Option<Dispatcher>,
     pull: bool,
     hybrid: bool,
+    /// Under hybrid dispatching, the node queues' lengths (see [`note_queue`]).
+    queue_index: Option<MinTree>,
     /// Where visits go when they end; `None` when every job leaves after one visit.
     routing: Option<Routing>,
     route_key: u64,
@@ -546,6 +562,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             dispatcher,
             pull,
             hybrid,
+            queue_index: None,
             routing: scenario.is_network().then(|| scenario.routing.clone()),
             route_key: visit_key(scenario.seed, replication, Purpose::Route),
             demand_key: visit_key(scenario.seed, replication, Purpose::Visit),
@@ -619,6 +636,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         // Dynamic workflow rules read the nodes' unfinished work.
         sim.loads.enabled |= sim.flows.as_ref().is_some_and(|f| f.dynamic());
+        if sim.hybrid {
+            sim.queue_index = Some(MinTree::new(sim.queues.len()));
+        }
         sim.schedule_failures();
         sim.schedule_shifts();
         sim.timer_lanes();
@@ -903,6 +923,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             && (self.holding || self.workload.peek_time() == now || !self.unsettled.is_empty());
         if batch {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
             if !self.unsettled.contains(&node) {
                 self.unsettled.push(node);
             }
@@ -941,6 +962,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.reschedule_shared(node);
         } else if station.rigid {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
             self.fill(node);
         } else if let Some(server) = station.idle.pop() {
             self.start(node, server, id);
@@ -948,6 +970,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.arrive_preemptive(node, id);
         } else {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
         }
     }
 
@@ -964,7 +987,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             let queue = self.stations[node as usize].queue;
             while let Some(server) = self.stations[node as usize].idle.pop() {
-                match self.queues[queue].dequeue(now) {
+                let next = self.queues[queue].dequeue(now);
+                note_queue(&mut self.queue_index, &self.queues, queue);
+                match next {
                     Some(next) => self.start(node, server, next),
                     None => {
                         self.stations[node as usize].idle.push(server);
@@ -986,6 +1011,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                         break;
                     }
                     let best = self.queues[queue].dequeue(now).expect("peeked");
+                    note_queue(&mut self.queue_index, &self.queues, queue);
                     self.preempt_or_queue(node, victim, best);
                 }
             }
@@ -1007,6 +1033,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 break;
             }
             let id = self.queues[queue].dequeue(now).expect("peeked");
+            note_queue(&mut self.queue_index, &self.queues, queue);
             let lead = station.idle.pop().expect("checked idle");
             for _ in 1..width {
                 let s = station.idle.pop().expect("checked idle") as usize;
@@ -1126,6 +1153,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             None => {
                 let queue = self.stations[node as usize].queue;
                 self.queues[queue].enqueue(id, self.jobs.get_mut(id), self.clock);
+                note_queue(&mut self.queue_index, &self.queues, queue);
             }
         }
     }
@@ -1137,6 +1165,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let victim_id = station.servers[victim].job;
         if !self.queues[queue].outranks(self.jobs.get(id), self.jobs.get(victim_id), now) {
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, queue);
             return;
         }
         let slot = &mut station.servers[victim];
@@ -1158,6 +1187,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.assign_central(victim_id);
         }
         self.queues[queue].enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        note_queue(&mut self.queue_index, &self.queues, queue);
         if self.pull {
             self.assign(id, node);
         }
@@ -1247,6 +1277,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.assign_central(id);
             }
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, queue);
             self.serve_next(node, server);
         }
     }
@@ -1392,6 +1423,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if station.sharing || !self.queues[station.queue].remove(id, job, now) {
             return;
         }
+        note_queue(&mut self.queue_index, &self.queues, station.queue);
         station.present -= 1;
         self.loads.leave(node, now, job.remaining);
         let job = self.jobs.take(id);
@@ -1580,7 +1612,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             return;
         }
         let queue = self.stations[node as usize].queue;
-        let next = match self.queues[queue].dequeue(now) {
+        let own = self.queues[queue].dequeue(now);
+        note_queue(&mut self.queue_index, &self.queues, queue);
+        let next = match own {
             Some(next) => Some(next),
             None if self.hybrid => self.steal(node),
             None => None,
@@ -1604,9 +1638,25 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Hybrid dispatching: the job the longest other queue would serve next
-    /// (lowest node index among equally long queues).
+    /// (lowest node index among equally long queues). The thief's own
+    /// queue is empty, so the longest non-empty queue is another's; it is
+    /// read off the index of queue lengths in O(log n), and the scan it
+    /// replaces checks it in debug builds.
     fn steal(&mut self, thief: u32) -> Option<JobId> {
         let now = self.clock;
+        let longest = match &self.queue_index {
+            Some(lengths) => lengths.min().map(|_| lengths.select(0)),
+            None => self.longest_queue(thief),
+        };
+        debug_assert_eq!(longest, self.longest_queue(thief), "the queue-length index");
+        let id = self.queues[longest?].dequeue(now);
+        note_queue(&mut self.queue_index, &self.queues, longest?);
+        id
+    }
+
+    /// The queue of the longest non-empty queue of another node than
+    /// `thief` (lowest node index among equals), by a scan.
+    fn longest_queue(&self, thief: u32) -> Option<usize> {
         let mut longest: Option<usize> = None;
         for (j, station) in self.stations.iter().enumerate() {
             if j == thief as usize || station.sharing {
@@ -1617,7 +1667,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 longest = Some(station.queue);
             }
         }
-        self.queues[longest?].dequeue(now)
+        longest
     }
 
     /// Handles the internal event of a sharing node.
@@ -1868,6 +1918,9 @@ mod tests {
                 push: Box::new(Rule::Lwl),
             },
             Rule::Pull,
+            Rule::Hybrid {
+                push: Box::new(Rule::RoundRobin),
+            },
         ];
         for rule in rules {
             let mut s = Scenario::from_toml(&text, Path::new("t.toml")).unwrap();
@@ -1896,6 +1949,7 @@ mod tests {
                     Simulation::new(&s, arrivals(&list), &fcfs(), Some(d), Placed::default());
                 if !indexed {
                     sim.loads.index = LoadIndex::Off;
+                    sim.queue_index = None;
                 }
                 sim.run(Limit::Jobs(0), Limit::Time(500.0));
                 sim.into_observer()
@@ -1904,6 +1958,40 @@ mod tests {
             assert!(a.done.len() > 2000, "{}", rule.label());
             assert!(a == b, "{}", rule.label());
         }
+    }
+
+    #[test]
+    fn hybrid_steals_from_the_longest_queue_through_its_index() {
+        // Reneging, preemption (srpt) and several servers: every steal of
+        // the run checks the queue-length index against the scan (a debug
+        // assertion in `steal`), and the run is the scan's job by job.
+        let mut text = String::from(
+            "name = \"h\"\nhorizon = { jobs = 3000 }\nwarmup = { jobs = 0 }\n\
+             [dispatch]\nrule = \"hybrid\"\npush = \"random\"\n\
+             [policy]\ndiscipline = \"srpt\"\n\
+             [[classes]]\nname = \"a\"\n\
+             arrival = { dist = \"exponential\", rate = 9.0 }\n\
+             service = { dist = \"exponential\", mean = 1.0 }\n\
+             patience = { dist = \"exponential\", mean = 2.0 }\n",
+        );
+        for j in 0..6 {
+            text += &format!("[[nodes]]\nname = \"n{j}\"\nservers = {}\n", 1 + j % 2);
+        }
+        let s = Scenario::from_toml(&text, Path::new("h.toml")).unwrap();
+        let run = |indexed: bool| {
+            let rng = crate::workload::stream_rng(1, 0, u32::MAX, Purpose::Dispatch);
+            let d = Dispatcher::new(s.dispatch.clone().unwrap(), rng);
+            let workload = crate::workload::SampledWorkload::new(&s, 0);
+            let mut sim = Simulation::new(&s, workload, &s.policies[0], Some(d), Placed::default());
+            if !indexed {
+                sim.queue_index = None;
+            }
+            sim.run(Limit::Jobs(0), Limit::Jobs(3000));
+            sim.into_observer()
+        };
+        let (a, b) = (run(true), run(false));
+        assert!(a.done.len() >= 2000, "{}", a.done.len());
+        assert!(a == b);
     }
 
     #[test]
