@@ -16,6 +16,12 @@
 //!   per event must grow like log N, not N (a patience timer per waiting
 //!   job in the heap, `remove` from the queue by id, no scan).
 //!
+//! - `dispatch_10k/*`: 10,000 single-server nodes at load 0.9 behind
+//!   round-robin, random, power-of-2, jsq and lwl, side by side: the rules
+//!   that read node loads choose through an index (O(log n) per arrival),
+//!   and should run at least half as fast as round-robin, which reads none
+//!   (`cargo bench --bench engine -- dispatch_10k`).
+//!
 //! Criterion prints throughput in elements (customers, or visits) per second.
 
 use std::cmp::Reverse;
@@ -195,12 +201,47 @@ fn reneging(c: &mut Criterion) {
     g.finish();
 }
 
+/// 10,000 single-server nodes at load 0.9 (10^6 jobs from empty), one
+/// replication per dispatch rule.
+fn dispatch_10k(c: &mut Criterion) {
+    const NODES: usize = 10_000;
+    const JOBS: u64 = 1_000_000;
+    let mut g = c.benchmark_group("dispatch_10k");
+    g.throughput(Throughput::Elements(JOBS));
+    g.sample_size(10);
+    let mut nodes = String::new();
+    for j in 0..NODES {
+        nodes += &format!("[[nodes]]\nname = \"n{j}\"\nservers = 1\n");
+    }
+    let rules = [
+        ("round-robin", "rule = \"round-robin\""),
+        ("random", "rule = \"random\""),
+        ("power-of-2", "rule = \"power-of-d\"\nd = 2"),
+        ("jsq", "rule = \"jsq\""),
+        ("lwl", "rule = \"lwl\""),
+    ];
+    for (label, rule) in rules {
+        let text = format!(
+            "name = \"farm10k\"\nwarmup = {{ jobs = 0 }}\nhorizon = {{ jobs = {JOBS} }}\n\
+             [[classes]]\nname = \"a\"\narrival = {{ dist = \"exponential\", rate = {rate} }}\n\
+             service = {{ dist = \"exponential\", mean = 1.0 }}\n{nodes}[dispatch]\n{rule}\n",
+            rate = 0.9 * NODES as f64,
+        );
+        let s = Scenario::from_toml(&text, Path::new("farm10k.toml")).expect("valid scenario");
+        g.bench_function(label, |b| {
+            b.iter(|| black_box(run_replication(&s, &s.policies[0], 0).info.completed))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     mm2_fcfs,
     mm1_disciplines,
     jackson3,
     lifecycle,
-    reneging
+    reneging,
+    dispatch_10k
 );
 criterion_main!(benches);

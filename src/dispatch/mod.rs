@@ -16,10 +16,32 @@
 //! pinned to it; the others are dispatched.
 //!
 //! The dispatcher sees each node's load ([`NodeLoad`]), never the engine.
+//!
+//! Cost per arrival: the engine keeps an index of the loads the rule reads
+//! ([`LoadIndex`], updated by its load board on every change), so jsq,
+//! jiq, lwl and pull choose in O(log n), power-of-d in O(d) with no
+//! allocation ([`Sampler`]), random in O(1) ([`AliasTable`]). Ties among
+//! the least nodes are counted, one index `k` is drawn in `0..ties` and
+//! the `k`-th tied node in node order is taken ([`pick_tie`]); the scan of
+//! [`Dispatcher::choose`] does the same, so index and scan give the same
+//! node from the same stream.
 
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 use serde::Deserialize;
+
+mod alias;
+#[cfg(test)]
+mod checks;
+mod index;
+pub mod lwl;
+mod mintree;
+mod sample;
+
+pub use alias::AliasTable;
+pub use index::LoadIndex;
+pub use mintree::MinTree;
+pub use sample::Sampler;
 
 use crate::error::FieldError;
 use crate::job::Job;
@@ -281,113 +303,203 @@ impl NodeLoad {
         self.work_time = now;
     }
 
-    fn per_server(&self) -> f64 {
-        f64::from(self.present) / f64::from(self.servers)
+    /// jsq's key: jobs present per server up, `+∞` with no server up
+    /// (never chosen while another node has one).
+    #[inline]
+    pub fn jsq_key(&self) -> f64 {
+        if self.servers == 0 {
+            f64::INFINITY
+        } else {
+            f64::from(self.present) / f64::from(self.servers)
+        }
     }
 }
 
-/// A rule with its state (round-robin counter, random stream).
+/// A rule with its state (round-robin counter, random stream, and the
+/// buffers it draws with, built once).
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     pub rule: Rule,
     next: usize,
     rng: Pcg64Mcg,
+    /// The random rule's weights as an alias table.
+    alias: Option<AliasTable>,
+    /// power-of-d's sample buffers.
+    sampler: Sampler,
 }
 
-/// An index of the minimum of `(index, key)` pairs, ties broken
-/// uniformly at random by reservoir sampling: the `n`-th tied index
-/// replaces the choice with probability `1/n`, so each of `n` ties is
-/// kept with probability `1/n` (Vitter, "Random sampling with a
-/// reservoir", ACM TOMS 11(1), 1985, algorithm R with a reservoir of one).
-/// One pass, no allocation; a draw only when a tie is met, so runs stay
-/// reproducible by seed. Lowest-index ties made identical nodes' loads a
-/// staircase.
-fn argmin_random(rng: &mut Pcg64Mcg, keys: impl Iterator<Item = (usize, f64)>) -> usize {
-    let (mut best, mut best_key, mut ties) = (usize::MAX, f64::INFINITY, 0u32);
-    for (i, k) in keys {
-        if best == usize::MAX || k < best_key {
-            (best, best_key, ties) = (i, k, 1);
-        } else if k == best_key {
+/// Which of `ties` tied candidates to take: 0 for one, else one uniform
+/// draw in `0..ties` (from `draw`). Every rule breaks ties this way: count
+/// the tied minimal nodes, draw once, take the `k`-th in node order, so
+/// an index that counts ties and a scan choose alike from the same stream.
+/// (Lowest-index ties would make identical nodes' loads a staircase.)
+#[inline]
+pub fn pick_tie(ties: u32, draw: impl FnOnce(u32) -> u32) -> u32 {
+    if ties > 1 { draw(ties) } else { 0 }
+}
+
+/// The least key among `(index, key)` pairs (keys not NaN), ties broken by
+/// [`pick_tie`]: two passes, no allocation; `None` when there are none.
+/// The reference every index is tested against.
+fn argmin_ties<I>(rng: &mut Pcg64Mcg, keys: I) -> Option<usize>
+where
+    I: Iterator<Item = (usize, f64)> + Clone,
+{
+    let (mut best, mut ties) = (f64::INFINITY, 0u32);
+    for (_, k) in keys.clone() {
+        if ties == 0 || k < best {
+            (best, ties) = (k, 1);
+        } else if k == best {
             ties += 1;
-            if rng.random_range(0..ties) == 0 {
-                best = i;
-            }
         }
     }
-    best
+    if ties == 0 {
+        return None;
+    }
+    let mut k = pick_tie(ties, |t| rng.random_range(0..t));
+    for (i, key) in keys {
+        if key == best {
+            if k == 0 {
+                return Some(i);
+            }
+            k -= 1;
+        }
+    }
+    unreachable!("the k-th tie exists")
 }
 
-/// [`argmin_random`] over keys in node order.
-fn argmin(rng: &mut Pcg64Mcg, keys: impl Iterator<Item = f64>) -> usize {
-    argmin_random(rng, keys.enumerate())
+/// [`argmin_ties`] over keys in node order, some present.
+fn argmin<I: Iterator<Item = f64> + Clone>(rng: &mut Pcg64Mcg, keys: I) -> usize {
+    argmin_ties(rng, keys.enumerate()).expect("some node")
 }
 
 impl Dispatcher {
     pub fn new(rule: Rule, rng: Pcg64Mcg) -> Dispatcher {
-        Dispatcher { rule, next: 0, rng }
+        let push = match &rule {
+            Rule::Hybrid { push } => &**push,
+            r => r,
+        };
+        let alias = match push {
+            Rule::Random { cumulative } => Some(AliasTable::from_cumulative(cumulative)),
+            _ => None,
+        };
+        let sampler = match push {
+            Rule::PowerOfD { d } => Sampler::new(0, *d as usize),
+            _ => Sampler::default(),
+        };
+        Dispatcher {
+            rule,
+            next: 0,
+            rng,
+            alias,
+            sampler,
+        }
     }
 
     /// The index of the least key among `(index, key)` pairs, ties broken
-    /// uniformly at random from this dispatcher's stream (`None` when
-    /// there are none): pull dispatching's choice among idle nodes.
-    pub fn least(&mut self, keys: impl Iterator<Item = (usize, f64)>) -> Option<usize> {
-        Some(argmin_random(&mut self.rng, keys)).filter(|&i| i != usize::MAX)
+    /// by [`pick_tie`] from this dispatcher's stream (`None` when there
+    /// are none): pull dispatching's choice among idle nodes.
+    pub fn least<I>(&mut self, keys: I) -> Option<usize>
+    where
+        I: Iterator<Item = (usize, f64)> + Clone,
+    {
+        argmin_ties(&mut self.rng, keys)
     }
 
-    /// Picks the node for an arriving job. Ties (jsq, power-of-d, lwl,
-    /// jiq, earliest-finish) are broken uniformly at random from the
-    /// dispatch stream.
+    /// [`Dispatcher::least`] over the present slots of `tree` (its keys
+    /// are theirs): O(log n), and the same choice from the same stream.
+    pub fn least_in(&mut self, tree: &MinTree) -> Option<usize> {
+        let (_, ties) = tree.min()?;
+        Some(tree.select(pick_tie(ties, |t| self.rng.random_range(0..t))))
+    }
+
+    /// Picks the node for an arriving job by scanning the nodes' loads.
+    /// Ties (jsq, power-of-d, lwl, jiq, earliest-finish) are broken by
+    /// [`pick_tie`] from the dispatch stream. The engine chooses through
+    /// [`Dispatcher::choose_indexed`], which gives the same node.
     pub fn choose(&mut self, job: &Job, nodes: &[NodeLoad], now: f64) -> u32 {
+        self.choose_indexed(job, nodes, &mut LoadIndex::Off, now)
+    }
+
+    /// [`Dispatcher::choose`] reading `index` (kept up to date with
+    /// `nodes`) where it has one for the rule: O(log n) for jsq, jiq and
+    /// lwl, O(d) for power-of-d, O(1) for random.
+    pub fn choose_indexed(
+        &mut self,
+        job: &Job,
+        nodes: &[NodeLoad],
+        index: &mut LoadIndex,
+        now: f64,
+    ) -> u32 {
         // Fields borrowed apart, so the rule (which may hold thousands of
-        // weights) is read in place, not copied per arrival.
+        // weights, or a table) is read in place, not copied per arrival.
         let rule = match &self.rule {
             Rule::Hybrid { push } => &**push,
             r => r,
         };
-        let i = match rule {
-            Rule::Random { cumulative } => weighted(&mut self.rng, cumulative),
-            Rule::RoundRobin => {
+        let rng = &mut self.rng;
+        let i = match (rule, index) {
+            (Rule::Random { .. }, _) => self
+                .alias
+                .as_ref()
+                .expect("built with the rule")
+                .sample(rng),
+            (Rule::RoundRobin, _) => {
                 let i = self.next % nodes.len();
                 self.next = i + 1;
                 i
             }
-            Rule::Jsq => argmin(&mut self.rng, nodes.iter().map(NodeLoad::per_server)),
-            Rule::PowerOfD { d } => {
-                let sample = rand::seq::index::sample(&mut self.rng, nodes.len(), *d as usize);
-                argmin_random(
-                    &mut self.rng,
-                    sample.iter().map(|i| (i, nodes[i].per_server())),
-                )
+            (Rule::Jsq, LoadIndex::Jsq(tree)) => {
+                let (_, ties) = tree.min().expect("some node");
+                tree.select(pick_tie(ties, |t| rng.random_range(0..t)))
             }
-            Rule::Lwl => argmin(
-                &mut self.rng,
-                nodes
-                    .iter()
-                    .map(|n| n.work_at(now) / (f64::from(n.servers) * n.speed)),
+            (Rule::Jsq, _) => argmin(rng, nodes.iter().map(NodeLoad::jsq_key)),
+            (Rule::PowerOfD { d }, _) => {
+                let sample = self.sampler.draw(rng, nodes.len(), *d as usize);
+                argmin_ties(
+                    rng,
+                    sample
+                        .iter()
+                        .map(|&i| (i as usize, nodes[i as usize].jsq_key())),
+                )
+                .expect("d >= 1")
+            }
+            (Rule::Lwl, LoadIndex::Lwl(x)) => x.choose(now, |t| rng.random_range(0..t)),
+            (Rule::Lwl, _) => argmin(
+                rng,
+                nodes.iter().map(|n| {
+                    let (a, s) = lwl::line(n);
+                    lwl::key(a, s, now)
+                }),
             ),
-            Rule::Sita { cutoffs } => cutoffs
+            (Rule::Sita { cutoffs }, _) => cutoffs
                 .iter()
                 .position(|&c| job.size <= c)
                 .unwrap_or(cutoffs.len()),
-            // Every node with an idle server ties at key 0.
-            Rule::Jiq => match argmin_random(
-                &mut self.rng,
+            // Every node with an idle server ties at key 0; with none, any node.
+            (Rule::Jiq, LoadIndex::Jiq(tree)) => match tree.min() {
+                Some((_, ties)) => tree.select(pick_tie(ties, |t| rng.random_range(0..t))),
+                None => rng.random_range(0..nodes.len()),
+            },
+            (Rule::Jiq, _) => match argmin_ties(
+                rng,
                 nodes
                     .iter()
                     .enumerate()
                     .filter(|(_, n)| n.idle > 0)
                     .map(|(i, _)| (i, 0.0)),
             ) {
-                usize::MAX => self.rng.random_range(0..nodes.len()),
-                i => i,
+                Some(i) => i,
+                None => rng.random_range(0..nodes.len()),
             },
-            Rule::EarliestFinish => argmin(
-                &mut self.rng,
-                nodes
-                    .iter()
-                    .map(|n| (n.work_at(now) + job.size) / (f64::from(n.servers) * n.speed)),
+            (Rule::EarliestFinish, _) => argmin(
+                rng,
+                nodes.iter().map(|n| {
+                    let k = (n.work_at(now) + job.size) / (f64::from(n.servers) * n.speed);
+                    if k.is_nan() { f64::INFINITY } else { k }
+                }),
             ),
-            Rule::Table { cap, choice } => {
+            (Rule::Table { cap, choice }, _) => {
                 let (mut index, mut stride) = (0usize, 1usize);
                 for n in nodes {
                     index += n.present.min(*cap) as usize * stride;
@@ -395,21 +507,12 @@ impl Dispatcher {
                 }
                 choice[index] as usize
             }
-            Rule::Pull | Rule::Hybrid { .. } => {
+            (Rule::Pull | Rule::Hybrid { .. }, _) => {
                 unreachable!("pull has no push step; hybrid pushes by its inner rule")
             }
         };
         i as u32
     }
-}
-
-/// The first node whose cumulative weight exceeds a uniform draw, by
-/// binary search: O(log n) per arrival.
-fn weighted(rng: &mut Pcg64Mcg, cumulative: &[f64]) -> usize {
-    let u: f64 = rng.random();
-    cumulative
-        .partition_point(|&c| c <= u)
-        .min(cumulative.len() - 1)
 }
 
 #[cfg(test)]

@@ -359,6 +359,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             return;
         }
         if self.queues[station.queue].remove(id, job, self.clock) {
+            super::note_queue(&mut self.queue_index, &self.queues, station.queue);
             self.give_up(node, None, id, GiveUp::QueueTimeout);
         }
     }
@@ -401,9 +402,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     return self.give_up(node, Some(s as u32), id, GiveUp::Deadline);
                 }
                 let queue = station.queue;
-                if !self.queues[queue].remove(id, self.jobs.get(id), now)
-                    && !self.remove_restart(node, id)
-                {
+                let removed = self.queues[queue].remove(id, self.jobs.get(id), now);
+                super::note_queue(&mut self.queue_index, &self.queues, queue);
+                if !removed && !self.remove_restart(node, id) {
                     return;
                 }
                 if task.started {

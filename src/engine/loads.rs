@@ -1,15 +1,27 @@
 //! What dispatchers may see of each node, kept up to date only when the
 //! rule reads it.
 
-use crate::dispatch::NodeLoad;
+use crate::dispatch::{LoadIndex, NodeLoad};
 
 /// Node loads for dispatchers, kept up to date only when the rule reads them.
+///
+/// Every change of a node's load goes through here, so the rule's index
+/// ([`LoadIndex`]: jsq's and jiq's tournament trees, lwl's kinetic one) is
+/// updated here too, in O(log n), after the change. When the rule reads no
+/// load (`enabled` false) nothing runs.
 pub(super) struct LoadBoard {
     pub enabled: bool,
     pub nodes: Vec<NodeLoad>,
+    pub index: LoadIndex,
 }
 
 impl LoadBoard {
+    /// Node `node`'s load changed: its index entry follows.
+    #[inline(always)]
+    fn reindex(&mut self, node: u32) {
+        self.index.update(node as usize, &self.nodes[node as usize]);
+    }
+
     #[inline]
     pub fn arrive(&mut self, node: u32, now: f64, work: f64) {
         if self.enabled {
@@ -17,6 +29,7 @@ impl LoadBoard {
             l.present += 1;
             l.catch_up(now);
             l.work += work;
+            self.reindex(node);
         }
     }
 
@@ -27,6 +40,7 @@ impl LoadBoard {
             l.present -= 1;
             l.catch_up(now);
             l.work = (l.work - work).max(0.0);
+            self.reindex(node);
         }
     }
 
@@ -37,6 +51,7 @@ impl LoadBoard {
             let l = &mut self.nodes[node as usize];
             l.catch_up(now);
             l.work = (l.work + work).max(0.0);
+            self.reindex(node);
         }
     }
 
@@ -47,6 +62,7 @@ impl LoadBoard {
             l.catch_up(now);
             l.work_rate += speed;
             l.idle -= u32::from(was_idle);
+            self.reindex(node);
         }
     }
 
@@ -56,6 +72,7 @@ impl LoadBoard {
             let l = &mut self.nodes[node as usize];
             l.catch_up(now);
             l.work_rate -= speed;
+            self.reindex(node);
         }
     }
 
@@ -63,6 +80,7 @@ impl LoadBoard {
     pub fn take(&mut self, node: u32, servers: u32) {
         if self.enabled {
             self.nodes[node as usize].idle -= servers;
+            self.reindex(node);
         }
     }
 
@@ -70,6 +88,7 @@ impl LoadBoard {
     pub fn idle(&mut self, node: u32, servers: u32) {
         if self.enabled {
             self.nodes[node as usize].idle += servers;
+            self.reindex(node);
         }
     }
 
@@ -82,6 +101,7 @@ impl LoadBoard {
                 // Rounding must not leave phantom work at an empty node.
                 l.work = 0.0;
             }
+            self.reindex(node);
         }
     }
 
@@ -89,6 +109,7 @@ impl LoadBoard {
     pub fn fail(&mut self, node: u32) {
         if self.enabled {
             self.nodes[node as usize].servers -= 1;
+            self.reindex(node);
         }
     }
 
@@ -96,6 +117,7 @@ impl LoadBoard {
     pub fn repair(&mut self, node: u32) {
         if self.enabled {
             self.nodes[node as usize].servers += 1;
+            self.reindex(node);
         }
     }
 
@@ -106,6 +128,7 @@ impl LoadBoard {
             l.catch_up(now);
             l.work_rate = busy * speed;
             l.idle = l.servers - (busy.round() as u32).min(l.servers);
+            self.reindex(node);
         }
     }
 }

@@ -28,7 +28,7 @@ mod station;
 
 use rand_pcg::Pcg64Mcg;
 
-use crate::dispatch::{Dispatcher, NodeLoad, Rule};
+use crate::dispatch::{Dispatcher, LoadIndex, MinTree, NodeLoad, Rule};
 use crate::job::{Job, JobId};
 use crate::lifecycle::{AttemptEnd, Draws, GiveUp};
 use crate::model::{Class, Dist, Hop, Limit, Routing, Scenario, WhenFull};
@@ -338,6 +338,20 @@ fn per_speed(work: f64, speed: f64) -> f64 {
     if speed == 1.0 { work } else { work / speed }
 }
 
+/// Hybrid dispatching's index of queue lengths: queue `q` is keyed by
+/// minus its length while it holds jobs, so the least key is the longest
+/// queue and its first tie the lowest index. Called after every change
+/// of a node queue; nothing runs under other rules (`None`).
+#[inline(always)]
+fn note_queue(index: &mut Option<MinTree>, queues: &[QueuePolicy], q: usize) {
+    if let Some(lengths) = index {
+        match queues[q].len() {
+            0 => lengths.clear(q),
+            len => lengths.set(q, -(len as f64)),
+        }
+    }
+}
+
 /// One replication of a system: sources, stations, router and an observer.
 pub struct Simulation<W, O> {
     clock: f64,
@@ -353,6 +367,8 @@ pub struct Simulation<W, O> {
     dispatcher: Option<Dispatcher>,
     pull: bool,
     hybrid: bool,
+    /// Under hybrid dispatching, the node queues' lengths (see [`note_queue`]).
+    queue_index: Option<MinTree>,
     /// Where visits go when they end; `None` when every job leaves after one visit.
     routing: Option<Routing>,
     route_key: u64,
@@ -500,12 +516,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 }
             })
             .collect();
-        let loads = LoadBoard {
+        let mut loads = LoadBoard {
             // Only rules that look at node state pay for keeping it.
             enabled: matches!(
                 dispatcher.as_ref().map(|d| &d.rule),
                 Some(
                     Rule::Jsq
+                        | Rule::Pull
                         | Rule::PowerOfD { .. }
                         | Rule::Lwl
                         | Rule::Jiq
@@ -524,7 +541,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     ..NodeLoad::default()
                 })
                 .collect(),
+            index: LoadIndex::Off,
         };
+        if loads.enabled
+            && let Some(d) = &dispatcher
+        {
+            loads.index = LoadIndex::new(&d.rule, &loads.nodes);
+        }
         let demands = (0..scenario.nodes.len())
             .flat_map(|j| {
                 scenario
@@ -546,6 +569,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             dispatcher,
             pull,
             hybrid,
+            queue_index: None,
             routing: scenario.is_network().then(|| scenario.routing.clone()),
             route_key: visit_key(scenario.seed, replication, Purpose::Route),
             demand_key: visit_key(scenario.seed, replication, Purpose::Visit),
@@ -619,6 +643,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         // Dynamic workflow rules read the nodes' unfinished work.
         sim.loads.enabled |= sim.flows.as_ref().is_some_and(|f| f.dynamic());
+        if sim.hybrid {
+            sim.queue_index = Some(MinTree::new(sim.queues.len()));
+        }
         sim.schedule_failures();
         sim.schedule_shifts();
         sim.timer_lanes();
@@ -887,7 +914,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .dispatcher
                 .as_mut()
                 .expect("scenario validation requires a dispatcher for unpinned classes")
-                .choose(self.jobs.get(id), &self.loads.nodes, now),
+                .choose_indexed(
+                    self.jobs.get(id),
+                    &self.loads.nodes,
+                    &mut self.loads.index,
+                    now,
+                ),
         };
         if node == self.central() {
             self.jobs.get_mut(id).node = node;
@@ -941,6 +973,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             && (self.holding || self.workload.peek_time() == now || !self.unsettled.is_empty());
         if batch {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
             if !self.unsettled.contains(&node) {
                 self.unsettled.push(node);
             }
@@ -979,6 +1012,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.reschedule_shared(node);
         } else if station.rigid {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
             self.fill(node);
         } else if let Some(server) = station.idle.pop() {
             self.start(node, server, id);
@@ -986,6 +1020,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.arrive_preemptive(node, id);
         } else {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, station.queue);
         }
     }
 
@@ -1002,7 +1037,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             let queue = self.stations[node as usize].queue;
             while let Some(server) = self.stations[node as usize].idle.pop() {
-                match self.queues[queue].dequeue(now) {
+                let next = self.queues[queue].dequeue(now);
+                note_queue(&mut self.queue_index, &self.queues, queue);
+                match next {
                     Some(next) => self.start(node, server, next),
                     None => {
                         self.stations[node as usize].idle.push(server);
@@ -1024,6 +1061,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                         break;
                     }
                     let best = self.queues[queue].dequeue(now).expect("peeked");
+                    note_queue(&mut self.queue_index, &self.queues, queue);
                     self.preempt_or_queue(node, victim, best);
                 }
             }
@@ -1045,6 +1083,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 break;
             }
             let id = self.queues[queue].dequeue(now).expect("peeked");
+            note_queue(&mut self.queue_index, &self.queues, queue);
             let lead = station.idle.pop().expect("checked idle");
             for _ in 1..width {
                 let s = station.idle.pop().expect("checked idle") as usize;
@@ -1065,17 +1104,22 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     fn arrive_central(&mut self, id: JobId) {
         let now = self.clock;
         let stations = &self.stations;
-        let best = self
+        let dispatcher = self
             .dispatcher
             .as_mut()
-            .expect("pull dispatching has a dispatcher")
-            .least(
+            .expect("pull dispatching has a dispatcher");
+        // The index of idle nodes by speed (O(log n)); the scan it
+        // replaces, and is tested against, otherwise.
+        let best = match &self.loads.index {
+            LoadIndex::Pull(idle) => dispatcher.least_in(idle),
+            _ => dispatcher.least(
                 stations
                     .iter()
                     .enumerate()
                     .filter(|(_, st)| !st.idle.is_empty())
                     .map(|(j, st)| (j, -st.speed)),
-            );
+            ),
+        };
         if let Some(j) = best {
             let server = self.stations[j].idle.pop().expect("checked idle");
             self.assign(id, j as u32);
@@ -1159,6 +1203,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             None => {
                 let queue = self.stations[node as usize].queue;
                 self.queues[queue].enqueue(id, self.jobs.get_mut(id), self.clock);
+                note_queue(&mut self.queue_index, &self.queues, queue);
             }
         }
     }
@@ -1170,6 +1215,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let victim_id = station.servers[victim].job;
         if !self.queues[queue].outranks(self.jobs.get(id), self.jobs.get(victim_id), now) {
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, queue);
             return;
         }
         let slot = &mut station.servers[victim];
@@ -1191,6 +1237,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.assign_central(victim_id);
         }
         self.queues[queue].enqueue(victim_id, self.jobs.get_mut(victim_id), now);
+        note_queue(&mut self.queue_index, &self.queues, queue);
         if self.pull {
             self.assign(id, node);
         }
@@ -1280,6 +1327,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.assign_central(id);
             }
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
+            note_queue(&mut self.queue_index, &self.queues, queue);
             self.serve_next(node, server);
         }
     }
@@ -1425,6 +1473,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if station.sharing || !self.queues[station.queue].remove(id, job, now) {
             return;
         }
+        note_queue(&mut self.queue_index, &self.queues, station.queue);
         station.present -= 1;
         self.loads.leave(node, now, job.remaining);
         let job = self.jobs.take(id);
@@ -1613,7 +1662,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             return;
         }
         let queue = self.stations[node as usize].queue;
-        let next = match self.queues[queue].dequeue(now) {
+        let own = self.queues[queue].dequeue(now);
+        note_queue(&mut self.queue_index, &self.queues, queue);
+        let next = match own {
             Some(next) => Some(next),
             None if self.hybrid => self.steal(node),
             None => None,
@@ -1637,9 +1688,25 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// Hybrid dispatching: the job the longest other queue would serve next
-    /// (lowest node index among equally long queues).
+    /// (lowest node index among equally long queues). The thief's own
+    /// queue is empty, so the longest non-empty queue is another's; it is
+    /// read off the index of queue lengths in O(log n), and the scan it
+    /// replaces checks it in debug builds.
     fn steal(&mut self, thief: u32) -> Option<JobId> {
         let now = self.clock;
+        let longest = match &self.queue_index {
+            Some(lengths) => lengths.min().map(|_| lengths.select(0)),
+            None => self.longest_queue(thief),
+        };
+        debug_assert_eq!(longest, self.longest_queue(thief), "the queue-length index");
+        let id = self.queues[longest?].dequeue(now);
+        note_queue(&mut self.queue_index, &self.queues, longest?);
+        id
+    }
+
+    /// The queue of the longest non-empty queue of another node than
+    /// `thief` (lowest node index among equals), by a scan.
+    fn longest_queue(&self, thief: u32) -> Option<usize> {
         let mut longest: Option<usize> = None;
         for (j, station) in self.stations.iter().enumerate() {
             if j == thief as usize || station.sharing {
@@ -1650,7 +1717,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 longest = Some(station.queue);
             }
         }
-        self.queues[longest?].dequeue(now)
+        longest
     }
 
     /// Handles the internal event of a sharing node.
@@ -1858,6 +1925,123 @@ mod tests {
             assert_eq!(t.done, vec![(end, 0)], "{running:?}");
             assert_eq!(info.end, end, "failure events stop once every job has left");
         }
+    }
+
+    /// Where each job went and when it finished.
+    #[derive(Default, PartialEq, Debug)]
+    struct Placed {
+        nodes: Vec<(u64, u32)>,
+        done: Vec<(u64, u64)>,
+    }
+
+    impl Observer for Placed {
+        fn on_arrival(&mut self, _now: f64, job: &Job) {
+            self.nodes.push((job.seq, job.node));
+        }
+        fn on_complete(&mut self, now: f64, job: &Job) {
+            self.done.push((now.to_bits(), job.seq));
+        }
+    }
+
+    #[test]
+    fn indexed_dispatch_runs_as_the_scan() {
+        // Nodes of 1 to 3 servers at three speeds, failing and repaired:
+        // the engine dispatching through the index and through the scan
+        // gives the same run, job by job, bit for bit.
+        use crate::model::{Dist, FailureClock, NodeFailures, OnFailure};
+        let mut text = String::from(
+            "name = \"t\"\nhorizon = { jobs = 100 }\n[dispatch]\nrule = \"jsq\"\n\
+             [[classes]]\nname = \"a\"\n\
+             arrival = { dist = \"exponential\", rate = 1.0 }\n\
+             service = { dist = \"exponential\", mean = 1.0 }\n",
+        );
+        for j in 0..12 {
+            let speed = [1.0, 0.5, 2.0][j % 3];
+            let servers = 1 + j % 4 / 2 + j % 2;
+            text += &format!("[[nodes]]\nname = \"n{j}\"\nservers = {servers}\nspeed = {speed}\n");
+        }
+        let rules = [
+            Rule::Jsq,
+            Rule::Lwl,
+            Rule::Jiq,
+            Rule::Hybrid {
+                push: Box::new(Rule::Lwl),
+            },
+            Rule::Pull,
+            Rule::Hybrid {
+                push: Box::new(Rule::RoundRobin),
+            },
+        ];
+        for rule in rules {
+            let mut s = Scenario::from_toml(&text, Path::new("t.toml")).unwrap();
+            for n in &mut s.nodes {
+                n.failures = Some(NodeFailures {
+                    up: Dist::Exponential {
+                        rate: 0.1,
+                        mean: 10.0,
+                    },
+                    down: Dist::Exponential {
+                        rate: 1.0,
+                        mean: 1.0,
+                    },
+                    running: OnFailure::Resume,
+                    clock: FailureClock::Always,
+                });
+            }
+            // Sizes from three values, so lwl meets ties.
+            let list: Vec<(f64, f64)> = (0..3000)
+                .map(|i| (f64::from(i / 3) * 0.2, [1.0, 2.0, 4.0][i as usize % 3]))
+                .collect();
+            let run = |indexed: bool| {
+                let rng = crate::workload::stream_rng(1, 0, u32::MAX, Purpose::Dispatch);
+                let d = Dispatcher::new(rule.clone(), rng);
+                let mut sim =
+                    Simulation::new(&s, arrivals(&list), &fcfs(), Some(d), Placed::default());
+                if !indexed {
+                    sim.loads.index = LoadIndex::Off;
+                    sim.queue_index = None;
+                }
+                sim.run(Limit::Jobs(0), Limit::Time(500.0));
+                sim.into_observer()
+            };
+            let (a, b) = (run(true), run(false));
+            assert!(a.done.len() > 2000, "{}", rule.label());
+            assert!(a == b, "{}", rule.label());
+        }
+    }
+
+    #[test]
+    fn hybrid_steals_from_the_longest_queue_through_its_index() {
+        // Reneging, preemption (srpt) and several servers: every steal of
+        // the run checks the queue-length index against the scan (a debug
+        // assertion in `steal`), and the run is the scan's job by job.
+        let mut text = String::from(
+            "name = \"h\"\nhorizon = { jobs = 3000 }\nwarmup = { jobs = 0 }\n\
+             [dispatch]\nrule = \"hybrid\"\npush = \"random\"\n\
+             [policy]\ndiscipline = \"srpt\"\n\
+             [[classes]]\nname = \"a\"\n\
+             arrival = { dist = \"exponential\", rate = 9.0 }\n\
+             service = { dist = \"exponential\", mean = 1.0 }\n\
+             patience = { dist = \"exponential\", mean = 2.0 }\n",
+        );
+        for j in 0..6 {
+            text += &format!("[[nodes]]\nname = \"n{j}\"\nservers = {}\n", 1 + j % 2);
+        }
+        let s = Scenario::from_toml(&text, Path::new("h.toml")).unwrap();
+        let run = |indexed: bool| {
+            let rng = crate::workload::stream_rng(1, 0, u32::MAX, Purpose::Dispatch);
+            let d = Dispatcher::new(s.dispatch.clone().unwrap(), rng);
+            let workload = crate::workload::SampledWorkload::new(&s, 0);
+            let mut sim = Simulation::new(&s, workload, &s.policies[0], Some(d), Placed::default());
+            if !indexed {
+                sim.queue_index = None;
+            }
+            sim.run(Limit::Jobs(0), Limit::Jobs(3000));
+            sim.into_observer()
+        };
+        let (a, b) = (run(true), run(false));
+        assert!(a.done.len() >= 2000, "{}", a.done.len());
+        assert!(a == b);
     }
 
     #[test]
