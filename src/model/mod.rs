@@ -6,6 +6,7 @@ pub mod arrival;
 pub mod batch;
 pub mod dist;
 pub mod failures;
+pub mod groups;
 pub mod output;
 pub mod route;
 pub mod rows;
