@@ -35,6 +35,9 @@ pub enum Selection {
     All,
     Class(usize),
     Node(usize),
+    /// Every member of a node group (`Scenario::groups`) together, per
+    /// visit, as one node of all their servers.
+    Group(usize),
 }
 
 /// A figure estimated from replications.
@@ -141,6 +144,8 @@ pub struct RowStats {
     /// Server failures: at a node whose servers fail, and overall when
     /// some node's do; `None` elsewhere.
     pub servers: Option<ServerSummary>,
+    /// A group's row: its size and the spread of its members' utilisation.
+    pub group: Option<super::groups::GroupFigures>,
 }
 
 /// The quantile levels of `RowStats::response_quantiles`.
@@ -157,6 +162,10 @@ pub fn summarize(
         Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
         Selection::Class(c) => scenario.servers_of_class(c),
         Selection::Node(n) => scenario.nodes[n].servers,
+        Selection::Group(g) => scenario.groups[g]
+            .members()
+            .map(|n| scenario.nodes[n].servers)
+            .sum(),
     });
     // The row's nodes, where some follow a server schedule.
     let row_nodes: Vec<usize> = match selection {
@@ -171,6 +180,7 @@ pub fn summarize(
             (0..scenario.nodes.len()).filter(|&j| visited[j]).collect()
         }
         Selection::Node(n) => vec![n],
+        Selection::Group(g) => scenario.groups[g].members().collect(),
     };
     let scheduled = row_nodes
         .iter()
@@ -181,6 +191,9 @@ pub fn summarize(
             .nodes
             .get(n)
             .is_some_and(|node| node.capacity.is_some()),
+        Selection::Group(g) => scenario.groups[g]
+            .members()
+            .any(|n| scenario.nodes[n].capacity.is_some()),
         _ => scenario.nodes.iter().any(|n| n.capacity.is_some()),
     };
     let blocks_after_service = scenario
@@ -194,8 +207,8 @@ pub fn summarize(
     let reneges = classes_of.iter().any(|c| c.patience.is_some());
     let baulks = classes_of.iter().any(|c| !c.baulk.is_empty());
     let slowdown_exists = classes_of.iter().all(|c| c.has_finite_slowdown_mean());
-    let flows =
-        classes_of.iter().any(|c| c.is_workflow()) && !matches!(selection, Selection::Node(_));
+    let flows = classes_of.iter().any(|c| c.is_workflow())
+        && !matches!(selection, Selection::Node(_) | Selection::Group(_));
     let has_deadlines = match selection {
         Selection::Class(c) => scenario.classes[c].deadline.is_some(),
         _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
@@ -231,11 +244,26 @@ pub fn summarize(
                 vec![(n, &r.node(n)[0])]
             }
             Selection::Node(n) => r.node(n).iter().enumerate().collect(),
+            Selection::Group(g) if r.has_node_cells() => {
+                class_cells = false;
+                scenario.groups[g]
+                    .members()
+                    .map(|n| (n, &r.node(n)[0]))
+                    .collect()
+            }
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .flat_map(|n| r.node(n).iter().enumerate())
+                .collect(),
         });
         let cells: Vec<&CellStats> = match selection {
             Selection::All => r.class_cells().iter().collect(),
             Selection::Class(c) => vec![r.class(c)],
             Selection::Node(n) => r.node(n).iter().collect(),
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .flat_map(|n| r.node(n).iter())
+                .collect(),
         };
         let own_node_cell = matches!(selection, Selection::Node(_)) && cells.len() == 1;
         // Borrowed while one cell holds the replication's jobs: copying a
@@ -382,7 +410,7 @@ pub fn summarize(
         // Visits per job; for a node, its visit ratio: visits there per job done.
         columns[9].push(match selection {
             _ if !scenario.is_network() => f64::NAN,
-            Selection::Node(_) => {
+            Selection::Node(_) | Selection::Group(_) => {
                 let done = r.completed();
                 if done == 0 {
                     f64::NAN
@@ -481,6 +509,13 @@ pub fn summarize(
             class_cells,
         ),
         servers: server_summary(scenario, reps, selection),
+        group: match selection {
+            Selection::Group(g) => Some(super::groups::GroupFigures {
+                nodes: scenario.groups[g].count,
+                utilisation: super::groups::utilisation_distribution(scenario, reps, g),
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -511,6 +546,7 @@ fn server_summary(
     let nodes: Vec<usize> = match selection {
         Selection::Class(_) => return None,
         Selection::Node(n) => vec![n],
+        Selection::Group(g) => scenario.groups[g].members().collect(),
         Selection::All => (0..scenario.nodes.len()).collect(),
     };
     if !nodes.iter().any(|&n| scenario.nodes[n].failures.is_some()) {
@@ -558,7 +594,7 @@ pub fn size_bins(
     let classes: Vec<usize> = match selection {
         Selection::All => (0..scenario.classes.len()).collect(),
         Selection::Class(c) => vec![c],
-        Selection::Node(_) => return Vec::new(),
+        Selection::Node(_) | Selection::Group(_) => return Vec::new(),
     };
     let bins = edges.len() + 1;
     let kept = |r: &ReplicationSummary| {
