@@ -305,3 +305,23 @@ fn the_table_stays_within_120_columns_with_groups() {
     let rack = csv.lines().find(|l| l.contains(",rack,")).unwrap();
     assert!(rack.contains(",6,"), "{rack}");
 }
+
+#[test]
+fn a_sweep_may_vary_a_groups_servers_or_speed() {
+    use schedlab::sweep::{Sweep, Values};
+    let (group, _) = rack(3, "");
+    let s = parse(&format!(
+        "{HEAD}\n[[nodes]]\nname = \"db\"\nservers = 1\n{group}\n[dispatch]\nrule = \"jsq\"\n"
+    ));
+    let sweep = Sweep::new(&s, "nodes.rack.servers", &Values::List(vec![2.0]), "p", "v").unwrap();
+    let p = sweep.point(&s, 0).unwrap();
+    let servers: Vec<u32> = p.nodes.iter().map(|n| n.servers).collect();
+    assert_eq!(servers, [1, 2, 2, 2]);
+    let sweep = Sweep::new(&s, "nodes.rack[1].speed", &Values::List(vec![3.0]), "p", "v").unwrap();
+    let p = sweep.point(&s, 0).unwrap();
+    let speeds: Vec<f64> = p.nodes.iter().map(|n| n.speed).collect();
+    assert_eq!(speeds, [1.0, 1.5, 3.0, 1.5]);
+    let sweep = Sweep::new(&s, "nodes.rack.speed", &Values::List(vec![3.0]), "p", "v").unwrap();
+    let p = sweep.point(&s, 0).unwrap();
+    assert!(p.nodes[1..].iter().all(|n| n.speed == 3.0));
+}
