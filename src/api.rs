@@ -80,7 +80,7 @@ pub enum ScenarioSource<'a> {
 }
 
 /// The overrides of `schedlab run` (`--seed`, `--replications`, `--jobs`,
-/// `--compare`, `--threads`), checked as the flags are.
+/// `--compare`, `--threads`, `--per-node`), checked as the flags are.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub seed: Option<u64>,
@@ -88,6 +88,8 @@ pub struct RunOptions {
     pub jobs: Option<u64>,
     pub compare: Option<String>,
     pub threads: Option<usize>,
+    /// `--per-node`: rows for each member of a node group too.
+    pub per_node: bool,
 }
 
 impl RunOptions {
@@ -100,6 +102,7 @@ impl RunOptions {
             json: true,
             compare: self.compare.clone(),
             threads: self.threads,
+            per_node: self.per_node,
             ..Default::default()
         }
     }

@@ -85,6 +85,7 @@ def run(
     jobs: Optional[int] = None,
     compare: Optional[_Policies] = None,
     threads: Optional[int] = None,
+    per_node: bool = False,
 ) -> RunResult: ...
 def sweep(
     scenario: _Scenario,

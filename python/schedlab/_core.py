@@ -83,10 +83,14 @@ def _warn(messages: Sequence[str]) -> None:
 
 
 def _flatten(row: Dict[str, Any]) -> Dict[str, Any]:
-    """A JSON row with its ``theory`` object spread into ``theory_*`` columns."""
-    out = {k: v for k, v in row.items() if k != "theory"}
+    """A JSON row with its ``theory`` object spread into ``theory_*`` columns,
+    and a group row's ``utilisation_distribution`` into ``utilisation_min``,
+    ``utilisation_p5``, ... (the columns of ``results.csv``)."""
+    out = {k: v for k, v in row.items() if k not in ("theory", "utilisation_distribution")}
     for k, v in (row.get("theory") or {}).items():
         out[f"theory_{k}"] = v
+    for k, v in (row.get("utilisation_distribution") or {}).items():
+        out[f"utilisation_{k}"] = v
     return out
 
 
@@ -301,6 +305,7 @@ def run(
     jobs: Optional[int] = None,
     compare: Optional[Union[str, Sequence[str]]] = None,
     threads: Optional[int] = None,
+    per_node: bool = False,
 ) -> RunResult:
     """Simulates a scenario's replications, as ``schedlab run --json`` does.
 
@@ -316,6 +321,9 @@ def run(
             baseline: ``"fcfs,srpt,ps"`` or ``["fcfs", "rr(q=0.5)"]``.
         threads: worker threads (default: every core); the results are the
             same for any number.
+        per_node: a row for every member of a node group (``[[nodes]]``
+            with ``count``) too, as ``--per-node``; by default a group has
+            one row, with ``group_nodes`` and ``utilisation_distribution``.
 
     Returns:
         a ``RunResult`` (``.rows``, ``.paired``, ``.theory``, ``.to_pandas()``,
@@ -344,6 +352,7 @@ def run(
         jobs=whole(jobs, "--jobs"),
         compare=policy_list(compare),
         threads=whole(threads, "--threads"),
+        per_node=bool(per_node),
     )
     result = RunResult(handle)
     _warn(result.warnings)

@@ -246,7 +246,7 @@ impl GanttHandle {
 
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None))]
+#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None, per_node=false))]
 fn run(
     py: Python<'_>,
     kind: &str,
@@ -257,6 +257,7 @@ fn run(
     jobs: Option<u64>,
     compare: Option<String>,
     threads: Option<usize>,
+    per_node: bool,
 ) -> PyResult<RunHandle> {
     let source = Source::new(kind, scenario, label)?;
     let options = api::RunOptions {
@@ -265,6 +266,7 @@ fn run(
         jobs,
         compare,
         threads,
+        per_node,
     };
     let result = background(py, move || api::run(source.scenario(), &options))?;
     Ok(RunHandle {
@@ -296,6 +298,7 @@ fn sweep(
             jobs,
             compare,
             threads,
+            per_node: false,
         },
         param,
         values,

@@ -854,7 +854,7 @@ pub fn table_with(
         };
         let _ = writeln!(
             out,
-            "group {} ({} nodes), {}: row over all members; per-node utilisation {spread}",
+            "group {} ({} nodes), {}: per-node utilisation {spread}",
             r.node, g.nodes, r.policy
         );
     }
