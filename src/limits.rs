@@ -201,7 +201,7 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
     for p in &s.policies {
         let mut per_job = 2.0 * visits;
         let quanta = std::iter::once(p)
-            .chain(s.nodes.iter().filter_map(|n| n.discipline.as_ref()))
+            .chain(s.nodes.iter().filter_map(|n| n.discipline.as_deref()))
             .map(|d| d.queue().map_or(f64::INFINITY, |q| q.quantum(&probe)))
             .fold(f64::INFINITY, f64::min);
         if quanta.is_finite() && quanta > 0.0 {

@@ -325,3 +325,18 @@ fn a_sweep_may_vary_a_groups_servers_or_speed() {
     let p = sweep.point(&s, 0).unwrap();
     assert!(p.nodes[1..].iter().all(|n| n.speed == 3.0));
 }
+
+#[test]
+fn an_overloaded_group_is_warned_once() {
+    let (group, _) = rack(4, "");
+    let text = format!(
+        "{}\n[[nodes]]\nname = \"front\"\nservers = 20\n{group}\n[[routes]]\nfrom = \"front\"\nto = [{{ node = \"rack\", p = 1.0 }}]\n",
+        HEAD.replace("rate = 2.4", "rate = 9.0")
+            .replace("name = \"web\"\n", "name = \"web\"\nnode = \"front\"\n")
+            .replace("name = \"batch\"\n", "name = \"batch\"\nnode = \"front\"\n")
+    );
+    let w = parse(&text).warnings();
+    let lines: Vec<&String> = w.iter().filter(|l| l.contains("rack")).collect();
+    assert_eq!(lines.len(), 1, "{w:?}");
+    assert!(lines[0].contains("4 of the 4 nodes of group \"rack\""), "{w:?}");
+}

@@ -208,13 +208,13 @@ mod tests {
         let doc: Doc =
             toml::from_str(&format!("[[alarms]]\nname = \"a\"\nwhen = {when}\n")).unwrap();
         let mut pool = Node::new("pool", 4, 1.0);
-        pool.failures = Some(crate::model::NodeFailures {
+        pool.failures = Some(Box::new(crate::model::NodeFailures {
             up: crate::model::Dist::Deterministic { value: 1.0 },
             down: crate::model::Dist::Deterministic { value: 1.0 },
             running: crate::model::OnFailure::Resume,
             clock: crate::model::FailureClock::Always,
-        });
-        build(&doc.alarms, &[pool, Node::new("db", 1, 1.0)])
+        }));
+        build(&doc.alarms, &[pool, Node::new("db", 1, 1.0)], &[])
     }
 
     #[test]

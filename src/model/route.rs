@@ -97,15 +97,16 @@ impl Route {
 pub struct Routing {
     classes: usize,
     table: Vec<Option<Route>>,
+    /// Whether any visit can go on to another node, worked out once: the
+    /// loads ask for every node, and a scan of 100,000 nodes' routes each
+    /// time made the warnings of a 100,000-node scenario take 18 s.
+    network: bool,
 }
 
 impl Routing {
     /// Whether any visit can go on to another node.
     pub fn is_network(&self) -> bool {
-        self.table
-            .iter()
-            .flatten()
-            .any(|r| r.hops.iter().any(|(_, h)| matches!(h, Hop::Node { .. })))
+        self.network
     }
 
     /// The route of `class` at `node`, if it has one.
@@ -225,6 +226,15 @@ pub fn build(
     classes: &[Class],
 ) -> Result<Routing, FieldError> {
     let k = classes.len();
+    if routes.is_empty() {
+        // No table at all rather than an empty route per (node, class):
+        // 56 bytes each, 5.6 MB for a group of 100,000 nodes.
+        return Ok(Routing {
+            classes: k,
+            table: Vec::new(),
+            network: false,
+        });
+    }
     let node_index = |name: &str, field: String| {
         groups::resolve(nodes, groups, name).ok_or_else(|| {
             FieldError::new(
@@ -382,7 +392,15 @@ pub fn build(
             });
         }
     }
-    Ok(Routing { classes: k, table })
+    let network = table
+        .iter()
+        .flatten()
+        .any(|r| r.hops.iter().any(|(_, h)| matches!(h, Hop::Node { .. })));
+    Ok(Routing {
+        classes: k,
+        table,
+        network,
+    })
 }
 
 /// The (node, class) states jobs can be in, from the entry states on.

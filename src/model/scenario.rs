@@ -468,7 +468,7 @@ impl Scenario {
 
     /// The discipline node `node` runs when the run's policy is `policy`.
     pub fn discipline_at<'a>(&'a self, node: usize, policy: &'a AnyPolicy) -> &'a AnyPolicy {
-        self.nodes[node].discipline.as_ref().unwrap_or(policy)
+        self.nodes[node].discipline.as_deref().unwrap_or(policy)
     }
 
     /// Runs these policies instead of the file's, checked against the
@@ -497,7 +497,7 @@ impl Scenario {
     pub fn needs_size_estimates(&self) -> bool {
         self.policies
             .iter()
-            .chain(self.nodes.iter().filter_map(|n| n.discipline.as_ref()))
+            .chain(self.nodes.iter().filter_map(|n| n.discipline.as_deref()))
             .any(|p| p.uses_size_estimates())
     }
 
@@ -523,7 +523,11 @@ impl Scenario {
                 fmt_load(total)
             )
         });
-        (0..self.nodes.len())
+        // A group's members are identical: one line for the group, naming
+        // its most loaded member and how many are overloaded, rather than
+        // one line for each of thousands of members.
+        let mut group_lines: Vec<(usize, f64, usize, String)> = Vec::new();
+        let per_node = (0..self.nodes.len())
             .filter_map(|j| {
                 // Classes with attempt rules bring each attempt's work, and
                 // only that load tells whether the queue drains.
@@ -538,18 +542,42 @@ impl Scenario {
                     }
                     None => (self.offered_load(j), String::new()),
                 };
-                (rho >= 1.0).then(|| {
-                    format!(
-                        "{}: node {:?} has offered load {} >= 1{retries}: the queue grows without bound, \
-                         so the figures describe this finite horizon only",
-                        self.path.display(),
-                        self.nodes[j].name,
-                        fmt_load(rho)
-                    )
-                })
+                if rho < 1.0 {
+                    return None;
+                }
+                if let Some(g) = groups::group_of(&self.groups, j) {
+                    match group_lines.iter_mut().find(|l| l.0 == g) {
+                        Some(line) => {
+                            line.2 += 1;
+                            if rho > line.1 {
+                                (line.1, line.3) = (rho, retries);
+                            }
+                        }
+                        None => group_lines.push((g, rho, 1, retries)),
+                    }
+                    return None;
+                }
+                Some(format!(
+                    "{}: node {:?} has offered load {} >= 1{retries}: the queue grows without bound, \
+                     so the figures describe this finite horizon only",
+                    self.path.display(),
+                    self.nodes[j].name,
+                    fmt_load(rho)
+                ))
             })
-            .chain(overall)
-            .collect()
+            .collect::<Vec<_>>();
+        let per_group = group_lines.into_iter().map(|(g, rho, overloaded, retries)| {
+            let group = &self.groups[g];
+            format!(
+                "{}: {overloaded} of the {} nodes of group {:?} have offered load >= 1 (up to {}){retries}: \
+                 their queues grow without bound, so the figures describe this finite horizon only",
+                self.path.display(),
+                group.count,
+                group.name,
+                fmt_load(rho)
+            )
+        });
+        per_node.into_iter().chain(per_group).chain(overall).collect()
     }
 }
 
@@ -1560,8 +1588,8 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             speed_by_task,
             when_full,
             capacity: n.capacity,
-            failures,
-            schedule,
+            failures: failures.map(Box::new),
+            schedule: schedule.map(Box::new),
             ..Node::new(&n.name, servers, n.speed)
         };
         let first = nodes.len();
@@ -1858,7 +1886,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "a node runs one discipline; compare policies in [policy]",
             ));
         }
-        let policy = AnyPolicy::from_config(&config, &context)?;
+        let policy = Box::new(AnyPolicy::from_config(&config, &context)?);
         for m in entries[j].clone() {
             nodes[m].discipline = Some(policy.clone());
         }
