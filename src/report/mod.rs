@@ -1655,14 +1655,9 @@ pub struct CsvRecord {
     pub interrupted: Option<f64>,
     #[serde(default)]
     pub interrupted_ci95: Option<f64>,
-    pub theory_formula: Option<String>,
-    pub theory_kind: Option<Kind>,
-    pub theory_mean_wait: Option<f64>,
-    pub theory_mean_response: Option<f64>,
-    pub theory_rel_error: Option<f64>,
-    pub theory_within_ci: Option<bool>,
     /// Group rows: members, and the spread of their utilisations (the
-    /// JSON's `utilisation_distribution` flattened).
+    /// JSON's `utilisation_distribution` flattened; before
+    /// the theory columns, which stay last).
     #[serde(default)]
     pub group_nodes: Option<usize>,
     #[serde(default)]
@@ -1675,6 +1670,12 @@ pub struct CsvRecord {
     pub utilisation_p95: Option<f64>,
     #[serde(default)]
     pub utilisation_max: Option<f64>,
+    pub theory_formula: Option<String>,
+    pub theory_kind: Option<Kind>,
+    pub theory_mean_wait: Option<f64>,
+    pub theory_mean_response: Option<f64>,
+    pub theory_rel_error: Option<f64>,
+    pub theory_within_ci: Option<bool>,
 }
 
 impl From<ResultRecord> for CsvRecord {
