@@ -538,7 +538,11 @@ pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
     if scenario.member_rows {
         for g in &scenario.groups {
             for j in g.members() {
-                selections.push((Selection::Node(j), "all".into(), scenario.nodes[j].name.clone()));
+                selections.push((
+                    Selection::Node(j),
+                    "all".into(),
+                    scenario.nodes[j].name.clone(),
+                ));
             }
         }
     }

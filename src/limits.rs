@@ -21,8 +21,14 @@ use crate::policy::Policy;
 pub const MAX_SERVERS: u32 = 100_000;
 /// Most steps of a node's server schedule.
 pub const MAX_SCHEDULE_STEPS: usize = 100_000;
-/// Most nodes of a scenario.
+/// Most nodes of `optimize makespan` and `completion`.
 pub const MAX_NODES: usize = 10_000;
+/// Most nodes of a scenario: as many as one node group may have
+/// ([`crate::model::groups::MAX_COUNT`]). Issue 19 models clusters of
+/// 100,000 nodes; the memory of their statistics is checked on its own
+/// below, and the rest costs about 2 KB a node (the README's "Speed and
+/// memory").
+pub const MAX_SCENARIO_NODES: usize = 1_000_000;
 /// Most replications of a run.
 pub const MAX_REPLICATIONS: u32 = 100_000;
 /// Most jobs (warm-up or horizon) of one replication.
@@ -136,7 +142,7 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
     check(
         "nodes",
         s.nodes.len() as f64,
-        MAX_NODES as f64,
+        MAX_SCENARIO_NODES as f64,
         "the number of nodes",
     )?;
     for (j, n) in s.nodes.iter().enumerate() {

@@ -117,9 +117,8 @@ d = 2
     let spread: String = (0..4)
         .map(|i| format!("{{ node = \"rack[{i}]\", p = 0.125 }}, "))
         .collect();
-    let mut list_routes = format!(
-        "\n[[routes]]\nfrom = \"front\"\nto = [{spread}{{ node = \"exit\", p = 0.5 }}]\n"
-    );
+    let mut list_routes =
+        format!("\n[[routes]]\nfrom = \"front\"\nto = [{spread}{{ node = \"exit\", p = 0.5 }}]\n");
     for i in 0..4 {
         list_routes.push_str(&format!(
             "\n[[routes]]\nfrom = \"rack[{i}]\"\nclass = \"batch\"\nto = [{{ node = \"rack[0]\", p = 0.25 }}, {{ node = \"exit\", p = 0.75 }}]\n"
@@ -168,15 +167,24 @@ fn a_class_may_name_a_group_that_is_every_node_or_one_member() {
     let s = parse(&format!("{all}{group}\n[dispatch]\nrule = \"jsq\"\n"));
     assert_eq!(s.classes[1].node, None, "dispatched over every node");
     // A group that is only some of the nodes: refused, naming the field.
-    let text = format!("{all}{group}\n[[nodes]]\nname = \"db\"\nservers = 1\n\n[dispatch]\nrule = \"jsq\"\n");
-    let e = Scenario::from_toml(&text, Path::new("g.toml")).unwrap_err().to_string();
-    assert!(e.contains("classes[1].node") && e.contains("\"rack\""), "{e}");
+    let text = format!(
+        "{all}{group}\n[[nodes]]\nname = \"db\"\nservers = 1\n\n[dispatch]\nrule = \"jsq\"\n"
+    );
+    let e = Scenario::from_toml(&text, Path::new("g.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("classes[1].node") && e.contains("\"rack\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn the_group_row_pools_its_members() {
     let (group, _) = rack(4, "");
-    let mut s = parse(&format!("{HEAD}{group}\n[dispatch]\nrule = \"round-robin\"\n"));
+    let mut s = parse(&format!(
+        "{HEAD}{group}\n[dispatch]\nrule = \"round-robin\"\n"
+    ));
     s.member_rows = true;
     let out = experiment::run(&s);
     let rows: Vec<ResultRecord> = out.rows.iter().map(ResultRecord::from).collect();
@@ -245,23 +253,35 @@ fn bad_groups_are_refused_with_one_line() {
     refused(&node("count = -3"), &["nodes[0].count", "-3"]);
     refused(&node("count = 2.5"), &["nodes[0].count", "2.5"]);
     refused(&node("count = \"10\""), &["nodes[0].count", "10"]);
-    refused(&node("count = 1000001"), &["nodes[0].count", "1000001", "1000000"]);
+    refused(
+        &node("count = 1000001"),
+        &["nodes[0].count", "1000001", "1000000"],
+    );
     refused(
         "\n[[nodes]]\nname = \"rack[1]\"\ncount = 2\nservers = 1\n",
         &["nodes[0].name", "rack[1]"],
     );
     // A member's name taken by another node, before or after the group.
     refused(
-        &format!("{}\n[[nodes]]\nname = \"rack[1]\"\nservers = 1\n", node("count = 2")),
+        &format!(
+            "{}\n[[nodes]]\nname = \"rack[1]\"\nservers = 1\n",
+            node("count = 2")
+        ),
         &["nodes[1].name", "rack[1]", "member of group nodes[0]"],
     );
     refused(
-        &format!("\n[[nodes]]\nname = \"rack[1]\"\nservers = 1\n{}", node("count = 2")),
+        &format!(
+            "\n[[nodes]]\nname = \"rack[1]\"\nservers = 1\n{}",
+            node("count = 2")
+        ),
         &["nodes[1].name", "rack[1]", "nodes[0]"],
     );
     // A group's name taken by a node.
     refused(
-        &format!("{}\n[[nodes]]\nname = \"rack\"\nservers = 1\n", node("count = 2")),
+        &format!(
+            "{}\n[[nodes]]\nname = \"rack\"\nservers = 1\n",
+            node("count = 2")
+        ),
         &["nodes[1].name", "\"rack\""],
     );
     // A member that does not exist, listed compactly in the message.
@@ -273,7 +293,10 @@ fn bad_groups_are_refused_with_one_line() {
     std::fs::write(d.path().join("bad.toml"), text).unwrap();
     let (code, _, err) = schedlab(&["run", "bad.toml"], d.path());
     assert_eq!(code, Some(2));
-    assert!(err.contains("routes[0].from") && err.contains("rack (rack[0..4])"), "{err}");
+    assert!(
+        err.contains("routes[0].from") && err.contains("rack (rack[0..4])"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -317,7 +340,14 @@ fn a_sweep_may_vary_a_groups_servers_or_speed() {
     let p = sweep.point(&s, 0).unwrap();
     let servers: Vec<u32> = p.nodes.iter().map(|n| n.servers).collect();
     assert_eq!(servers, [1, 2, 2, 2]);
-    let sweep = Sweep::new(&s, "nodes.rack[1].speed", &Values::List(vec![3.0]), "p", "v").unwrap();
+    let sweep = Sweep::new(
+        &s,
+        "nodes.rack[1].speed",
+        &Values::List(vec![3.0]),
+        "p",
+        "v",
+    )
+    .unwrap();
     let p = sweep.point(&s, 0).unwrap();
     let speeds: Vec<f64> = p.nodes.iter().map(|n| n.speed).collect();
     assert_eq!(speeds, [1.0, 1.5, 3.0, 1.5]);
@@ -338,5 +368,8 @@ fn an_overloaded_group_is_warned_once() {
     let w = parse(&text).warnings();
     let lines: Vec<&String> = w.iter().filter(|l| l.contains("rack")).collect();
     assert_eq!(lines.len(), 1, "{w:?}");
-    assert!(lines[0].contains("4 of the 4 nodes of group \"rack\""), "{w:?}");
+    assert!(
+        lines[0].contains("4 of the 4 nodes of group \"rack\""),
+        "{w:?}"
+    );
 }

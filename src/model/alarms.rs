@@ -12,8 +12,8 @@
 use serde::Deserialize;
 
 use crate::error::FieldError;
-use crate::model::groups::{self, NodeGroup};
 use crate::model::Node;
+use crate::model::groups::{self, NodeGroup};
 
 /// When an alarm is raised (it clears when the condition stops holding).
 #[derive(Debug, Clone, PartialEq)]

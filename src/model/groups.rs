@@ -60,10 +60,7 @@ pub fn resolve(nodes: &[Node], groups: &[NodeGroup], name: &str) -> Option<Range
     {
         return Some(g.first + index..g.first + index + 1);
     }
-    nodes
-        .iter()
-        .position(|n| n.name == name)
-        .map(|j| j..j + 1)
+    nodes.iter().position(|n| n.name == name).map(|j| j..j + 1)
 }
 
 /// The node names for a "no such node" message: a group as
@@ -131,10 +128,7 @@ mod tests {
         assert_eq!(resolve(&nodes, &groups, "rack[3]"), None);
         assert_eq!(resolve(&nodes, &groups, "db"), Some(4..5));
         assert_eq!(resolve(&nodes, &groups, "web"), None);
-        assert_eq!(
-            known_names(&nodes, &groups),
-            "front, rack (rack[0..2]), db"
-        );
+        assert_eq!(known_names(&nodes, &groups), "front, rack (rack[0..2]), db");
         assert_eq!(group_of(&groups, 2), Some(0));
         assert_eq!(group_of(&groups, 4), None);
         assert_eq!(

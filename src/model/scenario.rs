@@ -19,9 +19,9 @@ use crate::job::Job;
 use crate::model::arrival::{Arrivals, RawArrival};
 use crate::model::batch::{Batch, BatchSpec};
 use crate::model::dist::{Dist, DistSpec};
+use crate::model::groups::{self, NodeGroup};
 use crate::model::route::{self, RouteConfig, Routing};
 use crate::model::workflow::{ClassFlow, Network};
-use crate::model::groups::{self, NodeGroup};
 use crate::model::{Class, Limit, Node, WhenFull};
 use crate::policy::{
     AnyPolicy, CompareEntry, Policy, PolicyConfig, PolicyContext, policies_from_section,
@@ -577,7 +577,11 @@ impl Scenario {
                 fmt_load(rho)
             )
         });
-        per_node.into_iter().chain(per_group).chain(overall).collect()
+        per_node
+            .into_iter()
+            .chain(per_group)
+            .chain(overall)
+            .collect()
     }
 }
 
