@@ -373,3 +373,40 @@ fn an_overloaded_group_is_warned_once() {
         "{w:?}"
     );
 }
+
+#[test]
+fn a_group_row_has_the_closed_form_of_its_members() {
+    // A Jackson network: M/M/4 in front, then an even split over 4 M/M/1
+    // nodes at load 0.5, each of mean response 1 / (1 - 0.5) = 2.
+    let s = parse(
+        r#"
+name = "j"
+seed = 3
+replications = 2
+horizon = { jobs = 2000 }
+
+[[classes]]
+name = "a"
+arrival = { dist = "exponential", rate = 2.0 }
+service = { dist = "exponential", mean = 1.0 }
+node = "front"
+
+[[nodes]]
+name = "front"
+servers = 4
+
+[[nodes]]
+name = "rack"
+count = 4
+servers = 1
+
+[[routes]]
+from = "front"
+to = [{ node = "rack", p = 1.0 }]
+"#,
+    );
+    let out = experiment::run(&s);
+    let rack = out.rows.iter().find(|r| r.node == "rack").unwrap();
+    let theory = rack.theory.as_ref().expect("jackson covers the group");
+    assert!((theory.mean_response - 2.0).abs() < 1e-9, "{theory:?}");
+}
