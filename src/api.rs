@@ -80,7 +80,8 @@ pub enum ScenarioSource<'a> {
 }
 
 /// The overrides of `schedlab run` (`--seed`, `--replications`, `--jobs`,
-/// `--compare`, `--threads`, `--per-node`), checked as the flags are.
+/// `--compare`, `--threads`, `--precision`, `--precision-metric`,
+/// `--max-replications`, `--batches`, `--per-node`), checked as the flags are.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub seed: Option<u64>,
@@ -88,6 +89,10 @@ pub struct RunOptions {
     pub jobs: Option<u64>,
     pub compare: Option<String>,
     pub threads: Option<usize>,
+    pub precision: Option<f64>,
+    pub precision_metric: Option<String>,
+    pub max_replications: Option<u32>,
+    pub batches: Option<u32>,
     /// `--per-node`: rows for each member of a node group too.
     pub per_node: bool,
 }
@@ -102,6 +107,10 @@ impl RunOptions {
             json: true,
             compare: self.compare.clone(),
             threads: self.threads,
+            precision: self.precision,
+            precision_metric: self.precision_metric.clone(),
+            max_replications: self.max_replications,
+            batches: self.batches,
             per_node: self.per_node,
             ..Default::default()
         }

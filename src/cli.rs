@@ -670,6 +670,12 @@ pub struct RunArgs {
     /// Most replications `--precision` may run (default 1000).
     #[arg(long, value_name = "N")]
     pub max_replications: Option<u32>,
+    /// Estimate by batch means: one long replication whose horizon is cut
+    /// into B batches, the ± then over the batches (replaces the
+    /// scenario's `batches`); the report gives the lag-1 autocorrelation of
+    /// the batch means as a check of their independence.
+    #[arg(long, value_name = "B")]
+    pub batches: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -13,12 +13,13 @@ use crate::job::Job;
 use crate::lifecycle::GiveUp;
 use crate::model::{Limit, Scenario};
 use crate::policy::AnyPolicy;
+use crate::stats::alarms::AlarmState;
 use crate::stats::alarms::AlarmSummary;
 use crate::stats::mser::Mser;
 use crate::stats::timeline::{self, Timeline, TimelineBin};
 use crate::stats::{
-    Estimate, Recorder, ReplicationSummary, ResponseDistribution, RowStats, Selection,
-    SizeBinStats, response_distribution, size_bins, summarize,
+    Estimate, Recorder, ReplicationSummary, ResponseDistribution, ResponseFold, RowFold, RowStats,
+    Selection, SizeBinFold, SizeBinStats, summarize,
 };
 use crate::theory::{self, Prediction};
 use crate::workload::{Purpose, SampledWorkload, stream_rng};
@@ -61,20 +62,6 @@ pub struct RunDeadlock {
     pub policy: String,
     pub replication: u32,
     pub deadlock: Deadlock,
-}
-
-/// The deadlocks of a policy's replications, in replication order.
-pub fn deadlocks(policy: &str, reps: &[ReplicationSummary]) -> Vec<RunDeadlock> {
-    reps.iter()
-        .enumerate()
-        .filter_map(|(r, rep)| {
-            rep.info.deadlock.clone().map(|deadlock| RunDeadlock {
-                policy: policy.to_string(),
-                replication: r as u32,
-                deadlock,
-            })
-        })
-        .collect()
 }
 
 /// A replication that stopped because the jobs present passed their limit.
@@ -168,6 +155,8 @@ pub struct RunOutput {
     pub replications: u32,
     /// Under `--precision`: what the stopping rule reached.
     pub precision: Option<PrecisionReached>,
+    /// Under `--batches`: the batches and the check of their independence.
+    pub batches: Option<BatchMeans>,
 }
 
 /// `--precision` (or `precision = ...`): replications are added until the
@@ -192,6 +181,44 @@ pub struct PrecisionReached {
     pub relative_half_width: f64,
 }
 
+/// A run estimated by batch means: one replication per policy, its
+/// horizon cut into `batches` consecutive batches whose figures stand for
+/// replications (Law, *Simulation Modeling and Analysis*, 5th ed.,
+/// §9.5.3). The interval is honest only when the batch means are nearly
+/// independent: the lag-1 autocorrelation of each policy's batch means of
+/// mean response is the check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BatchMeans {
+    pub batches: u32,
+    /// Each batch's length, as the horizon is given ("25000 jobs", "100 time units").
+    pub batch_length: String,
+    pub policies: Vec<BatchCheck>,
+}
+
+/// One policy's check of its batch means.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BatchCheck {
+    pub policy: String,
+    /// Lag-1 autocorrelation of the batch means of the overall mean
+    /// response (`None` when a batch completed no job).
+    pub lag1_autocorrelation: Option<f64>,
+    /// Whether it lies within ±2/√B, the band in which independent batch
+    /// means fall about 95% of the time.
+    pub independent: bool,
+}
+
+/// Lag-1 sample autocorrelation `Σ (x_i − x̄)(x_{i+1} − x̄) / Σ (x_i − x̄)²`
+/// (Law, §9.5.3); `None` below 3 values, with a NaN, or when all are equal.
+pub fn lag1_autocorrelation(x: &[f64]) -> Option<f64> {
+    if x.len() < 3 || x.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    let den: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+    let num: f64 = x.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum();
+    (den > 0.0).then(|| num / den)
+}
+
 /// A bin of a policy's timeline, with the load offered in it.
 #[derive(Debug, Clone)]
 pub struct TimelineRow {
@@ -200,27 +227,6 @@ pub struct TimelineRow {
     /// The expected arrivals from outside in the bin (whole-system rows
     /// only): `E[X] ∫ λ(t) dt` over the bin, summed over classes.
     pub offered: Option<f64>,
-}
-
-/// The timeline rows of a policy's replications.
-pub fn timeline_rows(
-    scenario: &Scenario,
-    policy: &str,
-    reps: &[ReplicationSummary],
-) -> Vec<TimelineRow> {
-    let timelines: Vec<&Timeline> = reps.iter().filter_map(|r| r.timeline.as_ref()).collect();
-    let offered = scenario.offered_arrivals();
-    // A closed class's arrivals are its own jobs coming back: nothing is
-    // offered from outside to compare them with.
-    let open = !scenario.classes.iter().any(|c| c.is_closed());
-    timeline::summarize(&timelines)
-        .into_iter()
-        .map(|bin| TimelineRow {
-            policy: policy.to_string(),
-            offered: (open && bin.node.is_none()).then(|| offered(bin.start, bin.end)),
-            bin,
-        })
-        .collect()
 }
 
 /// One size bin of a policy's overall or class row.
@@ -232,33 +238,6 @@ pub struct SizeBinRow {
     /// `1/(1 − ρ)`, the slowdown of every size under processor sharing,
     /// where one node of one server is below saturation.
     pub ps_slowdown: Option<f64>,
-}
-
-/// The size-bin rows of a policy: all jobs, then each class.
-pub fn size_bin_rows(
-    scenario: &Scenario,
-    policy: &str,
-    reps: &[ReplicationSummary],
-) -> Vec<SizeBinRow> {
-    let edges = scenario.size_bin_edges();
-    let rho = scenario.total_load();
-    let ps_slowdown = match scenario.nodes.as_slice() {
-        [one] if one.servers == 1 && !scenario.is_network() && rho < 1.0 => Some(1.0 / (1.0 - rho)),
-        _ => None,
-    };
-    job_selections(scenario)
-        .into_iter()
-        .flat_map(|(selection, class, _)| {
-            size_bins(scenario, reps, selection, &edges)
-                .into_iter()
-                .map(move |bin| SizeBinRow {
-                    policy: policy.to_string(),
-                    class: class.clone(),
-                    bin,
-                    ps_slowdown,
-                })
-        })
-        .collect()
 }
 
 /// The histogram resolution for a scenario.
@@ -287,6 +266,20 @@ pub fn simulate<O: Observer>(
     warmup: Limit,
     horizon: Limit,
 ) -> (O, RunInfo) {
+    simulate_in_batches(scenario, policy, replication, observer, warmup, horizon, 1)
+}
+
+/// [`simulate`] with the horizon cut into `batches` batches (see
+/// [`Simulation::run_in_batches`]).
+pub fn simulate_in_batches<O: Observer>(
+    scenario: &Scenario,
+    policy: &AnyPolicy,
+    replication: u32,
+    observer: O,
+    warmup: Limit,
+    horizon: Limit,
+    batches: u32,
+) -> (O, RunInfo) {
     let workload = SampledWorkload::new(scenario, replication);
     let dispatcher = scenario.dispatch.clone().map(|rule| {
         Dispatcher::new(
@@ -307,7 +300,7 @@ pub fn simulate<O: Observer>(
         observer,
         replication,
     );
-    let info = sim.run(warmup, horizon);
+    let info = sim.run_in_batches(warmup, horizon, batches);
     (sim.into_observer(), info)
 }
 
@@ -342,13 +335,14 @@ pub fn run_replication(
     // Two instantiations of the engine: one without a timeline pays nothing for it.
     match scenario.output.timeline {
         None => {
-            let (recorder, info) = simulate(
+            let (recorder, info) = simulate_in_batches(
                 scenario,
                 policy,
                 replication,
                 recorder,
                 warmup,
                 scenario.horizon,
+                scenario.batches.unwrap_or(1),
             );
             ReplicationSummary {
                 recorder,
@@ -360,13 +354,14 @@ pub fn run_replication(
         Some(bin) => {
             let servers: Vec<u32> = scenario.nodes.iter().map(|n| n.servers).collect();
             let timeline = Timeline::new(bin, &servers, crate::limits::timeline_cap(scenario));
-            let ((recorder, timeline), info) = simulate(
+            let ((recorder, timeline), info) = simulate_in_batches(
                 scenario,
                 policy,
                 replication,
                 (recorder, timeline),
                 warmup,
                 scenario.horizon,
+                scenario.batches.unwrap_or(1),
             );
             ReplicationSummary {
                 recorder,
@@ -402,17 +397,6 @@ pub struct ChosenWarmup {
     pub jobs: Vec<u64>,
     /// When each replication's measurement started.
     pub times: Vec<f64>,
-}
-
-impl ChosenWarmup {
-    fn of(policy: &str, reps: &[ReplicationSummary]) -> Option<ChosenWarmup> {
-        let jobs: Option<Vec<u64>> = reps.iter().map(|r| r.warmup_jobs).collect();
-        Some(ChosenWarmup {
-            policy: policy.to_string(),
-            jobs: jobs?,
-            times: reps.iter().map(|r| r.info.measure_start).collect(),
-        })
-    }
 }
 
 /// Jobs whose passage the sample path of a run shows.
@@ -609,16 +593,120 @@ pub fn run(scenario: &Scenario) -> RunOutput {
     run_with_progress(scenario, &|| {})
 }
 
-/// [`run`], calling `tick` as each replication ends (for a progress bar).
-pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOutput {
-    let n_policies = scenario.policies.len();
-    let mut per_policy = run_range(scenario, 0, scenario.replications, tick);
-    let precision = scenario
-        .precision
-        .map(|p| until_precise(scenario, p, &mut per_policy, tick));
-    let labels: Vec<String> = scenario.policies.iter().map(|p| p.label()).collect();
-    // Overall, then per class where there are several: a policy can win
-    // overall while one class pays.
+/// What a run keeps of one policy's replications, folded in as each
+/// finishes and then dropped: sums and merged histograms, whose size does
+/// not depend on the number of replications (a few numbers per
+/// replication only where a figure is per replication: auto warm-ups,
+/// paired differences, alarms and timelines asked for).
+struct PolicyFold {
+    label: String,
+    rows: Vec<(Selection, String, String, RowFold)>,
+    size_bins: Vec<(String, SizeBinFold)>,
+    distribution: ResponseFold,
+    deadlocks: Vec<RunDeadlock>,
+    unstable: Vec<RunUnstable>,
+    alarms: Vec<(Vec<AlarmState>, f64)>,
+    timelines: Vec<Timeline>,
+    /// Under `warmup = "auto"`: each replication's warm-up in jobs and
+    /// when its measurement started.
+    warmups: Option<(Vec<u64>, Vec<f64>)>,
+    /// Mean response of each replication, overall then per class where
+    /// there are several, for the paired differences.
+    mean_responses: Vec<Vec<f64>>,
+    events: u64,
+    replications: u32,
+}
+
+impl PolicyFold {
+    fn new(scenario: &Scenario, policy: &AnyPolicy) -> PolicyFold {
+        let edges = scenario.size_bin_edges();
+        PolicyFold {
+            label: policy.label(),
+            rows: selections(scenario)
+                .into_iter()
+                .map(|(s, class, node)| (s, class, node, RowFold::new(scenario, s)))
+                .collect(),
+            size_bins: job_selections(scenario)
+                .into_iter()
+                .map(|(s, class, _)| (class, SizeBinFold::new(scenario, s, &edges)))
+                .collect(),
+            distribution: ResponseFold::default(),
+            deadlocks: Vec::new(),
+            unstable: Vec::new(),
+            alarms: Vec::new(),
+            timelines: Vec::new(),
+            warmups: Some((Vec::new(), Vec::new())),
+            mean_responses: vec![Vec::new(); compared(scenario).len()],
+            events: 0,
+            replications: 0,
+        }
+    }
+
+    /// Folds in the next replication: under batch means, each of its
+    /// batches in order, as the replications they stand for.
+    fn push(&mut self, scenario: &Scenario, mut rep: ReplicationSummary) {
+        let r = self.replications;
+        self.replications += 1;
+        self.events += rep.info.events;
+        if let Some(deadlock) = rep.info.deadlock.take() {
+            self.deadlocks.push(RunDeadlock {
+                policy: self.label.clone(),
+                replication: r,
+                deadlock,
+            });
+        }
+        if let Some(unstable) = rep.info.unstable.take() {
+            self.unstable.push(RunUnstable {
+                policy: self.label.clone(),
+                replication: r,
+                unstable,
+            });
+        }
+        self.timelines.extend(rep.timeline.take());
+        self.warmups = self.warmups.take().and_then(|(mut jobs, mut times)| {
+            jobs.push(rep.warmup_jobs?);
+            times.push(rep.info.measure_start);
+            Some((jobs, times))
+        });
+        for batch in rep.recorder.take_batches() {
+            self.push_measured(scenario, &batch);
+        }
+        self.push_measured(scenario, &rep.recorder);
+    }
+
+    /// Folds in what one replication (or one batch) measured.
+    fn push_measured(&mut self, scenario: &Scenario, recorder: &Recorder) {
+        for (_, _, _, fold) in &mut self.rows {
+            fold.push(scenario, recorder);
+        }
+        for (_, fold) in &mut self.size_bins {
+            fold.push(recorder);
+        }
+        self.distribution.push(recorder);
+        if !recorder.alarms().is_empty() {
+            self.alarms
+                .push((recorder.alarms().to_vec(), recorder.window()));
+        }
+        for (values, (_, class)) in self.mean_responses.iter_mut().zip(compared(scenario)) {
+            values.push(match class {
+                None => recorder.overall_mean_response(),
+                Some(k) => {
+                    let w = &recorder.class(k).response;
+                    if w.count == 0 { f64::NAN } else { w.mean }
+                }
+            });
+        }
+    }
+
+    /// The all/all row's figures so far.
+    fn overall(&self) -> RowStats {
+        self.rows[0].3.stats()
+    }
+}
+
+/// The rows of paired comparisons: all jobs, then each class where there
+/// are several (a policy can win overall while one class pays).
+fn compared(scenario: &Scenario) -> Vec<(String, Option<usize>)> {
     let mut compared: Vec<(String, Option<usize>)> = vec![("all".into(), None)];
     if scenario.classes.len() > 1 {
         compared.extend(
@@ -629,119 +717,231 @@ pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOu
                 .map(|(k, c)| (c.name.clone(), Some(k))),
         );
     }
-    let mean_response = |r: &ReplicationSummary, class: Option<usize>| match class {
-        None => r.recorder.overall_mean_response(),
-        Some(k) => {
-            let w = &r.recorder.class(k).response;
-            if w.count == 0 { f64::NAN } else { w.mean }
-        }
-    };
-    let paired = (1..n_policies)
-        .flat_map(|p| {
-            let (per_policy, labels) = (&per_policy, &labels);
-            compared.iter().map(move |(name, class)| {
-                // A replication where either side saw no job of the class
-                // gives NaN, which the estimate leaves out.
-                let diffs: Vec<f64> = per_policy[p]
-                    .iter()
-                    .zip(&per_policy[0])
-                    .map(|(a, b)| mean_response(a, *class) - mean_response(b, *class))
-                    .collect();
-                PairedDifference {
-                    policy: labels[p].clone(),
-                    baseline: labels[0].clone(),
-                    class: name.clone(),
-                    diff_mean_response: Estimate::from_values(&diffs),
-                }
-            })
-        })
-        .collect();
-    RunOutput {
-        rows: per_policy
-            .iter()
-            .zip(&scenario.policies)
-            .flat_map(|(reps, policy)| rows(scenario, policy, reps))
-            .collect(),
-        paired,
-        events: per_policy.iter().flatten().map(|r| r.info.events).sum(),
-        distributions: labels
-            .iter()
-            .zip(&per_policy)
-            .map(|(l, reps)| (l.clone(), response_distribution(reps)))
-            .collect(),
-        deadlocks: labels
-            .iter()
-            .zip(&per_policy)
-            .flat_map(|(l, reps)| deadlocks(l, reps))
-            .collect(),
-        unstable: labels
-            .iter()
-            .zip(&per_policy)
-            .flat_map(|(l, reps)| unstable(l, reps))
-            .collect(),
-        slowdown_tau: scenario.slowdown_tau(),
-        size_bins: labels
-            .iter()
-            .zip(&per_policy)
-            .flat_map(|(l, reps)| size_bin_rows(scenario, l, reps))
-            .collect(),
-        alarms: labels
-            .iter()
-            .zip(&per_policy)
-            .flat_map(|(l, reps)| {
-                let states: Vec<(&[_], f64)> = reps
-                    .iter()
-                    .map(|r| (r.recorder.alarms(), r.recorder.window()))
-                    .collect();
-                crate::stats::alarms::summarize(&states)
-                    .into_iter()
-                    .map(move |a| (l.clone(), a))
-            })
-            .collect(),
-        timeline: labels
-            .iter()
-            .zip(&per_policy)
-            .flat_map(|(l, reps)| timeline_rows(scenario, l, reps))
-            .collect(),
-        warmups: labels
-            .iter()
-            .zip(&per_policy)
-            .filter_map(|(l, reps)| ChosenWarmup::of(l, reps))
-            .collect(),
-        replications: per_policy.first().map_or(0, |r| r.len() as u32),
-        precision,
-    }
+    compared
 }
 
-/// Replications `from..to` of every policy, in one flat parallel loop over
-/// (policy, replication), which balances the cores better than policies
-/// one after the other.
+/// [`run`], calling `tick` as each replication ends (for a progress bar).
+pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOutput {
+    let mut folds: Vec<PolicyFold> = scenario
+        .policies
+        .iter()
+        .map(|p| PolicyFold::new(scenario, p))
+        .collect();
+    run_range(scenario, 0, scenario.replications, &mut folds, tick);
+    let precision = scenario
+        .precision
+        .map(|p| until_precise(scenario, p, &mut folds, tick));
+    let paired = folds
+        .iter()
+        .skip(1)
+        .flat_map(|fold| {
+            let base = &folds[0];
+            compared(scenario)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, (name, _))| {
+                    // A replication where either side saw no job of the class
+                    // gives NaN, which the estimate leaves out.
+                    let diffs: Vec<f64> = fold.mean_responses[i]
+                        .iter()
+                        .zip(&base.mean_responses[i])
+                        .map(|(a, b)| a - b)
+                        .collect();
+                    PairedDifference {
+                        policy: fold.label.clone(),
+                        baseline: base.label.clone(),
+                        class: name,
+                        diff_mean_response: Estimate::from_values(&diffs),
+                    }
+                })
+        })
+        .collect();
+    let rho = scenario.total_load();
+    let ps_slowdown = match scenario.nodes.as_slice() {
+        [one] if one.servers == 1 && !scenario.is_network() && rho < 1.0 => Some(1.0 / (1.0 - rho)),
+        _ => None,
+    };
+    let open = !scenario.classes.iter().any(|c| c.is_closed());
+    let offered = scenario.offered_arrivals();
+    let mut out = RunOutput {
+        rows: Vec::new(),
+        paired,
+        events: folds.iter().map(|f| f.events).sum(),
+        distributions: Vec::new(),
+        deadlocks: Vec::new(),
+        unstable: Vec::new(),
+        slowdown_tau: scenario.slowdown_tau(),
+        size_bins: Vec::new(),
+        alarms: Vec::new(),
+        timeline: Vec::new(),
+        warmups: Vec::new(),
+        replications: folds.first().map_or(0, |f| f.replications),
+        precision,
+        batches: scenario.batches.map(|b| BatchMeans {
+            batches: b,
+            batch_length: match scenario.horizon {
+                Limit::Jobs(n) => format!("{} jobs", n / u64::from(b)),
+                Limit::Time(t) => format!("{} time units", t / f64::from(b)),
+            },
+            policies: folds
+                .iter()
+                .map(|f| {
+                    let lag1 = lag1_autocorrelation(&f.mean_responses[0]);
+                    BatchCheck {
+                        policy: f.label.clone(),
+                        lag1_autocorrelation: lag1,
+                        independent: lag1.is_some_and(|r| r.abs() <= 2.0 / f64::from(b).sqrt()),
+                    }
+                })
+                .collect(),
+        }),
+    };
+    for (fold, policy) in folds.into_iter().zip(&scenario.policies) {
+        let which: Vec<Selection> = fold.rows.iter().map(|r| r.0).collect();
+        let theory = theory::predict_rows(scenario, policy, &which);
+        out.rows.extend(fold.rows.iter().zip(theory).map(
+            |((selection, class, node, rows), theory)| Row {
+                policy: fold.label.clone(),
+                class: class.clone(),
+                node: node.clone(),
+                selection: *selection,
+                stats: rows.stats(),
+                theory,
+            },
+        ));
+        out.distributions
+            .push((fold.label.clone(), fold.distribution.distribution()));
+        for (class, bins) in &fold.size_bins {
+            out.size_bins
+                .extend(bins.stats().into_iter().map(|bin| SizeBinRow {
+                    policy: fold.label.clone(),
+                    class: class.clone(),
+                    bin,
+                    ps_slowdown,
+                }));
+        }
+        let states: Vec<(&[_], f64)> = fold.alarms.iter().map(|(a, w)| (&a[..], *w)).collect();
+        out.alarms.extend(
+            crate::stats::alarms::summarize(&states)
+                .into_iter()
+                .map(|a| (fold.label.clone(), a)),
+        );
+        let timelines: Vec<&Timeline> = fold.timelines.iter().collect();
+        out.timeline.extend(
+            timeline::summarize(&timelines)
+                .into_iter()
+                .map(|bin| TimelineRow {
+                    policy: fold.label.clone(),
+                    offered: (open && bin.node.is_none()).then(|| offered(bin.start, bin.end)),
+                    bin,
+                }),
+        );
+        if let Some((jobs, times)) = fold.warmups {
+            out.warmups.push(ChosenWarmup {
+                policy: fold.label.clone(),
+                jobs,
+                times,
+            });
+        }
+        out.deadlocks.extend(fold.deadlocks);
+        out.unstable.extend(fold.unstable);
+    }
+    out
+}
+
+/// Replications `from..to` of every policy, run in parallel and folded
+/// into `folds` in replication order as they finish. Workers take
+/// (replication, policy) pairs in that order from one counter, so the
+/// pairs finish nearly in order and the few that finish early wait in a
+/// small buffer; a worker that would run more than a window ahead of the
+/// oldest unfinished pair waits, so the buffer stays bounded whatever
+/// the spread of run times. The folds see every policy's replications in
+/// order, whatever the threads: the results are the same bits.
 fn run_range(
     scenario: &Scenario,
     from: u32,
     to: u32,
+    folds: &mut [PolicyFold],
     tick: &(dyn Fn() + Sync),
-) -> Vec<Vec<ReplicationSummary>> {
-    let n = (to - from) as usize;
-    let n_policies = scenario.policies.len();
-    let mut all: Vec<ReplicationSummary> = (0..n_policies * n)
-        .into_par_iter()
-        .map(|i| {
-            let summary =
-                run_replication(scenario, &scenario.policies[i / n], from + (i % n) as u32);
-            tick();
-            summary
-        })
-        .collect();
-    let mut per_policy = Vec::with_capacity(n_policies);
-    for _ in 0..n_policies {
-        let rest = all.split_off(n);
-        per_policy.push(std::mem::replace(&mut all, rest));
+) {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
+
+    struct Merge {
+        /// The next pair to fold.
+        next: usize,
+        done: BTreeMap<usize, ReplicationSummary>,
+        /// Whether a worker is folding (one at a time, outside this lock,
+        /// so the others go on simulating rather than wait for it).
+        folding: bool,
     }
-    per_policy
+    let n_policies = folds.len();
+    let total = (to - from) as usize * n_policies;
+    let threads = rayon::current_num_threads();
+    let window = 2 * threads.max(n_policies);
+    let taken = AtomicUsize::new(0);
+    let merge = Mutex::new(Merge {
+        next: 0,
+        done: BTreeMap::new(),
+        folding: false,
+    });
+    let folds = Mutex::new(folds);
+    let folded = Condvar::new();
+    const HELD: &str = "no worker panics holding the lock";
+    let worker = || {
+        loop {
+            let i = taken.fetch_add(1, Ordering::Relaxed);
+            if i >= total {
+                return;
+            }
+            {
+                let mut m = merge.lock().expect(HELD);
+                while i >= m.next + window {
+                    m = folded.wait(m).expect(HELD);
+                }
+            }
+            let (r, p) = (from + (i / n_policies) as u32, i % n_policies);
+            let summary = run_replication(scenario, &scenario.policies[p], r);
+            tick();
+            let mut m = merge.lock().expect(HELD);
+            m.done.insert(i, summary);
+            if m.folding {
+                continue;
+            }
+            m.folding = true;
+            loop {
+                let start = m.next;
+                let mut ready = Vec::new();
+                while let Some(summary) = m.done.remove(&(start + ready.len())) {
+                    ready.push(summary);
+                }
+                if ready.is_empty() {
+                    m.folding = false;
+                    break;
+                }
+                drop(m);
+                let advanced = ready.len();
+                {
+                    let mut folds = folds.lock().expect(HELD);
+                    for (k, summary) in ready.into_iter().enumerate() {
+                        folds[(start + k) % n_policies].push(scenario, summary);
+                    }
+                }
+                m = merge.lock().expect(HELD);
+                m.next = start + advanced;
+                folded.notify_all();
+            }
+        }
+    };
+    rayon::scope(|s| {
+        for _ in 0..threads.min(total) {
+            s.spawn(|_| worker());
+        }
+    });
 }
 
-/// Adds replications to `per_policy` until `p` holds for every policy (or
+/// Adds replications to `folds` until `p` holds for every policy (or
 /// the cap). Replication `r` is the same run whenever it is made, so the
 /// result depends on the seed and the rule only, not on the threads. Each
 /// round asks for the replications the current relative half-width says
@@ -752,16 +952,15 @@ fn run_range(
 fn until_precise(
     scenario: &Scenario,
     p: Precision,
-    per_policy: &mut [Vec<ReplicationSummary>],
+    folds: &mut [PolicyFold],
     tick: &(dyn Fn() + Sync),
 ) -> PrecisionReached {
     loop {
-        let n = per_policy[0].len() as u32;
-        let worst = per_policy
+        let n = folds[0].replications;
+        let worst = folds
             .iter()
-            .map(|reps| {
-                let row = summarize(scenario, reps, Selection::All);
-                let (m, h) = p.metric.of(&row);
+            .map(|fold| {
+                let (m, h) = p.metric.of(&fold.overall());
                 match h {
                     Some(h) if m.is_finite() && m != 0.0 => h / m.abs(),
                     _ => f64::INFINITY,
@@ -786,9 +985,6 @@ fn until_precise(
             twice
         };
         let next = wanted.min(u64::from(p.max_replications)) as u32;
-        let more = run_range(scenario, n, next, tick);
-        for (reps, extra) in per_policy.iter_mut().zip(more) {
-            reps.extend(extra);
-        }
+        run_range(scenario, n, next, folds, tick);
     }
 }

@@ -252,13 +252,24 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         )?;
         per_replication += bins * (nodes + 1.0) * TIMELINE_CELL_BYTES;
     }
-    let bytes = per_replication * f64::from(s.replications) * s.policies.len() as f64;
+    // Replications are folded in as they finish: at most twice the threads
+    // (or the policies) are held at once, each with its batches under
+    // batch means, beside each policy's merged figures.
+    let policies = s.policies.len() as f64;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let held = (f64::from(s.replications) * policies).min(2.0 * threads.max(policies));
+    let batches = f64::from(s.batches.unwrap_or(1));
+    let bytes = per_replication * (held * batches + policies);
+    let (field, value) = match s.batches {
+        Some(b) => ("batches", b.to_string()),
+        None => ("replications", s.replications.to_string()),
+    };
     check_estimate(
-        "replications",
-        s.replications,
+        field,
+        value,
         bytes,
         MAX_STATS_BYTES,
-        "bytes of statistics (replications × policies × (classes + nodes))",
+        "bytes of statistics (replications held at once × batches × (classes + nodes))",
     )?;
     Ok(())
 }

@@ -85,6 +85,10 @@ def run(
     jobs: Optional[int] = None,
     compare: Optional[_Policies] = None,
     threads: Optional[int] = None,
+    precision: Optional[float] = None,
+    precision_metric: Optional[str] = None,
+    max_replications: Optional[int] = None,
+    batches: Optional[int] = None,
     per_node: bool = False,
 ) -> RunResult: ...
 def sweep(

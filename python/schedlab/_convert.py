@@ -218,3 +218,15 @@ def whole(value: Any, flag: str, maximum: int = U64_MAX) -> Optional[int]:
     if not 0 <= value <= maximum:
         raise ScenarioError(f"{flag} = {value}: must be a whole number from 0 to {maximum}")
     return value
+
+
+def share(value: Any, flag: str) -> Optional[float]:
+    """An optional real number (a share such as ``--precision``), checked
+    for type here and for range by the command line's own rule."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (int, float)):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{flag.lstrip('-')} must be a number, not {type(value).__name__}")
+    return float(value)

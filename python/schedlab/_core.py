@@ -10,7 +10,15 @@ import warnings
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _native
-from ._convert import U32_MAX, jobs_source, policy_list, scenario_source, values_text, whole
+from ._convert import (
+    U32_MAX,
+    jobs_source,
+    policy_list,
+    scenario_source,
+    share,
+    values_text,
+    whole,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -305,6 +313,10 @@ def run(
     jobs: Optional[int] = None,
     compare: Optional[Union[str, Sequence[str]]] = None,
     threads: Optional[int] = None,
+    precision: Optional[float] = None,
+    precision_metric: Optional[str] = None,
+    max_replications: Optional[int] = None,
+    batches: Optional[int] = None,
     per_node: bool = False,
 ) -> RunResult:
     """Simulates a scenario's replications, as ``schedlab run --json`` does.
@@ -321,6 +333,14 @@ def run(
             baseline: ``"fcfs,srpt,ps"`` or ``["fcfs", "rr(q=0.5)"]``.
         threads: worker threads (default: every core); the results are the
             same for any number.
+        precision, precision_metric, max_replications: add replications
+            until the 95% half-width of the metric (default the mean
+            response) is at most this share of its estimate, with a cap
+            (``--precision``, ``--precision-metric``, ``--max-replications``);
+            ``document["precision"]`` says how many it took.
+        batches: estimate by batch means over one long replication cut into
+            this many batches (``--batches``); ``document["batches"]`` holds
+            the lag-1 autocorrelation check.
         per_node: a row for every member of a node group (``[[nodes]]``
             with ``count``) too, as ``--per-node``; by default a group has
             one row, with ``group_nodes`` and ``utilisation_distribution``.
@@ -352,6 +372,10 @@ def run(
         jobs=whole(jobs, "--jobs"),
         compare=policy_list(compare),
         threads=whole(threads, "--threads"),
+        precision=share(precision, "--precision"),
+        precision_metric=precision_metric,
+        max_replications=whole(max_replications, "--max-replications", U32_MAX),
+        batches=whole(batches, "--batches", U32_MAX),
         per_node=bool(per_node),
     )
     result = RunResult(handle)

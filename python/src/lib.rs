@@ -246,7 +246,7 @@ impl GanttHandle {
 
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None, per_node=false))]
+#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None, precision=None, precision_metric=None, max_replications=None, batches=None, per_node=false))]
 fn run(
     py: Python<'_>,
     kind: &str,
@@ -257,6 +257,10 @@ fn run(
     jobs: Option<u64>,
     compare: Option<String>,
     threads: Option<usize>,
+    precision: Option<f64>,
+    precision_metric: Option<String>,
+    max_replications: Option<u32>,
+    batches: Option<u32>,
     per_node: bool,
 ) -> PyResult<RunHandle> {
     let source = Source::new(kind, scenario, label)?;
@@ -266,6 +270,10 @@ fn run(
         jobs,
         compare,
         threads,
+        precision,
+        precision_metric,
+        max_replications,
+        batches,
         per_node,
     };
     let result = background(py, move || api::run(source.scenario(), &options))?;
@@ -298,7 +306,7 @@ fn sweep(
             jobs,
             compare,
             threads,
-            per_node: false,
+            ..Default::default()
         },
         param,
         values,

@@ -66,6 +66,24 @@ def test_overrides_and_compare_with_paired_differences():
     assert r.document["seed"] == 3 and r.document["replications"] == 5
 
 
+def test_precision_and_batches_are_the_cli_flags():
+    r = schedlab.run(SCENARIOS / "mm2.toml", jobs=100000, replications=4, precision=0.02)
+    doc = cli_json("run", SCENARIOS / "mm2.toml", "--jobs", 100000, "--replications", 4,
+                   "--precision", 0.02)
+    assert r.document == doc
+    p = r.document["precision"]
+    assert p["reached"] and p["replications"] == r.document["replications"] > 4
+    b = schedlab.run(SCENARIOS / "mm2.toml", jobs=200000, batches=10)
+    assert b.document == cli_json("run", SCENARIOS / "mm2.toml", "--jobs", 200000, "--batches", 10)
+    assert b.document["replications"] == 1 and b.document["batches"]["batches"] == 10
+    with pytest.raises(schedlab.ScenarioError, match="--batches"):
+        schedlab.run(SCENARIOS / "mm2.toml", batches=1)
+    with pytest.raises(schedlab.ScenarioError, match="--precision"):
+        schedlab.run(SCENARIOS / "mm2.toml", precision=0.0)
+    with pytest.raises(TypeError):
+        schedlab.run(SCENARIOS / "mm2.toml", precision="1%")
+
+
 def test_theory_rows_hold_the_closed_form():
     r = schedlab.run(SCENARIOS / "mm2.toml", jobs=50000, replications=5)
     assert len(r.theory) == 3

@@ -54,6 +54,12 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
         crate::model::output::positive_time(bin).map_err(|m| flag("--timeline", bin, &m))?;
         scenario.output.timeline = Some(bin);
     }
+    if let Some(b) = args.batches {
+        // One replication of b batches, as the size limits count them
+        // (b itself is checked below, once --jobs has set the horizon).
+        scenario.replications = 1;
+        scenario.batches = Some(b);
+    }
     check_size(&mut scenario, args.replications, args.jobs)?;
     if args.precision.is_some()
         || args.precision_metric.is_some()
@@ -89,6 +95,42 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
                     flag(field, value, &message)
                 })?,
         );
+    }
+    if let Some(b) = args.batches.or(scenario.batches) {
+        let (field, value) = if args.batches.is_some() {
+            ("--batches", b.to_string())
+        } else {
+            ("batches", b.to_string())
+        };
+        if let Some(r) = args.replications.filter(|&r| r > 1) {
+            return Err(flag(
+                "--replications",
+                r,
+                &format!(
+                    "batch means ({field} {value}) measure one long replication; drop one of them"
+                ),
+            ));
+        }
+        if scenario.precision.is_some() {
+            return Err(flag(
+                if args.precision.is_some() {
+                    "--precision"
+                } else {
+                    field
+                },
+                if args.precision.is_some() {
+                    "(given)".to_string()
+                } else {
+                    value
+                },
+                "--precision adds replications and --batches measures one: give one of them",
+            ));
+        }
+        scenario.batches = Some(
+            crate::model::scenario::batches(b, scenario.horizon)
+                .map_err(|(_, value, message)| flag(field, value, &message))?,
+        );
+        scenario.replications = 1;
     }
     if let Some(list) = &args.size_bins {
         let edges = list

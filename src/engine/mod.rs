@@ -99,6 +99,9 @@ pub trait Observer {
     fn on_complete(&mut self, _now: f64, _job: &Job) {}
     /// The warm-up is over: statistics count from now.
     fn on_measure_start(&mut self, _now: f64) {}
+    /// A batch of a run measured in batches ended; the next starts now
+    /// (see [`Simulation::run_in_batches`]).
+    fn on_batch_end(&mut self, _now: f64) {}
     /// An attempt of a task (a visit of a class with attempt rules) ended
     /// without completing: failed, timed out or killed (by its deadline),
     /// after `work` units of requirement and `time` in service. Attempts
@@ -216,6 +219,10 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn on_measure_start(&mut self, now: f64) {
         self.0.on_measure_start(now);
         self.1.on_measure_start(now);
+    }
+    fn on_batch_end(&mut self, now: f64) {
+        self.0.on_batch_end(now);
+        self.1.on_batch_end(now);
     }
     #[inline(always)]
     fn on_attempt_end(&mut self, now: f64, job: &Job, end: AttemptEnd, work: f64, time: f64) {
@@ -654,28 +661,52 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// jobs or in simulated time), or until the workload is exhausted and
     /// every job has left, or until a deadlock.
     pub fn run(&mut self, warmup: Limit, horizon: Limit) -> RunInfo {
+        self.run_in_batches(warmup, horizon, 1)
+    }
+
+    /// [`Simulation::run`] with the horizon cut into `batches` consecutive
+    /// batches of equal length (in completed jobs or in time, as the
+    /// horizon is given), the observer told at each boundary but the
+    /// last. Boundaries are phase changes like the end of the warm-up:
+    /// checked where the run already checks its horizon, so an event
+    /// costs nothing more.
+    pub fn run_in_batches(&mut self, warmup: Limit, horizon: Limit, batches: u32) -> RunInfo {
+        let batches = batches.max(1);
         let mut measuring = false;
         let mut measure_start = 0.0;
-        // Next time-based phase change (end of warm-up or of the horizon).
+        // Next time-based phase change (end of warm-up, of a batch or of
+        // the horizon).
         let mut checkpoint = f64::INFINITY;
         let mut warm_jobs = u64::MAX;
         let mut stop_jobs = u64::MAX;
+        // The batch being measured (from 1), and where the horizon started.
+        let mut batch = 1u32;
+        let (mut start_jobs, mut start_time) = (0u64, 0.0);
+        // The end of batch `k` of a horizon that started at (`jobs`, `time`).
+        let end_of = |k: u32, jobs: u64, time: f64| match horizon {
+            Limit::Jobs(n) => (
+                jobs.saturating_add((u128::from(n) * u128::from(k) / u128::from(batches)) as u64),
+                f64::INFINITY,
+            ),
+            Limit::Time(t) if k == batches => (u64::MAX, time + t),
+            Limit::Time(t) => (u64::MAX, time + t * f64::from(k) / f64::from(batches)),
+        };
         let start_measuring =
             |sim: &mut Self, checkpoint: &mut f64, stop_jobs: &mut u64, now: f64| {
                 sim.observer.on_measure_start(now);
-                match horizon {
-                    Limit::Jobs(n) => *stop_jobs = sim.completed.saturating_add(n),
-                    Limit::Time(t) => *checkpoint = now + t,
-                }
+                (*stop_jobs, *checkpoint) = end_of(1, sim.completed, now);
+                (sim.completed, now)
             };
         match warmup {
             Limit::Jobs(0) => {
                 measuring = true;
-                start_measuring(self, &mut checkpoint, &mut stop_jobs, 0.0);
+                (start_jobs, start_time) =
+                    start_measuring(self, &mut checkpoint, &mut stop_jobs, 0.0);
             }
             Limit::Time(t) if t <= 0.0 => {
                 measuring = true;
-                start_measuring(self, &mut checkpoint, &mut stop_jobs, 0.0);
+                (start_jobs, start_time) =
+                    start_measuring(self, &mut checkpoint, &mut stop_jobs, 0.0);
             }
             Limit::Jobs(n) => warm_jobs = n,
             Limit::Time(t) => checkpoint = t,
@@ -690,12 +721,19 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if t > checkpoint {
                 self.clock = checkpoint;
                 if measuring {
-                    break;
+                    if batch == batches {
+                        break;
+                    }
+                    self.observer.on_batch_end(checkpoint);
+                    batch += 1;
+                    checkpoint = end_of(batch, start_jobs, start_time).1;
+                    continue;
                 }
                 measuring = true;
                 measure_start = checkpoint;
                 checkpoint = f64::INFINITY;
-                start_measuring(self, &mut checkpoint, &mut stop_jobs, measure_start);
+                (start_jobs, start_time) =
+                    start_measuring(self, &mut checkpoint, &mut stop_jobs, measure_start);
                 continue;
             }
             if t == f64::INFINITY {
@@ -726,9 +764,21 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 if !measuring && before < warm_jobs && self.completed >= warm_jobs {
                     measuring = true;
                     measure_start = t;
-                    start_measuring(self, &mut checkpoint, &mut stop_jobs, t);
+                    (start_jobs, start_time) =
+                        start_measuring(self, &mut checkpoint, &mut stop_jobs, t);
                 } else if self.completed >= stop_jobs {
-                    break;
+                    if batch == batches {
+                        break;
+                    }
+                    // Jobs let out together may pass several boundaries.
+                    while batch < batches && self.completed >= stop_jobs {
+                        self.observer.on_batch_end(t);
+                        batch += 1;
+                        stop_jobs = end_of(batch, start_jobs, start_time).0;
+                    }
+                    if self.completed >= stop_jobs {
+                        break;
+                    }
                 }
             }
         }

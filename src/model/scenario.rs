@@ -37,8 +37,7 @@ struct RawScenario {
     description: String,
     #[serde(default = "default_seed")]
     seed: u64,
-    #[serde(default = "default_replications")]
-    replications: u32,
+    replications: Option<u32>,
     warmup: Option<RawWarmup>,
     horizon: RawLimit,
     classes: Vec<RawClass>,
@@ -57,6 +56,9 @@ struct RawScenario {
     precision: Option<f64>,
     precision_metric: Option<String>,
     max_replications: Option<u32>,
+    /// `schedlab run` measures one long replication cut into this many
+    /// batches, instead of independent replications.
+    batches: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +208,9 @@ pub struct Scenario {
     pub workflow_rule: crate::workflow::Policy,
     /// `precision`: `schedlab run` adds replications until it holds.
     pub precision: Option<crate::experiment::Precision>,
+    /// `batches`: `schedlab run` estimates by batch means over one
+    /// replication cut into this many batches (`replications` is then 1).
+    pub batches: Option<u32>,
     /// The file it came from, for messages and the manifest.
     pub path: PathBuf,
     /// The file's text, kept for the manifest.
@@ -1023,6 +1028,36 @@ pub fn precision(
     })
 }
 
+/// Batch means over `b` batches of a horizon: at least 2 (a confidence
+/// interval needs two batch means) and at most [`MAX_BATCHES`], with at
+/// least one job per batch of a horizon in jobs. Errors as (field,
+/// value, message), the field named as in a scenario file.
+pub fn batches(b: u32, horizon: Limit) -> Result<u32, (&'static str, String, String)> {
+    if !(2..=MAX_BATCHES).contains(&b) {
+        return Err((
+            "batches",
+            b.to_string(),
+            format!(
+                "give between 2 and {MAX_BATCHES} batches (10 to 30 is usual: fewer widen the interval, more shorten the batches until their means correlate)"
+            ),
+        ));
+    }
+    if let Limit::Jobs(n) = horizon
+        && n < u64::from(b)
+    {
+        return Err((
+            "batches",
+            b.to_string(),
+            format!("more batches than the {n} jobs of the horizon; lengthen the horizon (--jobs)"),
+        ));
+    }
+    Ok(b)
+}
+
+/// The most batches `batches` may ask for: each batch keeps its figures
+/// (histograms included) until the run ends.
+pub const MAX_BATCHES: u32 = 1000;
+
 /// The graph of a workflow class (`workflow = "file"` or inline `tasks`),
 /// `None` for an ordinary class.
 fn workflow_class(
@@ -1426,7 +1461,18 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
     if raw.name.trim().is_empty() {
         return Err(FieldError::new("name", "\"\"", "must not be empty"));
     }
-    if raw.replications == 0 {
+    let replications = match (raw.replications, raw.batches) {
+        (Some(r), Some(_)) if r > 1 => {
+            return Err(FieldError::new(
+                "replications",
+                r.to_string(),
+                "batch means (`batches`) measure one long replication; drop `replications` or `batches`",
+            ));
+        }
+        (_, Some(_)) => 1,
+        (r, None) => r.unwrap_or_else(default_replications),
+    };
+    if replications == 0 {
         return Err(FieldError::new(
             "replications",
             "0",
@@ -1921,11 +1967,25 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 target,
                 metric.as_deref().unwrap_or("mean_response"),
                 max,
-                raw.replications,
+                replications,
             )
             .map_err(|(field, value, message)| FieldError::new(field, value, message))?,
         ),
     };
+    let batches = raw
+        .batches
+        .map(|b| {
+            if precision.is_some() {
+                return Err(FieldError::new(
+                    "batches",
+                    b.to_string(),
+                    "`precision` adds replications and `batches` measures one: give one of them",
+                ));
+            }
+            batches(b, horizon)
+                .map_err(|(field, value, message)| FieldError::new(field, value, message))
+        })
+        .transpose()?;
     let mut section = raw.policy.unwrap_or_default();
     section.path = "policy".into();
     let (policy_configs, policies): (Vec<_>, Vec<_>) = policies_from_section(&section, &context)?
@@ -1953,7 +2013,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         name: raw.name,
         description: raw.description,
         seed: raw.seed,
-        replications: raw.replications,
+        replications,
         warmup,
         warmup_auto,
         horizon,
@@ -1971,6 +2031,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         network,
         workflow_rule,
         precision,
+        batches,
         path: PathBuf::new(),
         source: text.to_string(),
     };

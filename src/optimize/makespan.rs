@@ -623,6 +623,7 @@ pub fn run_list(
         network: Default::default(),
         workflow_rule: crate::workflow::Policy::Heft,
         precision: None,
+        batches: None,
         path: "batch".into(),
         source: String::new(),
     };

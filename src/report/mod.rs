@@ -387,6 +387,10 @@ pub struct RunDocument {
     /// whether it was reached and the relative half-width at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precision: Option<crate::experiment::PrecisionReached>,
+    /// `--batches`: the batches of the one replication, and per policy the
+    /// lag-1 autocorrelation of their mean responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<crate::experiment::BatchMeans>,
     pub warmup: String,
     pub horizon: String,
     /// The `tau` of `mean_bounded_slowdown`, in time units.
@@ -646,6 +650,7 @@ impl RunDocument {
             seed: scenario.seed,
             replications: output.replications,
             precision: output.precision.clone(),
+            batches: output.batches.clone(),
             warmup: scenario.warmup_label(),
             horizon: scenario.horizon.to_string(),
             chosen_warmup: output.warmups.iter().map(WarmupRecord::from).collect(),
@@ -830,6 +835,36 @@ pub fn table_with(
                 ""
             } else {
                 ": NOT reached, the cap stopped it"
+            }
+        );
+        for line in wrap(&line, TABLE_WIDTH) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if let Some(b) = &output.batches {
+        let checks: Vec<String> = b
+            .policies
+            .iter()
+            .map(|c| match c.lag1_autocorrelation {
+                Some(r) => format!("{} {}", c.policy, sig(r)),
+                None => format!("{} -", c.policy),
+            })
+            .collect();
+        let band = 2.0 / f64::from(b.batches).sqrt();
+        let line = format!(
+            "batch means: ± is over {} batches of {} of one replication, not over replications; \
+             lag-1 autocorrelation of their mean responses: {}{}",
+            b.batches,
+            b.batch_length,
+            checks.join(", "),
+            if b.policies.iter().all(|c| c.independent) {
+                format!(" (within ±{}, so the batches look independent)", sig(band))
+            } else {
+                format!(
+                    " (beyond ±{}: the batches are too short to be independent and the intervals \
+                     too narrow; lengthen the horizon or use fewer batches)",
+                    sig(band)
+                )
             }
         );
         for line in wrap(&line, TABLE_WIDTH) {

@@ -5,7 +5,9 @@
 //! in the spread of the members' own utilisations, given here as min, p5,
 //! median, p95 and max.
 
-use super::summary::ReplicationSummary;
+use std::ops::Range;
+
+use super::Recorder;
 use crate::model::Scenario;
 
 /// What a group's row adds to a node row's figures.
@@ -17,42 +19,65 @@ pub struct GroupFigures {
     pub utilisation: Option<[f64; 5]>,
 }
 
-/// Each member's utilisation (busy server time over server time,
-/// averaged over the replications), and their min, p5, median, p95 and
-/// max; `None` with no replication or no measured time.
-pub fn utilisation_distribution(
-    scenario: &Scenario,
-    reps: &[ReplicationSummary],
-    group: usize,
-) -> Option<[f64; 5]> {
-    let members = scenario.groups[group].members();
-    let mut utilisation: Vec<f64> = members
-        .map(|j| {
-            let servers = f64::from(scenario.nodes[j].servers);
-            let (mut sum, mut n) = (0.0, 0u32);
-            for rep in reps {
-                let r = &rep.recorder;
-                let window = r.window();
-                // Server time: on shift where a schedule takes servers off.
-                let shift = match (&scenario.nodes[j].schedule, r.server_counts(j)) {
-                    (None, _) => servers * window,
-                    (Some(_), Some(c)) => servers * window - c.down_area,
-                    (Some(s), None) => s.capacity_between(r.window_start, r.window_start + window),
-                };
-                if shift > 0.0 {
-                    sum += r.node(j).iter().map(|c| c.area_busy).sum::<f64>() / shift;
-                    n += 1;
-                }
-            }
-            if n == 0 { f64::NAN } else { sum / f64::from(n) }
-        })
-        .filter(|u| !u.is_nan())
-        .collect();
-    if utilisation.is_empty() {
-        return None;
+/// Each member's utilisation (busy server time over server time),
+/// summed over the replications folded so far, so that the replications
+/// themselves need not be kept: 12 bytes a member.
+#[derive(Debug, Clone)]
+pub struct UtilisationFold {
+    members: Range<usize>,
+    sums: Vec<f64>,
+    counts: Vec<u32>,
+}
+
+impl UtilisationFold {
+    pub fn new(members: Range<usize>) -> UtilisationFold {
+        UtilisationFold {
+            sums: vec![0.0; members.len()],
+            counts: vec![0; members.len()],
+            members,
+        }
     }
-    utilisation.sort_by(f64::total_cmp);
-    Some([0.0, 0.05, 0.5, 0.95, 1.0].map(|q| quantile(&utilisation, q)))
+
+    /// Members in the group.
+    pub fn nodes(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Adds each member's utilisation in one replication (or batch).
+    pub fn push(&mut self, scenario: &Scenario, r: &Recorder) {
+        let window = r.window();
+        for (i, j) in self.members.clone().enumerate() {
+            let node = &scenario.nodes[j];
+            let servers = f64::from(node.servers);
+            // Server time: on shift, where a schedule takes servers off.
+            let shift = match (&node.schedule, r.server_counts(j)) {
+                (None, _) => servers * window,
+                (Some(_), Some(c)) => servers * window - c.down_area,
+                (Some(s), None) => s.capacity_between(r.window_start, r.window_start + window),
+            };
+            if shift > 0.0 {
+                self.sums[i] += r.node(j).iter().map(|c| c.area_busy).sum::<f64>() / shift;
+                self.counts[i] += 1;
+            }
+        }
+    }
+
+    /// Min, p5, median, p95 and max of the members' mean utilisations;
+    /// `None` before any replication measured time.
+    pub fn distribution(&self) -> Option<[f64; 5]> {
+        let mut utilisation: Vec<f64> = self
+            .sums
+            .iter()
+            .zip(&self.counts)
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| s / f64::from(*n))
+            .collect();
+        if utilisation.is_empty() {
+            return None;
+        }
+        utilisation.sort_by(f64::total_cmp);
+        Some([0.0, 0.05, 0.5, 0.95, 1.0].map(|q| quantile(&utilisation, q)))
+    }
 }
 
 /// The `q`-quantile of sorted values, interpolated linearly between order

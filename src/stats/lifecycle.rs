@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Welford;
 use super::recorder::CellStats;
-use super::summary::Estimate;
+use super::summary::{Column, Estimate};
 use crate::lifecycle::{AttemptEnd, GiveUp};
 
 /// Tasks ended are counted by attempts started: buckets 0 (given up
@@ -235,9 +235,37 @@ pub fn summarize(
     lifecycle: &[bool],
     class_cells: bool,
 ) -> TaskSummary {
-    let mut s = TaskSummary::empty(false);
-    let mut columns: [Vec<f64>; 6] = Default::default();
-    for (r, rep) in cells.iter().enumerate() {
+    let mut fold = TaskFold::default();
+    for rep in cells {
+        fold.push(rep, lifecycle, class_cells);
+    }
+    fold.summary()
+}
+
+/// [`summarize`] one replication at a time, in replication order, keeping
+/// sums rather than the replications.
+#[derive(Debug, Clone)]
+pub struct TaskFold {
+    s: TaskSummary,
+    columns: [Column; 6],
+    replications: usize,
+}
+
+impl Default for TaskFold {
+    fn default() -> TaskFold {
+        TaskFold {
+            s: TaskSummary::empty(false),
+            columns: Default::default(),
+            replications: 0,
+        }
+    }
+}
+
+impl TaskFold {
+    /// Adds the next replication's cells of the row.
+    pub fn push(&mut self, rep: &[(usize, &CellStats)], lifecycle: &[bool], class_cells: bool) {
+        let (s, r) = (&mut self.s, self.replications);
+        self.replications += 1;
         let (mut arrived, mut offered, mut given_up) = (0u64, 0u64, 0u64);
         let (mut attempts, mut tasks) = (0u64, 0u64);
         let (mut wasted_time, mut busy, mut wasted_work) = (0.0, 0.0, 0.0);
@@ -285,6 +313,7 @@ pub fn summarize(
         }
         s.arrived += arrived;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        let columns = &mut self.columns;
         columns[0].push(ratio(given_up as f64, arrived as f64));
         columns[1].push(ratio(attempts as f64, tasks as f64));
         columns[2].push(if busy > 0.0 {
@@ -300,14 +329,19 @@ pub fn summarize(
             f64::NAN
         });
     }
-    let [p, m, g, w, a, t] = columns.map(|c| Estimate::from_values(&c));
-    s.p_give_up = p;
-    s.mean_attempts = m;
-    s.goodput = g;
-    s.wasted_work = w;
-    s.retry_amplification = a;
-    s.mean_time_to_give_up = t;
-    s
+
+    /// The summary of the replications pushed so far.
+    pub fn summary(&self) -> TaskSummary {
+        let mut s = self.s.clone();
+        let [p, m, g, w, a, t] = self.columns.map(|c| c.estimate());
+        s.p_give_up = p;
+        s.mean_attempts = m;
+        s.goodput = g;
+        s.wasted_work = w;
+        s.retry_amplification = a;
+        s.mean_time_to_give_up = t;
+        s
+    }
 }
 
 #[cfg(test)]

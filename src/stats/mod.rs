@@ -22,8 +22,8 @@ pub mod totals;
 pub use log_hist::LogHistogram;
 pub use recorder::{CellStats, Recorder, SizeBin};
 pub use summary::{
-    Estimate, QUANTILES, ReplicationSummary, ResponseDistribution, RowStats, Selection,
-    SizeBinStats, confidence_half_width, response_distribution, size_bins, summarize,
+    Column, Estimate, QUANTILES, ReplicationSummary, ResponseDistribution, ResponseFold, RowFold,
+    RowStats, Selection, SizeBinFold, SizeBinStats, confidence_half_width, summarize,
 };
 pub use totals::{CellTotals, ReplicationTotals, TotalsError};
 

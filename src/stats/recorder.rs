@@ -314,6 +314,9 @@ pub struct Recorder {
     queue_alarms: bool,
     pub window_start: f64,
     pub window_end: f64,
+    /// Under batch means: the batches already over, in order (this
+    /// recorder measures the current one).
+    batches: Vec<Recorder>,
 }
 
 impl Recorder {
@@ -347,7 +350,14 @@ impl Recorder {
             queue_alarms: false,
             window_start: 0.0,
             window_end: 0.0,
+            batches: Vec::new(),
         }
+    }
+
+    /// The batches over before the last, in order (empty unless the run
+    /// was measured in batches); the recorder itself holds the last.
+    pub fn take_batches(&mut self) -> Vec<Recorder> {
+        std::mem::take(&mut self.batches)
     }
 
     /// Sets the bounded slowdown's `tau` and the inner edges of the size
@@ -587,6 +597,7 @@ impl Recorder {
             queue_alarms: false,
             window_start: f64::from_bits(t.window[0]),
             window_end: f64::from_bits(t.window[1]),
+            batches: Vec::new(),
         })
     }
 }
@@ -867,6 +878,18 @@ impl Observer for Recorder {
         for a in &mut self.alarms {
             a.start_window(now);
         }
+    }
+
+    /// The batch's figures are closed as at the end of a run and kept;
+    /// the next batch starts as the measurement did after the warm-up,
+    /// with the jobs present carried over.
+    fn on_batch_end(&mut self, now: f64) {
+        let batches = std::mem::take(&mut self.batches);
+        let mut done = self.clone();
+        done.on_end(now);
+        self.batches = batches;
+        self.batches.push(done);
+        self.on_measure_start(now);
     }
 
     fn on_server_down(&mut self, now: f64, node: u32, _server: u32, job: Option<&Job>) {

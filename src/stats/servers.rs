@@ -3,7 +3,7 @@
 //! window; and their summary over replications (availability = 1 − down
 //! server time / (servers × window)).
 
-use super::Estimate;
+use super::{Column, Estimate};
 
 /// One node's failure figures in one replication.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -61,23 +61,42 @@ pub struct ServerSummary {
     pub interrupted: Estimate,
 }
 
-/// Summarises `counts` (per replication: the node's, or several nodes'
-/// added up) for `servers` servers over windows of `windows`.
+/// The failure figures of one row over replications (one `counts` and
+/// `windows` entry per replication).
 pub fn summarize(counts: &[ServerCounts], servers: f64, windows: &[f64]) -> ServerSummary {
-    let mut up = Vec::with_capacity(counts.len());
+    let mut fold = ServerFold::default();
     for (c, &w) in counts.iter().zip(windows) {
-        up.push(if w > 0.0 {
-            1.0 - c.down_area / (servers * w)
+        fold.push(c, servers, w);
+    }
+    fold.summary()
+}
+
+/// [`summarize`] one replication at a time, in replication order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerFold {
+    up: Column,
+    failures: Column,
+    interrupted: Column,
+}
+
+impl ServerFold {
+    /// Adds a replication's counts, over `servers` servers and a window of `window`.
+    pub fn push(&mut self, c: &ServerCounts, servers: f64, window: f64) {
+        self.up.push(if window > 0.0 {
+            1.0 - c.down_area / (servers * window)
         } else {
             f64::NAN
         });
+        self.failures.push(c.failures as f64);
+        self.interrupted.push(c.interrupted as f64);
     }
-    let col =
-        |f: fn(&ServerCounts) -> u64| -> Vec<f64> { counts.iter().map(|c| f(c) as f64).collect() };
-    ServerSummary {
-        availability: Estimate::from_values(&up),
-        failures: Estimate::from_values(&col(|c| c.failures)),
-        interrupted: Estimate::from_values(&col(|c| c.interrupted)),
+
+    pub fn summary(&self) -> ServerSummary {
+        ServerSummary {
+            availability: self.up.estimate(),
+            failures: self.failures.estimate(),
+            interrupted: self.interrupted.estimate(),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use super::lifecycle::{self, TaskSummary};
 use super::log_hist::LogHistogram;
 use super::recorder::node_histogram;
-use super::servers::{self, ServerCounts, ServerSummary};
+use super::servers::{self, ServerCounts, ServerFold, ServerSummary};
 use super::{CellStats, Recorder, Welford};
 use crate::engine::RunInfo;
 use crate::model::{Scenario, WhenFull};
@@ -52,13 +52,40 @@ pub struct Estimate {
 impl Estimate {
     /// Estimate from per-replication values, NaNs (nothing observed) left out.
     pub fn from_values(values: &[f64]) -> Estimate {
-        let mut w = Welford::default();
-        for &v in values.iter().filter(|v| !v.is_nan()) {
-            w.push(v);
+        let mut c = Column::default();
+        for &v in values {
+            c.push(v);
         }
+        c.estimate()
+    }
+}
+
+/// An [`Estimate`] built one replication at a time, in replication order:
+/// the same bits as [`Estimate::from_values`] over the same values,
+/// without keeping them, so a run's memory does not grow with its
+/// replications.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Column(Welford);
+
+impl Column {
+    /// Adds the next replication's value; NaN (nothing observed) is left out.
+    #[inline]
+    pub fn push(&mut self, v: f64) {
+        if !v.is_nan() {
+            self.0.push(v);
+        }
+    }
+
+    pub fn estimate(&self) -> Estimate {
+        let w = &self.0;
         let mean = if w.count == 0 { f64::NAN } else { w.mean };
         let ci95 = (w.count >= 2).then(|| confidence_half_width(w.variance(), w.count));
         Estimate { mean, ci95 }
+    }
+
+    /// Values pushed (NaN left out).
+    pub fn count(&self) -> u64 {
+        self.0.count
     }
 }
 
@@ -158,94 +185,172 @@ pub fn summarize(
     reps: &[ReplicationSummary],
     selection: Selection,
 ) -> RowStats {
-    let servers = f64::from(match selection {
-        Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
-        Selection::Class(c) => scenario.servers_of_class(c),
-        Selection::Node(n) => scenario.nodes[n].servers,
-        Selection::Group(g) => scenario.groups[g]
-            .members()
-            .map(|n| scenario.nodes[n].servers)
-            .sum(),
-    });
-    // The row's nodes, where some follow a server schedule.
-    let row_nodes: Vec<usize> = match selection {
-        Selection::All => (0..scenario.nodes.len()).collect(),
-        // As `Scenario::servers_of_class` counts them.
-        Selection::Class(c) if !scenario.is_network() => match scenario.classes[c].node {
-            Some(n) => vec![n],
-            None => (0..scenario.nodes.len()).collect(),
-        },
-        Selection::Class(c) => {
-            let visited = scenario.nodes_of_class(c);
-            (0..scenario.nodes.len()).filter(|&j| visited[j]).collect()
-        }
-        Selection::Node(n) => vec![n],
-        Selection::Group(g) => scenario.groups[g].members().collect(),
-    };
-    let scheduled = row_nodes
-        .iter()
-        .any(|&j| scenario.nodes[j].schedule.is_some())
-        .then_some(row_nodes);
-    let has_capacity = match selection {
-        Selection::Node(n) => scenario
-            .nodes
-            .get(n)
-            .is_some_and(|node| node.capacity.is_some()),
-        Selection::Group(g) => scenario.groups[g]
-            .members()
-            .any(|n| scenario.nodes[n].capacity.is_some()),
-        _ => scenario.nodes.iter().any(|n| n.capacity.is_some()),
-    };
-    let blocks_after_service = scenario
-        .nodes
-        .iter()
-        .any(|n| n.when_full == WhenFull::Block);
-    let classes_of: Vec<&crate::model::Class> = match selection {
-        Selection::Class(c) => vec![&scenario.classes[c]],
-        _ => scenario.classes.iter().collect(),
-    };
-    let reneges = classes_of.iter().any(|c| c.patience.is_some());
-    let baulks = classes_of.iter().any(|c| !c.baulk.is_empty());
-    let slowdown_exists = classes_of.iter().all(|c| c.has_finite_slowdown_mean());
-    let flows = classes_of.iter().any(|c| c.is_workflow())
-        && !matches!(selection, Selection::Node(_) | Selection::Group(_));
-    let has_deadlines = match selection {
-        Selection::Class(c) => scenario.classes[c].deadline.is_some(),
-        _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
-    };
-
-    let mut jobs = 0;
-    let (mut reneged_total, mut baulked_total) = (0u64, 0u64);
-    let mut columns: [Vec<f64>; 19] = Default::default();
-    let mut merged: Option<Histogram<u64>> = None;
-    let mut quantile_columns: [Vec<f64>; 4] = Default::default();
-    let mut bounded_column = Vec::with_capacity(reps.len());
-    let mut median_column = Vec::with_capacity(reps.len());
-    let mut merged_slowdowns: Option<LogHistogram> = None;
-    let mut max_response = f64::NAN;
-    let resolution = reps.first().map_or(1.0, |r| r.recorder.resolution());
-    let quantiles = |h: Option<&Histogram<u64>>| {
-        QUANTILES.map(|q| match h {
-            Some(h) if !h.is_empty() => {
-                (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
-            }
-            _ => f64::NAN,
-        })
-    };
-    let mut task_cells: Vec<Vec<(usize, &CellStats)>> = Vec::with_capacity(reps.len());
-    let mut class_cells = true;
+    let mut fold = RowFold::new(scenario, selection);
     for rep in reps {
-        let r = &rep.recorder;
-        task_cells.push(match selection {
+        fold.push(scenario, &rep.recorder);
+    }
+    fold.stats()
+}
+
+/// A row's figures gathered one replication at a time, in replication
+/// order, as [`summarize`] gives them: each per-replication value goes
+/// into a [`Column`] and each histogram into the merged one, and the
+/// replication itself can be dropped. A run of 1,000 replications holds
+/// what a run of 10 does.
+#[derive(Debug, Clone)]
+pub struct RowFold {
+    selection: Selection,
+    /// Servers of the row's nodes.
+    servers: f64,
+    /// The row's nodes, where some follow a server schedule.
+    scheduled: Option<Vec<usize>>,
+    has_capacity: bool,
+    blocks_after_service: bool,
+    reneges: bool,
+    baulks: bool,
+    slowdown_exists: bool,
+    flows: bool,
+    has_deadlines: bool,
+    network: bool,
+    /// Per class: whether it has attempt rules.
+    lifecycle: Vec<bool>,
+    /// The nodes of the failure figures and their servers, where some fail.
+    failing: Option<(Vec<usize>, f64)>,
+    jobs: u64,
+    reneged: u64,
+    baulked: u64,
+    columns: [Column; 19],
+    quantile_columns: [Column; 4],
+    bounded: Column,
+    medians: Column,
+    merged: Option<Histogram<u64>>,
+    merged_slowdowns: Option<LogHistogram>,
+    max_response: f64,
+    resolution: Option<f64>,
+    class_cells: bool,
+    tasks: lifecycle::TaskFold,
+    /// `None` once a replication kept no server counts for some node.
+    servers_fold: Option<ServerFold>,
+    /// A group's row: each member's utilisation, replication by replication.
+    members: Option<super::groups::UtilisationFold>,
+}
+
+impl RowFold {
+    pub fn new(scenario: &Scenario, selection: Selection) -> RowFold {
+        let servers = f64::from(match selection {
+            Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
+            Selection::Class(c) => scenario.servers_of_class(c),
+            Selection::Node(n) => scenario.nodes[n].servers,
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .map(|n| scenario.nodes[n].servers)
+                .sum(),
+        });
+        let row_nodes: Vec<usize> = match selection {
+            Selection::All => (0..scenario.nodes.len()).collect(),
+            // As `Scenario::servers_of_class` counts them.
+            Selection::Class(c) if !scenario.is_network() => match scenario.classes[c].node {
+                Some(n) => vec![n],
+                None => (0..scenario.nodes.len()).collect(),
+            },
+            Selection::Class(c) => {
+                let visited = scenario.nodes_of_class(c);
+                (0..scenario.nodes.len()).filter(|&j| visited[j]).collect()
+            }
+            Selection::Node(n) => vec![n],
+            Selection::Group(g) => scenario.groups[g].members().collect(),
+        };
+        let scheduled = row_nodes
+            .iter()
+            .any(|&j| scenario.nodes[j].schedule.is_some())
+            .then_some(row_nodes);
+        let has_capacity = match selection {
+            Selection::Node(n) => scenario
+                .nodes
+                .get(n)
+                .is_some_and(|node| node.capacity.is_some()),
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .any(|n| scenario.nodes[n].capacity.is_some()),
+            _ => scenario.nodes.iter().any(|n| n.capacity.is_some()),
+        };
+        let classes_of: Vec<&crate::model::Class> = match selection {
+            Selection::Class(c) => vec![&scenario.classes[c]],
+            _ => scenario.classes.iter().collect(),
+        };
+        let failing = match selection {
+            Selection::Class(_) => None,
+            Selection::Node(n) => Some(vec![n]),
+            Selection::Group(g) => Some(scenario.groups[g].members().collect()),
+            Selection::All => Some((0..scenario.nodes.len()).collect()),
+        }
+        .filter(|nodes: &Vec<usize>| nodes.iter().any(|&n| scenario.nodes[n].failures.is_some()))
+        .map(|nodes| {
+            let servers: u32 = nodes.iter().map(|&n| scenario.nodes[n].servers).sum();
+            (nodes, f64::from(servers))
+        });
+        RowFold {
+            selection,
+            servers,
+            scheduled,
+            has_capacity,
+            blocks_after_service: scenario
+                .nodes
+                .iter()
+                .any(|n| n.when_full == WhenFull::Block),
+            reneges: classes_of.iter().any(|c| c.patience.is_some()),
+            baulks: classes_of.iter().any(|c| !c.baulk.is_empty()),
+            slowdown_exists: classes_of.iter().all(|c| c.has_finite_slowdown_mean()),
+            flows: classes_of.iter().any(|c| c.is_workflow())
+                && !matches!(selection, Selection::Node(_) | Selection::Group(_)),
+            has_deadlines: match selection {
+                Selection::Class(c) => scenario.classes[c].deadline.is_some(),
+                _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
+            },
+            network: scenario.is_network(),
+            lifecycle: scenario
+                .classes
+                .iter()
+                .map(|c| c.attempts.is_some())
+                .collect(),
+            servers_fold: failing.is_some().then(ServerFold::default),
+            failing,
+            jobs: 0,
+            reneged: 0,
+            baulked: 0,
+            columns: Default::default(),
+            quantile_columns: Default::default(),
+            bounded: Column::default(),
+            medians: Column::default(),
+            merged: None,
+            merged_slowdowns: None,
+            max_response: f64::NAN,
+            resolution: None,
+            class_cells: true,
+            tasks: lifecycle::TaskFold::default(),
+            members: match selection {
+                Selection::Group(g) => Some(super::groups::UtilisationFold::new(
+                    scenario.groups[g].members(),
+                )),
+                _ => None,
+            },
+        }
+    }
+
+    /// Adds what the next replication (or batch) measured.
+    pub fn push(&mut self, scenario: &Scenario, r: &Recorder) {
+        let resolution = *self.resolution.get_or_insert(r.resolution());
+        let quantiles = |h: Option<&Histogram<u64>>| quantiles_of(h, resolution);
+        let task_cells: Vec<(usize, &CellStats)> = match self.selection {
             Selection::All => r.class_cells().iter().enumerate().collect(),
             Selection::Class(c) => vec![(c, r.class(c))],
             Selection::Node(n) if r.has_node_cells() => {
-                class_cells = false;
+                self.class_cells = false;
                 vec![(n, &r.node(n)[0])]
             }
             Selection::Node(n) => r.node(n).iter().enumerate().collect(),
             Selection::Group(g) if r.has_node_cells() => {
-                class_cells = false;
+                self.class_cells = false;
                 scenario.groups[g]
                     .members()
                     .map(|n| (n, &r.node(n)[0]))
@@ -255,8 +360,10 @@ pub fn summarize(
                 .members()
                 .flat_map(|n| r.node(n).iter().enumerate())
                 .collect(),
-        });
-        let cells: Vec<&CellStats> = match selection {
+        };
+        self.tasks
+            .push(&task_cells, &self.lifecycle, self.class_cells);
+        let cells: Vec<&CellStats> = match self.selection {
             Selection::All => r.class_cells().iter().collect(),
             Selection::Class(c) => vec![r.class(c)],
             Selection::Node(n) => r.node(n).iter().collect(),
@@ -265,7 +372,10 @@ pub fn summarize(
                 .flat_map(|n| r.node(n).iter())
                 .collect(),
         };
-        let own_node_cell = matches!(selection, Selection::Node(_)) && cells.len() == 1;
+        if let Some(m) = &mut self.members {
+            m.push(scenario, r);
+        }
+        let own_node_cell = matches!(self.selection, Selection::Node(_)) && cells.len() == 1;
         // Borrowed while one cell holds the replication's jobs: copying a
         // class histogram (344 KB) per replication was most of a sweep's
         // summarising.
@@ -295,7 +405,7 @@ pub fn summarize(
             slowdown_sum += c.slowdown_sum;
             bounded_sum += c.bounded_slowdown_sum;
             if c.response.count > 0 {
-                max_response = max_response.max(c.max_response);
+                self.max_response = self.max_response.max(c.max_response);
             }
             if let Some(h) = &c.slowdown_hist {
                 match &mut rep_slowdowns {
@@ -320,28 +430,29 @@ pub fn summarize(
                 None => rep_hist = Some(Cow::Borrowed(&c.response_hist)),
             }
         }
-        for (column, q) in quantile_columns
+        for (column, q) in self
+            .quantile_columns
             .iter_mut()
             .zip(quantiles(rep_hist.as_deref()))
         {
             column.push(q);
         }
         if let Some(h) = rep_hist {
-            match &mut merged {
+            match &mut self.merged {
                 Some(m) => m.add(&*h).expect("histograms share their bounds"),
-                None => merged = Some(h.into_owned()),
+                None => self.merged = Some(h.into_owned()),
             }
         }
-        median_column.push(median_slowdown(rep_slowdowns.as_ref()));
+        self.medians.push(median_slowdown(rep_slowdowns.as_ref()));
         if let Some(h) = rep_slowdowns {
-            match &mut merged_slowdowns {
+            match &mut self.merged_slowdowns {
                 Some(m) => m.add(&h),
-                None => merged_slowdowns = Some(h),
+                None => self.merged_slowdowns = Some(h),
             }
         }
-        jobs += response.count;
-        reneged_total += reneged;
-        baulked_total += baulked;
+        self.jobs += response.count;
+        self.reneged += reneged;
+        self.baulked += baulked;
         let window = r.window();
         let mean_or_nan = |w: &Welford| if w.count == 0 { f64::NAN } else { w.mean };
         let per_time = |x: f64| if window > 0.0 { x / window } else { f64::NAN };
@@ -354,7 +465,6 @@ pub fn summarize(
         };
         let mut wait_all = wait;
         wait_all.merge(&wait_reneged);
-        columns[0].push(mean_or_nan(&wait_all));
         let arrivals = (admitted + blocked + baulked) as f64;
         let share = |x: u64, applies: bool| {
             if applies && arrivals > 0.0 {
@@ -363,160 +473,181 @@ pub fn summarize(
                 f64::NAN
             }
         };
-        columns[12].push(share(reneged, reneges));
-        columns[13].push(share(baulked, baulks));
-        columns[14].push(if reneges {
-            mean_or_nan(&wait)
-        } else {
-            f64::NAN
-        });
-        columns[15].push(if reneges {
-            mean_or_nan(&wait_reneged)
-        } else {
-            f64::NAN
-        });
-        columns[1].push(mean_or_nan(&response));
-        columns[2].push(per_time(area_n));
-        columns[3].push(per_time(area_n - area_busy));
-        columns[4].push(match &scheduled {
-            // Busy server time over server time on shift.
-            Some(nodes) => {
-                let shift = on_shift_area(scenario, r, nodes, window);
-                if shift > 0.0 {
-                    area_busy / shift
-                } else {
-                    f64::NAN
-                }
-            }
-            None => per_time(area_busy) / servers,
-        });
-        columns[5].push(per_time(response.count as f64));
-        columns[7].push(if has_capacity && admitted + blocked > 0 {
-            (blocked + lost_inside) as f64 / (admitted + blocked) as f64
-        } else {
-            f64::NAN
-        });
-        columns[6].push(if has_deadlines {
-            per_count(misses as f64)
-        } else {
-            f64::NAN
-        });
-        columns[8].push(if slowdown_exists {
-            per_count(slowdown_sum)
-        } else {
-            f64::NAN
-        });
-        bounded_column.push(per_count(bounded_sum));
-        // Visits per job; for a node, its visit ratio: visits there per job done.
-        columns[9].push(match selection {
-            _ if !scenario.is_network() => f64::NAN,
-            Selection::Node(_) | Selection::Group(_) => {
-                let done = r.completed();
-                if done == 0 {
-                    f64::NAN
-                } else {
-                    response.count as f64 / done as f64
-                }
-            }
-            _ => per_count(visits as f64),
-        });
-        let (p_block, blocked_mean) = if blocks_after_service {
+        let (p_block, blocked_mean) = if self.blocks_after_service {
             (per_count(blocked_count as f64), per_count(blocked_time))
         } else {
             (f64::NAN, f64::NAN)
         };
-        columns[10].push(p_block);
-        columns[11].push(blocked_mean);
-        columns[16].push(per_count(waited as f64));
-        if flows {
+        let mut values = [
+            mean_or_nan(&wait_all),
+            mean_or_nan(&response),
+            per_time(area_n),
+            per_time(area_n - area_busy),
+            match &self.scheduled {
+                // Busy server time over server time on shift.
+                Some(nodes) => {
+                    let shift = on_shift_area(scenario, r, nodes, window);
+                    if shift > 0.0 {
+                        area_busy / shift
+                    } else {
+                        f64::NAN
+                    }
+                }
+                None => per_time(area_busy) / self.servers,
+            },
+            per_time(response.count as f64),
+            if self.has_deadlines {
+                per_count(misses as f64)
+            } else {
+                f64::NAN
+            },
+            if self.has_capacity && admitted + blocked > 0 {
+                (blocked + lost_inside) as f64 / (admitted + blocked) as f64
+            } else {
+                f64::NAN
+            },
+            if self.slowdown_exists {
+                per_count(slowdown_sum)
+            } else {
+                f64::NAN
+            },
+            // Visits per job; for a node, its visit ratio: visits there per job done.
+            match self.selection {
+                _ if !self.network => f64::NAN,
+                Selection::Node(_) | Selection::Group(_) => {
+                    let done = r.completed();
+                    if done == 0 {
+                        f64::NAN
+                    } else {
+                        response.count as f64 / done as f64
+                    }
+                }
+                _ => per_count(visits as f64),
+            },
+            p_block,
+            blocked_mean,
+            share(reneged, self.reneges),
+            share(baulked, self.baulks),
+            if self.reneges {
+                mean_or_nan(&wait)
+            } else {
+                f64::NAN
+            },
+            if self.reneges {
+                mean_or_nan(&wait_reneged)
+            } else {
+                f64::NAN
+            },
+            per_count(waited as f64),
+            if self.flows {
+                mean_or_nan(&makespan)
+            } else {
+                f64::NAN
+            },
+            if self.flows {
+                mean_or_nan(&task_wait)
+            } else {
+                f64::NAN
+            },
+        ];
+        if self.flows {
             // An instance holds several servers at once and its tasks
             // wait at several nodes: a wait or a queue length of the
             // instance means nothing (the task waits are reported).
             for k in [0, 3, 16] {
-                *columns[k].last_mut().expect("pushed") = f64::NAN;
+                values[k] = f64::NAN;
             }
         }
-        columns[17].push(if flows {
-            mean_or_nan(&makespan)
-        } else {
-            f64::NAN
-        });
-        columns[18].push(if flows {
-            mean_or_nan(&task_wait)
-        } else {
-            f64::NAN
-        });
+        for (column, v) in self.columns.iter_mut().zip(values) {
+            column.push(v);
+        }
+        self.bounded.push(per_count(bounded_sum));
+        if let (Some(fold), Some((nodes, servers))) = (&mut self.servers_fold, &self.failing) {
+            let counts = nodes.iter().try_fold(ServerCounts::default(), |a, &n| {
+                Some(servers::add(a, r.server_counts(n)?))
+            });
+            match counts {
+                Some(c) => fold.push(&c, *servers, r.window()),
+                None => self.servers_fold = None,
+            }
+        }
     }
-    let response_quantiles = quantiles(merged.as_ref());
-    let response_quantiles_ci95 = quantile_columns.map(|c| Estimate::from_values(&c).ci95);
-    let [
-        w,
-        r,
-        l,
-        lq,
-        u,
-        x,
-        miss,
-        block,
-        sd,
-        visits,
-        p_block,
-        blocked_time,
-        p_renege,
-        p_baulk,
-        wait_served,
-        wait_reneged,
-        p_wait,
-        makespan,
-        task_wait,
-    ] = columns.map(|c| Estimate::from_values(&c));
-    RowStats {
-        jobs,
-        reneged: reneged_total,
-        baulked: baulked_total,
-        mean_wait: w,
-        mean_response: r,
-        p_wait,
-        mean_slowdown: sd,
-        mean_bounded_slowdown: Estimate::from_values(&bounded_column),
-        median_slowdown: median_slowdown(merged_slowdowns.as_ref()),
-        median_slowdown_ci95: Estimate::from_values(&median_column).ci95,
-        max_response,
-        mean_in_system: l,
-        mean_in_queue: lq,
-        utilization: u,
-        throughput: x,
-        deadline_miss_ratio: miss,
-        blocking_probability: block,
-        visits,
-        p_block,
-        blocked_time,
-        p_renege,
-        p_baulk,
-        mean_wait_served: wait_served,
-        mean_wait_reneged: wait_reneged,
-        mean_makespan: makespan,
-        mean_task_wait: task_wait,
-        response_quantiles,
-        response_quantiles_ci95,
-        tasks: lifecycle::summarize(
-            &task_cells,
-            &scenario
-                .classes
-                .iter()
-                .map(|c| c.attempts.is_some())
-                .collect::<Vec<_>>(),
-            class_cells,
-        ),
-        servers: server_summary(scenario, reps, selection),
-        group: match selection {
-            Selection::Group(g) => Some(super::groups::GroupFigures {
-                nodes: scenario.groups[g].count,
-                utilisation: super::groups::utilisation_distribution(scenario, reps, g),
+
+    /// The row's figures over the replications pushed so far.
+    pub fn stats(&self) -> RowStats {
+        let resolution = self.resolution.unwrap_or(1.0);
+        let [
+            w,
+            r,
+            l,
+            lq,
+            u,
+            x,
+            miss,
+            block,
+            sd,
+            visits,
+            p_block,
+            blocked_time,
+            p_renege,
+            p_baulk,
+            wait_served,
+            wait_reneged,
+            p_wait,
+            makespan,
+            task_wait,
+        ] = self.columns.map(|c| c.estimate());
+        RowStats {
+            jobs: self.jobs,
+            reneged: self.reneged,
+            baulked: self.baulked,
+            mean_wait: w,
+            mean_response: r,
+            p_wait,
+            mean_slowdown: sd,
+            mean_bounded_slowdown: self.bounded.estimate(),
+            median_slowdown: median_slowdown(self.merged_slowdowns.as_ref()),
+            median_slowdown_ci95: self.medians.estimate().ci95,
+            max_response: self.max_response,
+            mean_in_system: l,
+            mean_in_queue: lq,
+            utilization: u,
+            throughput: x,
+            deadline_miss_ratio: miss,
+            blocking_probability: block,
+            visits,
+            p_block,
+            blocked_time,
+            p_renege,
+            p_baulk,
+            mean_wait_served: wait_served,
+            mean_wait_reneged: wait_reneged,
+            mean_makespan: makespan,
+            mean_task_wait: task_wait,
+            response_quantiles: quantiles_of(self.merged.as_ref(), resolution),
+            response_quantiles_ci95: self.quantile_columns.map(|c| c.estimate().ci95),
+            tasks: self.tasks.summary(),
+            servers: match (&self.failing, &self.servers_fold) {
+                (Some(_), Some(fold)) => Some(fold.summary()),
+                _ => None,
+            },
+            group: self.members.as_ref().map(|m| super::groups::GroupFigures {
+                nodes: m.nodes(),
+                utilisation: m.distribution(),
             }),
-            _ => None,
-        },
+        }
     }
+}
+
+/// The [`QUANTILES`] of a response histogram in time units (NaN when
+/// there is none or it is empty).
+fn quantiles_of(h: Option<&Histogram<u64>>, resolution: f64) -> [f64; 4] {
+    QUANTILES.map(|q| match h {
+        Some(h) if !h.is_empty() => {
+            (h.median_equivalent(h.value_at_quantile(q)) as f64 + 0.5) * resolution
+        }
+        _ => f64::NAN,
+    })
 }
 
 /// Server time on shift at `nodes` over one replication's window: from
@@ -537,34 +668,6 @@ fn on_shift_area(scenario: &Scenario, r: &Recorder, nodes: &[usize], window: f64
         .sum()
 }
 
-/// The failure figures of a node row (or the overall row), where servers fail.
-fn server_summary(
-    scenario: &Scenario,
-    reps: &[ReplicationSummary],
-    selection: Selection,
-) -> Option<ServerSummary> {
-    let nodes: Vec<usize> = match selection {
-        Selection::Class(_) => return None,
-        Selection::Node(n) => vec![n],
-        Selection::Group(g) => scenario.groups[g].members().collect(),
-        Selection::All => (0..scenario.nodes.len()).collect(),
-    };
-    if !nodes.iter().any(|&n| scenario.nodes[n].failures.is_some()) {
-        return None;
-    }
-    let servers: u32 = nodes.iter().map(|&n| scenario.nodes[n].servers).sum();
-    let counts: Vec<ServerCounts> = reps
-        .iter()
-        .map(|r| {
-            nodes.iter().try_fold(ServerCounts::default(), |a, &n| {
-                Some(servers::add(a, r.recorder.server_counts(n)?))
-            })
-        })
-        .collect::<Option<_>>()?;
-    let windows: Vec<f64> = reps.iter().map(|r| r.recorder.window()).collect();
-    Some(servers::summarize(&counts, f64::from(servers), &windows))
-}
-
 /// The jobs of one size bin of a row: those whose time in service alone
 /// lies in `[lo, hi)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -583,65 +686,91 @@ pub struct SizeBinStats {
 }
 
 /// The size bins of an overall or class row (`edges` as given to
-/// `Recorder::with_sizes`); empty for node rows, or when the
-/// replications kept no bins of that many edges.
-pub fn size_bins(
-    scenario: &Scenario,
-    reps: &[ReplicationSummary],
-    selection: Selection,
-    edges: &[f64],
-) -> Vec<SizeBinStats> {
-    let classes: Vec<usize> = match selection {
-        Selection::All => (0..scenario.classes.len()).collect(),
-        Selection::Class(c) => vec![c],
-        Selection::Node(_) | Selection::Group(_) => return Vec::new(),
-    };
-    let bins = edges.len() + 1;
-    let kept = |r: &ReplicationSummary| {
-        classes
-            .iter()
-            .all(|&c| r.recorder.class(c).size_bins.len() == bins)
-    };
-    if reps.is_empty() || !reps.iter().all(kept) {
-        return Vec::new();
+/// `Recorder::with_sizes`), one replication at a time in replication
+/// order; empty for node rows, or when the replications kept no bins of
+/// that many edges.
+#[derive(Debug, Clone)]
+pub struct SizeBinFold {
+    edges: Vec<f64>,
+    /// The row's classes (none for a node row).
+    classes: Vec<usize>,
+    slowdown_exists: bool,
+    /// Whether every replication so far kept the bins.
+    kept: bool,
+    replications: u64,
+    /// Per bin: jobs, and columns of mean size, response and slowdown.
+    bins: Vec<(u64, [Column; 3])>,
+}
+
+impl SizeBinFold {
+    pub fn new(scenario: &Scenario, selection: Selection, edges: &[f64]) -> SizeBinFold {
+        let classes: Vec<usize> = match selection {
+            Selection::All => (0..scenario.classes.len()).collect(),
+            Selection::Class(c) => vec![c],
+            Selection::Node(_) | Selection::Group(_) => Vec::new(),
+        };
+        SizeBinFold {
+            edges: edges.to_vec(),
+            slowdown_exists: classes
+                .iter()
+                .all(|&c| scenario.classes[c].has_finite_slowdown_mean()),
+            kept: !classes.is_empty(),
+            classes,
+            replications: 0,
+            bins: vec![Default::default(); edges.len() + 1],
+        }
     }
-    let slowdown_exists = classes
-        .iter()
-        .all(|&c| scenario.classes[c].has_finite_slowdown_mean());
-    (0..bins)
-        .map(|b| {
-            let mut jobs = 0;
-            let (mut sizes, mut responses, mut slowdowns) = (Vec::new(), Vec::new(), Vec::new());
-            for rep in reps {
-                let mut bin = super::recorder::SizeBin::default();
-                for &c in &classes {
-                    let x = rep.recorder.class(c).size_bins[b];
-                    bin.jobs += x.jobs;
-                    bin.size_sum += x.size_sum;
-                    bin.response_sum += x.response_sum;
-                    bin.slowdown_sum += x.slowdown_sum;
-                }
-                jobs += bin.jobs;
-                let n = bin.jobs as f64;
-                let mean = |sum: f64| if bin.jobs == 0 { f64::NAN } else { sum / n };
-                sizes.push(mean(bin.size_sum));
-                responses.push(mean(bin.response_sum));
-                slowdowns.push(if b == 0 && !slowdown_exists {
-                    f64::NAN
-                } else {
-                    mean(bin.slowdown_sum)
-                });
+
+    pub fn push(&mut self, recorder: &Recorder) {
+        self.replications += 1;
+        let n_bins = self.bins.len();
+        self.kept &= self
+            .classes
+            .iter()
+            .all(|&c| recorder.class(c).size_bins.len() == n_bins);
+        if !self.kept {
+            return;
+        }
+        for (b, (jobs, columns)) in self.bins.iter_mut().enumerate() {
+            let mut bin = super::recorder::SizeBin::default();
+            for &c in &self.classes {
+                let x = recorder.class(c).size_bins[b];
+                bin.jobs += x.jobs;
+                bin.size_sum += x.size_sum;
+                bin.response_sum += x.response_sum;
+                bin.slowdown_sum += x.slowdown_sum;
             }
-            SizeBinStats {
+            *jobs += bin.jobs;
+            let n = bin.jobs as f64;
+            let mean = |sum: f64| if bin.jobs == 0 { f64::NAN } else { sum / n };
+            columns[0].push(mean(bin.size_sum));
+            columns[1].push(mean(bin.response_sum));
+            columns[2].push(if b == 0 && !self.slowdown_exists {
+                f64::NAN
+            } else {
+                mean(bin.slowdown_sum)
+            });
+        }
+    }
+
+    pub fn stats(&self) -> Vec<SizeBinStats> {
+        if self.replications == 0 || !self.kept {
+            return Vec::new();
+        }
+        let edges = &self.edges;
+        self.bins
+            .iter()
+            .enumerate()
+            .map(|(b, (jobs, [sizes, responses, slowdowns]))| SizeBinStats {
                 lo: if b == 0 { 0.0 } else { edges[b - 1] },
                 hi: edges.get(b).copied().unwrap_or(f64::INFINITY),
-                jobs,
-                mean_size: Estimate::from_values(&sizes),
-                mean_response: Estimate::from_values(&responses),
-                mean_slowdown: Estimate::from_values(&slowdowns),
-            }
-        })
-        .collect()
+                jobs: *jobs,
+                mean_size: sizes.estimate(),
+                mean_response: responses.estimate(),
+                mean_slowdown: slowdowns.estimate(),
+            })
+            .collect()
+    }
 }
 
 /// The median of a slowdown histogram (NaN when there is none or it is empty).
@@ -686,25 +815,36 @@ fn log_edges(lo: u64, hi: u64) -> Vec<u64> {
     edges
 }
 
-/// Pools the response-time histograms of every replication and class (per job).
-pub fn response_distribution(reps: &[ReplicationSummary]) -> ResponseDistribution {
-    let Some(first) = reps.first() else {
-        return ResponseDistribution::default();
-    };
-    let resolution = first.recorder.resolution();
-    let mut pooled: Option<Histogram<u64>> = None;
-    for rep in reps {
-        for c in rep.recorder.class_cells() {
+/// Pools the response-time histograms of every replication and class
+/// (per job), one replication at a time.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseFold {
+    pooled: Option<Histogram<u64>>,
+    resolution: f64,
+}
+
+impl ResponseFold {
+    pub fn push(&mut self, recorder: &Recorder) {
+        self.resolution = recorder.resolution();
+        for c in recorder.class_cells() {
             let h = &c.response_hist;
-            match &mut pooled {
+            match &mut self.pooled {
                 Some(p) => p.add(h).expect("histograms share their bounds"),
-                None => pooled = Some(h.clone()),
+                None => self.pooled = Some(h.clone()),
             }
         }
     }
-    let Some(h) = pooled.filter(|h| !h.is_empty()) else {
-        return ResponseDistribution::default();
-    };
+
+    pub fn distribution(&self) -> ResponseDistribution {
+        match self.pooled.as_ref().filter(|h| !h.is_empty()) {
+            Some(h) => distribution_of(h, self.resolution),
+            None => ResponseDistribution::default(),
+        }
+    }
+}
+
+/// The CDF and histogram of a pooled response histogram.
+fn distribution_of(h: &Histogram<u64>, resolution: f64) -> ResponseDistribution {
     // One pass over the recorded values: asking value_at_quantile for each
     // of the 400 levels would scan the histogram 400 times.
     let total = h.len() as f64;

@@ -192,6 +192,7 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
         network: Default::default(),
         workflow_rule: crate::workflow::Policy::Heft,
         precision: None,
+        batches: None,
         path: PathBuf::from("jobs"),
         source: String::new(),
     }
