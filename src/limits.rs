@@ -195,7 +195,12 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
     }
     // Events per job: an arrival and a departure per visit, plus one per
     // quantum under a slicing discipline.
-    let visits = (s.total_load() * total_capacity(s) / mean_work(s, rate)).max(1.0);
+    // Visits per job: the work offered with every visit counted over the
+    // work of one visit per job (load × capacity is the former, a rate;
+    // `rate × mean_work` the latter). Without the rate the estimate was the
+    // arrival rate itself, and a cluster fed 90,000 jobs per unit of time
+    // was refused as 90,000 visits per job.
+    let visits = (s.total_load() * total_capacity(s) / (rate * mean_work(s, rate))).max(1.0);
     let probe = crate::job::Job::new(0, 0, 0, 0, 0.0, 1.0);
     let mean_size = mean_work(s, rate);
     let min_speed = s
