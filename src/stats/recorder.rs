@@ -732,7 +732,6 @@ impl Observer for Recorder {
         }
     }
 
-    #[inline(always)]
     fn on_workflow_done(&mut self, _now: f64, job: &Job, makespan: f64, task_wait: f64) {
         if self.measuring {
             let c = &mut self.classes[job.origin as usize];
@@ -741,6 +740,7 @@ impl Observer for Recorder {
         }
     }
 
+    #[inline(always)]
     fn on_visit_end(&mut self, now: f64, job: &Job) {
         let measuring = self.measuring;
         let inv_speed = self.inv_speed[job.node as usize];
