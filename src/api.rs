@@ -81,7 +81,7 @@ pub enum ScenarioSource<'a> {
 
 /// The overrides of `schedlab run` (`--seed`, `--replications`, `--jobs`,
 /// `--compare`, `--threads`, `--precision`, `--precision-metric`,
-/// `--max-replications`, `--batches`), checked as the flags are.
+/// `--max-replications`, `--batches`, `--per-node`), checked as the flags are.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub seed: Option<u64>,
@@ -93,6 +93,8 @@ pub struct RunOptions {
     pub precision_metric: Option<String>,
     pub max_replications: Option<u32>,
     pub batches: Option<u32>,
+    /// `--per-node`: rows for each member of a node group too.
+    pub per_node: bool,
 }
 
 impl RunOptions {
@@ -109,6 +111,7 @@ impl RunOptions {
             precision_metric: self.precision_metric.clone(),
             max_replications: self.max_replications,
             batches: self.batches,
+            per_node: self.per_node,
             ..Default::default()
         }
     }

@@ -634,6 +634,10 @@ pub struct RunArgs {
     /// formula's name), however wide; by default the table fits in 120 columns.
     #[arg(long)]
     pub wide: bool,
+    /// A row for every member of a node group (`count`) too, in the table, JSON and CSV;
+    /// by default a group has one row, and nodes outside groups always have theirs.
+    #[arg(long)]
+    pub per_node: bool,
     /// Policies to compare on the same jobs, replacing the scenario's, the
     /// first being the baseline: e.g. `fcfs,srpt,ps,rr(q=0.1)`.
     #[arg(long, value_name = "LIST")]

@@ -500,16 +500,35 @@ pub fn run_replications(scenario: &Scenario, policy: &AnyPolicy) -> Vec<Replicat
         .collect()
 }
 
-/// The rows of a run: all jobs, then each class, then each node.
 /// The rows every run reports, with their class and node names: all
-/// jobs, then each class, then each node.
+/// jobs, then each class, then each node outside groups, then each group
+/// (named as the group), then, with `Scenario::member_rows` only, each
+/// member of a group: a group of 100,000 nodes gives one row, not
+/// 100,000 to summarise and print.
 pub fn selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
     let mut selections = vec![(Selection::All, "all".to_string(), "all".to_string())];
     for (k, c) in scenario.classes.iter().enumerate() {
         selections.push((Selection::Class(k), c.name.clone(), "all".into()));
     }
+    let in_group = |j: usize| scenario.groups.iter().any(|g| g.members().contains(&j));
     for (j, n) in scenario.nodes.iter().enumerate() {
-        selections.push((Selection::Node(j), "all".into(), n.name.clone()));
+        if !in_group(j) {
+            selections.push((Selection::Node(j), "all".into(), n.name.clone()));
+        }
+    }
+    for (g, group) in scenario.groups.iter().enumerate() {
+        selections.push((Selection::Group(g), "all".into(), group.name.clone()));
+    }
+    if scenario.member_rows {
+        for g in &scenario.groups {
+            for j in g.members() {
+                selections.push((
+                    Selection::Node(j),
+                    "all".into(),
+                    scenario.nodes[j].name.clone(),
+                ));
+            }
+        }
     }
     selections
 }
@@ -525,7 +544,7 @@ pub fn rows(scenario: &Scenario, policy: &AnyPolicy, reps: &[ReplicationSummary]
 fn job_selections(scenario: &Scenario) -> Vec<(Selection, String, String)> {
     selections(scenario)
         .into_iter()
-        .filter(|s| !matches!(s.0, Selection::Node(_)))
+        .filter(|s| !matches!(s.0, Selection::Node(_) | Selection::Group(_)))
         .collect()
 }
 

@@ -40,6 +40,11 @@ pub enum Param {
     NodeServers(usize),
     /// The speed of one node.
     NodeSpeed(usize),
+    /// The servers of every member of a node group (`Scenario::groups`),
+    /// which stay identical.
+    GroupServers(usize),
+    /// The speed of every member of a node group.
+    GroupSpeed(usize),
     /// The quantum of every compared policy that has one.
     Quantum,
     /// One cutoff of size-interval (`sita`) dispatching.
@@ -181,7 +186,10 @@ impl Sweep {
 
     fn check_value(&self, v: f64, field: &str) -> Result<(), FieldError> {
         let bad = |msg: &str| Err(FieldError::new(field, v.to_string(), msg));
-        let whole = matches!(self.param, Param::Servers | Param::NodeServers(_));
+        let whole = matches!(
+            self.param,
+            Param::Servers | Param::NodeServers(_) | Param::GroupServers(_)
+        );
         if whole && (v < 1.0 || v.fract() != 0.0 || v > f64::from(u32::MAX)) {
             return bad(&format!(
                 "`{}` takes whole numbers of servers, at least 1",
@@ -223,15 +231,17 @@ impl Param {
                 })
         };
         let node = |name: &str| {
-            scenario
-                .nodes
-                .iter()
-                .position(|n| n.name == name)
+            crate::model::groups::resolve(&scenario.nodes, &scenario.groups, name)
+                .filter(|r| r.len() == 1 && !scenario.groups.iter().any(|g| g.name == name))
+                .map(|r| r.start)
                 .ok_or_else(|| {
-                    let known: Vec<_> = scenario.nodes.iter().map(|n| n.name.as_str()).collect();
-                    bad(format!("no node `{name}`; nodes are: {}", known.join(", ")))
+                    bad(format!(
+                        "no node `{name}`; nodes are: {}",
+                        crate::model::groups::known_names(&scenario.nodes, &scenario.groups)
+                    ))
                 })
         };
+        let group = |name: &str| scenario.groups.iter().position(|g| g.name == name);
         // A workflow's work is its tasks': a class's `service` is not drawn.
         let not_a_workflow = |k: usize| {
             if scenario.classes[k].is_workflow() {
@@ -284,9 +294,15 @@ impl Param {
                     }
                 } else if let Some(rest) = text.strip_prefix("nodes.") {
                     if let Some(name) = rest.strip_suffix(".servers") {
-                        Param::NodeServers(node(name)?)
+                        match group(name) {
+                            Some(g) => Param::GroupServers(g),
+                            None => Param::NodeServers(node(name)?),
+                        }
                     } else if let Some(name) = rest.strip_suffix(".speed") {
-                        Param::NodeSpeed(node(name)?)
+                        match group(name) {
+                            Some(g) => Param::GroupSpeed(g),
+                            None => Param::NodeSpeed(node(name)?),
+                        }
                     } else {
                         return Err(bad(format!("unknown parameter; parameters are: {PARAMS}")));
                     }
@@ -356,24 +372,32 @@ impl Param {
                 let f = v / s.classes[k].service.mean();
                 s.classes[k].service = s.classes[k].service.scaled(f);
             }
-            Param::Servers | Param::NodeServers(_) => {
-                let j = match *self {
-                    Param::NodeServers(j) => j,
-                    _ => 0,
+            Param::Servers | Param::NodeServers(_) | Param::GroupServers(_) => {
+                let nodes = match *self {
+                    Param::NodeServers(j) => j..j + 1,
+                    Param::GroupServers(g) => s.groups[g].members(),
+                    _ => 0..1,
                 };
-                if s.nodes[j].schedule.is_some() {
-                    return Err(FieldError::new(
-                        name,
-                        v.to_string(),
-                        format!(
-                            "node `{}` follows a server schedule: its servers on shift come from `schedule`, so they cannot be varied",
-                            s.nodes[j].name
-                        ),
-                    ));
+                for j in nodes {
+                    if s.nodes[j].schedule.is_some() {
+                        return Err(FieldError::new(
+                            name,
+                            v.to_string(),
+                            format!(
+                                "node `{}` follows a server schedule: its servers on shift come from `schedule`, so they cannot be varied",
+                                s.nodes[j].name
+                            ),
+                        ));
+                    }
+                    s.nodes[j].servers = v as u32;
                 }
-                s.nodes[j].servers = v as u32;
             }
             Param::NodeSpeed(j) => s.nodes[j].speed = v,
+            Param::GroupSpeed(g) => {
+                for j in s.groups[g].members() {
+                    s.nodes[j].speed = v;
+                }
+            }
             Param::Quantum => {
                 let pairs: Vec<(PolicyConfig, AnyPolicy)> = s
                     .policy_configs

@@ -89,6 +89,7 @@ def run(
     precision_metric: Optional[str] = None,
     max_replications: Optional[int] = None,
     batches: Optional[int] = None,
+    per_node: bool = False,
 ) -> RunResult: ...
 def sweep(
     scenario: _Scenario,

@@ -91,10 +91,14 @@ def _warn(messages: Sequence[str]) -> None:
 
 
 def _flatten(row: Dict[str, Any]) -> Dict[str, Any]:
-    """A JSON row with its ``theory`` object spread into ``theory_*`` columns."""
-    out = {k: v for k, v in row.items() if k != "theory"}
+    """A JSON row with its ``theory`` object spread into ``theory_*`` columns,
+    and a group row's ``utilisation_distribution`` into ``utilisation_min``,
+    ``utilisation_p5``, ... (the columns of ``results.csv``)."""
+    out = {k: v for k, v in row.items() if k not in ("theory", "utilisation_distribution")}
     for k, v in (row.get("theory") or {}).items():
         out[f"theory_{k}"] = v
+    for k, v in (row.get("utilisation_distribution") or {}).items():
+        out[f"utilisation_{k}"] = v
     return out
 
 
@@ -313,6 +317,7 @@ def run(
     precision_metric: Optional[str] = None,
     max_replications: Optional[int] = None,
     batches: Optional[int] = None,
+    per_node: bool = False,
 ) -> RunResult:
     """Simulates a scenario's replications, as ``schedlab run --json`` does.
 
@@ -336,6 +341,9 @@ def run(
         batches: estimate by batch means over one long replication cut into
             this many batches (``--batches``); ``document["batches"]`` holds
             the lag-1 autocorrelation check.
+        per_node: a row for every member of a node group (``[[nodes]]``
+            with ``count``) too, as ``--per-node``; by default a group has
+            one row, with ``group_nodes`` and ``utilisation_distribution``.
 
     Returns:
         a ``RunResult`` (``.rows``, ``.paired``, ``.theory``, ``.to_pandas()``,
@@ -368,6 +376,7 @@ def run(
         precision_metric=precision_metric,
         max_replications=whole(max_replications, "--max-replications", U32_MAX),
         batches=whole(batches, "--batches", U32_MAX),
+        per_node=bool(per_node),
     )
     result = RunResult(handle)
     _warn(result.warnings)

@@ -246,7 +246,7 @@ impl GanttHandle {
 
 #[allow(clippy::too_many_arguments)]
 #[pyfunction]
-#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None, precision=None, precision_metric=None, max_replications=None, batches=None))]
+#[pyo3(signature = (kind, scenario, label, seed=None, replications=None, jobs=None, compare=None, threads=None, precision=None, precision_metric=None, max_replications=None, batches=None, per_node=false))]
 fn run(
     py: Python<'_>,
     kind: &str,
@@ -261,6 +261,7 @@ fn run(
     precision_metric: Option<String>,
     max_replications: Option<u32>,
     batches: Option<u32>,
+    per_node: bool,
 ) -> PyResult<RunHandle> {
     let source = Source::new(kind, scenario, label)?;
     let options = api::RunOptions {
@@ -273,6 +274,7 @@ fn run(
         precision_metric,
         max_replications,
         batches,
+        per_node,
     };
     let result = background(py, move || api::run(source.scenario(), &options))?;
     Ok(RunHandle {

@@ -161,3 +161,19 @@ def test_scenario_toml_round_trips_through_tomllib():
     assert tomllib.loads(schedlab.scenario_toml(MM1_DICT)) == MM1_DICT
     tricky = {"name": 'a "quoted" name', "seed": 1, "x": [1.5, 2, True], "t": {"inf": float("inf")}}
     assert tomllib.loads(schedlab.scenario_toml(tricky)) == tricky
+
+
+def test_node_groups_have_one_row_unless_per_node():
+    r = schedlab.run(SCENARIOS / "cluster-1000.toml", jobs=20000, replications=2)
+    doc = cli_json("run", SCENARIOS / "cluster-1000.toml", "--jobs", 20000, "--replications", 2)
+    assert r.document == doc
+    rack = [row for row in r.rows if row["node"] == "rack"]
+    assert len(rack) == 1 and rack[0]["group_nodes"] == 1000
+    spread = rack[0]["utilisation_distribution"]
+    assert spread["min"] <= spread["p5"] <= spread["median"] <= spread["p95"] <= spread["max"]
+    assert not any(row["node"].startswith("rack[") for row in r.rows)
+    members = schedlab.run(SCENARIOS / "cluster-1000.toml", jobs=20000, replications=2, per_node=True)
+    assert sum(row["node"].startswith("rack[") for row in members.rows) == 1000
+    pd = pytest.importorskip("pandas")
+    df = r.to_pandas()
+    assert df.loc[df["node"] == "rack", "utilisation_p95"].iloc[0] == spread["p95"]

@@ -376,7 +376,7 @@ pub fn run(
                 &dues,
                 demands_at(scenario, j),
                 j as u32,
-                n.failures.clone().map(|rule| PoolFailures {
+                n.failures.as_deref().cloned().map(|rule| PoolFailures {
                     rule,
                     key: failure_key(scenario.seed, 0),
                     node: j as u32,

@@ -25,6 +25,7 @@ pub fn apply(mut scenario: Scenario, args: &RunArgs) -> anyhow::Result<Scenario>
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
+    scenario.member_rows = args.per_node;
     if let Some(w) = &args.warmup {
         if w == "auto" {
             scenario.warmup = Limit::Jobs(0);

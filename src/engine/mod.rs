@@ -500,13 +500,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     waiting_room: Default::default(),
                     blocked_jobs: Vec::new(),
                     blocked_servers: 0,
-                    failures: n.failures.clone().map(|f| {
+                    failures: n.failures.as_deref().cloned().map(|f| {
                         let key = failures::failure_key(scenario.seed, replication);
                         Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
                     }),
                     restarts: Default::default(),
                     interrupts: n.failures.is_some() || n.schedule.is_some(),
-                    shifts: n.schedule.clone().map(|rule| {
+                    shifts: n.schedule.as_deref().cloned().map(|rule| {
                         Box::new(shifts::StationShifts {
                             rule,
                             on_shift: 0,
@@ -1911,12 +1911,12 @@ mod tests {
         // server fails; resumed it ends at 2.5 + 0.5, restarted at 2.5 + 1.
         for (running, end) in [(OnFailure::Resume, 3.0), (OnFailure::Restart, 3.5)] {
             let mut s = scenario(1);
-            s.nodes[0].failures = Some(NodeFailures {
+            s.nodes[0].failures = Some(Box::new(NodeFailures {
                 up: Dist::Deterministic { value: 1.5 },
                 down: Dist::Deterministic { value: 1.0 },
                 running,
                 clock: FailureClock::Always,
-            });
+            }));
             let w = arrivals(&[(1.0, 2.0)]);
             let mut sim = Simulation::new(&s, w, &fcfs(), None, Trace::default());
             let info = sim.run(Limit::Jobs(0), Limit::Jobs(100));
@@ -2055,7 +2055,7 @@ mod tests {
         for running in [OnFailure::Resume, OnFailure::Restart, OnFailure::Retry] {
             let mut s = Scenario::from_toml(text, Path::new("t.toml")).unwrap();
             for n in &mut s.nodes {
-                n.failures = Some(NodeFailures {
+                n.failures = Some(Box::new(NodeFailures {
                     up: Dist::Exponential {
                         rate: 0.2,
                         mean: 5.0,
@@ -2066,7 +2066,7 @@ mod tests {
                     },
                     running,
                     clock: FailureClock::Always,
-                });
+                }));
             }
             let list: Vec<(f64, f64)> = (0..400).map(|i| (f64::from(i) * 0.3, 0.8)).collect();
             let rng = crate::workload::stream_rng(1, 0, u32::MAX, Purpose::Dispatch);

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::FieldError;
 use crate::model::Node;
+use crate::model::groups::{self, NodeGroup};
 
 /// When an alarm is raised (it clears when the condition stops holding).
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,11 @@ struct RawCondition {
 }
 
 /// Validates the `[[alarms]]` tables against the scenario's nodes.
-pub fn build(raw: &[RawAlarm], nodes: &[Node]) -> Result<Vec<Alarm>, FieldError> {
+pub fn build(
+    raw: &[RawAlarm],
+    nodes: &[Node],
+    node_groups: &[NodeGroup],
+) -> Result<Vec<Alarm>, FieldError> {
     let mut alarms: Vec<Alarm> = Vec::new();
     for (i, a) in raw.iter().enumerate() {
         let at = |f: &str| format!("alarms[{i}].{f}");
@@ -102,14 +107,23 @@ pub fn build(raw: &[RawAlarm], nodes: &[Node]) -> Result<Vec<Alarm>, FieldError>
         };
         let node = match &w.node {
             None => None,
-            Some(name) => Some(nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
-                let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
-                FieldError::new(
-                    at("when.node"),
-                    format!("{name:?}"),
-                    format!("no such node; nodes are: {}", known.join(", ")),
-                )
-            })?),
+            // One node: a member of a group is named as `rack[3]`; an
+            // alarm on a whole group is not supported.
+            Some(name) => Some(
+                groups::resolve(nodes, node_groups, name)
+                    .filter(|r| r.len() == 1 && !node_groups.iter().any(|g| &g.name == name))
+                    .map(|r| r.start)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            at("when.node"),
+                            format!("{name:?}"),
+                            format!(
+                                "no such node; nodes are: {} (an alarm watches one node: name a group's member as NAME[i])",
+                                groups::known_names(nodes, node_groups)
+                            ),
+                        )
+                    })?,
+            ),
         };
         let needs_node = matches!(kind, "queue" | "servers_down");
         if needs_node != node.is_some() {
@@ -194,13 +208,13 @@ mod tests {
         let doc: Doc =
             toml::from_str(&format!("[[alarms]]\nname = \"a\"\nwhen = {when}\n")).unwrap();
         let mut pool = Node::new("pool", 4, 1.0);
-        pool.failures = Some(crate::model::NodeFailures {
+        pool.failures = Some(Box::new(crate::model::NodeFailures {
             up: crate::model::Dist::Deterministic { value: 1.0 },
             down: crate::model::Dist::Deterministic { value: 1.0 },
             running: crate::model::OnFailure::Resume,
             clock: crate::model::FailureClock::Always,
-        });
-        build(&doc.alarms, &[pool, Node::new("db", 1, 1.0)])
+        }));
+        build(&doc.alarms, &[pool, Node::new("db", 1, 1.0)], &[])
     }
 
     #[test]

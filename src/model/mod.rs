@@ -6,6 +6,7 @@ pub mod arrival;
 pub mod batch;
 pub mod dist;
 pub mod failures;
+pub mod groups;
 pub mod output;
 pub mod route;
 pub mod rows;
@@ -166,13 +167,16 @@ pub struct Node {
     /// finds it full is lost (blocked). `None`: unlimited.
     pub capacity: Option<u32>,
     pub when_full: WhenFull,
-    /// This node's own discipline, else the run's policy.
-    pub discipline: Option<AnyPolicy>,
+    /// This node's own discipline, else the run's policy. Boxed, like the
+    /// failures and the schedule: most nodes have none, and a node group of
+    /// 100,000 members pays for the space of an absent one in every node
+    /// (432 bytes a node unboxed, 96 boxed).
+    pub discipline: Option<Box<AnyPolicy>>,
     /// Its servers' failures and repairs, if they fail.
-    pub failures: Option<NodeFailures>,
+    pub failures: Option<Box<NodeFailures>>,
     /// Its shifts, if the servers on shift change over time (`servers`
     /// is then the most ever on shift).
-    pub schedule: Option<ServerSchedule>,
+    pub schedule: Option<Box<ServerSchedule>>,
     /// Unrelated machines: the speed at which the tasks whose id begins
     /// with each prefix run here (`speed_by_task = { mProject = 8.0 }`).
     pub speed_by_task: Vec<(String, f64)>,

@@ -19,6 +19,7 @@ use crate::job::Job;
 use crate::model::arrival::{Arrivals, RawArrival};
 use crate::model::batch::{Batch, BatchSpec};
 use crate::model::dist::{Dist, DistSpec};
+use crate::model::groups::{self, NodeGroup};
 use crate::model::route::{self, RouteConfig, Routing};
 use crate::model::workflow::{ClassFlow, Network};
 use crate::model::{Class, Limit, Node, WhenFull};
@@ -141,6 +142,8 @@ struct RawBaulk {
 #[serde(deny_unknown_fields)]
 struct RawNode {
     name: String,
+    /// A group: this many identical nodes `name[0]` … (see [`super::groups`]).
+    count: Option<i64>,
     /// Optional only where a schedule gives the servers.
     servers: Option<u32>,
     #[serde(default = "default_speed")]
@@ -175,7 +178,14 @@ pub struct Scenario {
     /// Length of the measured window after the warm-up.
     pub horizon: Limit,
     pub classes: Vec<Class>,
+    /// Every node, the members of each group expanded in place.
     pub nodes: Vec<Node>,
+    /// `[[nodes]]` entries with a `count`, and where their members sit in `nodes`.
+    pub groups: Vec<NodeGroup>,
+    /// `schedlab run --per-node`: a result row for each member of a group
+    /// too. Off by default, since a group of 100,000 nodes would give
+    /// 100,000 rows; nodes outside groups always have their rows.
+    pub member_rows: bool,
     /// The policies to run on the same jobs; the first is the baseline of
     /// paired comparisons. Each is a prototype with an empty queue.
     pub policies: Vec<AnyPolicy>,
@@ -463,7 +473,7 @@ impl Scenario {
 
     /// The discipline node `node` runs when the run's policy is `policy`.
     pub fn discipline_at<'a>(&'a self, node: usize, policy: &'a AnyPolicy) -> &'a AnyPolicy {
-        self.nodes[node].discipline.as_ref().unwrap_or(policy)
+        self.nodes[node].discipline.as_deref().unwrap_or(policy)
     }
 
     /// Runs these policies instead of the file's, checked against the
@@ -492,7 +502,7 @@ impl Scenario {
     pub fn needs_size_estimates(&self) -> bool {
         self.policies
             .iter()
-            .chain(self.nodes.iter().filter_map(|n| n.discipline.as_ref()))
+            .chain(self.nodes.iter().filter_map(|n| n.discipline.as_deref()))
             .any(|p| p.uses_size_estimates())
     }
 
@@ -518,7 +528,11 @@ impl Scenario {
                 fmt_load(total)
             )
         });
-        (0..self.nodes.len())
+        // A group's members are identical: one line for the group, naming
+        // its most loaded member and how many are overloaded, rather than
+        // one line for each of thousands of members.
+        let mut group_lines: Vec<(usize, f64, usize, String)> = Vec::new();
+        let per_node = (0..self.nodes.len())
             .filter_map(|j| {
                 // Classes with attempt rules bring each attempt's work, and
                 // only that load tells whether the queue drains.
@@ -533,16 +547,44 @@ impl Scenario {
                     }
                     None => (self.offered_load(j), String::new()),
                 };
-                (rho >= 1.0).then(|| {
-                    format!(
-                        "{}: node {:?} has offered load {} >= 1{retries}: the queue grows without bound, \
-                         so the figures describe this finite horizon only",
-                        self.path.display(),
-                        self.nodes[j].name,
-                        fmt_load(rho)
-                    )
-                })
+                if rho < 1.0 {
+                    return None;
+                }
+                if let Some(g) = groups::group_of(&self.groups, j) {
+                    match group_lines.iter_mut().find(|l| l.0 == g) {
+                        Some(line) => {
+                            line.2 += 1;
+                            if rho > line.1 {
+                                (line.1, line.3) = (rho, retries);
+                            }
+                        }
+                        None => group_lines.push((g, rho, 1, retries)),
+                    }
+                    return None;
+                }
+                Some(format!(
+                    "{}: node {:?} has offered load {} >= 1{retries}: the queue grows without bound, \
+                     so the figures describe this finite horizon only",
+                    self.path.display(),
+                    self.nodes[j].name,
+                    fmt_load(rho)
+                ))
             })
+            .collect::<Vec<_>>();
+        let per_group = group_lines.into_iter().map(|(g, rho, overloaded, retries)| {
+            let group = &self.groups[g];
+            format!(
+                "{}: {overloaded} of the {} nodes of group {:?} have offered load >= 1 (up to {}){retries}: \
+                 their queues grow without bound, so the figures describe this finite horizon only",
+                self.path.display(),
+                group.count,
+                group.name,
+                fmt_load(rho)
+            )
+        });
+        per_node
+            .into_iter()
+            .chain(per_group)
             .chain(overall)
             .collect()
     }
@@ -839,13 +881,60 @@ fn limit(raw: &RawLimit, field: &str, allow_zero: bool) -> Result<Limit, FieldEr
 }
 
 /// The index of the node named `name`, or an error on `field` listing the nodes.
-fn node_index(nodes: &[Node], name: &str, field: &str) -> Result<usize, FieldError> {
-    nodes.iter().position(|n| n.name == name).ok_or_else(|| {
-        let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
+/// `dispatch.weights` in a scenario with groups: either one weight per
+/// node (every member of a group listed), or one per `[[nodes]]` entry,
+/// where a group's weight is the weight of each of its members. Members
+/// are identical, so a weight that follows a node's capacity is the same
+/// for each, and `weights = [4, 1]` for a big node and a rack of 1000
+/// means each rack node is drawn a quarter as often as the big one (the
+/// rack as a whole 250 times as often). Spread over the whole list the
+/// weights go to [`Rule::from_config`] as one per node.
+fn group_weights(
+    d: &DispatchConfig,
+    entries: &[std::ops::Range<usize>],
+    nodes: usize,
+) -> Result<DispatchConfig, FieldError> {
+    let mut d = d.clone();
+    if let Some(w) = &d.weights
+        && w.len() != nodes
+        && entries.len() != nodes
+    {
+        if w.len() != entries.len() {
+            return Err(FieldError::new(
+                "dispatch.weights",
+                format!("{} weights", w.len()),
+                format!(
+                    "give one weight per [[nodes]] entry ({}, a group's weight going to each member) or one per node ({nodes})",
+                    entries.len()
+                ),
+            ));
+        }
+        d.weights = Some(
+            entries
+                .iter()
+                .zip(w)
+                .flat_map(|(r, &x)| std::iter::repeat_n(x, r.len()))
+                .collect(),
+        );
+    }
+    Ok(d)
+}
+
+/// The nodes a name stands for: one node, or every member of a group.
+fn node_range(
+    nodes: &[Node],
+    groups: &[NodeGroup],
+    name: &str,
+    field: &str,
+) -> Result<std::ops::Range<usize>, FieldError> {
+    groups::resolve(nodes, groups, name).ok_or_else(|| {
         FieldError::new(
             field,
             format!("{name:?}"),
-            format!("no such node; nodes are: {}", known.join(", ")),
+            format!(
+                "no such node; nodes are: {}",
+                groups::known_names(nodes, groups)
+            ),
         )
     })
 }
@@ -1075,7 +1164,6 @@ fn workflow_conflict(c: &RawClass, trace_sizes: bool) -> Option<&'static str> {
 /// What workflow classes need of the rest of the scenario, and its network.
 fn check_workflows(
     raw: &RawScenario,
-    nodes: &[Node],
     classes: &[Class],
     dispatch: Option<&Rule>,
 ) -> Result<Network, FieldError> {
@@ -1096,7 +1184,7 @@ fn check_workflows(
         if raw.network.is_some() {
             return Err(FieldError::new("network", "(given)", none));
         }
-        if let Some(j) = nodes.iter().position(|n| !n.speed_by_task.is_empty()) {
+        if let Some(j) = raw.nodes.iter().position(|n| !n.speed_by_task.is_empty()) {
             return Err(FieldError::new(
                 format!("nodes[{j}].speed_by_task"),
                 "(given)",
@@ -1105,7 +1193,7 @@ fn check_workflows(
         }
         return Ok(Network::default());
     };
-    if let Some(j) = nodes.iter().position(|n| n.capacity.is_some()) {
+    if let Some(j) = raw.nodes.iter().position(|n| n.capacity.is_some()) {
         return Err(FieldError::new(
             format!("nodes[{j}].capacity"),
             "(given)",
@@ -1241,10 +1329,11 @@ fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError
     let k = s.classes.len();
     let reachable = s.reachable_states();
     for (j, node) in s.nodes.iter().enumerate() {
+        let entry = groups::entry_of(&s.groups, j);
         let (field, what) = if node.failures.is_some() {
-            (format!("nodes[{j}].failures"), "server failures")
+            (format!("nodes[{entry}].failures"), "server failures")
         } else if node.schedule.is_some() {
-            (format!("nodes[{j}].schedule"), "server shifts")
+            (format!("nodes[{entry}].schedule"), "server shifts")
         } else {
             continue;
         };
@@ -1281,7 +1370,7 @@ fn check_failures(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError
                 (0..k).find(|&c| reachable[j * k + c] && s.classes[c].attempts.is_some())
         {
             return Err(FieldError::new(
-                format!("nodes[{j}].schedule.on_leave"),
+                format!("nodes[{entry}].schedule.on_leave"),
                 "\"resample\"",
                 format!(
                     "class `{}` has attempt rules, whose `sizes` already say what a new attempt needs: use on_leave = \"restart\" (the attempt starts over as its rules say)",
@@ -1309,7 +1398,7 @@ fn check_network(s: &Scenario, policies: &[AnyPolicy]) -> Result<(), FieldError>
     }
     if pull && let Some(j) = s.nodes.iter().position(|n| n.discipline.is_some()) {
         return Err(FieldError::new(
-            format!("nodes[{j}].discipline"),
+            format!("nodes[{}].discipline", groups::entry_of(&s.groups, j)),
             "(given)",
             "under pull dispatching one central queue orders every job: set the discipline in [policy]",
         ));
@@ -1417,16 +1506,54 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             "needs at least one [[classes]] table",
         ));
     }
-    let mut nodes = Vec::new();
-    let mut seen = HashSet::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut node_groups: Vec<NodeGroup> = Vec::new();
+    // Where each `[[nodes]]` entry's nodes sit in `nodes`.
+    let mut entries: Vec<std::ops::Range<usize>> = Vec::new();
+    // Every name taken (nodes, groups, members), with the entry that took it.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (j, n) in raw.nodes.iter().enumerate() {
-        if !seen.insert(n.name.as_str()) {
+        let count = match n.count {
+            None => None,
+            Some(c) if c < 1 => {
+                return Err(FieldError::new(
+                    format!("nodes[{j}].count"),
+                    c.to_string(),
+                    "a group needs at least 1 node (drop `count` for a single node)",
+                ));
+            }
+            Some(c) if c > groups::MAX_COUNT => {
+                return Err(FieldError::new(
+                    format!("nodes[{j}].count"),
+                    c.to_string(),
+                    format!(
+                        "at most {} nodes per group (each costs a few hundred bytes of memory)",
+                        groups::MAX_COUNT
+                    ),
+                ));
+            }
+            Some(c) => Some(c as usize),
+        };
+        if count.is_some() && (n.name.contains('[') || n.name.contains(']')) {
             return Err(FieldError::new(
                 format!("nodes[{j}].name"),
                 format!("{:?}", n.name),
-                "duplicate node name",
+                "a group's name has no brackets: its members are named NAME[0], NAME[1], ...",
             ));
         }
+        if let Some(&other) = seen.get(&n.name) {
+            let what = if raw.nodes[other].count.is_some() && raw.nodes[other].name != n.name {
+                format!("a member of group nodes[{other}]")
+            } else {
+                format!("nodes[{other}]")
+            };
+            return Err(FieldError::new(
+                format!("nodes[{j}].name"),
+                format!("{:?}", n.name),
+                format!("duplicate node name: also {what}"),
+            ));
+        }
+        seen.insert(n.name.clone(), j);
         let schedule = match &n.schedule {
             Some(raw) => Some(raw.build(j)?),
             None => None,
@@ -1507,15 +1634,44 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             }
             speed_by_task.push((prefix.clone(), speed));
         }
-        nodes.push(Node {
+        let node = Node {
             speed_by_task,
             when_full,
             capacity: n.capacity,
-            failures,
-            schedule,
+            failures: failures.map(Box::new),
+            schedule: schedule.map(Box::new),
             ..Node::new(&n.name, servers, n.speed)
-        });
+        };
+        let first = nodes.len();
+        match count {
+            None => nodes.push(node),
+            Some(count) => {
+                nodes.reserve(count);
+                for i in 0..count {
+                    let name = groups::member_name(&n.name, i);
+                    if let Some(&other) = seen.get(&name) {
+                        return Err(FieldError::new(
+                            format!("nodes[{j}].name"),
+                            format!("{:?}", n.name),
+                            format!("its member {name:?} is also the name of nodes[{other}]"),
+                        ));
+                    }
+                    seen.insert(name.clone(), j);
+                    nodes.push(Node {
+                        name,
+                        ..node.clone()
+                    });
+                }
+                node_groups.push(NodeGroup {
+                    name: n.name.clone(),
+                    first,
+                    count,
+                });
+            }
+        }
+        entries.push(first..nodes.len());
     }
+    drop(seen);
     let mut classes = Vec::new();
     let mut seen = HashSet::new();
     for (k, c) in raw.classes.iter().enumerate() {
@@ -1619,14 +1775,29 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             }
         };
         let node = match &c.node {
-            Some(name) => Some(nodes.iter().position(|n| &n.name == name).ok_or_else(|| {
-                let known: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
-                FieldError::new(
-                    format!("classes[{k}].node"),
-                    format!("{name:?}"),
-                    format!("no such node; nodes are: {}", known.join(", ")),
-                )
-            })?),
+            Some(name) => {
+                let field = format!("classes[{k}].node");
+                let members = node_range(&nodes, &node_groups, name, &field)?;
+                if members.len() == 1 {
+                    Some(members.start)
+                } else if members.len() == nodes.len() && raw.dispatch.is_some() {
+                    // The group is every node: the class is dispatched
+                    // over them, as if it named no node.
+                    None
+                } else {
+                    // The dispatcher spreads jobs over every node; a
+                    // class spread over a subset only is not supported.
+                    return Err(FieldError::new(
+                        field,
+                        format!("{name:?}"),
+                        format!(
+                            "is a group of {} nodes, and a class goes to one node or is spread by [dispatch] over all {} nodes: name one member ({name}[0]) or drop `node`",
+                            members.len(),
+                            nodes.len()
+                        ),
+                    ));
+                }
+            }
             None if raw.dispatch.is_some() || flow.is_some() => None,
             None if nodes.len() == 1 => Some(0),
             None => {
@@ -1648,12 +1819,17 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         }
         let mut service_at = vec![None; nodes.len()];
         for (name, spec) in &c.service_at {
-            let j = node_index(&nodes, name, &format!("classes[{k}].service_at.{name}"))?;
-            service_at[j] = Some(Dist::from_spec(
-                spec,
+            // A group: the same demand at every member.
+            let members = node_range(
+                &nodes,
+                &node_groups,
+                name,
                 &format!("classes[{k}].service_at.{name}"),
-                base,
-            )?);
+            )?;
+            let d = Dist::from_spec(spec, &format!("classes[{k}].service_at.{name}"), base)?;
+            for j in members {
+                service_at[j] = Some(d.clone());
+            }
         }
         let servers_per_job = c.servers_per_job.unwrap_or(1);
         if servers_per_job == 0 {
@@ -1708,9 +1884,15 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         let attempts = c.attempts.as_ref().map(|a| a.build(k, base)).transpose()?;
         let mut initial = Vec::new();
         for (name, &count) in &c.initial {
-            let j = node_index(&nodes, name, &format!("classes[{k}].initial.{name}"))?;
+            // A group: `count` jobs at every member.
+            let members = node_range(
+                &nodes,
+                &node_groups,
+                name,
+                &format!("classes[{k}].initial.{name}"),
+            )?;
             if count > 0 {
-                initial.push((j, count));
+                initial.extend(members.map(|j| (j, count)));
             }
         }
         classes.push(Class {
@@ -1754,15 +1936,18 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
                 "a node runs one discipline; compare policies in [policy]",
             ));
         }
-        nodes[j].discipline = Some(AnyPolicy::from_config(&config, &context)?);
+        let policy = Box::new(AnyPolicy::from_config(&config, &context)?);
+        for m in entries[j].clone() {
+            nodes[m].discipline = Some(policy.clone());
+        }
     }
-    let routing = route::build(&raw.routes, &nodes, &classes)?;
+    let routing = route::build(&raw.routes, &nodes, &node_groups, &classes)?;
     let dispatch = raw
         .dispatch
         .as_ref()
-        .map(|d| Rule::from_config(d, &nodes))
+        .map(|d| Rule::from_config(&group_weights(d, &entries, nodes.len())?, &nodes))
         .transpose()?;
-    let network = check_workflows(&raw, &nodes, &classes, dispatch.as_ref())?;
+    let network = check_workflows(&raw, &classes, dispatch.as_ref())?;
     let precision = match (raw.precision, &raw.precision_metric, raw.max_replications) {
         (None, None, None) => None,
         (None, Some(_), _) | (None, None, Some(_)) => {
@@ -1809,7 +1994,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
     check_pull(dispatch.as_ref(), &policies, &classes)?;
     check_initial(dispatch.as_ref(), &nodes, &classes)?;
     if matches!(dispatch, Some(Rule::Pull | Rule::Hybrid { .. }))
-        && let Some(j) = nodes.iter().position(|n| n.capacity.is_some())
+        && let Some(j) = raw.nodes.iter().position(|n| n.capacity.is_some())
     {
         return Err(FieldError::new(
             format!("nodes[{j}].capacity"),
@@ -1823,7 +2008,7 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
             .parse()
             .map_err(|e: String| FieldError::new("policy.workflow", format!("{name:?}"), e))?,
     };
-    let alarms = alarms::build(&raw.alarms, &nodes)?;
+    let alarms = alarms::build(&raw.alarms, &nodes, &node_groups)?;
     let mut scenario = Scenario {
         name: raw.name,
         description: raw.description,
@@ -1834,6 +2019,8 @@ fn validate(raw: RawScenario, base: &Path, text: &str) -> Result<Scenario, Field
         horizon,
         classes,
         nodes,
+        groups: node_groups,
+        member_rows: false,
         policies,
         policy_configs,
         dispatch,

@@ -611,6 +611,8 @@ pub fn run_list(
             .enumerate()
             .map(|(i, &speed)| Node::new(&format!("node {i}"), 1, speed))
             .collect(),
+        groups: Vec::new(),
+        member_rows: false,
         policies: vec![policy.clone()],
         policy_configs: Vec::new(),
         dispatch: Some(rule.clone()),

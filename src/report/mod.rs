@@ -136,6 +136,23 @@ pub struct ResultRecord {
     /// Where servers fail (node rows of such nodes, and the overall row).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub servers: Option<ServersRecord>,
+    /// Group rows only (`node` names the group): its number of nodes...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_nodes: Option<usize>,
+    /// ... and the spread of its members' utilisations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilisation_distribution: Option<UtilisationDistribution>,
+}
+
+/// Min, p5, median, p95 and max of the utilisations of a group's members
+/// (each averaged over the replications).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct UtilisationDistribution {
+    pub min: Option<f64>,
+    pub p5: Option<f64>,
+    pub median: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
 }
 
 /// Server failures of a row: the fraction of server time up, failures
@@ -308,6 +325,16 @@ impl From<&Row> for ResultRecord {
             p_baulk_ci95: ci(s.p_baulk.ci95),
             lifecycle: LifecycleRecord::of(&s.tasks),
             servers: s.servers.as_ref().map(ServersRecord::of),
+            group_nodes: s.group.map(|g| g.nodes),
+            utilisation_distribution: s.group.and_then(|g| g.utilisation).map(
+                |[min, p5, median, p95, max]| UtilisationDistribution {
+                    min: num(min),
+                    p5: num(p5),
+                    median: num(median),
+                    p95: num(p95),
+                    max: num(max),
+                },
+            ),
         }
     }
 }
@@ -847,6 +874,25 @@ pub fn table_with(
     results_table(&mut out, rows, wide);
     // The lines below the table, wrapped to its width at the end.
     let table_lines = std::mem::take(&mut out);
+    for r in rows.iter().filter(|r| r.class == "all") {
+        let Some(g) = &r.stats.group else { continue };
+        let spread = match g.utilisation {
+            Some([min, p5, median, p95, max]) => format!(
+                "min {}, p5 {}, median {}, p95 {}, max {}",
+                trimmed(min, 4),
+                trimmed(p5, 4),
+                trimmed(median, 4),
+                trimmed(p95, 4),
+                trimmed(max, 4)
+            ),
+            None => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "group {} ({} nodes), {}: per-node utilisation {spread}",
+            r.node, g.nodes, r.policy
+        );
+    }
     for r in rows
         .iter()
         .filter(|r| r.node == "all" && r.stats.deadline_miss_ratio.mean.is_finite())
@@ -1644,6 +1690,21 @@ pub struct CsvRecord {
     pub interrupted: Option<f64>,
     #[serde(default)]
     pub interrupted_ci95: Option<f64>,
+    /// Group rows: members, and the spread of their utilisations (the
+    /// JSON's `utilisation_distribution` flattened; before
+    /// the theory columns, which stay last).
+    #[serde(default)]
+    pub group_nodes: Option<usize>,
+    #[serde(default)]
+    pub utilisation_min: Option<f64>,
+    #[serde(default)]
+    pub utilisation_p5: Option<f64>,
+    #[serde(default)]
+    pub utilisation_median: Option<f64>,
+    #[serde(default)]
+    pub utilisation_p95: Option<f64>,
+    #[serde(default)]
+    pub utilisation_max: Option<f64>,
     pub theory_formula: Option<String>,
     pub theory_kind: Option<Kind>,
     pub theory_mean_wait: Option<f64>,
@@ -1658,7 +1719,14 @@ impl From<ResultRecord> for CsvRecord {
         let l = r.lifecycle.as_ref();
         let by = l.map(|l| l.gave_up_by);
         let sv = r.servers;
+        let ud = r.utilisation_distribution;
         CsvRecord {
+            group_nodes: r.group_nodes,
+            utilisation_min: ud.and_then(|u| u.min),
+            utilisation_p5: ud.and_then(|u| u.p5),
+            utilisation_median: ud.and_then(|u| u.median),
+            utilisation_p95: ud.and_then(|u| u.p95),
+            utilisation_max: ud.and_then(|u| u.max),
             availability: sv.and_then(|s| s.availability),
             availability_ci95: sv.and_then(|s| s.availability_ci95),
             server_failures: sv.and_then(|s| s.server_failures),

@@ -9,6 +9,7 @@
 //! - utilisation: busy server time / (servers × window length).
 
 pub mod alarms;
+pub mod groups;
 pub mod lifecycle;
 mod log_hist;
 pub mod mser;

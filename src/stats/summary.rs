@@ -35,6 +35,9 @@ pub enum Selection {
     All,
     Class(usize),
     Node(usize),
+    /// Every member of a node group (`Scenario::groups`) together, per
+    /// visit, as one node of all their servers.
+    Group(usize),
 }
 
 /// A figure estimated from replications.
@@ -168,6 +171,8 @@ pub struct RowStats {
     /// Server failures: at a node whose servers fail, and overall when
     /// some node's do; `None` elsewhere.
     pub servers: Option<ServerSummary>,
+    /// A group's row: its size and the spread of its members' utilisation.
+    pub group: Option<super::groups::GroupFigures>,
 }
 
 /// The quantile levels of `RowStats::response_quantiles`.
@@ -226,6 +231,8 @@ pub struct RowFold {
     tasks: lifecycle::TaskFold,
     /// `None` once a replication kept no server counts for some node.
     servers_fold: Option<ServerFold>,
+    /// A group's row: each member's utilisation, replication by replication.
+    members: Option<super::groups::UtilisationFold>,
 }
 
 impl RowFold {
@@ -234,6 +241,10 @@ impl RowFold {
             Selection::All => scenario.nodes.iter().map(|n| n.servers).sum(),
             Selection::Class(c) => scenario.servers_of_class(c),
             Selection::Node(n) => scenario.nodes[n].servers,
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .map(|n| scenario.nodes[n].servers)
+                .sum(),
         });
         let row_nodes: Vec<usize> = match selection {
             Selection::All => (0..scenario.nodes.len()).collect(),
@@ -247,6 +258,7 @@ impl RowFold {
                 (0..scenario.nodes.len()).filter(|&j| visited[j]).collect()
             }
             Selection::Node(n) => vec![n],
+            Selection::Group(g) => scenario.groups[g].members().collect(),
         };
         let scheduled = row_nodes
             .iter()
@@ -257,6 +269,9 @@ impl RowFold {
                 .nodes
                 .get(n)
                 .is_some_and(|node| node.capacity.is_some()),
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .any(|n| scenario.nodes[n].capacity.is_some()),
             _ => scenario.nodes.iter().any(|n| n.capacity.is_some()),
         };
         let classes_of: Vec<&crate::model::Class> = match selection {
@@ -266,6 +281,7 @@ impl RowFold {
         let failing = match selection {
             Selection::Class(_) => None,
             Selection::Node(n) => Some(vec![n]),
+            Selection::Group(g) => Some(scenario.groups[g].members().collect()),
             Selection::All => Some((0..scenario.nodes.len()).collect()),
         }
         .filter(|nodes: &Vec<usize>| nodes.iter().any(|&n| scenario.nodes[n].failures.is_some()))
@@ -286,7 +302,7 @@ impl RowFold {
             baulks: classes_of.iter().any(|c| !c.baulk.is_empty()),
             slowdown_exists: classes_of.iter().all(|c| c.has_finite_slowdown_mean()),
             flows: classes_of.iter().any(|c| c.is_workflow())
-                && !matches!(selection, Selection::Node(_)),
+                && !matches!(selection, Selection::Node(_) | Selection::Group(_)),
             has_deadlines: match selection {
                 Selection::Class(c) => scenario.classes[c].deadline.is_some(),
                 _ => scenario.classes.iter().any(|c| c.deadline.is_some()),
@@ -312,6 +328,12 @@ impl RowFold {
             resolution: None,
             class_cells: true,
             tasks: lifecycle::TaskFold::default(),
+            members: match selection {
+                Selection::Group(g) => Some(super::groups::UtilisationFold::new(
+                    scenario.groups[g].members(),
+                )),
+                _ => None,
+            },
         }
     }
 
@@ -327,6 +349,17 @@ impl RowFold {
                 vec![(n, &r.node(n)[0])]
             }
             Selection::Node(n) => r.node(n).iter().enumerate().collect(),
+            Selection::Group(g) if r.has_node_cells() => {
+                self.class_cells = false;
+                scenario.groups[g]
+                    .members()
+                    .map(|n| (n, &r.node(n)[0]))
+                    .collect()
+            }
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .flat_map(|n| r.node(n).iter().enumerate())
+                .collect(),
         };
         self.tasks
             .push(&task_cells, &self.lifecycle, self.class_cells);
@@ -334,7 +367,14 @@ impl RowFold {
             Selection::All => r.class_cells().iter().collect(),
             Selection::Class(c) => vec![r.class(c)],
             Selection::Node(n) => r.node(n).iter().collect(),
+            Selection::Group(g) => scenario.groups[g]
+                .members()
+                .flat_map(|n| r.node(n).iter())
+                .collect(),
         };
+        if let Some(m) = &mut self.members {
+            m.push(scenario, r);
+        }
         let own_node_cell = matches!(self.selection, Selection::Node(_)) && cells.len() == 1;
         // Borrowed while one cell holds the replication's jobs: copying a
         // class histogram (344 KB) per replication was most of a sweep's
@@ -474,7 +514,7 @@ impl RowFold {
             // Visits per job; for a node, its visit ratio: visits there per job done.
             match self.selection {
                 _ if !self.network => f64::NAN,
-                Selection::Node(_) => {
+                Selection::Node(_) | Selection::Group(_) => {
                     let done = r.completed();
                     if done == 0 {
                         f64::NAN
@@ -591,6 +631,10 @@ impl RowFold {
                 (Some(_), Some(fold)) => Some(fold.summary()),
                 _ => None,
             },
+            group: self.members.as_ref().map(|m| super::groups::GroupFigures {
+                nodes: m.nodes(),
+                utilisation: m.distribution(),
+            }),
         }
     }
 }
@@ -663,7 +707,7 @@ impl SizeBinFold {
         let classes: Vec<usize> = match selection {
             Selection::All => (0..scenario.classes.len()).collect(),
             Selection::Class(c) => vec![c],
-            Selection::Node(_) => Vec::new(),
+            Selection::Node(_) | Selection::Group(_) => Vec::new(),
         };
         SizeBinFold {
             edges: edges.to_vec(),

@@ -180,6 +180,8 @@ fn scenario_for(tasks: &[Task], cpus: u32, policy: &AnyPolicy, high_first: bool)
             })
             .collect(),
         nodes: vec![Node::new("cpu", cpus, 1.0)],
+        groups: Vec::new(),
+        member_rows: false,
         policies: vec![policy.clone()],
         policy_configs: Vec::new(),
         dispatch: None,

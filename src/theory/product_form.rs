@@ -183,15 +183,23 @@ fn predict(s: &Scenario, sol: &Solution, selection: Selection) -> Option<Predict
             let (t, w) = per_job(&[c])?;
             Some(row(t, w))
         }
-        Selection::Node(j) => {
+        Selection::Node(_) | Selection::Group(_) => {
+            // A group: its members' visits together, weighted by their rates.
+            let nodes = match selection {
+                Selection::Group(g) => s.groups[g].members(),
+                Selection::Node(j) => j..j + 1,
+                _ => unreachable!("node rows only"),
+            };
             let (mut lambda, mut response, mut service) = (0.0, 0.0, 0.0);
-            for c in 0..k {
-                let rate = sol.rates[j * k + c];
-                if rate > 0.0 {
-                    let v = sol.visits[j * k + c]?;
-                    lambda += rate;
-                    response += rate * v.response;
-                    service += rate * v.service;
+            for j in nodes {
+                for c in 0..k {
+                    let rate = sol.rates[j * k + c];
+                    if rate > 0.0 {
+                        let v = sol.visits[j * k + c]?;
+                        lambda += rate;
+                        response += rate * v.response;
+                        service += rate * v.service;
+                    }
                 }
             }
             (lambda > 0.0).then(|| row(response / lambda, (response - service) / lambda))
@@ -359,6 +367,7 @@ pub fn closed_rows(
             Selection::All => chains(&all, None),
             Selection::Class(c) => chains(&[c], None),
             Selection::Node(j) => chains(&all, Some(j)),
+            Selection::Group(_) => None,
         })
         .collect()
 }

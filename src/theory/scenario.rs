@@ -667,6 +667,13 @@ pub fn predict_rows(
             Selection::All => combine(&all),
             Selection::Class(k) => combine(&by_class[k]),
             Selection::Node(j) => by_node.get(j).and_then(|n| combine(n)),
+            // The members' parts together, weighted by their rates.
+            Selection::Group(g) => combine(
+                &s.groups[g]
+                    .members()
+                    .flat_map(|j| by_node[j].iter().copied())
+                    .collect::<Vec<_>>(),
+            ),
         })
         .collect()
 }
