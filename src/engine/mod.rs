@@ -1975,7 +1975,7 @@ mod tests {
         for rule in rules {
             let mut s = Scenario::from_toml(&text, Path::new("t.toml")).unwrap();
             for n in &mut s.nodes {
-                n.failures = Some(NodeFailures {
+                n.failures = Some(Box::new(NodeFailures {
                     up: Dist::Exponential {
                         rate: 0.1,
                         mean: 10.0,
@@ -1986,10 +1986,10 @@ mod tests {
                     },
                     running: OnFailure::Resume,
                     clock: FailureClock::Always,
-                });
+                }));
             }
             // Sizes from three values, so lwl meets ties.
-            let list: Vec<(f64, f64)> = (0..3000)
+            let list: Vec<(f64, f64)> = (0..3000u32)
                 .map(|i| (f64::from(i / 3) * 0.2, [1.0, 2.0, 4.0][i as usize % 3]))
                 .collect();
             let run = |indexed: bool| {
