@@ -611,8 +611,8 @@ struct PolicyFold {
     /// when its measurement started.
     warmups: Option<(Vec<u64>, Vec<f64>)>,
     /// Mean response of each replication, overall then per class where
-    /// there are several, for the paired differences.
-    mean_responses: Vec<Vec<f64>>,
+    /// there are several ([`compared`]), for the paired differences.
+    mean_responses: Vec<(Option<usize>, Vec<f64>)>,
     events: u64,
     replications: u32,
 }
@@ -636,7 +636,10 @@ impl PolicyFold {
             alarms: Vec::new(),
             timelines: Vec::new(),
             warmups: Some((Vec::new(), Vec::new())),
-            mean_responses: vec![Vec::new(); compared(scenario).len()],
+            mean_responses: compared(scenario)
+                .into_iter()
+                .map(|(_, class)| (class, Vec::new()))
+                .collect(),
             events: 0,
             replications: 0,
         }
@@ -687,8 +690,8 @@ impl PolicyFold {
             self.alarms
                 .push((recorder.alarms().to_vec(), recorder.window()));
         }
-        for (values, (_, class)) in self.mean_responses.iter_mut().zip(compared(scenario)) {
-            values.push(match class {
+        for (class, values) in &mut self.mean_responses {
+            values.push(match *class {
                 None => recorder.overall_mean_response(),
                 Some(k) => {
                     let w = &recorder.class(k).response;
@@ -743,8 +746,9 @@ pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOu
                     // A replication where either side saw no job of the class
                     // gives NaN, which the estimate leaves out.
                     let diffs: Vec<f64> = fold.mean_responses[i]
+                        .1
                         .iter()
-                        .zip(&base.mean_responses[i])
+                        .zip(&base.mean_responses[i].1)
                         .map(|(a, b)| a - b)
                         .collect();
                     PairedDifference {
@@ -786,7 +790,7 @@ pub fn run_with_progress(scenario: &Scenario, tick: &(dyn Fn() + Sync)) -> RunOu
             policies: folds
                 .iter()
                 .map(|f| {
-                    let lag1 = lag1_autocorrelation(&f.mean_responses[0]);
+                    let lag1 = lag1_autocorrelation(&f.mean_responses[0].1);
                     BatchCheck {
                         policy: f.label.clone(),
                         lag1_autocorrelation: lag1,

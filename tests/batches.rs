@@ -22,43 +22,7 @@ use schedlab::model::{Limit, Scenario};
 
 mod common;
 
-fn scenario_file(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("schedlab")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Erlang C's mean response of M/M/2 with λ = 1.8, μ = 1: C(2, 1.8) =
-/// 0.85263 and E[T] = C / (2μ − λ) + 1/μ = 5.26316 (Gross & Harris,
-/// *Fundamentals of Queueing Theory*, §2.3), from the sums here.
-fn erlang_c_response(lambda: f64, mu: f64, c: u32) -> f64 {
-    let a = lambda / mu;
-    let rho = a / f64::from(c);
-    let (mut term, mut sum) = (1.0, 1.0);
-    for k in 1..c {
-        term *= a / f64::from(k);
-        sum += term;
-    }
-    let last = term * a / f64::from(c) / (1.0 - rho);
-    last / (sum + last) / (f64::from(c) * mu - lambda) + 1.0 / mu
-}
+use common::{erlang_c_response, run_json as json, scenario_path as scenario_file};
 
 #[test]
 fn mm2_batch_means_cover_erlang_c_and_look_independent() {

@@ -13,45 +13,10 @@ use assert_cmd::Command;
 
 mod common;
 
+use common::{erlang_c_response, run_json as json};
+
 fn mm2() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/mm2.toml")
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("schedlab")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let o = v.as_object_mut().unwrap();
-    o.remove("wall_seconds");
-    o.remove("events_per_second");
-    v
-}
-
-/// Erlang C's mean response of M/M/c, computed here from its sums.
-fn erlang_c_response(lambda: f64, mu: f64, c: u32) -> f64 {
-    let a = lambda / mu;
-    let rho = a / f64::from(c);
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    for k in 1..c {
-        term *= a / f64::from(k);
-        sum += term;
-    }
-    let last = term * a / f64::from(c) / (1.0 - rho);
-    let p_wait = last / (sum + last);
-    p_wait / (f64::from(c) * mu - lambda) + 1.0 / mu
+    common::scenario_path("mm2.toml")
 }
 
 #[test]
