@@ -326,6 +326,13 @@ pub fn run_replication(
     )
     .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges())
     .with_alarms(&scenario.alarms);
+    // Members with rows of their own need cells of their own.
+    let recorder = if scenario.member_rows {
+        recorder
+    } else {
+        let groups: Vec<_> = scenario.groups.iter().map(|g| g.members()).collect();
+        recorder.with_groups(&groups)
+    };
     let (warmup, warmup_jobs) = if scenario.warmup_auto {
         let jobs = auto_warmup(scenario, policy, replication);
         (Limit::Jobs(jobs), Some(jobs))

@@ -410,3 +410,72 @@ to = [{ node = "rack", p = 1.0 }]
     let theory = rack.theory.as_ref().expect("jackson covers the group");
     assert!((theory.mean_response - 2.0).abs() < 1e-9, "{theory:?}");
 }
+
+/// Without `--per-node` the members share one statistics cell (a visit
+/// touches the group's, not its node's) and keep only their busy time:
+/// the group's row and spread are those of the per-member cells added up,
+/// to rounding, and its visits exactly.
+#[test]
+fn a_shared_group_cell_gives_the_pooled_figures() {
+    let (group, _) = rack(6, "");
+    let mut s = parse(&format!("{HEAD}{group}\n[dispatch]\nrule = \"jsq\"\n"));
+    let row = |member_rows: bool, s: &mut Scenario| {
+        s.member_rows = member_rows;
+        experiment::run(s)
+            .rows
+            .iter()
+            .map(ResultRecord::from)
+            .find(|r| r.node == "rack")
+            .unwrap()
+    };
+    let (pooled, shared) = (row(true, &mut s), row(false, &mut s));
+    assert_eq!(pooled.jobs, shared.jobs);
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            "{what}: {a} against {b}"
+        );
+    };
+    close(
+        pooled.mean_response.unwrap(),
+        shared.mean_response.unwrap(),
+        "mean response",
+    );
+    close(
+        pooled.mean_wait.unwrap(),
+        shared.mean_wait.unwrap(),
+        "mean wait",
+    );
+    close(
+        pooled.utilization.unwrap(),
+        shared.utilization.unwrap(),
+        "utilisation",
+    );
+    close(
+        pooled.throughput.unwrap(),
+        shared.throughput.unwrap(),
+        "throughput",
+    );
+    close(
+        pooled.mean_in_system.unwrap(),
+        shared.mean_in_system.unwrap(),
+        "L",
+    );
+    let (a, b) = (
+        pooled.utilisation_distribution.unwrap(),
+        shared.utilisation_distribution.unwrap(),
+    );
+    for (x, y) in [
+        (a.min, b.min),
+        (a.p5, b.p5),
+        (a.median, b.median),
+        (a.p95, b.p95),
+        (a.max, b.max),
+    ] {
+        close(x.unwrap(), y.unwrap(), "member utilisation");
+    }
+    // Seven columns or one, the node histograms keep 3 digits here: the
+    // same responses fall in the same buckets.
+    assert_eq!(pooled.p50_response, shared.p50_response);
+    assert_eq!(pooled.p99_response, shared.p99_response);
+}

@@ -1,6 +1,7 @@
-//! The future event list (the calendar): a binary heap ordered by time, then
-//! by the order events were scheduled, so ties are broken the same way on
-//! every run. Each event carries its kind, where it happens and a
+//! The future event list (the calendar): a heap ordered by time, then by
+//! the order events were scheduled, so ties are broken the same way on
+//! every run (the order is total, so any correct heap pops the same
+//! sequence). Each event carries its kind, where it happens and a
 //! cancellation token: the generation of the server (or sharing node) it
 //! belongs to when it was scheduled, so an event made stale by a
 //! preemption or a new share is recognised and skipped when it comes up.
@@ -19,8 +20,7 @@
 //! which when a lane advances: those are dropped without touching the
 //! heap, nor the event loop.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// What happens when an event comes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,34 +73,89 @@ const NO_LANE: u8 = u8::MAX;
 /// Most lanes of one calendar (a lane per class and fixed delay).
 pub(super) const MAX_LANES: usize = NO_LANE as usize;
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+impl Event {
+    /// The calendar's order as one integer: the time's bits mapped so that
+    /// integer order is `f64::total_cmp`'s (the mapping it documents),
+    /// then the scheduling order.
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        let bits = self.time.to_bits() as i64;
+        let time = ((bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63);
+        (u128::from(time) << 64) | u128::from(self.seq)
     }
 }
 
-impl Eq for Event {}
-
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+/// A 4-ary min-heap of events. With tens of thousands of departures
+/// pending (a cluster of 100,000 nodes), a binary heap's pop walks 17
+/// levels, each a likely cache miss; four children to a node halve the
+/// depth, and the four sit in two adjacent cache lines. (LaMarca &
+/// Ladner, "The influence of caches on the performance of heaps", JEA
+/// 1996.) Push and pop are O(log n).
+#[derive(Debug, Default)]
+struct QuadHeap {
+    events: Vec<Event>,
 }
 
-impl Ord for Event {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
+impl QuadHeap {
     #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+    fn push(&mut self, event: Event) {
+        let key = event.key();
+        let mut i = self.events.len();
+        self.events.push(event);
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            if self.events[parent].key() <= key {
+                break;
+            }
+            self.events[i] = self.events[parent];
+            i = parent;
+        }
+        self.events[i] = event;
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<&Event> {
+        self.events.first()
+    }
+
+    /// The earliest event: the last one takes the root's place and sinks
+    /// below every child earlier than it.
+    #[inline]
+    fn pop(&mut self) -> Option<Event> {
+        let last = self.events.pop()?;
+        let Some(&top) = self.events.first() else {
+            return Some(last);
+        };
+        let key = last.key();
+        let n = self.events.len();
+        let mut i = 0;
+        loop {
+            let first = 4 * i + 1;
+            if first >= n {
+                break;
+            }
+            let children = &self.events[first..(first + 4).min(n)];
+            let (mut least, mut least_key) = (0, children[0].key());
+            for (c, e) in children.iter().enumerate().skip(1) {
+                let k = e.key();
+                if k < least_key {
+                    (least, least_key) = (c, k);
+                }
+            }
+            if key <= least_key {
+                break;
+            }
+            self.events[i] = children[least];
+            i = first + least;
+        }
+        self.events[i] = last;
+        Some(top)
     }
 }
 
 #[derive(Debug, Default)]
 pub(super) struct EventList {
-    heap: BinaryHeap<Event>,
+    heap: QuadHeap,
     scheduled: u64,
     /// Events behind each lane's front (which is in the heap).
     lanes: Vec<VecDeque<Event>>,
@@ -212,6 +267,41 @@ impl EventList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The heap pops exactly the sorted order of (time, scheduling
+    /// order), signed zeros and ties included, under random mixes of
+    /// pushes and pops.
+    #[test]
+    fn the_heap_pops_in_total_order() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(3);
+        let mut list = EventList::default();
+        let mut reference: Vec<(f64, u32)> = Vec::new();
+        let times = [-0.0, 0.0, 0.5, 1.0, 1e-300, 7.25, 1e12];
+        for i in 0..20_000u32 {
+            if rng.random_bool(0.55) || reference.is_empty() {
+                let t =
+                    times[rng.random_range(0..times.len())] + f64::from(rng.random_range(0..3u32));
+                list.push(t, Kind::ServiceEnd, 0, i, 0);
+                reference.push((t, i));
+            } else {
+                let (k, _) = reference
+                    .iter()
+                    .enumerate()
+                    .min_by(|a, b| a.1.0.total_cmp(&b.1.0).then(a.1.1.cmp(&b.1.1)))
+                    .unwrap();
+                let want = reference.remove(k);
+                let got = list.pop();
+                assert_eq!((got.time.to_bits(), got.server), (want.0.to_bits(), want.1));
+            }
+        }
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for want in reference {
+            let got = list.pop();
+            assert_eq!((got.time.to_bits(), got.server), (want.0.to_bits(), want.1));
+        }
+        assert_eq!(list.peek_time(), f64::INFINITY);
+    }
 
     #[test]
     fn pops_by_time_then_by_scheduling_order() {

@@ -356,6 +356,17 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         slot.completes = needed <= quantum * (1.0 + 1e-12);
         let run = if slot.completes { needed } else { quantum };
         slot.progress_from = now;
+        if let Some(v) = &mut station.victims {
+            super::note_running(
+                v,
+                &station.servers,
+                &self.queues[station.queue],
+                self.jobs.get(id),
+                server,
+                station.speed,
+            );
+        }
+        let slot = &station.servers[server as usize];
         self.events
             .push(now + run, Kind::ServiceEnd, node, server, slot.generation);
         self.observer.on_start(now, self.jobs.get(id), server);

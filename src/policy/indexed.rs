@@ -76,13 +76,21 @@ impl KeyedQueue {
 
 /// Defines a discipline file's policy struct on a `KeyedQueue` with a key
 /// function and whether it preempts (a newcomer with a strictly lower key
-/// than a job in service takes its server).
+/// than a job in service takes its server). `drains = true` says the key
+/// is the remaining work, which falls while the job runs.
 macro_rules! index_policy {
     ($(#[$doc:meta])* $name:ident, preemptive = $pre:expr, key = |$self_:ident, $job:ident| $key:expr) => {
-        index_policy!($(#[$doc])* $name, preemptive = $pre, key = |$self_, $job| $key, estimates = |_s| false);
+        index_policy!($(#[$doc])* $name, preemptive = $pre, key = |$self_, $job| $key, estimates = |_s| false, drains = false);
+    };
+    ($(#[$doc:meta])* $name:ident, preemptive = $pre:expr, key = |$self_:ident, $job:ident| $key:expr, drains = $drains:expr) => {
+        index_policy!($(#[$doc])* $name, preemptive = $pre, key = |$self_, $job| $key, estimates = |_s| false, drains = $drains);
     };
     ($(#[$doc:meta])* $name:ident, preemptive = $pre:expr, key = |$self_:ident, $job:ident| $key:expr,
      estimates = |$s2:ident| $est:expr) => {
+        index_policy!($(#[$doc])* $name, preemptive = $pre, key = |$self_, $job| $key, estimates = |$s2| $est, drains = false);
+    };
+    ($(#[$doc:meta])* $name:ident, preemptive = $pre:expr, key = |$self_:ident, $job:ident| $key:expr,
+     estimates = |$s2:ident| $est:expr, drains = $drains:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default)]
         pub struct $name {
@@ -124,6 +132,10 @@ macro_rules! index_policy {
             #[inline]
             fn outranks(&self, a: &$crate::job::Job, b: &$crate::job::Job, _now: f64) -> bool {
                 self.key(a) < self.key(b)
+            }
+            #[inline]
+            fn running_key(&self, job: &$crate::job::Job, drained: f64) -> Option<f64> {
+                Some(if $drains { self.key(job) + drained } else { self.key(job) })
             }
             #[allow(unused_variables)]
             fn uses_size_estimates(&self) -> bool {

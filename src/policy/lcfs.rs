@@ -63,6 +63,11 @@ impl Policy for LcfsPr {
     fn outranks(&self, a: &Job, b: &Job, _now: f64) -> bool {
         a.seq > b.seq
     }
+    /// The oldest arrival in service is displaced first (exact while
+    /// arrival numbers stay below 2^53).
+    fn running_key(&self, job: &Job, _drained: f64) -> Option<f64> {
+        Some(-(job.seq as f64))
+    }
 }
 
 impl Discipline for Lcfs {

@@ -60,6 +60,17 @@ pub trait Policy {
     fn outranks(&self, _a: &Job, _b: &Job, _now: f64) -> bool {
         false
     }
+    /// For a preemptive discipline whose order among jobs in service does
+    /// not change while they run: a key, fixed when `job` starts (or
+    /// resumes) service, whose largest value marks the least urgent job in
+    /// service, exactly as `outranks` orders them, so a node with many
+    /// servers finds its victim in a heap instead of a scan. `drained` is
+    /// the node's speed times the time the job's progress started from:
+    /// a key of remaining work adds it, so that jobs draining at the same
+    /// speed keep their order. `None` (the default) keeps the scan.
+    fn running_key(&self, _job: &Job, _drained: f64) -> Option<f64> {
+        None
+    }
     /// Longest service (in time units) a job gets before it goes back to the queue.
     fn quantum(&self, _job: &Job) -> f64 {
         f64::INFINITY
@@ -236,6 +247,10 @@ macro_rules! disciplines {
             #[inline]
             fn outranks(&self, a: &Job, b: &Job, now: f64) -> bool {
                 match self { $(QueuePolicy::$q(p) => p.outranks(a, b, now),)* $(QueuePolicy::$x(p) => p.outranks(a, b, now)),* }
+            }
+            #[inline]
+            fn running_key(&self, job: &Job, drained: f64) -> Option<f64> {
+                match self { $(QueuePolicy::$q(p) => p.running_key(job, drained),)* $(QueuePolicy::$x(p) => p.running_key(job, drained)),* }
             }
             #[inline(always)]
             fn quantum(&self, job: &Job) -> f64 {

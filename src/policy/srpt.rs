@@ -15,7 +15,7 @@ type Params = ();
 
 index_policy!(
     /// Shortest remaining processing time first (preemptive).
-    Srpt, preemptive = true, key = |self, job| job.remaining
+    Srpt, preemptive = true, key = |self, job| job.remaining, drains = true
 );
 
 index_policy!(

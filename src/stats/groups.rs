@@ -56,7 +56,7 @@ impl UtilisationFold {
                 (Some(s), None) => s.capacity_between(r.window_start, r.window_start + window),
             };
             if shift > 0.0 {
-                self.sums[i] += r.node(j).iter().map(|c| c.area_busy).sum::<f64>() / shift;
+                self.sums[i] += r.node_area_busy(j) / shift;
                 self.counts[i] += 1;
             }
         }

@@ -351,10 +351,7 @@ impl RowFold {
             Selection::Node(n) => r.node(n).iter().enumerate().collect(),
             Selection::Group(g) if r.has_node_cells() => {
                 self.class_cells = false;
-                scenario.groups[g]
-                    .members()
-                    .map(|n| (n, &r.node(n)[0]))
-                    .collect()
+                r.group_cells(scenario.groups[g].members())
             }
             Selection::Group(g) => scenario.groups[g]
                 .members()
@@ -367,6 +364,11 @@ impl RowFold {
             Selection::All => r.class_cells().iter().collect(),
             Selection::Class(c) => vec![r.class(c)],
             Selection::Node(n) => r.node(n).iter().collect(),
+            Selection::Group(g) if r.has_node_cells() => r
+                .group_cells(scenario.groups[g].members())
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect(),
             Selection::Group(g) => scenario.groups[g]
                 .members()
                 .flat_map(|n| r.node(n).iter())
