@@ -7,13 +7,17 @@
 #   benches/scale.sh            all cases
 #   benches/scale.sh memory     1,000 against 10 replications of M/M/1 (10^4 jobs each)
 #   benches/scale.sh threads    replications on 2 threads against 1
-#   benches/scale.sh cluster    100,000 single-server nodes, power-of-2, 10^7 jobs
+#   benches/scale.sh cluster    100,000 single-server nodes, power-of-2, 10^7 jobs, beside
+#                               the same cluster as a hand-written loop (benches/cluster_loop.rs)
 #
 # Needs /usr/bin/time (Debian package `time`) and a release build, which it makes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin schedlab
 BIN="$PWD/target/release/schedlab"
+# The bench binary of benches/cluster_loop.rs, built and located by cargo.
+LOOP="$(cargo bench --no-run --message-format=json --bench cluster_loop 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*cluster_loop[^"]*\)".*/\1/p' | tail -1)"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 what="${1:-all}"
@@ -76,7 +80,11 @@ servers = 1
 rule = "power-of-d"
 d = 2
 EOF
-    read -r w m < <(measure "$BIN" run "$TMP/cluster.toml" --threads 1 --no-limits)
+    read -r w m < <(measure "$BIN" run "$TMP/cluster.toml" --threads 1)
     awk -v w="$w" -v m="$m" \
-        'BEGIN { printf "%s s, peak %.0f MB, %.2f M jobs/s\n", w, m / 1024, 10 / w }'
+        'BEGIN { printf "schedlab: %s s, peak %.0f MB, %.2f M jobs/s\n", w, m / 1024, 10 / w }'
+    # The bar: the same cluster as a bare loop (benches/cluster_loop.rs).
+    read -r hw hm < <(measure "$LOOP" 100000 10000000)
+    awk -v w="$w" -v hw="$hw" -v hm="$hm" \
+        'BEGIN { printf "hand-written loop: %s s, peak %.0f MB, %.2f M jobs/s; schedlab at x%.2f of it\n", hw, hm / 1024, 10 / hw, hw / w }'
 fi

@@ -55,6 +55,8 @@ pub const MAX_VALIDATE_TASKS: f64 = 1e7;
 /// Default number of jobs present at once after which a run is declared unstable.
 pub const DEFAULT_MAX_PRESENT: u64 = 1_000_000;
 
+/// Busy time kept per member of a group sharing one column.
+const MEMBER_BYTES: f64 = 24.0;
 /// Bytes of one class's response histogram (3 significant digits over 2^50 units).
 const CLASS_CELL_BYTES: f64 = 350e3;
 /// Bytes of one bin of one column of a timeline.
@@ -234,19 +236,29 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         MAX_EVENTS,
         "events (jobs × visits × quanta × replications × policies)",
     )?;
+    // A node column per node, except that a group's members share one
+    // unless they have rows of their own (`Recorder::with_groups`), and
+    // then keep 24 bytes each of busy time.
+    let nodes = s.nodes.len() as f64;
+    let (columns, members) = if s.member_rows || s.groups.is_empty() {
+        (nodes, 0.0)
+    } else {
+        let grouped: usize = s.groups.iter().map(|g| g.count).sum();
+        ((s.nodes.len() - grouped + s.groups.len()) as f64, nodes)
+    };
     // As `stats::recorder::node_significant_digits` sizes node histograms:
     // about 100 KB each while they fit in 64 MB, then 12 KB, then 1.5 KB.
-    let nodes = s.nodes.len() as f64;
     let node_cell = [100e3, 12e3, 1.5e3]
         .into_iter()
-        .find(|b| nodes * b <= (64u64 << 20) as f64)
+        .find(|b| columns * b <= (64u64 << 20) as f64)
         .unwrap_or(1.5e3);
     let node_cells = if s.nodes.len() > 1 || s.is_network() {
-        s.nodes.len() as f64
+        columns
     } else {
         0.0
     };
-    let mut per_replication = s.classes.len() as f64 * CLASS_CELL_BYTES + node_cells * node_cell;
+    let mut per_replication =
+        s.classes.len() as f64 * CLASS_CELL_BYTES + node_cells * node_cell + members * MEMBER_BYTES;
     if let Some(bins) = timeline_bins(s) {
         check_estimate(
             "output.timeline.bin",

@@ -74,14 +74,14 @@ const NO_LANE: u8 = u8::MAX;
 pub(super) const MAX_LANES: usize = NO_LANE as usize;
 
 impl Event {
-    /// The calendar's order as one integer: the time's bits mapped so that
-    /// integer order is `f64::total_cmp`'s (the mapping it documents),
-    /// then the scheduling order.
+    /// Whether it comes up before `other`: earlier, or as early and
+    /// scheduled first. Plain float comparisons order event times as
+    /// `f64::total_cmp` does, since they are never NaN nor -0 (the clock
+    /// starts at +0 and only moves forward; checked on push in debug
+    /// builds), and cost fewer instructions than mapping the bits.
     #[inline(always)]
-    fn key(&self) -> u128 {
-        let bits = self.time.to_bits() as i64;
-        let time = ((bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64) ^ (1 << 63);
-        (u128::from(time) << 64) | u128::from(self.seq)
+    fn before(&self, other: &Event) -> bool {
+        self.time < other.time || (self.time == other.time && self.seq < other.seq)
     }
 }
 
@@ -97,14 +97,18 @@ struct QuadHeap {
 }
 
 impl QuadHeap {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, event: Event) {
-        let key = event.key();
+        debug_assert!(
+            event.time.is_sign_positive() && !event.time.is_nan(),
+            "event time {}",
+            event.time
+        );
         let mut i = self.events.len();
         self.events.push(event);
         while i > 0 {
             let parent = (i - 1) / 4;
-            if self.events[parent].key() <= key {
+            if !event.before(&self.events[parent]) {
                 break;
             }
             self.events[i] = self.events[parent];
@@ -120,13 +124,12 @@ impl QuadHeap {
 
     /// The earliest event: the last one takes the root's place and sinks
     /// below every child earlier than it.
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self) -> Option<Event> {
         let last = self.events.pop()?;
         let Some(&top) = self.events.first() else {
             return Some(last);
         };
-        let key = last.key();
         let n = self.events.len();
         let mut i = 0;
         loop {
@@ -135,14 +138,13 @@ impl QuadHeap {
                 break;
             }
             let children = &self.events[first..(first + 4).min(n)];
-            let (mut least, mut least_key) = (0, children[0].key());
+            let mut least = 0;
             for (c, e) in children.iter().enumerate().skip(1) {
-                let k = e.key();
-                if k < least_key {
-                    (least, least_key) = (c, k);
+                if e.before(&children[least]) {
+                    least = c;
                 }
             }
-            if key <= least_key {
+            if !children[least].before(&last) {
                 break;
             }
             self.events[i] = children[least];
@@ -269,15 +271,14 @@ mod tests {
     use super::*;
 
     /// The heap pops exactly the sorted order of (time, scheduling
-    /// order), signed zeros and ties included, under random mixes of
-    /// pushes and pops.
+    /// order), ties included, under random mixes of pushes and pops.
     #[test]
     fn the_heap_pops_in_total_order() {
         use rand::{RngExt, SeedableRng};
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(3);
         let mut list = EventList::default();
         let mut reference: Vec<(f64, u32)> = Vec::new();
-        let times = [-0.0, 0.0, 0.5, 1.0, 1e-300, 7.25, 1e12];
+        let times = [0.0, 0.5, 1.0, 1e-300, 7.25, 1e12];
         for i in 0..20_000u32 {
             if rng.random_bool(0.55) || reference.is_empty() {
                 let t =

@@ -781,7 +781,7 @@ impl Observer for Recorder {
         self.watch_queues(now);
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_start(&mut self, now: f64, job: &Job, _server: u32) {
         let width = f64::from(job.width);
         if let Some(n) = column_cell(&mut self.nodes, &self.column, job.node) {
@@ -797,7 +797,7 @@ impl Observer for Recorder {
         self.watch_queues(now);
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_stop(&mut self, now: f64, job: &Job, _server: u32) {
         let width = f64::from(job.width);
         if let Some(n) = column_cell(&mut self.nodes, &self.column, job.node) {
