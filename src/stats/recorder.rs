@@ -447,14 +447,18 @@ impl Recorder {
         }
         let columns = self.nodes.len() - groups.iter().map(|g| g.len() - 1).sum::<usize>();
         self.node_digits = node_significant_digits(columns);
+        // Each node's group's first member (itself outside groups): O(nodes).
+        let mut first: Vec<usize> = (0..self.column.len()).collect();
+        for g in &groups {
+            first[g.clone()].fill(g.start);
+        }
         let mut next = 0u32;
-        for j in 0..self.column.len() {
-            match groups.iter().find(|g| g.contains(&j)) {
-                Some(g) if j != g.start => self.column[j] = self.column[g.start],
-                _ => {
-                    self.column[j] = next;
-                    next += 1;
-                }
+        for (j, &f) in first.iter().enumerate() {
+            if f == j {
+                self.column[j] = next;
+                next += 1;
+            } else {
+                self.column[j] = self.column[f];
             }
         }
         self.nodes = (0..next)
