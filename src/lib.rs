@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod optimize;
+pub mod order;
 pub mod policy;
 pub mod report;
 pub mod shard;

@@ -436,31 +436,15 @@ fn a_shared_group_cell_gives_the_pooled_figures() {
             "{what}: {a} against {b}"
         );
     };
-    close(
-        pooled.mean_response.unwrap(),
-        shared.mean_response.unwrap(),
-        "mean response",
-    );
-    close(
-        pooled.mean_wait.unwrap(),
-        shared.mean_wait.unwrap(),
-        "mean wait",
-    );
-    close(
-        pooled.utilization.unwrap(),
-        shared.utilization.unwrap(),
-        "utilisation",
-    );
-    close(
-        pooled.throughput.unwrap(),
-        shared.throughput.unwrap(),
-        "throughput",
-    );
-    close(
-        pooled.mean_in_system.unwrap(),
-        shared.mean_in_system.unwrap(),
-        "L",
-    );
+    for (what, a, b) in [
+        ("mean response", pooled.mean_response, shared.mean_response),
+        ("mean wait", pooled.mean_wait, shared.mean_wait),
+        ("utilisation", pooled.utilization, shared.utilization),
+        ("throughput", pooled.throughput, shared.throughput),
+        ("L", pooled.mean_in_system, shared.mean_in_system),
+    ] {
+        close(a.unwrap(), b.unwrap(), what);
+    }
     let (a, b) = (
         pooled.utilisation_distribution.unwrap(),
         shared.utilisation_distribution.unwrap(),

@@ -16,42 +16,21 @@
 //! heap is rebuilt from the running servers when it holds twice as many
 //! entries as servers: O(s) work after at least s starts, O(1) amortised.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+use crate::order::Total;
 
 /// Servers from which a node keeps the index; below, the scan is cheaper.
 pub(super) const INDEXED_SERVERS: u32 = 8;
 
-#[derive(Debug, Clone, Copy)]
+/// Largest key first; among equal keys the lowest server, as the scan
+/// keeps the first of equally least urgent jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    key: f64,
-    server: u32,
+    key: Total,
+    server: Reverse<u32>,
     stamp: u32,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Entry {
-    /// Largest key first; among equal keys the lowest server, as the scan
-    /// keeps the first of equally least urgent jobs.
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key
-            .total_cmp(&other.key)
-            .then_with(|| other.server.cmp(&self.server))
-            .then_with(|| self.stamp.cmp(&other.stamp))
-    }
 }
 
 /// The running jobs of one node, least urgent on top.
@@ -79,8 +58,8 @@ impl Victims {
         self.stamps[s] = self.stamps[s].wrapping_add(1);
         self.keys[s] = key;
         self.heap.push(Entry {
-            key,
-            server,
+            key: Total(key),
+            server: Reverse(server),
             stamp: self.stamps[s],
         });
         if self.heap.len() > 2 * self.stamps.len() {
@@ -92,7 +71,7 @@ impl Victims {
     /// equals), or `None` when no server runs a job.
     pub fn least_urgent(&mut self, running: impl Fn(usize) -> bool) -> Option<usize> {
         while let Some(top) = self.heap.peek() {
-            let s = top.server as usize;
+            let s = top.server.0 as usize;
             if running(s) && self.stamps[s] == top.stamp {
                 return Some(s);
             }
@@ -105,8 +84,8 @@ impl Victims {
         let entries: Vec<Entry> = (0..self.stamps.len())
             .filter(|&s| running(s))
             .map(|s| Entry {
-                key: self.keys[s],
-                server: s as u32,
+                key: Total(self.keys[s]),
+                server: Reverse(s as u32),
                 stamp: self.stamps[s],
             })
             .collect();

@@ -33,29 +33,15 @@ use super::indexed::KeyedQueue;
 use super::{Discipline, Policy, QueuePolicy, Sharing};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
+use crate::order::Total;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Ordered by size, then arrival order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Member {
-    size: f64,
+    size: Total,
     seq: u64,
     id: JobId,
     class: u32,
-}
-
-impl Eq for Member {}
-
-impl PartialOrd for Member {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Member {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.size
-            .total_cmp(&other.size)
-            .then(self.seq.cmp(&other.seq))
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -147,7 +133,7 @@ impl LeastAttained {
             i -= 1;
             let g = &mut self.groups[i];
             while let Some(Reverse(m)) = g.members.peek()
-                && (close(m.size, g.attained) || m.size < g.attained)
+                && (close(m.size.0, g.attained) || m.size.0 < g.attained)
             {
                 let Reverse(m) = g.members.pop().expect("peeked above");
                 g.per_class[m.class as usize] -= 1;
@@ -245,7 +231,7 @@ impl Sharing for LeastAttained {
         let g = self.groups.last_mut().expect("a group was just ensured");
         g.members.push(Reverse(Member {
             // The attained service at which it leaves.
-            size: job.size - job.cut,
+            size: Total(job.size - job.cut),
             seq: job.seq,
             id,
             class: job.class,
@@ -264,7 +250,7 @@ impl Sharing for LeastAttained {
         while let Some((i, rate)) = served.next() {
             let g = &self.groups[i];
             if let Some(Reverse(m)) = g.members.peek() {
-                next = next.min((m.size - g.attained).max(0.0) / rate);
+                next = next.min((m.size.0 - g.attained).max(0.0) / rate);
             }
             // Catching up with the group above, served more slowly or not at all.
             if i > 0 {
@@ -304,7 +290,7 @@ impl Sharing for LeastAttained {
             .find(|Reverse(m)| m.id == id)
             .map(|Reverse(m)| *m)
             .expect("found above");
-        let left = (member.size - g.attained).max(0.0);
+        let left = (member.size.0 - g.attained).max(0.0);
         g.members.retain(|Reverse(m)| m.id != id);
         g.per_class[member.class as usize] -= 1;
         if g.members.is_empty() {

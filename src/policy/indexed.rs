@@ -3,38 +3,18 @@
 //! PSJF, SRPT, priority and EDF are all this with a different key, so they
 //! share one binary heap: O(log n) per queue operation.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::job::{Job, JobId};
+use crate::order::Total;
 
-#[derive(Debug, Clone, Copy)]
+/// Key, then arrival order (the id only breaks no tie: one entry per job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    key: f64,
+    key: Total,
     seq: u64,
     id: JobId,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key
-            .total_cmp(&other.key)
-            .then(self.seq.cmp(&other.seq))
-    }
 }
 
 /// Waiting jobs by (key, arrival order), lowest first.
@@ -47,7 +27,7 @@ impl KeyedQueue {
     #[inline]
     pub fn push(&mut self, key: f64, job: &Job, id: JobId) {
         self.heap.push(Reverse(Entry {
-            key,
+            key: Total(key),
             seq: job.seq,
             id,
         }));

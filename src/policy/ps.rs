@@ -15,29 +15,15 @@ use super::config::{PolicyConfig, PolicyContext};
 use super::{Discipline, Sharing};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
+use crate::order::Total;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Ordered by virtual finish time, then arrival order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Tag {
-    finish: f64,
+    finish: Total,
     seq: u64,
     id: JobId,
     class: u32,
-}
-
-impl Eq for Tag {}
-
-impl PartialOrd for Tag {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Tag {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.finish
-            .total_cmp(&other.finish)
-            .then(self.seq.cmp(&other.seq))
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,7 +60,7 @@ impl Sharing for ProcessorSharing {
     fn arrive(&mut self, id: JobId, job: &Job, now: f64) {
         self.catch_up(now);
         self.tags.push(Reverse(Tag {
-            finish: self.virtual_time + (job.remaining - job.cut),
+            finish: Total(self.virtual_time + (job.remaining - job.cut)),
             seq: job.seq,
             id,
             class: job.class,
@@ -85,7 +71,7 @@ impl Sharing for ProcessorSharing {
         match self.tags.peek() {
             None => f64::INFINITY,
             Some(Reverse(t)) => {
-                let left = (t.finish - self.virtual_time).max(0.0);
+                let left = (t.finish.0 - self.virtual_time).max(0.0);
                 self.updated + left / self.rate(self.tags.len())
             }
         }
@@ -107,7 +93,7 @@ impl Sharing for ProcessorSharing {
             .map(|r| r.0)?;
         self.tags.retain(|Reverse(t)| t.id != id);
         self.per_class[tag.class as usize] -= 1;
-        Some((tag.finish - self.virtual_time).max(0.0))
+        Some((tag.finish.0 - self.virtual_time).max(0.0))
     }
     fn len(&self) -> usize {
         self.tags.len()

@@ -30,9 +30,11 @@
 //! `v / p` on average), so `O(v²·p)` at worst, as in the paper, plus
 //! `O(v log v)` for the ready list.
 
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::{Dag, Platform, Ready, Slot, UNPLACED, clearly_less, data_ready};
+use crate::order::Total;
 
 /// One processor's busy intervals, sorted by start, for insertion.
 #[derive(Debug, Clone, Default)]
@@ -107,18 +109,22 @@ pub(crate) fn by_priority(
     let mut ready: BinaryHeap<Ready> = (0..dag.len())
         .filter(|&i| missing[i] == 0)
         .map(|task| Ready {
-            key: key[task],
-            task,
+            key: Total(key[task]),
+            task: Reverse(task),
         })
         .collect();
-    while let Some(Ready { task, .. }) = ready.pop() {
+    while let Some(Ready {
+        task: Reverse(task),
+        ..
+    }) = ready.pop()
+    {
         slots[task] = place(task, &slots);
         for &(c, _) in &dag.succ[task] {
             missing[c] -= 1;
             if missing[c] == 0 {
                 ready.push(Ready {
-                    key: key[c],
-                    task: c,
+                    key: Total(key[c]),
+                    task: Reverse(c),
                 });
             }
         }

@@ -21,11 +21,13 @@ pub mod list;
 pub mod milp;
 pub mod replay;
 
+use std::cmp::Reverse;
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::FieldError;
 pub use crate::model::workflow::Dag;
+use crate::order::Total;
 
 /// Processors with speeds (or a cost matrix) and the network between nodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -432,26 +434,10 @@ pub(crate) fn clearly_less(a: f64, b: f64) -> bool {
 
 /// A ready task's priority in a max-heap: larger key first, then the
 /// smaller file index.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Ready {
-    pub key: f64,
-    pub task: usize,
-}
-
-impl Eq for Ready {}
-
-impl Ord for Ready {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key
-            .total_cmp(&other.key)
-            .then(other.task.cmp(&self.task))
-    }
-}
-
-impl PartialOrd for Ready {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+    pub key: Total,
+    pub task: Reverse<usize>,
 }
 
 /// An unplaced slot, filled as tasks are placed.
