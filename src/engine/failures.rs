@@ -13,7 +13,7 @@
 use super::attempts::Phase;
 use super::events::{Event, Kind};
 use super::station::{DOWN, IDLE};
-use super::{Observer, Simulation, draw, per_speed};
+use super::{Observer, Simulation, draw};
 use crate::job::JobId;
 use crate::lifecycle::AttemptEnd;
 use crate::model::{FailureClock, NodeFailures, OnFailure};
@@ -198,9 +198,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if id == IDLE {
             slot.job = DOWN;
             // Out of the idle list: nobody is handed a down server.
-            if let Some(i) = station.idle.iter().position(|&s| s == server) {
-                station.idle.remove(i);
-            }
+            station.idle.retain(|s| s != server);
             self.loads.take(node, 1);
             self.loads.fail(node);
             self.observer.on_server_down(now, node, server, None);
@@ -348,13 +346,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let now = self.clock;
         self.failure_clock_starts(node, server);
         let station = &mut self.stations[node as usize];
+        let (run, completes) = station.stretch(&self.queues[station.queue], self.jobs.get(id));
         let slot = &mut station.servers[server as usize];
         self.loads.start(node, now, station.speed, false);
-        let job = self.jobs.get_mut(id);
-        let needed = per_speed((job.remaining - job.cut).max(0.0), station.speed);
-        let quantum = self.queues[station.queue].quantum(job);
-        slot.completes = needed <= quantum * (1.0 + 1e-12);
-        let run = if slot.completes { needed } else { quantum };
+        slot.completes = completes;
         slot.progress_from = now;
         if let Some(v) = &mut station.victims {
             super::note_running(

@@ -22,7 +22,7 @@ impl LoadBoard {
         self.index.update(node as usize, &self.nodes[node as usize]);
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, node: u32, now: f64, work: f64) {
         if self.enabled {
             let l = &mut self.nodes[node as usize];
@@ -55,7 +55,7 @@ impl LoadBoard {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn start(&mut self, node: u32, now: f64, speed: f64, was_idle: bool) {
         if self.enabled {
             let l = &mut self.nodes[node as usize];
@@ -66,7 +66,7 @@ impl LoadBoard {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn stop(&mut self, node: u32, now: f64, speed: f64) {
         if self.enabled {
             let l = &mut self.nodes[node as usize];
@@ -84,7 +84,7 @@ impl LoadBoard {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn idle(&mut self, node: u32, servers: u32) {
         if self.enabled {
             self.nodes[node as usize].idle += servers;
@@ -92,7 +92,7 @@ impl LoadBoard {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn complete(&mut self, node: u32) {
         if self.enabled {
             let l = &mut self.nodes[node as usize];

@@ -41,7 +41,7 @@ pub use failures::{failure_key, failure_period};
 use events::{Event, EventList, Kind};
 use jobs::JobTable;
 use loads::LoadBoard;
-use station::{Blocked, IDLE, SHARED, Server, Station};
+use station::{Blocked, IDLE, Idle, Pool, SHARED, Station};
 
 /// What the engine reports while it runs: statistics, traces.
 ///
@@ -331,14 +331,6 @@ enum Turned {
     Baulked,
 }
 
-/// Time to do `work` at `speed`. At speed 1, the usual case, the quotient
-/// is `work` itself, exactly: skipping the division there (a dozen cycles
-/// on the critical path of every service start) changes no figure.
-#[inline(always)]
-fn per_speed(work: f64, speed: f64) -> f64 {
-    if speed == 1.0 { work } else { work / speed }
-}
-
 /// Hybrid dispatching's index of queue lengths: queue `q` is keyed by
 /// minus its length while it holds jobs, so the least key is the longest
 /// queue and its first tie the lowest index. Called after every change
@@ -484,6 +476,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 };
                 Station {
                     speed: n.speed,
+                    unit_speed: n.speed == 1.0,
+                    sliced: discipline.queue().is_some_and(|q| q.slices()),
                     switch_cost: discipline.switch_cost(),
                     preemptive: discipline.preemptive(),
                     sharing: discipline.is_sharing(),
@@ -492,8 +486,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     }),
                     share_generation: 0,
                     share_busy: vec![0.0; classes],
-                    servers: smallvec::smallvec![Server::IDLE; n.servers as usize],
-                    idle: (0..n.servers).rev().collect(),
+                    servers: Pool::idle(n.servers),
+                    idle: Idle::all(n.servers),
                     queue,
                     present: 0,
                     capacity: n.capacity.unwrap_or(u32::MAX),
@@ -1350,7 +1344,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     /// The draw that picks the next hop of a job's current visit.
-    #[inline]
+    #[inline(always)]
     fn hop(&self, node: u32, job: &Job) -> Hop {
         match &self.routing {
             None => Hop::Exit,
@@ -1793,6 +1787,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.attempt_begins(id, speed);
         }
         let station = &mut self.stations[node as usize];
+        let (run, completes) = station.stretch(&self.queues[station.queue], self.jobs.get(id));
         let slot = &mut station.servers[server as usize];
         self.loads.start(node, now, station.speed, slot.job == IDLE);
         // A server switches when it takes a job other than the one it ran
@@ -1808,11 +1803,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if job.first_start.is_nan() {
             job.first_start = now;
         }
-        let needed = per_speed((job.remaining - job.cut).max(0.0), station.speed);
-        let quantum = self.queues[station.queue].quantum(job);
-        // A quantum that covers the remaining work up to rounding completes it.
-        slot.completes = needed <= quantum * (1.0 + 1e-12);
-        let run = if slot.completes { needed } else { quantum };
+        slot.completes = completes;
         slot.progress_from = now + switch;
         if switch > 0.0 {
             self.observer.on_switch(now, server, switch);
@@ -1859,7 +1850,7 @@ fn victims_for(discipline: &AnyPolicy, servers: u32) -> Option<Box<victims::Vict
 #[inline]
 fn note_running(
     v: &mut victims::Victims,
-    servers: &[Server],
+    servers: &Pool,
     policy: &QueuePolicy,
     job: &Job,
     server: u32,

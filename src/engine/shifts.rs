@@ -45,7 +45,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             sh.on_shift = start;
             let slots = self.stations[j].servers.len() as u32;
             let station = &mut self.stations[j];
-            station.idle.retain(|s| *s < start);
+            station.idle.retain(|s| s < start);
             for s in start..slots {
                 let slot = &mut station.servers[s as usize];
                 slot.down = true;

@@ -3,9 +3,8 @@
 
 use std::collections::VecDeque;
 
-use smallvec::SmallVec;
-
-use crate::job::JobId;
+use crate::job::{Job, JobId};
+use crate::policy::{Policy, QueuePolicy};
 
 /// The job of an idle server.
 pub(super) const IDLE: JobId = JobId::MAX;
@@ -59,6 +58,156 @@ impl Server {
     }
 }
 
+/// `work / speed`, out of line: inline, LLVM turned the test of unit
+/// speed around it into a choice of divisor (1 or the speed) and divided
+/// on every start.
+#[inline(never)]
+fn divide(work: f64, speed: f64) -> f64 {
+    work / speed
+}
+
+/// A station's servers: a single server held inline, so a cluster's
+/// single-server nodes reach it without a pointer chase (a cache miss per
+/// event at 100,000 nodes); several in a vector. Which of the two holds
+/// them is fixed per station, so the test is always predicted (a test of
+/// the server's index was not: events alternate among servers). A
+/// `SmallVec` of one checked where its items live on every access,
+/// through a call the optimiser would not inline.
+#[derive(Debug, Clone)]
+pub(super) struct Pool {
+    single: Server,
+    several: Vec<Server>,
+}
+
+impl Pool {
+    /// `n` idle servers (at least one: scenarios give every node one).
+    pub fn idle(n: u32) -> Pool {
+        Pool {
+            single: Server::IDLE,
+            several: if n > 1 {
+                vec![Server::IDLE; n as usize]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    #[inline(always)]
+    fn as_slice(&self) -> &[Server] {
+        if self.several.is_empty() {
+            std::slice::from_ref(&self.single)
+        } else {
+            &self.several
+        }
+    }
+
+    #[inline(always)]
+    fn as_mut_slice(&mut self) -> &mut [Server] {
+        if self.several.is_empty() {
+            std::slice::from_mut(&mut self.single)
+        } else {
+            &mut self.several
+        }
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Server> {
+        self.as_slice().iter()
+    }
+
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Server> {
+        self.as_mut_slice().iter_mut()
+    }
+}
+
+impl std::ops::Index<usize> for Pool {
+    type Output = Server;
+    #[inline(always)]
+    fn index(&self, s: usize) -> &Server {
+        &self.as_slice()[s]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Pool {
+    #[inline(always)]
+    fn index_mut(&mut self, s: usize) -> &mut Server {
+        &mut self.as_mut_slice()[s]
+    }
+}
+
+/// A station's idle servers, taken last-freed first: the two on top held
+/// inline (for the reason of [`Pool`]), any others in a vector.
+#[derive(Debug, Clone)]
+pub(super) struct Idle {
+    len: u32,
+    top: [u32; 2],
+    more: Vec<u32>,
+}
+
+impl Idle {
+    /// Servers `0..n` idle, server 0 taken first.
+    pub fn all(n: u32) -> Idle {
+        let mut idle = Idle {
+            len: 0,
+            top: [0; 2],
+            more: Vec::new(),
+        };
+        for s in (0..n).rev() {
+            idle.push(s);
+        }
+        idle
+    }
+
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, server: u32) {
+        match self.len {
+            0 | 1 => self.top[self.len as usize] = server,
+            _ => self.more.push(server),
+        }
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<u32> {
+        match self.len {
+            0 => None,
+            1 | 2 => {
+                self.len -= 1;
+                Some(self.top[self.len as usize])
+            }
+            _ => {
+                self.len -= 1;
+                self.more.pop()
+            }
+        }
+    }
+
+    /// Keeps the idle servers that `keep` accepts, in their order.
+    pub fn retain(&mut self, keep: impl Fn(u32) -> bool) {
+        let mut all = Vec::with_capacity(self.len());
+        while let Some(s) = self.pop() {
+            all.push(s);
+        }
+        for &s in all.iter().rev().filter(|&&s| keep(s)) {
+            self.push(s);
+        }
+    }
+}
+
 /// A job blocked after service, waiting for room at its next node.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Blocked {
@@ -74,6 +223,14 @@ pub(super) struct Blocked {
 /// A node in the running simulation.
 pub(super) struct Station {
     pub speed: f64,
+    /// Speed 1, the usual case: a job's time in service is its work,
+    /// exactly, with no division (a dozen cycles on the critical path of
+    /// every start). A flag, since LLVM folds a test of `speed == 1.0`
+    /// back into the division it guards.
+    pub unit_speed: bool,
+    /// Whether its discipline ever ends a service at a quantum (else
+    /// every service runs to completion, and the quantum is not asked).
+    pub sliced: bool,
     /// Time a server spends switching to a job other than the one it ran last.
     pub switch_cost: f64,
     pub preemptive: bool,
@@ -88,9 +245,9 @@ pub(super) struct Station {
     /// Held inline up to one server and two idle ones: a cluster's
     /// single-server nodes then reach their server without a pointer
     /// chase (a cache miss per event at 100,000 nodes).
-    pub servers: SmallVec<[Server; 1]>,
+    pub servers: Pool,
     /// Idle servers, taken last-freed first.
-    pub idle: SmallVec<[u32; 2]>,
+    pub idle: Idle,
     /// Index of the discipline that feeds this node: in the simulation's
     /// sharing disciplines if `sharing`, else in its queues (its own, or
     /// the central one under pull dispatching).
@@ -124,6 +281,28 @@ pub(super) struct Station {
 }
 
 impl Station {
+    /// How long the next stretch of service of `job` runs, and whether
+    /// it completes the job's work (else its quantum ends first).
+    #[inline(always)]
+    pub fn stretch(&self, policy: &QueuePolicy, job: &Job) -> (f64, bool) {
+        let work = (job.remaining - job.cut).max(0.0);
+        let needed = if self.unit_speed {
+            work
+        } else {
+            divide(work, self.speed)
+        };
+        if !self.sliced {
+            return (needed, true);
+        }
+        let quantum = policy.quantum(job);
+        // A quantum that covers the remaining work up to rounding completes it.
+        if needed <= quantum * (1.0 + 1e-12) {
+            (needed, true)
+        } else {
+            (quantum, false)
+        }
+    }
+
     /// Whether a job arriving now would find the node full.
     #[inline]
     pub fn full(&self) -> bool {
@@ -144,3 +323,59 @@ impl Station {
 /// The `server` of events and blocked entries that belong to a sharing
 /// node as a whole.
 pub(super) const SHARED: u32 = u32::MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The idle stack gives servers back last-freed first, as a plain
+    /// vector does, across its inline and spilled parts, and `retain`
+    /// keeps the survivors' order.
+    #[test]
+    fn idle_servers_come_back_last_freed_first() {
+        let mut idle = Idle::all(5);
+        let mut plain: Vec<u32> = (0..5).rev().collect();
+        let mut state = 7u64;
+        for step in 0..5_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (state >> 33) as u32;
+            if step % 97 == 0 {
+                idle.retain(|s| s % 3 != r % 3);
+                plain.retain(|s| s % 3 != r % 3);
+            } else if r.is_multiple_of(2) && plain.len() < 5 {
+                let s = (0..5).find(|s| !plain.contains(s)).expect("a busy server");
+                idle.push(s);
+                plain.push(s);
+            } else {
+                assert_eq!(idle.pop(), plain.pop());
+            }
+            assert_eq!(idle.len(), plain.len());
+            assert_eq!(idle.is_empty(), plain.is_empty());
+        }
+        assert_eq!(
+            Idle::all(3).pop(),
+            Some(0),
+            "server 0 is taken first from a fresh pool"
+        );
+    }
+
+    /// One server or several, every index reaches its own server.
+    #[test]
+    fn a_pool_reaches_each_of_its_servers() {
+        for n in [1u32, 2, 7] {
+            let mut pool = Pool::idle(n);
+            assert_eq!(pool.len(), n as usize);
+            for s in 0..n as usize {
+                pool[s].job = s as JobId;
+            }
+            let jobs: Vec<JobId> = pool.iter().map(|s| s.job).collect();
+            assert_eq!(jobs, (0..n).collect::<Vec<_>>());
+            for slot in pool.iter_mut() {
+                slot.generation += 1;
+            }
+            assert!((0..n as usize).all(|s| pool[s].generation == 1 && pool[s].job == s as JobId));
+        }
+    }
+}

@@ -103,6 +103,10 @@ impl Policy for Mlfq {
         self.quanta[self.level(job)]
     }
 
+    fn slices(&self) -> bool {
+        self.quanta.iter().any(|q| q.is_finite())
+    }
+
     fn expire(&mut self, job: &mut Job, now: f64) {
         self.catch_up(now);
         let level = self.level(job);

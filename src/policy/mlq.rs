@@ -82,6 +82,10 @@ impl Policy for Mlq {
         self.levels[self.level(job)].quantum(job)
     }
 
+    fn slices(&self) -> bool {
+        self.levels.iter().any(|l| l.slices())
+    }
+
     fn expire(&mut self, job: &mut Job, now: f64) {
         let l = self.level(job);
         self.levels[l].expire(job, now);

@@ -75,6 +75,10 @@ pub trait Policy {
     fn quantum(&self, _job: &Job) -> f64 {
         f64::INFINITY
     }
+    /// Whether `quantum` is ever finite: the engine asks for quanta only then.
+    fn slices(&self) -> bool {
+        false
+    }
     /// The job's quantum ran out before it finished; it is enqueued again
     /// right after (a multilevel queue demotes it here).
     fn expire(&mut self, _job: &mut Job, _now: f64) {}
@@ -255,6 +259,10 @@ macro_rules! disciplines {
             #[inline(always)]
             fn quantum(&self, job: &Job) -> f64 {
                 match self { $(QueuePolicy::$q(p) => p.quantum(job),)* $(QueuePolicy::$x(p) => p.quantum(job)),* }
+            }
+            #[inline]
+            fn slices(&self) -> bool {
+                match self { $(QueuePolicy::$q(p) => p.slices(),)* $(QueuePolicy::$x(p) => p.slices()),* }
             }
             #[inline]
             fn expire(&mut self, job: &mut Job, now: f64) {

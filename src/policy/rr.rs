@@ -43,6 +43,9 @@ impl Policy for RoundRobin {
     fn quantum(&self, _job: &Job) -> f64 {
         self.quantum
     }
+    fn slices(&self) -> bool {
+        self.quantum.is_finite()
+    }
     fn switch_cost(&self) -> f64 {
         self.switch_cost
     }
