@@ -470,7 +470,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 if let Some(s) = server {
                     self.release(node, s, id, width);
                 }
-                if !self.stations[node as usize].waiting_room.is_empty() {
+                if self.stations[node as usize].has_waiting() {
                     self.admit_blocked(node);
                 }
             }
@@ -507,7 +507,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.stations[node as usize].present -= 1;
         self.loads.complete(node);
         self.release(node, server, id, width);
-        if !self.stations[node as usize].waiting_room.is_empty() {
+        if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
     }

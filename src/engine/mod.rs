@@ -1408,7 +1408,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             Some((to, class)) => self.move_on(node, server, id, to, class),
         }
-        if !self.stations[node as usize].waiting_room.is_empty() {
+        if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
     }
@@ -1440,7 +1440,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         let origin = job.origin;
         self.left_system(origin);
-        if !self.stations[node as usize].waiting_room.is_empty() {
+        if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
     }
@@ -1491,7 +1491,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.observer.on_renege(now, job);
         let origin = job.origin;
         self.left_system(origin);
-        if !self.stations[node as usize].waiting_room.is_empty() {
+        if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
     }
