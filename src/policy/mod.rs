@@ -170,6 +170,21 @@ pub trait Discipline: Clone + Sized {
     }
 }
 
+/// A discipline held in a box keeps its name and parameters: the large
+/// ones are boxed in [`QueuePolicy`] so that the enum, one per node, stays
+/// the size of the small ones (72 bytes, not 136: 6 MB less, and fewer
+/// cache lines, at 100,000 nodes).
+impl<T: Discipline> Discipline for Box<T> {
+    const NAME: &'static str = T::NAME;
+    const ALIASES: &'static [&'static str] = T::ALIASES;
+    fn from_config(config: &PolicyConfig, context: &PolicyContext) -> Result<Self, FieldError> {
+        T::from_config(config, context).map(Box::new)
+    }
+    fn label(&self) -> String {
+        (**self).label()
+    }
+}
+
 macro_rules! disciplines {
     (
         queue { $($q:ident => $qt:ty),* $(,)? }
@@ -320,10 +335,10 @@ disciplines! {
         Priority => priority::Priority,
         PriorityPr => priority::PriorityPr,
         Rr => rr::RoundRobin,
-        Mlfq => mlfq::Mlfq,
-        Mlq => mlq::Mlq,
+        Mlfq => Box<mlfq::Mlfq>,
+        Mlq => Box<mlq::Mlq>,
         Edf => edf::Edf,
-        Hrrn => hrrn::Hrrn,
+        Hrrn => Box<hrrn::Hrrn>,
     }
     sharing {
         Ps => ps::ProcessorSharing,
@@ -436,4 +451,44 @@ pub fn policies_from_section(
         policies.push((config, policy));
     }
     Ok(policies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The large disciplines are boxed, so the enum every node holds
+    /// stays the size of the small ones.
+    #[test]
+    fn a_node_queue_stays_small() {
+        assert!(std::mem::size_of::<QueuePolicy>() <= 72);
+    }
+
+    /// A boxed discipline is named, parsed and labelled as it was: the
+    /// same label, or the same error, as the discipline unboxed.
+    #[test]
+    fn boxed_disciplines_keep_their_names() {
+        fn same<T: Discipline>(config: &PolicyConfig) {
+            let context = PolicyContext::default();
+            let plain = T::from_config(config, &context).map(|p| p.label());
+            let boxed = <Box<T>>::from_config(config, &context).map(|p| p.label());
+            assert_eq!(plain.is_ok(), boxed.is_ok(), "{}", T::NAME);
+            assert_eq!(plain.ok(), boxed.ok(), "{}", T::NAME);
+            assert_eq!(<Box<T>>::NAME, T::NAME);
+        }
+        let plain = PolicyConfig::default();
+        same::<hrrn::Hrrn>(&plain);
+        same::<mlfq::Mlfq>(&plain);
+        same::<mlq::Mlq>(&plain);
+        let hrrn = PolicyConfig {
+            discipline: "hrrn".to_string(),
+            ..PolicyConfig::default()
+        };
+        assert_eq!(
+            AnyPolicy::from_config(&hrrn, &PolicyContext::default())
+                .map(|p| p.label())
+                .ok(),
+            Some("hrrn".to_string())
+        );
+    }
 }
