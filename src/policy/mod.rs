@@ -464,6 +464,35 @@ mod tests {
         assert!(std::mem::size_of::<QueuePolicy>() <= 72);
     }
 
+    /// The engine asks for quanta only where `slices` says there are
+    /// any: rr and mlfq have them, fcfs has none.
+    #[test]
+    fn only_disciplines_with_quanta_say_they_slice() {
+        let context = PolicyContext::default();
+        let queue = |config: PolicyConfig| match AnyPolicy::from_config(&config, &context) {
+            Ok(AnyPolicy::Queue(q)) => q,
+            other => panic!("{:?}", other.map(|p| p.label())),
+        };
+        let named = |name: &str| PolicyConfig {
+            discipline: name.to_string(),
+            ..PolicyConfig::default()
+        };
+        assert!(!queue(named("fcfs")).slices());
+        let mlfq = queue(PolicyConfig {
+            levels: Some(vec![
+                config::LevelConfig::Quantum(8.0),
+                config::LevelConfig::Name("fcfs".to_string()),
+            ]),
+            ..named("mlfq")
+        });
+        assert!(mlfq.slices());
+        let rr = queue(PolicyConfig {
+            quantum: Some(0.1),
+            ..named("rr")
+        });
+        assert!(rr.slices() && rr.quantum(&Job::new(0, 0, 0, 0, 0.0, 1.0)) == 0.1);
+    }
+
     /// A boxed discipline is named, parsed and labelled as it was: the
     /// same label, or the same error, as the discipline unboxed.
     #[test]
