@@ -25,6 +25,7 @@ pub mod model;
 pub mod optimize;
 pub mod order;
 pub mod policy;
+pub mod prefetch;
 pub mod report;
 pub mod shard;
 pub mod size;

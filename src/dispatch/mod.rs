@@ -315,6 +315,9 @@ impl NodeLoad {
     }
 }
 
+/// The most nodes [`Dispatcher::foresee`] names.
+pub const FORESEE: usize = 4;
+
 /// A rule with its state (round-robin counter, random stream, and the
 /// buffers it draws with, built once).
 #[derive(Debug, Clone)]
@@ -326,6 +329,8 @@ pub struct Dispatcher {
     alias: Option<AliasTable>,
     /// power-of-d's sample buffers.
     sampler: Sampler,
+    /// The same, for [`Dispatcher::foresee`]'s draws.
+    lookahead: Sampler,
 }
 
 /// Which of `ties` tied candidates to take: 0 for one, else one uniform
@@ -392,8 +397,45 @@ impl Dispatcher {
             next: 0,
             rng,
             alias,
+            lookahead: sampler.clone(),
             sampler,
         }
+    }
+
+    /// The nodes the next choice over `n` nodes will read, so that the
+    /// engine can prefetch them while it handles the events before (see
+    /// [`crate::prefetch`]): the first `count` of the array. They are drawn
+    /// from a copy of the dispatch stream, which does not move; the guess is
+    /// exact unless something else draws from the stream first. Up to
+    /// [`FORESEE`] nodes, and none for the rules that read an index or every
+    /// node.
+    pub fn foresee(&mut self, n: usize) -> ([u32; FORESEE], usize) {
+        let mut ahead = [0u32; FORESEE];
+        let rule = match &self.rule {
+            Rule::Hybrid { push } => &**push,
+            r => r,
+        };
+        let count = match rule {
+            _ if n == 0 => 0,
+            Rule::Random { .. } => {
+                let alias = self.alias.as_ref().expect("built with the rule");
+                ahead[0] = alias.sample(&mut self.rng.clone()) as u32;
+                1
+            }
+            Rule::RoundRobin => {
+                ahead[0] = (self.next % n) as u32;
+                1
+            }
+            Rule::PowerOfD { d } if (*d as usize) <= FORESEE && (*d as usize) <= n => {
+                let sample = self
+                    .lookahead
+                    .draw(&mut self.rng.clone(), n, *d as usize);
+                ahead[..sample.len()].copy_from_slice(sample);
+                sample.len()
+            }
+            _ => 0,
+        };
+        (ahead, count)
     }
 
     /// The index of the least key among `(index, key)` pairs, ties broken

@@ -235,6 +235,12 @@ impl EventList {
         queue.push_back(event);
     }
 
+    /// The earliest event in the heap, if any.
+    #[inline(always)]
+    pub fn peek(&self) -> Option<&Event> {
+        self.heap.peek()
+    }
+
     /// Time of the earliest event, or infinity.
     #[inline]
     pub fn peek_time(&self) -> f64 {

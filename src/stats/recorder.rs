@@ -718,6 +718,11 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
+    #[inline(always)]
+    fn foresee(&self, node: u32) {
+        crate::prefetch::prefetch_item(&self.members, node as usize);
+    }
+
     #[inline]
     fn on_arrival(&mut self, now: f64, job: &Job) {
         let measuring = u64::from(self.measuring);
