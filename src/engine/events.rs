@@ -126,6 +126,14 @@ impl QuadHeap {
         self.events.first()
     }
 
+    /// The event that would come up after the earliest one, if nothing
+    /// were scheduled meanwhile: the earliest of the root's children.
+    #[inline(always)]
+    fn second(&self) -> Option<&Event> {
+        let children = self.events.get(1..self.events.len().min(5))?;
+        children.iter().reduce(|a, e| if e.before(a) { e } else { a })
+    }
+
     /// The earliest event: the last one takes the root's place and sinks
     /// below every child earlier than it. The heap must not be empty.
     /// Returned bare, not in an `Option`: the copy of an `Option<Event>`
@@ -239,6 +247,12 @@ impl EventList {
     #[inline(always)]
     pub fn peek(&self) -> Option<&Event> {
         self.heap.peek()
+    }
+
+    /// The event after the earliest one in the heap, if any.
+    #[inline(always)]
+    pub fn peek_second(&self) -> Option<&Event> {
+        self.heap.second()
     }
 
     /// Time of the earliest event, or infinity.

@@ -40,6 +40,12 @@ impl JobTable {
         &mut self.slots[id as usize]
     }
 
+    /// Prefetches slot `id`, if it exists (see [`crate::prefetch`]).
+    #[inline(always)]
+    pub fn foresee(&self, id: JobId) {
+        crate::prefetch::prefetch_item(&self.slots, id as usize);
+    }
+
     /// Frees the slot and returns the job, readable until the next insert.
     #[inline]
     pub fn take(&mut self, id: JobId) -> &mut Job {

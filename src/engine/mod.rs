@@ -1306,7 +1306,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let jobs = &self.jobs;
         let event = self.events.pop_skipping(|e| attempts::timer_spent(jobs, e));
         if self.foresee {
-            self.foresee_departure();
+            self.foresee_departures();
         }
         match event.kind {
             Kind::ServiceEnd => self.service_end(event),
@@ -1323,16 +1323,31 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
     }
 
-    /// The lines the next departure will read first, asked for while this
-    /// event is handled: the top of the calendar names its node. A job
-    /// scheduled meanwhile may come up first; the guess then costs only
-    /// bandwidth.
+    /// What the next two departures will read, asked for while this event
+    /// is handled. The calendar names their nodes: the one after next gets
+    /// its node's lines; the next one, whose node's lines were asked for an
+    /// event or more ago, its job and the front of its node's queue, which
+    /// are found through those lines. A job scheduled meanwhile may come
+    /// up first; the guess then costs only bandwidth.
     #[inline(always)]
-    fn foresee_departure(&self) {
-        if let Some(e) = self.events.peek()
+    fn foresee_departures(&self) {
+        if let Some(e) = self.events.peek_second()
             && e.kind == Kind::ServiceEnd
         {
             self.foresee_node(e.node);
+        }
+        if let Some(e) = self.events.peek()
+            && e.kind == Kind::ServiceEnd
+            && let Some(station) = self.stations.get(e.node as usize)
+        {
+            if let Some(slot) = station.servers.get(e.server as usize) {
+                self.jobs.foresee(slot.job);
+            }
+            if !station.sharing
+                && let Some(queue) = self.queues.get(station.queue)
+            {
+                queue.foresee();
+            }
         }
     }
 

@@ -116,6 +116,11 @@ impl Pool {
         }
     }
 
+    pub fn get(&self, i: usize) -> Option<&Server> {
+        self.as_slice().get(i)
+    }
+
+    #[inline(always)]
     pub fn iter(&self) -> std::slice::Iter<'_, Server> {
         self.as_slice().iter()
     }

@@ -37,6 +37,11 @@ impl Policy for Fcfs {
     fn len(&self) -> usize {
         self.queue.len()
     }
+
+    #[inline(always)]
+    fn foresee(&self) {
+        self.queue.foresee();
+    }
 }
 
 impl Discipline for Fcfs {

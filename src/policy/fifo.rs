@@ -72,6 +72,15 @@ impl Fifo {
     pub fn len(&self) -> usize {
         self.line.len() - self.removed
     }
+
+    /// Prefetches the front of the line: `as_slices` reads only the
+    /// deque's header, never its buffer.
+    #[inline(always)]
+    pub fn foresee(&self) {
+        let (front, back) = self.line.as_slices();
+        let first = if front.is_empty() { back } else { front };
+        crate::prefetch::prefetch_item(first, 0);
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,9 @@ pub trait Policy {
     fn uses_size_estimates(&self) -> bool {
         false
     }
+    /// Prefetches what the next `dequeue` will read first (see
+    /// [`crate::prefetch`]); it must change nothing. By default nothing.
+    fn foresee(&self) {}
 }
 
 /// A sharing discipline (`ps`, `fb`): every job present is in service at
@@ -288,6 +291,10 @@ macro_rules! disciplines {
             }
             fn uses_size_estimates(&self) -> bool {
                 match self { $(QueuePolicy::$q(p) => p.uses_size_estimates(),)* $(QueuePolicy::$x(p) => p.uses_size_estimates()),* }
+            }
+            #[inline(always)]
+            fn foresee(&self) {
+                match self { $(QueuePolicy::$q(p) => p.foresee(),)* $(QueuePolicy::$x(p) => p.foresee()),* }
             }
         }
 

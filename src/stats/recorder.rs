@@ -721,6 +721,7 @@ impl Observer for Recorder {
     #[inline(always)]
     fn foresee(&self, node: u32) {
         crate::prefetch::prefetch_item(&self.members, node as usize);
+        crate::prefetch::prefetch_item(&self.column, node as usize);
     }
 
     #[inline]
