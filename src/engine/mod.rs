@@ -1347,6 +1347,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 && let Some(queue) = self.queues.get(station.queue)
             {
                 queue.foresee();
+                if let Some(next) = queue.next_guess() {
+                    self.jobs.foresee(next);
+                }
             }
         }
     }

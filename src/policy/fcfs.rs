@@ -42,6 +42,11 @@ impl Policy for Fcfs {
     fn foresee(&self) {
         self.queue.foresee();
     }
+
+    #[inline(always)]
+    fn next_guess(&self) -> Option<JobId> {
+        self.queue.next_guess()
+    }
 }
 
 impl Discipline for Fcfs {

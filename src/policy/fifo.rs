@@ -81,6 +81,13 @@ impl Fifo {
         let first = if front.is_empty() { back } else { front };
         crate::prefetch::prefetch_item(first, 0);
     }
+
+    /// The front of the line, tombstone or not (a tombstone is no job, so
+    /// a guess of it prefetches nothing).
+    #[inline(always)]
+    pub fn next_guess(&self) -> Option<JobId> {
+        self.line.front().copied()
+    }
 }
 
 #[cfg(test)]

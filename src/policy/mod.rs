@@ -94,6 +94,12 @@ pub trait Policy {
     /// Prefetches what the next `dequeue` will read first (see
     /// [`crate::prefetch`]); it must change nothing. By default nothing.
     fn foresee(&self) {}
+    /// The job the next `dequeue` would most likely return, read without
+    /// changing anything, so that its record can be prefetched; `None`
+    /// where it is not cheap to tell. A wrong guess is harmless.
+    fn next_guess(&self) -> Option<JobId> {
+        None
+    }
 }
 
 /// A sharing discipline (`ps`, `fb`): every job present is in service at
@@ -295,6 +301,10 @@ macro_rules! disciplines {
             #[inline(always)]
             fn foresee(&self) {
                 match self { $(QueuePolicy::$q(p) => p.foresee(),)* $(QueuePolicy::$x(p) => p.foresee()),* }
+            }
+            #[inline(always)]
+            fn next_guess(&self) -> Option<JobId> {
+                match self { $(QueuePolicy::$q(p) => p.next_guess(),)* $(QueuePolicy::$x(p) => p.next_guess()),* }
             }
         }
 

@@ -722,6 +722,7 @@ impl Observer for Recorder {
     fn foresee(&self, node: u32) {
         crate::prefetch::prefetch_item(&self.members, node as usize);
         crate::prefetch::prefetch_item(&self.column, node as usize);
+        crate::prefetch::prefetch_item(&self.inv_speed, node as usize);
     }
 
     #[inline]
