@@ -331,6 +331,21 @@ pub struct Dispatcher {
     sampler: Sampler,
     /// The same, for [`Dispatcher::foresee`]'s draws.
     lookahead: Sampler,
+    /// power-of-d's next sample, drawn ahead by [`Dispatcher::foresee`].
+    ahead: Option<Ahead>,
+}
+
+/// A sample drawn ahead from a copy of the dispatch stream, with the
+/// stream's state before and after the draw: the next choice takes it
+/// only if the stream is still where it was, so it chooses exactly as if
+/// it drew the sample itself.
+#[derive(Debug, Clone)]
+struct Ahead {
+    before: Pcg64Mcg,
+    after: Pcg64Mcg,
+    nodes: usize,
+    len: usize,
+    sample: [u32; FORESEE],
 }
 
 /// Which of `ties` tied candidates to take: 0 for one, else one uniform
@@ -399,6 +414,7 @@ impl Dispatcher {
             alias,
             lookahead: sampler.clone(),
             sampler,
+            ahead: None,
         }
     }
 
@@ -427,10 +443,16 @@ impl Dispatcher {
                 1
             }
             Rule::PowerOfD { d } if (*d as usize) <= FORESEE && (*d as usize) <= n => {
-                let sample = self
-                    .lookahead
-                    .draw(&mut self.rng.clone(), n, *d as usize);
+                let mut after = self.rng.clone();
+                let sample = self.lookahead.draw(&mut after, n, *d as usize);
                 ahead[..sample.len()].copy_from_slice(sample);
+                self.ahead = Some(Ahead {
+                    before: self.rng.clone(),
+                    after,
+                    nodes: n,
+                    len: sample.len(),
+                    sample: ahead,
+                });
                 sample.len()
             }
             _ => 0,
@@ -497,7 +519,18 @@ impl Dispatcher {
             }
             (Rule::Jsq, _) => argmin(rng, nodes.iter().map(NodeLoad::jsq_key)),
             (Rule::PowerOfD { d }, _) => {
-                let sample = self.sampler.draw(rng, nodes.len(), *d as usize);
+                // The sample `foresee` drew from this very state, if it did.
+                let foreseen = self
+                    .ahead
+                    .take()
+                    .filter(|a| a.before == *rng && a.nodes == nodes.len());
+                let sample = match &foreseen {
+                    Some(a) => {
+                        *rng = a.after.clone();
+                        &a.sample[..a.len]
+                    }
+                    None => self.sampler.draw(rng, nodes.len(), *d as usize),
+                };
                 argmin_ties(
                     rng,
                     sample
@@ -667,5 +700,64 @@ mod tests {
         loads[1].idle = 1;
         let mut d = Dispatcher::new(Rule::Jiq, rng());
         assert_eq!(d.choose(&job, &loads, 0.0), 1);
+    }
+
+    /// Drawing ahead changes no choice: a dispatcher asked to foresee
+    /// before every choice (and, now and then, drawn from by `least` in
+    /// between, which spoils the sample it drew ahead) picks the same
+    /// nodes as one that never foresees, over loads that change and tie.
+    /// What it foresees is what the next choice reads.
+    #[test]
+    fn foreseeing_changes_no_choice() {
+        let job = Job::new(0, 0, 0, 0, 0.0, 1.0);
+        let mut changes = Pcg64Mcg::seed_from_u64(9);
+        let weights = [1.0, 3.0, 2.0, 1.0, 1.0, 5.0, 1.0, 2.0];
+        let cumulative: Vec<f64> = weights
+            .iter()
+            .scan(0.0, |sum, w| {
+                *sum += w / 16.0;
+                Some(*sum)
+            })
+            .collect();
+        for rule in [
+            Rule::PowerOfD { d: 2 },
+            Rule::PowerOfD { d: 3 },
+            Rule::PowerOfD { d: 6 },
+            Rule::Random { cumulative },
+            Rule::RoundRobin,
+        ] {
+            let mut loads = vec![
+                NodeLoad {
+                    servers: 1,
+                    speed: 1.0,
+                    ..NodeLoad::default()
+                };
+                8
+            ];
+            let mut plain = Dispatcher::new(rule.clone(), Pcg64Mcg::seed_from_u64(4));
+            let mut seer = Dispatcher::new(rule.clone(), Pcg64Mcg::seed_from_u64(4));
+            let mut foreseen = 0;
+            for k in 0..3000 {
+                let (ahead, count) = seer.foresee(loads.len());
+                if k % 7 == 3 {
+                    let keys = loads.iter().map(|l| l.present as f64).enumerate();
+                    assert_eq!(plain.least(keys.clone()), seer.least(keys));
+                }
+                let a = plain.choose(&job, &loads, 0.0);
+                let b = seer.choose(&job, &loads, 0.0);
+                assert_eq!(a, b, "{rule:?}, choice {k}");
+                // A node the choice could take was foreseen, unless `least`
+                // drew in between.
+                if k % 7 != 3 && count > 0 {
+                    assert!(ahead[..count].contains(&a), "{rule:?}, choice {k}");
+                    foreseen += 1;
+                }
+                loads[a as usize].present += 1;
+                let leaving = changes.random_range(0..loads.len());
+                loads[leaving].present = loads[leaving].present.saturating_sub(1);
+            }
+            let expected = if matches!(rule, Rule::PowerOfD { d: 6 }) { 0 } else { 2571 };
+            assert_eq!(foreseen, expected, "{rule:?}");
+        }
     }
 }

@@ -125,6 +125,11 @@ mod tests {
                 }
             }
             assert_eq!(fifo.len(), plain.len());
+            // The guess is the next job out, or a tombstone (no job) in
+            // front of it; prefetching the front changes nothing.
+            fifo.foresee();
+            let guess = fifo.next_guess();
+            assert!(guess == plain.first().copied() || guess == Some(TOMBSTONE));
         }
     }
 
