@@ -19,7 +19,11 @@ impl LoadBoard {
     /// Node `node`'s load changed: its index entry follows.
     #[inline(always)]
     fn reindex(&mut self, node: u32) {
-        self.index.update(node as usize, &self.nodes[node as usize]);
+        // Tested here, where it inlines: rules that read loads without an
+        // index (power-of-d) would otherwise call out on every change.
+        if !matches!(self.index, LoadIndex::Off) {
+            self.index.update(node as usize, &self.nodes[node as usize]);
+        }
     }
 
     #[inline(always)]
