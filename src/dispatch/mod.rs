@@ -756,7 +756,11 @@ mod tests {
                 let leaving = changes.random_range(0..loads.len());
                 loads[leaving].present = loads[leaving].present.saturating_sub(1);
             }
-            let expected = if matches!(rule, Rule::PowerOfD { d: 6 }) { 0 } else { 2571 };
+            let expected = if matches!(rule, Rule::PowerOfD { d: 6 }) {
+                0
+            } else {
+                2571
+            };
             assert_eq!(foreseen, expected, "{rule:?}");
         }
     }

@@ -131,7 +131,9 @@ impl QuadHeap {
     #[inline(always)]
     fn second(&self) -> Option<&Event> {
         let children = self.events.get(1..self.events.len().min(5))?;
-        children.iter().reduce(|a, e| if e.before(a) { e } else { a })
+        children
+            .iter()
+            .reduce(|a, e| if e.before(a) { e } else { a })
     }
 
     /// The earliest event: the last one takes the root's place and sinks
