@@ -719,10 +719,16 @@ impl Recorder {
 
 impl Observer for Recorder {
     #[inline(always)]
-    fn foresee(&self, node: u32) {
-        crate::prefetch::prefetch_item(&self.members, node as usize);
-        crate::prefetch::prefetch_item(&self.column, node as usize);
-        crate::prefetch::prefetch_item(&self.inv_speed, node as usize);
+    fn foresee(&self, node: u32, departs: bool) {
+        let n = node as usize;
+        crate::prefetch::prefetch_item(&self.column, n);
+        // An arrival starts service (and changes its node's busy servers)
+        // only if a server is idle; a departure always stops one, and
+        // scales the job's size by its node's speed.
+        if departs {
+            crate::prefetch::prefetch_item(&self.members, n);
+            crate::prefetch::prefetch_item(&self.inv_speed, n);
+        }
     }
 
     #[inline]
