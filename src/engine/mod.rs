@@ -45,9 +45,9 @@ use loads::LoadBoard;
 use station::{Blocked, IDLE, Idle, Pool, SHARED, STATION_HOT_BYTES, Station};
 
 /// From this many nodes on, the next event's lines are prefetched: the
-/// stations alone (256 bytes each) then fill the 2 MB second-level cache
-/// of the machines this is tuned on, and below it the prefetches would
-/// only add instructions.
+/// stations alone (320 bytes each) then overflow the 1 MB second-level
+/// cache of a core of the machines this is tuned on, and below it the
+/// prefetches would only add instructions.
 const FORESEE_FROM: usize = 4096;
 
 /// What the engine reports while it runs: statistics, traces.
