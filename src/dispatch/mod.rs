@@ -327,10 +327,9 @@ pub struct Dispatcher {
     rng: Pcg64Mcg,
     /// The random rule's weights as an alias table.
     alias: Option<AliasTable>,
-    /// power-of-d's sample buffers.
+    /// power-of-d's sample buffers (for [`Dispatcher::foresee`]'s draws
+    /// too: a sample drawn ahead is copied out at once).
     sampler: Sampler,
-    /// The same, for [`Dispatcher::foresee`]'s draws.
-    lookahead: Sampler,
     /// power-of-d's next sample, drawn ahead by [`Dispatcher::foresee`].
     ahead: Option<Ahead>,
 }
@@ -412,7 +411,6 @@ impl Dispatcher {
             next: 0,
             rng,
             alias,
-            lookahead: sampler.clone(),
             sampler,
             ahead: None,
         }
@@ -444,7 +442,7 @@ impl Dispatcher {
             }
             Rule::PowerOfD { d } if (*d as usize) <= FORESEE && (*d as usize) <= n => {
                 let mut after = self.rng.clone();
-                let sample = self.lookahead.draw(&mut after, n, *d as usize);
+                let sample = self.sampler.draw(&mut after, n, *d as usize);
                 ahead[..sample.len()].copy_from_slice(sample);
                 self.ahead = Some(Ahead {
                     before: self.rng.clone(),

@@ -39,6 +39,14 @@ impl Policy for RoundRobin {
     fn len(&self) -> usize {
         self.queue.len()
     }
+    #[inline(always)]
+    fn foresee(&self) {
+        self.queue.foresee();
+    }
+    #[inline(always)]
+    fn next_guess(&self) -> Option<JobId> {
+        self.queue.next_guess()
+    }
     #[inline]
     fn quantum(&self, _job: &Job) -> f64 {
         self.quantum
