@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use crate::error::FieldError;
 use crate::experiment;
 use crate::model::Scenario;
-use crate::policy::AnyPolicy;
+use crate::policy::{AnyPolicy, DisciplineKind};
 use crate::stats::{QUANTILES, RowStats, Selection, summarize};
 use crate::sweep::Param;
 use crate::theory::{self, Kind};
@@ -549,7 +549,7 @@ impl Size {
         let mmc = || -> Option<(f64, f64, u32)> {
             let overall = theory::predict(s, policy, Selection::All)?;
             let erlang = matches!(overall.formula.as_str(), "erlang-c" | "mm1");
-            if !(plain_node && erlang && policy.label() == "fcfs") {
+            if !(plain_node && erlang && policy.discipline() == DisciplineKind::Fcfs) {
                 return None;
             }
             let lambda: f64 = (0..s.classes.len()).map(|k| s.arrival_rate(k)).sum();

@@ -198,8 +198,21 @@ macro_rules! disciplines {
     (
         queue { $($q:ident => $qt:ty),* $(,)? }
         sharing { $($s:ident => $st:ty),* $(,)? }
-        slices { $($x:ident => $xt:ty),* $(,)? }
+        slices { $($x:ident => $xt:ty as $xs:ident),* $(,)? }
     ) => {
+        /// What a discipline is, whatever its parameters. Theory, sizing
+        /// and teaching choose a closed form or an explanation by what a
+        /// discipline is, not by how it prints: a label carries parameters
+        /// (`rr(q=0.1)`, `sjf(scv=1)`) and may be renamed, and a string
+        /// compared with it would then stop matching without a word. Made
+        /// from the list below, so every discipline has its variant; a
+        /// `slices` entry is the discipline it serves a slice at a time.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum DisciplineKind {
+            $($q,)*
+            $($s,)*
+        }
+
         /// Every queue discipline, as one enum so the engine's hot path
         /// dispatches by a match rather than through a vtable. The
         /// `slices` entries serve a sharing discipline a slice at a time
@@ -248,6 +261,30 @@ macro_rules! disciplines {
                     $(AnyPolicy::Sharing(SharingPolicy::$s(p)) => p.label()),*
                 }
             }
+
+            /// Which discipline this is, whatever its parameters.
+            pub fn discipline(&self) -> DisciplineKind {
+                match self {
+                    $(AnyPolicy::Queue(QueuePolicy::$q(_)) => DisciplineKind::$q,)*
+                    $(AnyPolicy::Queue(QueuePolicy::$x(_)) => DisciplineKind::$xs,)*
+                    $(AnyPolicy::Sharing(SharingPolicy::$s(_)) => DisciplineKind::$s),*
+                }
+            }
+        }
+
+        /// Every name `discipline = "..."` accepts, aliases included.
+        #[cfg(test)]
+        fn accepted_names() -> Vec<&'static str> {
+            let mut names = Vec::new();
+            $(
+                names.push(<$qt as Discipline>::NAME);
+                names.extend_from_slice(<$qt as Discipline>::ALIASES);
+            )*
+            $(
+                names.push(<$st as Discipline>::NAME);
+                names.extend_from_slice(<$st as Discipline>::ALIASES);
+            )*
+            names
         }
 
         impl Policy for QueuePolicy {
@@ -362,7 +399,7 @@ disciplines! {
         Fb => fb::LeastAttained,
     }
     slices {
-        FbSlices => fb::BySlices,
+        FbSlices => fb::BySlices as Fb,
     }
 }
 
@@ -508,6 +545,83 @@ mod tests {
             ..named("rr")
         });
         assert!(rr.slices() && rr.quantum(&Job::new(0, 0, 0, 0, 0.0, 1.0)) == 0.1);
+    }
+
+    /// Every name a scenario may give a discipline, aliases included,
+    /// builds the discipline it names: theory picks its formulas by this.
+    #[test]
+    fn every_accepted_name_maps_to_its_discipline() {
+        use DisciplineKind as D;
+        let expected: &[(&str, DisciplineKind)] = &[
+            ("fcfs", D::Fcfs),
+            ("fifo", D::Fcfs),
+            ("lcfs", D::Lcfs),
+            ("lifo", D::Lcfs),
+            ("lcfs-pr", D::LcfsPr),
+            ("sjf", D::Sjf),
+            ("spt", D::Sjf),
+            ("psjf", D::Psjf),
+            ("srpt", D::Srpt),
+            ("srtf", D::Srpt),
+            ("priority", D::Priority),
+            ("priority-np", D::Priority),
+            ("priority-pr", D::PriorityPr),
+            ("priority-preemptive", D::PriorityPr),
+            ("rr", D::Rr),
+            ("round-robin", D::Rr),
+            ("mlfq", D::Mlfq),
+            ("mlq", D::Mlq),
+            ("edf", D::Edf),
+            ("hrrn", D::Hrrn),
+            ("ps", D::Ps),
+            ("processor-sharing", D::Ps),
+            ("fb", D::Fb),
+            ("las", D::Fb),
+        ];
+        let mut accepted = accepted_names();
+        accepted.sort_unstable();
+        let mut listed: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, accepted, "a name is missing from the table");
+        let context = PolicyContext {
+            class_names: vec!["a".to_string()],
+        };
+        for &(name, kind) in expected {
+            // Parameters some disciplines require; the others refuse them.
+            let levels = match kind {
+                D::Mlfq => Some(vec![
+                    LevelConfig::Quantum(2.0),
+                    LevelConfig::Name("fcfs".to_string()),
+                ]),
+                D::Mlq => Some(vec![LevelConfig::Table(PolicyConfig {
+                    classes: Some(vec!["a".to_string()]),
+                    ..PolicyConfig::named("fcfs")
+                })]),
+                _ => None,
+            };
+            let config = PolicyConfig {
+                quantum: matches!(kind, D::Rr).then_some(0.5),
+                levels,
+                ..PolicyConfig::named(name)
+            };
+            let policy = AnyPolicy::from_config(&config, &context)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(policy.discipline(), kind, "{name} ({})", policy.label());
+        }
+        // With parameters in its label, a discipline is still itself.
+        let sjf = PolicyConfig {
+            estimate_scv: Some(1.0),
+            ..PolicyConfig::named("sjf")
+        };
+        let sjf = AnyPolicy::from_config(&sjf, &context).unwrap();
+        assert_eq!(
+            (sjf.label().as_str(), sjf.discipline()),
+            ("sjf(scv=1)", D::Sjf)
+        );
+        // fb served a slice at a time is still fb.
+        let fb = AnyPolicy::from_config(&PolicyConfig::named("fb"), &context).unwrap();
+        let slices = AnyPolicy::Queue(fb.by_slices().unwrap());
+        assert_eq!(slices.discipline(), D::Fb);
     }
 
     /// A boxed discipline is named, parsed and labelled as it was: the

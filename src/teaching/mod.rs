@@ -270,6 +270,7 @@ fn run(tasks: &[Task], options: &Options, policy: &AnyPolicy) -> Schedule {
         order,
         options.cpus,
         written_label(&options.policy, policy),
+        policy.discipline(),
     );
     let mut sim = Simulation::new(
         &scenario,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Task;
 use crate::engine::Observer;
 use crate::job::Job;
+use crate::policy::DisciplineKind;
 
 /// What a stretch of a CPU's time was spent on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -95,7 +96,11 @@ pub fn num(x: f64) -> String {
 }
 
 pub(super) struct Tracer {
+    /// The title: the policy as the user named it.
     policy: String,
+    /// What the policy is, for the reasons given: the title may be an
+    /// alias (`srtf`) and carries parameters.
+    discipline: DisciplineKind,
     cpus: u32,
     /// Task index of each engine sequence number.
     task_of_seq: Vec<usize>,
@@ -113,10 +118,17 @@ pub(super) struct Tracer {
 }
 
 impl Tracer {
-    pub fn new(tasks: &[Task], order: Vec<usize>, cpus: u32, policy: String) -> Tracer {
+    pub fn new(
+        tasks: &[Task],
+        order: Vec<usize>,
+        cpus: u32,
+        policy: String,
+        discipline: DisciplineKind,
+    ) -> Tracer {
         let n = tasks.len();
         Tracer {
             policy,
+            discipline,
             cpus,
             task_of_seq: order,
             ids: tasks.iter().map(|t| t.id.clone()).collect(),
@@ -141,30 +153,27 @@ impl Tracer {
 
     /// Why `by` displaced `victim`, in the policy's own terms.
     fn reason(&self, victim: &Job, by: &Job) -> String {
-        let p = self.policy.as_str();
-        if p.starts_with("srpt") || p.starts_with("srtf") {
-            format!(
+        match self.discipline {
+            DisciplineKind::Srpt => format!(
                 "remaining {} > {}",
                 num(victim.remaining),
                 num(by.remaining)
-            )
-        } else if p.starts_with("psjf") {
-            format!("burst {} > {}", num(victim.size), num(by.size))
-        } else if p.starts_with("priority") {
-            format!(
+            ),
+            DisciplineKind::Psjf => format!("burst {} > {}", num(victim.size), num(by.size)),
+            DisciplineKind::Priority | DisciplineKind::PriorityPr => format!(
                 "priority {} is more urgent than {}",
                 self.priorities[self.task(by)],
                 self.priorities[self.task(victim)]
-            )
-        } else if p.starts_with("edf") {
-            let d = |j: &Job| self.deadlines[self.task(j)].map_or("none".to_string(), num);
-            format!("deadline {} is earlier than {}", d(by), d(victim))
-        } else if p.starts_with("mlfq") || p.starts_with("mlq") {
-            format!("{} is on a higher level", self.id(by))
-        } else if p.starts_with("lcfs") {
-            "the newest job runs first".into()
-        } else {
-            "more urgent".into()
+            ),
+            DisciplineKind::Edf => {
+                let d = |j: &Job| self.deadlines[self.task(j)].map_or("none".to_string(), num);
+                format!("deadline {} is earlier than {}", d(by), d(victim))
+            }
+            DisciplineKind::Mlfq | DisciplineKind::Mlq => {
+                format!("{} is on a higher level", self.id(by))
+            }
+            DisciplineKind::Lcfs | DisciplineKind::LcfsPr => "the newest job runs first".into(),
+            _ => "more urgent".into(),
         }
     }
 
@@ -280,10 +289,11 @@ impl Observer for Tracer {
             self.ids[i],
             num(job.size)
         );
-        if self.priorities[i] != 0
-            || self.policy.starts_with("priority")
-            || self.policy.starts_with("mlq")
-        {
+        let by_priority = matches!(
+            self.discipline,
+            DisciplineKind::Priority | DisciplineKind::PriorityPr | DisciplineKind::Mlq
+        );
+        if self.priorities[i] != 0 || by_priority {
             line.push_str(&format!(", priority {}", self.priorities[i]));
         }
         if let Some(d) = self.deadlines[i] {

@@ -33,7 +33,7 @@ use super::closed::{ClosedMetrics, Station};
 use super::{Kind, Prediction};
 use crate::dispatch::Rule;
 use crate::model::{Arrivals, Dist, Scenario};
-use crate::policy::AnyPolicy;
+use crate::policy::{AnyPolicy, DisciplineKind};
 use crate::stats::Selection;
 
 /// The mean response and demand of one visit of class `k` at node `j`.
@@ -96,7 +96,7 @@ fn solve(s: &Scenario, policy: &AnyPolicy) -> Option<Solution> {
         let Station::Queue { servers: c_servers } = station(s, policy, j, &here)? else {
             return None;
         };
-        let fcfs = s.discipline_at(j, policy).label() == "fcfs";
+        let fcfs = s.discipline_at(j, policy).discipline() == DisciplineKind::Fcfs;
         any_sharing |= !fcfs;
         let per_class: Box<dyn Fn(usize) -> f64> = if fcfs {
             let w = super::mmc(lambda, 1.0 / es, c_servers)
@@ -213,8 +213,8 @@ fn predict(s: &Scenario, sol: &Solution, selection: Selection) -> Option<Predict
 /// server (BCMP types 1, 2 and 4).
 fn station(s: &Scenario, policy: &AnyPolicy, j: usize, here: &[usize]) -> Option<Station> {
     let servers = s.nodes[j].servers;
-    match s.discipline_at(j, policy).label().as_str() {
-        "fcfs" => {
+    match s.discipline_at(j, policy).discipline() {
+        DisciplineKind::Fcfs => {
             let first = s.classes[*here.first()?].demand_at(j).mean();
             here.iter()
                 .all(|&c| {
@@ -223,8 +223,8 @@ fn station(s: &Scenario, policy: &AnyPolicy, j: usize, here: &[usize]) -> Option
                 })
                 .then_some(Station::Queue { servers })
         }
-        "ps" => Some(Station::Queue { servers }),
-        "lcfs-pr" if servers == 1 => Some(Station::Queue { servers }),
+        DisciplineKind::Ps => Some(Station::Queue { servers }),
+        DisciplineKind::LcfsPr if servers == 1 => Some(Station::Queue { servers }),
         _ => None,
     }
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 use super::{ClassLoad, Kind, Metrics, TheoryError};
 use crate::dispatch::Rule;
 use crate::model::{Dist, Scenario};
-use crate::policy::AnyPolicy;
+use crate::policy::{AnyPolicy, DisciplineKind};
 use crate::stats::Selection;
 
 /// The theoretical value of a result row.
@@ -158,7 +158,9 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
             .collect();
         let servers = if widths.iter().all(|&w| w == 1) {
             node.servers
-        } else if widths.iter().all(|&w| w == node.servers) && policy.label() == "fcfs" {
+        } else if widths.iter().all(|&w| w == node.servers)
+            && policy.discipline() == DisciplineKind::Fcfs
+        {
             1
         } else {
             return None;
@@ -194,7 +196,7 @@ fn parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
 /// Pull dispatching onto identical nodes under FCFS is one M/G/c queue.
 fn pull_parts(s: &Scenario, policy: &AnyPolicy) -> Option<Vec<Part>> {
     let speed = s.nodes[0].speed;
-    if policy.label() != "fcfs" || s.nodes.iter().any(|n| n.speed != speed) {
+    if policy.discipline() != DisciplineKind::Fcfs || s.nodes.iter().any(|n| n.speed != speed) {
         return None;
     }
     let servers: u32 = s.nodes.iter().map(|n| n.servers).sum();
@@ -243,7 +245,11 @@ fn impatient_part(
         Some(Dist::Exponential { rate, .. }) => *rate,
         Some(_) => return None,
     };
-    if !poisson || !st.exponential || policy.label() != "fcfs" || n.capacity.is_some() {
+    if !poisson
+        || !st.exponential
+        || policy.discipline() != DisciplineKind::Fcfs
+        || n.capacity.is_some()
+    {
         return None;
     }
     let m = super::mmc_impatient(st.lambda, 1.0 / st.es, n.servers, theta, &class.baulk).ok()?;
@@ -285,7 +291,7 @@ fn batch_part(
         && c.servers_per_job == 1
         && n.servers == 1
         && n.capacity.is_none()
-        && policy.label() == "fcfs";
+        && policy.discipline() == DisciplineKind::Fcfs;
     if !plain {
         return None;
     }
@@ -329,7 +335,12 @@ fn feedback_part(
         && a.queue_timeout.is_infinite()
         && a.deadline.is_infinite()
         && matches!(a.on_give_up, OnGiveUp::DeadLetter);
-    if !plain || !poisson || !st.exponential || policy.label() != "fcfs" || n.capacity.is_some() {
+    if !plain
+        || !poisson
+        || !st.exponential
+        || policy.discipline() != DisciplineKind::Fcfs
+        || n.capacity.is_some()
+    {
         return None;
     }
     let m = super::mmc_feedback(st.lambda, 1.0 / st.es, n.servers, p).ok()?;
@@ -371,7 +382,7 @@ fn failing_part(
         || n.capacity.is_some()
         || !plain
         || !poisson
-        || policy.label() != "fcfs"
+        || policy.discipline() != DisciplineKind::Fcfs
     {
         return None;
     }
@@ -428,7 +439,7 @@ fn capacity_parts(
     let exponential = streams
         .iter()
         .all(|st| st.exponential && (st.es - es).abs() < 1e-12 * es);
-    if !poisson || !exponential || policy.label() != "fcfs" {
+    if !poisson || !exponential || policy.discipline() != DisciplineKind::Fcfs {
         return None;
     }
     let m = super::mmck(lambda, 1.0 / es, c, k).ok()?;
@@ -488,7 +499,7 @@ fn node_parts(
     renewal: bool,
 ) -> Option<Vec<Part>> {
     let (lambda, es, es2) = merged(streams);
-    let label = policy.label();
+    let kind = policy.discipline();
     let one_exponential_mean = streams
         .iter()
         .all(|st| st.exponential && (st.es - streams[0].es).abs() < 1e-12 * es);
@@ -499,7 +510,7 @@ fn node_parts(
             .collect()
     };
     if renewal {
-        if label != "fcfs" {
+        if kind != DisciplineKind::Fcfs {
             return None;
         }
         let st = &streams[0];
@@ -513,26 +524,26 @@ fn node_parts(
         let name = if c == 1 { "kingman" } else { "allen-cunneen" };
         return Some(same_wait(m, name, Kind::Approximation));
     }
-    match label.as_str() {
-        "fcfs" | "lcfs" if c == 1 => {
+    match kind {
+        DisciplineKind::Fcfs | DisciplineKind::Lcfs if c == 1 => {
             let m = super::mg1(lambda, es, es2).ok()?;
-            let name = if one_exponential_mean && label == "fcfs" {
+            let name = if one_exponential_mean && kind == DisciplineKind::Fcfs {
                 "mm1"
             } else {
                 "pollaczek-khinchine"
             };
             Some(same_wait(m, name, Kind::Exact))
         }
-        "fcfs" if one_exponential_mean => {
+        DisciplineKind::Fcfs if one_exponential_mean => {
             let m = super::mmc(lambda, 1.0 / es, c).ok()?.metrics;
             Some(same_wait(m, "erlang-c", Kind::Exact))
         }
-        "fcfs" => {
+        DisciplineKind::Fcfs => {
             let cs2 = es2 / (es * es) - 1.0;
             let m = super::allen_cunneen(lambda, es, c, 1.0, cs2).ok()?;
             Some(same_wait(m, "allen-cunneen", Kind::Approximation))
         }
-        "ps" | "lcfs-pr" if c == 1 => {
+        DisciplineKind::Ps | DisciplineKind::LcfsPr if c == 1 => {
             let rho = lambda * es;
             if rho >= 1.0 {
                 return None;
@@ -547,11 +558,11 @@ fn node_parts(
                     .collect(),
             )
         }
-        "ps" if one_exponential_mean => {
+        DisciplineKind::Ps if one_exponential_mean => {
             let m = super::mmc(lambda, 1.0 / es, c).ok()?.metrics;
             Some(same_wait(m, "erlang-c", Kind::Exact))
         }
-        "priority" | "priority-pr" if c == 1 => {
+        DisciplineKind::Priority | DisciplineKind::PriorityPr if c == 1 => {
             let mut levels: Vec<i32> = streams.iter().map(|st| st.priority).collect();
             levels.sort_unstable();
             levels.dedup();
@@ -571,7 +582,7 @@ fn node_parts(
                     }
                 })
                 .collect();
-            let preemptive = label == "priority-pr";
+            let preemptive = kind == DisciplineKind::PriorityPr;
             let results = if preemptive {
                 super::priority_preemptive_resume(&loads)
             } else {
@@ -603,19 +614,20 @@ fn node_parts(
             }
             Some(out)
         }
-        "srpt" | "fb" if c == 1 && streams.len() == 1 => {
+        DisciplineKind::Srpt | DisciplineKind::Fb if c == 1 && streams.len() == 1 => {
             // Time runs `speed` times faster at this node: a queue with
             // sizes S/v and rate λ is the queue (λ/v, S) on a clock v times slower.
             let st = &streams[0];
             let dist = &s.classes[st.class].service;
-            let m = if label == "srpt" {
+            let srpt = kind == DisciplineKind::Srpt;
+            let m = if srpt {
                 super::mg1_srpt(lambda / speed, dist)
             } else {
                 super::mg1_fb(lambda / speed, dist)
             }
             .ok()?;
             let t = m.mean_response / speed;
-            let name = if label == "srpt" { "srpt" } else { "fb" };
+            let name = if srpt { "srpt" } else { "fb" };
             Some(vec![part(st, node, name, Kind::Exact, t - st.es, t)])
         }
         _ => None,
