@@ -276,8 +276,11 @@ impl Rule {
     }
 }
 
-/// What a dispatcher may know of a node.
+/// What a dispatcher may know of a node. One cache line, aligned to one:
+/// an arrival reads its candidates' entries, and at 100,000 nodes an
+/// entry straddling two lines is two misses.
 #[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
 pub struct NodeLoad {
     /// Jobs at the node, waiting or in service.
     pub present: u32,

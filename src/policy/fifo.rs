@@ -22,8 +22,9 @@ pub struct Fifo {
     line: VecDeque<JobId>,
     /// Places popped so far (the front's place), modulo 2^32.
     popped: u32,
-    /// Tombstones in `line`.
-    removed: usize,
+    /// Tombstones in `line`: fewer than the jobs present, whose ids are
+    /// 32-bit. Narrow, so that a queue with its tag fits one cache line.
+    removed: u32,
 }
 
 impl Fifo {
@@ -70,7 +71,7 @@ impl Fifo {
 
     #[inline]
     pub fn len(&self) -> usize {
-        self.line.len() - self.removed
+        self.line.len() - self.removed as usize
     }
 
     /// Prefetches the front of the line: `as_slices` reads only the

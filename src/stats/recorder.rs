@@ -291,8 +291,11 @@ pub fn node_histogram(digits: u8) -> Histogram<u64> {
 }
 
 /// A node's busy servers and their integral over the window, where its
-/// visits go to its group's column.
+/// visits go to its group's column. Aligned to 32 bytes, so that no
+/// member's entry straddles two cache lines (a second miss per event in
+/// a cluster of 100,000 nodes).
 #[derive(Debug, Clone, Copy, Default)]
+#[repr(align(32))]
 struct MemberBusy {
     busy: f64,
     last_change: f64,
