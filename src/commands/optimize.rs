@@ -393,7 +393,93 @@ fn run_makespan(args: &MakespanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
+/// What `optimize completion` found, computed once and then printed as a
+/// table ([`CompletionReport::table`]) or JSON ([`CompletionReport::json`]).
+struct CompletionReport {
+    jobs: usize,
+    nodes: usize,
+    /// Job ids, in the file's order.
+    ids: Vec<String>,
+    /// The least Σ C_j and each node's jobs in the order they run.
+    plan: completion::CompletionPlan,
+    /// Time the assignment LP took.
+    seconds: f64,
+    /// SPT and SRPT through the engine; none on unrelated nodes, which the
+    /// engine cannot model.
+    runs: Vec<ListRun>,
+}
+
+impl CompletionReport {
+    /// Each node's job ids, in the order they run.
+    fn sequences(&self) -> Vec<Vec<&str>> {
+        self.plan
+            .sequences
+            .iter()
+            .map(|s| s.iter().map(|&j| self.ids[j].as_str()).collect())
+            .collect()
+    }
+
+    fn json(&self) -> Value {
+        let total = self.plan.total;
+        json!({
+            "problem": "total-completion",
+            "jobs": self.jobs,
+            "nodes": self.nodes,
+            "optimum": total,
+            "seconds": self.seconds,
+            "sequences": self.sequences(),
+            "heuristics": self.runs.iter().map(|r| json!({
+                "name": r.name,
+                "total_completion": r.total_completion(),
+                "ratio": r.total_completion() / total,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let total = self.plan.total;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "total completion time: {} jobs on {} nodes\n",
+            self.jobs, self.nodes
+        );
+        let _ = writeln!(
+            out,
+            "optimum (assignment LP)  Σ C_j = {}   ({:.3} s)",
+            fmt(total),
+            self.seconds
+        );
+        for (i, names) in self.sequences().iter().enumerate() {
+            let _ = writeln!(out, "  node {i}: {}", names.join(" "));
+        }
+        if self.runs.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nSPT and SRPT need uniform nodes (the engine models speeds, not per-node times)"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\n{:<8}  {:>10}  {:>10}",
+                "policy", "Σ C_j", "/ optimum"
+            );
+            for r in &self.runs {
+                let _ = writeln!(
+                    out,
+                    "{:<8}  {:>10}  {:>10.4}",
+                    r.name,
+                    fmt(r.total_completion()),
+                    r.total_completion() / total
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Solves `optimize completion`: the assignment LP, then SPT and SRPT.
+fn completion_report(args: &BatchArgs) -> anyhow::Result<CompletionReport> {
     let list = read_job_list(&args.jobs)?;
     check_batch_size(args, list.jobs.len())?;
     if let Some((k, j)) = list.jobs.iter().enumerate().find(|(_, j)| j.release != 0.0) {
@@ -443,65 +529,23 @@ fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
         }
         None => Vec::new(),
     };
-    let ids: Vec<&str> = list.jobs.iter().map(|j| j.id.as_str()).collect();
+    Ok(CompletionReport {
+        jobs: inst.jobs(),
+        nodes: inst.nodes(),
+        ids: list.jobs.iter().map(|j| j.id.clone()).collect(),
+        plan,
+        seconds,
+        runs,
+    })
+}
+
+fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
+    let report = completion_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "total-completion",
-            "jobs": inst.jobs(),
-            "nodes": inst.nodes(),
-            "optimum": plan.total,
-            "seconds": seconds,
-            "sequences": plan.sequences.iter()
-                .map(|s| s.iter().map(|&j| ids[j]).collect::<Vec<_>>())
-                .collect::<Vec<_>>(),
-            "heuristics": runs.iter().map(|r| json!({
-                "name": r.name,
-                "total_completion": r.total_completion(),
-                "ratio": r.total_completion() / plan.total,
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "total completion time: {} jobs on {} nodes\n",
-        inst.jobs(),
-        inst.nodes()
-    );
-    let _ = writeln!(
-        out,
-        "optimum (assignment LP)  Σ C_j = {}   ({:.3} s)",
-        fmt(plan.total),
-        seconds
-    );
-    for (i, s) in plan.sequences.iter().enumerate() {
-        let names: Vec<&str> = s.iter().map(|&j| ids[j]).collect();
-        let _ = writeln!(out, "  node {i}: {}", names.join(" "));
-    }
-    if runs.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nSPT and SRPT need uniform nodes (the engine models speeds, not per-node times)"
-        );
+        crate::api::emit_json(&report.json(), true)?;
     } else {
-        let _ = writeln!(
-            out,
-            "\n{:<8}  {:>10}  {:>10}",
-            "policy", "Σ C_j", "/ optimum"
-        );
-        for r in &runs {
-            let _ = writeln!(
-                out,
-                "{:<8}  {:>10}  {:>10.4}",
-                r.name,
-                fmt(r.total_completion()),
-                r.total_completion() / plan.total
-            );
-        }
+        print!("{}", report.table());
     }
-    print!("{out}");
     Ok(())
 }
 
@@ -1241,4 +1285,48 @@ fn mdp_report(args: &MdpArgs) -> anyhow::Result<MdpReport> {
         rows,
         thresholds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// The subcommand as the command line parses `schedlab optimize ARGS`.
+    fn parse(args: &[&str]) -> OptimizeCommand {
+        let argv = ["schedlab", "optimize"].iter().chain(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Optimize(c) => c,
+            _ => unreachable!("an optimize command"),
+        }
+    }
+
+    #[test]
+    fn completion_report_holds_the_least_total_completion() {
+        // Sizes 1..4 on two identical nodes: the two shortest start at 0
+        // (C = 1, 2), the two longest after them (C = 1 + 3, 2 + 4, or
+        // 1 + 4, 2 + 3): Σ C_j = 13, which SPT reaches.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.csv");
+        std::fs::write(&path, "id,size\nA,1\nB,2\nC,3\nD,4\n").unwrap();
+        let OptimizeCommand::Completion(args) =
+            parse(&["completion", path.to_str().unwrap(), "--nodes", "2"])
+        else {
+            unreachable!("completion")
+        };
+        let report = completion_report(&args).unwrap();
+        assert_eq!((report.jobs, report.nodes), (4, 2));
+        assert!(
+            (report.plan.total - 13.0).abs() < 1e-9,
+            "{}",
+            report.plan.total
+        );
+        let mut ran = report.sequences().concat();
+        ran.sort_unstable();
+        assert_eq!(ran, ["A", "B", "C", "D"]);
+        assert_eq!(report.runs[0].name, "spt");
+        assert!((report.runs[0].total_completion() - 13.0).abs() < 1e-9);
+    }
 }
