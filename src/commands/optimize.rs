@@ -549,7 +549,104 @@ fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
+/// What `optimize sequence` found, computed once and then printed as a
+/// table ([`SequenceReport::table`]) or JSON ([`SequenceReport::json`]).
+struct SequenceReport {
+    /// Whether the objective is Σ w_j C_j (else Σ C_j).
+    weighted: bool,
+    /// Job ids, in the file's order.
+    ids: Vec<String>,
+    /// The optimal order, its times and its objective.
+    best: sequencing::Sequence,
+    /// Time the subset DP took.
+    seconds: f64,
+    /// The policies run through the engine on the same jobs.
+    heuristics: Vec<sequencing::Heuristic>,
+    /// The optimal order as a schedule, for the Gantt chart.
+    schedule: teaching::Schedule,
+}
+
+impl SequenceReport {
+    fn objective(&self) -> &'static str {
+        if self.weighted {
+            "Σ w_j C_j"
+        } else {
+            "Σ C_j"
+        }
+    }
+
+    /// Job ids in the optimal order.
+    fn order(&self) -> Vec<&str> {
+        self.best
+            .order
+            .iter()
+            .map(|&j| self.ids[j].as_str())
+            .collect()
+    }
+
+    fn json(&self) -> Value {
+        let best = &self.best;
+        json!({
+            "problem": if self.weighted { "weighted-completion" } else { "total-completion" },
+            "jobs": self.ids.len(),
+            "optimum": best.objective,
+            "seconds": self.seconds,
+            "order": self.order(),
+            "schedule": teaching::json(&self.schedule),
+            "policies": self.heuristics.iter().map(|h| json!({
+                "name": h.name,
+                "objective": h.objective,
+                "ratio": h.objective / best.objective,
+            })).collect::<Vec<Value>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let (best, objective) = (&self.best, self.objective());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "one machine, {} jobs, non-preemptive: minimise {objective}\n",
+            self.ids.len()
+        );
+        let _ = writeln!(
+            out,
+            "optimum (DP over {} subsets)  {objective} = {}   ({:.3} s)",
+            1u64 << self.ids.len(),
+            fmt(best.objective),
+            self.seconds
+        );
+        let _ = writeln!(out, "optimal order: {}\n", self.order().join(" "));
+        out.push_str(&teaching::ascii_gantt(&self.schedule));
+        out.push('\n');
+        out.push_str(&teaching::job_table(&self.schedule));
+        let _ = writeln!(
+            out,
+            "\n{:<18}  {:>10}  {:>10}",
+            "policy", objective, "/ optimum"
+        );
+        for h in &self.heuristics {
+            let note = if h.name.starts_with("srpt") && !self.weighted {
+                "  (preemptive: a lower bound)"
+            } else if h.name.starts_with("srpt") {
+                "  (preemptive)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{:<18}  {:>10}  {:>10.4}{note}",
+                h.name,
+                fmt(h.objective),
+                h.objective / best.objective
+            );
+        }
+        out
+    }
+}
+
+/// Solves `optimize sequence`: the subset DP, then the policies.
+fn sequence_report(args: &SequenceArgs) -> anyhow::Result<SequenceReport> {
     for (name, path) in [("--svg", &args.svg), ("--png", &args.png)] {
         if let Some(path) = path {
             let wanted = &name[2..];
@@ -604,71 +701,28 @@ fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let heuristics = sequencing::heuristics(&ids, &jobs).map_err(InputError::Flag)?;
     let schedule = sequencing::as_schedule(&ids, &jobs, &best);
+    Ok(SequenceReport {
+        weighted: args.weighted,
+        ids,
+        best,
+        seconds,
+        heuristics,
+        schedule,
+    })
+}
+
+fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
+    let report = sequence_report(args)?;
+    // Before anything is printed: a picture that cannot be written fails
+    // the command with no report on stdout.
     for path in [&args.svg, &args.png].into_iter().flatten() {
-        plot::write_gantt(&schedule, path)?;
+        plot::write_gantt(&report.schedule, path)?;
     }
-    let objective = if args.weighted {
-        "Σ w_j C_j"
-    } else {
-        "Σ C_j"
-    };
     if args.json {
-        let doc = json!({
-            "problem": if args.weighted { "weighted-completion" } else { "total-completion" },
-            "jobs": jobs.len(),
-            "optimum": best.objective,
-            "seconds": seconds,
-            "order": best.order.iter().map(|&j| ids[j].as_str()).collect::<Vec<_>>(),
-            "schedule": teaching::json(&schedule),
-            "policies": heuristics.iter().map(|h| json!({
-                "name": h.name,
-                "objective": h.objective,
-                "ratio": h.objective / best.objective,
-            })).collect::<Vec<Value>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "one machine, {} jobs, non-preemptive: minimise {objective}\n",
-        jobs.len()
-    );
-    let _ = writeln!(
-        out,
-        "optimum (DP over {} subsets)  {objective} = {}   ({:.3} s)",
-        1u64 << jobs.len(),
-        fmt(best.objective),
-        seconds
-    );
-    let order: Vec<&str> = best.order.iter().map(|&j| ids[j].as_str()).collect();
-    let _ = writeln!(out, "optimal order: {}\n", order.join(" "));
-    out.push_str(&teaching::ascii_gantt(&schedule));
-    out.push('\n');
-    out.push_str(&teaching::job_table(&schedule));
-    let _ = writeln!(
-        out,
-        "\n{:<18}  {:>10}  {:>10}",
-        "policy", objective, "/ optimum"
-    );
-    for h in &heuristics {
-        let note = if h.name.starts_with("srpt") && !args.weighted {
-            "  (preemptive: a lower bound)"
-        } else if h.name.starts_with("srpt") {
-            "  (preemptive)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "{:<18}  {:>10}  {:>10.4}{note}",
-            h.name,
-            fmt(h.objective),
-            h.objective / best.objective
-        );
-    }
-    print!("{out}");
     Ok(())
 }
 
@@ -1328,5 +1382,27 @@ mod tests {
         assert_eq!(ran, ["A", "B", "C", "D"]);
         assert_eq!(report.runs[0].name, "spt");
         assert!((report.runs[0].total_completion() - 13.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sequence_report_holds_the_optimal_order() {
+        // The machine idles until the three short jobs arrive at 1 and runs
+        // them first (C = 2, 3, 4), then the long one (C = 14): Σ C_j = 23,
+        // against 10 + 11 + 12 + 13 = 46 for starting the long one at 0.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.csv");
+        std::fs::write(&path, "id,size,release\nA,10,0\nB,1,1\nC,1,1\nD,1,1\n").unwrap();
+        let OptimizeCommand::Sequence(args) = parse(&["sequence", path.to_str().unwrap()]) else {
+            unreachable!("sequence")
+        };
+        let report = sequence_report(&args).unwrap();
+        assert!(
+            (report.best.objective - 23.0).abs() < 1e-9,
+            "{}",
+            report.best.objective
+        );
+        assert_eq!(report.order().last(), Some(&"A"));
+        let fcfs = report.heuristics.iter().find(|h| h.name == "fcfs").unwrap();
+        assert!((fcfs.objective - 46.0).abs() < 1e-9, "{}", fcfs.objective);
     }
 }
