@@ -770,7 +770,129 @@ fn compared_rules(mu: &[f64]) -> Vec<(String, Rule)> {
     rules
 }
 
-fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
+/// A rule simulated next to the optimal static split.
+struct SplitRow {
+    policy: String,
+    /// Its exact mean response, for the static splits.
+    theory: Option<f64>,
+    /// Its simulated mean response.
+    simulated: Estimate,
+}
+
+/// What `optimize split` found, computed once and then printed as a table
+/// ([`SplitReport::table`]) or JSON ([`SplitReport::json`]).
+struct SplitReport {
+    lambda: f64,
+    mu: Vec<f64>,
+    /// Each server's arrival rate by the square-root rule.
+    best: Vec<f64>,
+    /// Each server's arrival rate by the numeric optimiser.
+    numeric: Vec<f64>,
+    /// Each server's arrival rate in proportion to its μ.
+    proportional: Vec<f64>,
+    /// The mean response of each of the three splits.
+    t_best: f64,
+    t_numeric: f64,
+    t_prop: f64,
+    /// The simulated rules (with --simulate; else none).
+    rows: Vec<SplitRow>,
+}
+
+impl SplitReport {
+    fn load(&self) -> f64 {
+        self.lambda / self.mu.iter().sum::<f64>()
+    }
+
+    /// Whether round robin's equal share exceeds some server's rate.
+    fn round_robin_overloads(&self) -> bool {
+        let share = self.lambda / self.mu.len() as f64;
+        self.mu.iter().any(|m| share >= *m)
+    }
+
+    fn json(&self) -> Value {
+        let t_best = self.t_best;
+        json!({
+            "problem": "static-split",
+            "lambda": self.lambda,
+            "mu": self.mu,
+            "square_root": {"flows": self.best, "mean_response": t_best},
+            "numeric": {"flows": self.numeric, "mean_response": self.t_numeric},
+            "proportional": {"flows": self.proportional, "mean_response": self.t_prop},
+            "simulated": self.rows.iter().map(|r| json!({
+                "policy": r.policy,
+                "theory": r.theory,
+                "mean_response": estimate_json(&r.simulated),
+                "ratio_to_optimal_static": r.simulated.mean / t_best,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let mu = &self.mu;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "static split of Poisson arrivals λ = {} over {} exponential servers (load {:.3})\n",
+            fmt(self.lambda),
+            mu.len(),
+            self.load()
+        );
+        let _ = writeln!(
+            out,
+            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+            "server", "μ", "square-root", "numeric", "∝ μ"
+        );
+        for (i, m) in mu.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+                i,
+                fmt(*m),
+                fmt_to(self.best[i], 6),
+                fmt_to(self.numeric[i], 6),
+                fmt_to(self.proportional[i], 6)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+            "E[T]",
+            "",
+            fmt_to(self.t_best, 6),
+            fmt_to(self.t_numeric, 6),
+            fmt_to(self.t_prop, 6)
+        );
+        if !self.rows.is_empty() {
+            if self.round_robin_overloads() {
+                let _ = writeln!(
+                    out,
+                    "\n(round-robin sends λ/{} to every server, which overloads the slowest: its figure only grows with --jobs)",
+                    mu.len()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n{:<22}  {:>22}  {:>10}  {:>16}",
+                "policy (simulated)", "mean response (95% CI)", "theory", "/ optimal static"
+            );
+            for r in &self.rows {
+                let _ = writeln!(
+                    out,
+                    "{:<22}  {:>22}  {:>10}  {:>16}",
+                    r.policy,
+                    fmt_estimate(&r.simulated),
+                    r.theory.map_or("-".to_string(), fmt),
+                    fmt(r.simulated.mean / self.t_best)
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Solves `optimize split`: the square-root rule, the numeric optimiser,
+/// the proportional split, and the simulations (with --simulate).
+fn split_report(args: &SplitArgs) -> anyhow::Result<SplitReport> {
     let lambda = args.lambda;
     let mu = &args.mu;
     let best = split::square_root_split(lambda, mu).map_err(InputError::Flag)?;
@@ -785,98 +907,44 @@ fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    // (label, rule, exact mean response if static)
-    let mut rows: Vec<(String, Option<f64>, Option<Estimate>)> = Vec::new();
+    let mut rows = Vec::new();
     if let Some(plan) = plan {
         let mut rules = vec![("optimal static split".to_string(), split::split_rule(&best))];
         rules.extend(compared_rules(mu));
-        for (name, rule) in rules {
-            let exact = match name.as_str() {
+        for (policy, rule) in rules {
+            let theory = match policy.as_str() {
                 "optimal static split" => Some(t_best),
                 "random (∝ μ)" => Some(t_prop),
                 _ => None,
             };
-            let est = split::simulate(lambda, mu, rule, plan);
-            rows.push((name, exact, Some(est)));
+            let simulated = split::simulate(lambda, mu, rule, plan);
+            rows.push(SplitRow {
+                policy,
+                theory,
+                simulated,
+            });
         }
     }
+    Ok(SplitReport {
+        lambda,
+        mu: mu.clone(),
+        best,
+        numeric,
+        proportional,
+        t_best,
+        t_numeric,
+        t_prop,
+        rows,
+    })
+}
+
+fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
+    let report = split_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "static-split",
-            "lambda": lambda,
-            "mu": mu,
-            "square_root": {"flows": best, "mean_response": t_best},
-            "numeric": {"flows": numeric, "mean_response": t_numeric},
-            "proportional": {"flows": proportional, "mean_response": t_prop},
-            "simulated": rows.iter().map(|(name, exact, est)| json!({
-                "policy": name,
-                "theory": exact,
-                "mean_response": est.as_ref().map(estimate_json),
-                "ratio_to_optimal_static": est.as_ref().map(|e| e.mean / t_best),
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "static split of Poisson arrivals λ = {} over {} exponential servers (load {:.3})\n",
-        fmt(lambda),
-        mu.len(),
-        lambda / total
-    );
-    let _ = writeln!(
-        out,
-        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-        "server", "μ", "square-root", "numeric", "∝ μ"
-    );
-    for i in 0..mu.len() {
-        let _ = writeln!(
-            out,
-            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-            i,
-            fmt(mu[i]),
-            fmt_to(best[i], 6),
-            fmt_to(numeric[i], 6),
-            fmt_to(proportional[i], 6)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-        "E[T]",
-        "",
-        fmt_to(t_best, 6),
-        fmt_to(t_numeric, 6),
-        fmt_to(t_prop, 6)
-    );
-    if !rows.is_empty() {
-        if mu.iter().any(|m| lambda / mu.len() as f64 >= *m) {
-            let _ = writeln!(
-                out,
-                "\n(round-robin sends λ/{} to every server, which overloads the slowest: its figure only grows with --jobs)",
-                mu.len()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "\n{:<22}  {:>22}  {:>10}  {:>16}",
-            "policy (simulated)", "mean response (95% CI)", "theory", "/ optimal static"
-        );
-        for (name, exact, est) in &rows {
-            let est = est.as_ref().expect("simulated");
-            let _ = writeln!(
-                out,
-                "{:<22}  {:>22}  {:>10}  {:>16}",
-                name,
-                fmt_estimate(est),
-                exact.map_or("-".to_string(), fmt),
-                fmt(est.mean / t_best)
-            );
-        }
-    }
-    print!("{out}");
     Ok(())
 }
 
@@ -1404,5 +1472,27 @@ mod tests {
         assert_eq!(report.order().last(), Some(&"A"));
         let fcfs = report.heuristics.iter().find(|h| h.name == "fcfs").unwrap();
         assert!((fcfs.objective - 46.0).abs() < 1e-9, "{}", fcfs.objective);
+    }
+
+    #[test]
+    fn split_report_holds_the_square_root_split() {
+        // λ = 3 over μ = 4, 1: λ_i = μ_i − √μ_i (Σμ − λ) / Σ√μ = 8/3, 1/3,
+        // and E[T] = Σ (λ_i / λ) / (μ_i − λ_i) = 2/3 + 1/6 = 5/6; in
+        // proportion to μ, 2.4 and 0.6 give 0.5 + 0.5 = 1.
+        let OptimizeCommand::Split(args) = parse(&["split", "--lambda", "3", "--mu", "4,1"]) else {
+            unreachable!("split")
+        };
+        let report = split_report(&args).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(report.best[0], 8.0 / 3.0) && close(report.best[1], 1.0 / 3.0));
+        assert!(close(report.t_best, 5.0 / 6.0), "{}", report.t_best);
+        assert!(close(report.proportional[0], 2.4) && close(report.proportional[1], 0.6));
+        assert!(close(report.t_prop, 1.0), "{}", report.t_prop);
+        assert!((report.t_numeric - report.t_best).abs() < 1e-6);
+        assert!(close(report.load(), 0.6));
+        assert!(
+            report.rows.is_empty(),
+            "nothing simulated without --simulate"
+        );
     }
 }
