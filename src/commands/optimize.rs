@@ -984,7 +984,72 @@ fn parse_matrix(name: &str, text: &str, rows: usize) -> anyhow::Result<Vec<Vec<f
     Ok(m)
 }
 
-fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
+/// What `optimize flow` found, computed once and then printed as a table
+/// ([`FlowReport::table`]) or JSON ([`FlowReport::json`]).
+struct FlowReport {
+    /// Each class's arrival rate.
+    rates: Vec<f64>,
+    /// `mu[k][i]`: node `i`'s service rate for class `k`.
+    mu: Vec<Vec<f64>>,
+    /// `cost[k][i]`: cost per unit of class `k`'s flow to node `i`
+    /// (`1/mu[k][i]` unless --cost gives it).
+    cost: Vec<Vec<f64>>,
+    /// Each node's load cap.
+    cap: Vec<f64>,
+    /// The least-cost flows, the loads they make and their cost.
+    plan: split::FlowPlan,
+}
+
+impl FlowReport {
+    fn json(&self) -> Value {
+        json!({
+            "problem": "class-flow",
+            "rates": self.rates,
+            "mu": self.mu,
+            "cost": self.cost,
+            "cap": self.cap,
+            "flow": self.plan.flow,
+            "load": self.plan.load,
+            "objective": self.plan.cost,
+        })
+    }
+
+    fn table(&self) -> String {
+        let (plan, nodes) = (&self.plan, self.cap.len());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "class flows to {nodes} nodes, least cost with loads within their caps\n"
+        );
+        let mut header = format!("{:<8} {:>8}", "class", "rate");
+        for i in 0..nodes {
+            header.push_str(&format!("  {:>10}", format!("node {i}")));
+        }
+        let _ = writeln!(out, "{header}");
+        for (c, row) in plan.flow.iter().enumerate() {
+            let mut line = format!("{:<8} {:>8}", c, fmt(self.rates[c]));
+            for f in row {
+                line.push_str(&format!("  {:>10}", fmt(*f)));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        let mut line = format!("{:<8} {:>8}", "load", "");
+        for l in &plan.load {
+            line.push_str(&format!("  {:>10}", fmt(*l)));
+        }
+        let _ = writeln!(out, "{line}");
+        let mut line = format!("{:<8} {:>8}", "cap", "");
+        for c in &self.cap {
+            line.push_str(&format!("  {:>10}", fmt(*c)));
+        }
+        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "\nminimum cost {}", fmt_to(plan.cost, 6));
+        out
+    }
+}
+
+/// Solves `optimize flow`: the class-flow LP on the checked matrices.
+fn flow_report(args: &FlowArgs) -> anyhow::Result<FlowReport> {
     let k = args.rates.len();
     let mu = parse_matrix("--mu", &args.mu, k)?;
     let nodes = mu[0].len();
@@ -1023,49 +1088,22 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
         ));
     }
     let plan = split::class_flow(&args.rates, &mu, &cost, &cap).map_err(InputError::Flag)?;
+    Ok(FlowReport {
+        rates: args.rates.clone(),
+        mu,
+        cost,
+        cap,
+        plan,
+    })
+}
+
+fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
+    let report = flow_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "class-flow",
-            "rates": args.rates,
-            "mu": mu,
-            "cost": cost,
-            "cap": cap,
-            "flow": plan.flow,
-            "load": plan.load,
-            "objective": plan.cost,
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "class flows to {nodes} nodes, least cost with loads within their caps\n"
-    );
-    let mut header = format!("{:<8} {:>8}", "class", "rate");
-    for i in 0..nodes {
-        header.push_str(&format!("  {:>10}", format!("node {i}")));
-    }
-    let _ = writeln!(out, "{header}");
-    for (c, row) in plan.flow.iter().enumerate() {
-        let mut line = format!("{:<8} {:>8}", c, fmt(args.rates[c]));
-        for f in row {
-            line.push_str(&format!("  {:>10}", fmt(*f)));
-        }
-        let _ = writeln!(out, "{line}");
-    }
-    let mut line = format!("{:<8} {:>8}", "load", "");
-    for l in &plan.load {
-        line.push_str(&format!("  {:>10}", fmt(*l)));
-    }
-    let _ = writeln!(out, "{line}");
-    let mut line = format!("{:<8} {:>8}", "cap", "");
-    for c in &cap {
-        line.push_str(&format!("  {:>10}", fmt(*c)));
-    }
-    let _ = writeln!(out, "{line}");
-    let _ = writeln!(out, "\nminimum cost {}", fmt_to(plan.cost, 6));
-    print!("{out}");
     Ok(())
 }
 
@@ -1494,5 +1532,24 @@ mod tests {
             report.rows.is_empty(),
             "nothing simulated without --simulate"
         );
+    }
+
+    #[test]
+    fn flow_report_holds_the_least_cost_flow() {
+        // One class of rate 1; node 0 serves it at 2 (cost 1/2 per unit),
+        // node 1 at 1 (cost 1): all of it fits on node 0 under the cap
+        // 0.9 (load 1/2), for a cost of 1/2.
+        let OptimizeCommand::Flow(args) =
+            parse(&["flow", "--rates", "1", "--mu", "2,1", "--cap", "0.9"])
+        else {
+            unreachable!("flow")
+        };
+        let report = flow_report(&args).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert_eq!(report.cap, [0.9, 0.9]);
+        assert_eq!(report.cost, [[0.5, 1.0]]);
+        assert!(close(report.plan.flow[0][0], 1.0) && close(report.plan.flow[0][1], 0.0));
+        assert!(close(report.plan.load[0], 0.5) && close(report.plan.load[1], 0.0));
+        assert!(close(report.plan.cost, 0.5), "{}", report.plan.cost);
     }
 }
