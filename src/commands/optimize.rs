@@ -393,7 +393,93 @@ fn run_makespan(args: &MakespanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
+/// What `optimize completion` found, computed once and then printed as a
+/// table ([`CompletionReport::table`]) or JSON ([`CompletionReport::json`]).
+struct CompletionReport {
+    jobs: usize,
+    nodes: usize,
+    /// Job ids, in the file's order.
+    ids: Vec<String>,
+    /// The least Σ C_j and each node's jobs in the order they run.
+    plan: completion::CompletionPlan,
+    /// Time the assignment LP took.
+    seconds: f64,
+    /// SPT and SRPT through the engine; none on unrelated nodes, which the
+    /// engine cannot model.
+    runs: Vec<ListRun>,
+}
+
+impl CompletionReport {
+    /// Each node's job ids, in the order they run.
+    fn sequences(&self) -> Vec<Vec<&str>> {
+        self.plan
+            .sequences
+            .iter()
+            .map(|s| s.iter().map(|&j| self.ids[j].as_str()).collect())
+            .collect()
+    }
+
+    fn json(&self) -> Value {
+        let total = self.plan.total;
+        json!({
+            "problem": "total-completion",
+            "jobs": self.jobs,
+            "nodes": self.nodes,
+            "optimum": total,
+            "seconds": self.seconds,
+            "sequences": self.sequences(),
+            "heuristics": self.runs.iter().map(|r| json!({
+                "name": r.name,
+                "total_completion": r.total_completion(),
+                "ratio": r.total_completion() / total,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let total = self.plan.total;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "total completion time: {} jobs on {} nodes\n",
+            self.jobs, self.nodes
+        );
+        let _ = writeln!(
+            out,
+            "optimum (assignment LP)  Σ C_j = {}   ({:.3} s)",
+            fmt(total),
+            self.seconds
+        );
+        for (i, names) in self.sequences().iter().enumerate() {
+            let _ = writeln!(out, "  node {i}: {}", names.join(" "));
+        }
+        if self.runs.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nSPT and SRPT need uniform nodes (the engine models speeds, not per-node times)"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\n{:<8}  {:>10}  {:>10}",
+                "policy", "Σ C_j", "/ optimum"
+            );
+            for r in &self.runs {
+                let _ = writeln!(
+                    out,
+                    "{:<8}  {:>10}  {:>10.4}",
+                    r.name,
+                    fmt(r.total_completion()),
+                    r.total_completion() / total
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Solves `optimize completion`: the assignment LP, then SPT and SRPT.
+fn completion_report(args: &BatchArgs) -> anyhow::Result<CompletionReport> {
     let list = read_job_list(&args.jobs)?;
     check_batch_size(args, list.jobs.len())?;
     if let Some((k, j)) = list.jobs.iter().enumerate().find(|(_, j)| j.release != 0.0) {
@@ -443,69 +529,124 @@ fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
         }
         None => Vec::new(),
     };
-    let ids: Vec<&str> = list.jobs.iter().map(|j| j.id.as_str()).collect();
+    Ok(CompletionReport {
+        jobs: inst.jobs(),
+        nodes: inst.nodes(),
+        ids: list.jobs.iter().map(|j| j.id.clone()).collect(),
+        plan,
+        seconds,
+        runs,
+    })
+}
+
+fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
+    let report = completion_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "total-completion",
-            "jobs": inst.jobs(),
-            "nodes": inst.nodes(),
-            "optimum": plan.total,
-            "seconds": seconds,
-            "sequences": plan.sequences.iter()
-                .map(|s| s.iter().map(|&j| ids[j]).collect::<Vec<_>>())
-                .collect::<Vec<_>>(),
-            "heuristics": runs.iter().map(|r| json!({
-                "name": r.name,
-                "total_completion": r.total_completion(),
-                "ratio": r.total_completion() / plan.total,
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "total completion time: {} jobs on {} nodes\n",
-        inst.jobs(),
-        inst.nodes()
-    );
-    let _ = writeln!(
-        out,
-        "optimum (assignment LP)  Σ C_j = {}   ({:.3} s)",
-        fmt(plan.total),
-        seconds
-    );
-    for (i, s) in plan.sequences.iter().enumerate() {
-        let names: Vec<&str> = s.iter().map(|&j| ids[j]).collect();
-        let _ = writeln!(out, "  node {i}: {}", names.join(" "));
-    }
-    if runs.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nSPT and SRPT need uniform nodes (the engine models speeds, not per-node times)"
-        );
+        crate::api::emit_json(&report.json(), true)?;
     } else {
-        let _ = writeln!(
-            out,
-            "\n{:<8}  {:>10}  {:>10}",
-            "policy", "Σ C_j", "/ optimum"
-        );
-        for r in &runs {
-            let _ = writeln!(
-                out,
-                "{:<8}  {:>10}  {:>10.4}",
-                r.name,
-                fmt(r.total_completion()),
-                r.total_completion() / plan.total
-            );
-        }
+        print!("{}", report.table());
     }
-    print!("{out}");
     Ok(())
 }
 
-fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
+/// What `optimize sequence` found, computed once and then printed as a
+/// table ([`SequenceReport::table`]) or JSON ([`SequenceReport::json`]).
+struct SequenceReport {
+    /// Whether the objective is Σ w_j C_j (else Σ C_j).
+    weighted: bool,
+    /// Job ids, in the file's order.
+    ids: Vec<String>,
+    /// The optimal order, its times and its objective.
+    best: sequencing::Sequence,
+    /// Time the subset DP took.
+    seconds: f64,
+    /// The policies run through the engine on the same jobs.
+    heuristics: Vec<sequencing::Heuristic>,
+    /// The optimal order as a schedule, for the Gantt chart.
+    schedule: teaching::Schedule,
+}
+
+impl SequenceReport {
+    fn objective(&self) -> &'static str {
+        if self.weighted {
+            "Σ w_j C_j"
+        } else {
+            "Σ C_j"
+        }
+    }
+
+    /// Job ids in the optimal order.
+    fn order(&self) -> Vec<&str> {
+        self.best
+            .order
+            .iter()
+            .map(|&j| self.ids[j].as_str())
+            .collect()
+    }
+
+    fn json(&self) -> Value {
+        let best = &self.best;
+        json!({
+            "problem": if self.weighted { "weighted-completion" } else { "total-completion" },
+            "jobs": self.ids.len(),
+            "optimum": best.objective,
+            "seconds": self.seconds,
+            "order": self.order(),
+            "schedule": teaching::json(&self.schedule),
+            "policies": self.heuristics.iter().map(|h| json!({
+                "name": h.name,
+                "objective": h.objective,
+                "ratio": h.objective / best.objective,
+            })).collect::<Vec<Value>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let (best, objective) = (&self.best, self.objective());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "one machine, {} jobs, non-preemptive: minimise {objective}\n",
+            self.ids.len()
+        );
+        let _ = writeln!(
+            out,
+            "optimum (DP over {} subsets)  {objective} = {}   ({:.3} s)",
+            1u64 << self.ids.len(),
+            fmt(best.objective),
+            self.seconds
+        );
+        let _ = writeln!(out, "optimal order: {}\n", self.order().join(" "));
+        out.push_str(&teaching::ascii_gantt(&self.schedule));
+        out.push('\n');
+        out.push_str(&teaching::job_table(&self.schedule));
+        let _ = writeln!(
+            out,
+            "\n{:<18}  {:>10}  {:>10}",
+            "policy", objective, "/ optimum"
+        );
+        for h in &self.heuristics {
+            let note = if h.name.starts_with("srpt") && !self.weighted {
+                "  (preemptive: a lower bound)"
+            } else if h.name.starts_with("srpt") {
+                "  (preemptive)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{:<18}  {:>10}  {:>10.4}{note}",
+                h.name,
+                fmt(h.objective),
+                h.objective / best.objective
+            );
+        }
+        out
+    }
+}
+
+/// Solves `optimize sequence`: the subset DP, then the policies.
+fn sequence_report(args: &SequenceArgs) -> anyhow::Result<SequenceReport> {
     for (name, path) in [("--svg", &args.svg), ("--png", &args.png)] {
         if let Some(path) = path {
             let wanted = &name[2..];
@@ -560,71 +701,28 @@ fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let heuristics = sequencing::heuristics(&ids, &jobs).map_err(InputError::Flag)?;
     let schedule = sequencing::as_schedule(&ids, &jobs, &best);
+    Ok(SequenceReport {
+        weighted: args.weighted,
+        ids,
+        best,
+        seconds,
+        heuristics,
+        schedule,
+    })
+}
+
+fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
+    let report = sequence_report(args)?;
+    // Before anything is printed: a picture that cannot be written fails
+    // the command with no report on stdout.
     for path in [&args.svg, &args.png].into_iter().flatten() {
-        plot::write_gantt(&schedule, path)?;
+        plot::write_gantt(&report.schedule, path)?;
     }
-    let objective = if args.weighted {
-        "Σ w_j C_j"
-    } else {
-        "Σ C_j"
-    };
     if args.json {
-        let doc = json!({
-            "problem": if args.weighted { "weighted-completion" } else { "total-completion" },
-            "jobs": jobs.len(),
-            "optimum": best.objective,
-            "seconds": seconds,
-            "order": best.order.iter().map(|&j| ids[j].as_str()).collect::<Vec<_>>(),
-            "schedule": teaching::json(&schedule),
-            "policies": heuristics.iter().map(|h| json!({
-                "name": h.name,
-                "objective": h.objective,
-                "ratio": h.objective / best.objective,
-            })).collect::<Vec<Value>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "one machine, {} jobs, non-preemptive: minimise {objective}\n",
-        jobs.len()
-    );
-    let _ = writeln!(
-        out,
-        "optimum (DP over {} subsets)  {objective} = {}   ({:.3} s)",
-        1u64 << jobs.len(),
-        fmt(best.objective),
-        seconds
-    );
-    let order: Vec<&str> = best.order.iter().map(|&j| ids[j].as_str()).collect();
-    let _ = writeln!(out, "optimal order: {}\n", order.join(" "));
-    out.push_str(&teaching::ascii_gantt(&schedule));
-    out.push('\n');
-    out.push_str(&teaching::job_table(&schedule));
-    let _ = writeln!(
-        out,
-        "\n{:<18}  {:>10}  {:>10}",
-        "policy", objective, "/ optimum"
-    );
-    for h in &heuristics {
-        let note = if h.name.starts_with("srpt") && !args.weighted {
-            "  (preemptive: a lower bound)"
-        } else if h.name.starts_with("srpt") {
-            "  (preemptive)"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            out,
-            "{:<18}  {:>10}  {:>10.4}{note}",
-            h.name,
-            fmt(h.objective),
-            h.objective / best.objective
-        );
-    }
-    print!("{out}");
     Ok(())
 }
 
@@ -672,7 +770,129 @@ fn compared_rules(mu: &[f64]) -> Vec<(String, Rule)> {
     rules
 }
 
-fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
+/// A rule simulated next to the optimal static split.
+struct SplitRow {
+    policy: String,
+    /// Its exact mean response, for the static splits.
+    theory: Option<f64>,
+    /// Its simulated mean response.
+    simulated: Estimate,
+}
+
+/// What `optimize split` found, computed once and then printed as a table
+/// ([`SplitReport::table`]) or JSON ([`SplitReport::json`]).
+struct SplitReport {
+    lambda: f64,
+    mu: Vec<f64>,
+    /// Each server's arrival rate by the square-root rule.
+    best: Vec<f64>,
+    /// Each server's arrival rate by the numeric optimiser.
+    numeric: Vec<f64>,
+    /// Each server's arrival rate in proportion to its μ.
+    proportional: Vec<f64>,
+    /// The mean response of each of the three splits.
+    t_best: f64,
+    t_numeric: f64,
+    t_prop: f64,
+    /// The simulated rules (with --simulate; else none).
+    rows: Vec<SplitRow>,
+}
+
+impl SplitReport {
+    fn load(&self) -> f64 {
+        self.lambda / self.mu.iter().sum::<f64>()
+    }
+
+    /// Whether round robin's equal share exceeds some server's rate.
+    fn round_robin_overloads(&self) -> bool {
+        let share = self.lambda / self.mu.len() as f64;
+        self.mu.iter().any(|m| share >= *m)
+    }
+
+    fn json(&self) -> Value {
+        let t_best = self.t_best;
+        json!({
+            "problem": "static-split",
+            "lambda": self.lambda,
+            "mu": self.mu,
+            "square_root": {"flows": self.best, "mean_response": t_best},
+            "numeric": {"flows": self.numeric, "mean_response": self.t_numeric},
+            "proportional": {"flows": self.proportional, "mean_response": self.t_prop},
+            "simulated": self.rows.iter().map(|r| json!({
+                "policy": r.policy,
+                "theory": r.theory,
+                "mean_response": estimate_json(&r.simulated),
+                "ratio_to_optimal_static": r.simulated.mean / t_best,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn table(&self) -> String {
+        let mu = &self.mu;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "static split of Poisson arrivals λ = {} over {} exponential servers (load {:.3})\n",
+            fmt(self.lambda),
+            mu.len(),
+            self.load()
+        );
+        let _ = writeln!(
+            out,
+            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+            "server", "μ", "square-root", "numeric", "∝ μ"
+        );
+        for (i, m) in mu.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+                i,
+                fmt(*m),
+                fmt_to(self.best[i], 6),
+                fmt_to(self.numeric[i], 6),
+                fmt_to(self.proportional[i], 6)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
+            "E[T]",
+            "",
+            fmt_to(self.t_best, 6),
+            fmt_to(self.t_numeric, 6),
+            fmt_to(self.t_prop, 6)
+        );
+        if !self.rows.is_empty() {
+            if self.round_robin_overloads() {
+                let _ = writeln!(
+                    out,
+                    "\n(round-robin sends λ/{} to every server, which overloads the slowest: its figure only grows with --jobs)",
+                    mu.len()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n{:<22}  {:>22}  {:>10}  {:>16}",
+                "policy (simulated)", "mean response (95% CI)", "theory", "/ optimal static"
+            );
+            for r in &self.rows {
+                let _ = writeln!(
+                    out,
+                    "{:<22}  {:>22}  {:>10}  {:>16}",
+                    r.policy,
+                    fmt_estimate(&r.simulated),
+                    r.theory.map_or("-".to_string(), fmt),
+                    fmt(r.simulated.mean / self.t_best)
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Solves `optimize split`: the square-root rule, the numeric optimiser,
+/// the proportional split, and the simulations (with --simulate).
+fn split_report(args: &SplitArgs) -> anyhow::Result<SplitReport> {
     let lambda = args.lambda;
     let mu = &args.mu;
     let best = split::square_root_split(lambda, mu).map_err(InputError::Flag)?;
@@ -687,98 +907,44 @@ fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    // (label, rule, exact mean response if static)
-    let mut rows: Vec<(String, Option<f64>, Option<Estimate>)> = Vec::new();
+    let mut rows = Vec::new();
     if let Some(plan) = plan {
         let mut rules = vec![("optimal static split".to_string(), split::split_rule(&best))];
         rules.extend(compared_rules(mu));
-        for (name, rule) in rules {
-            let exact = match name.as_str() {
+        for (policy, rule) in rules {
+            let theory = match policy.as_str() {
                 "optimal static split" => Some(t_best),
                 "random (∝ μ)" => Some(t_prop),
                 _ => None,
             };
-            let est = split::simulate(lambda, mu, rule, plan);
-            rows.push((name, exact, Some(est)));
+            let simulated = split::simulate(lambda, mu, rule, plan);
+            rows.push(SplitRow {
+                policy,
+                theory,
+                simulated,
+            });
         }
     }
+    Ok(SplitReport {
+        lambda,
+        mu: mu.clone(),
+        best,
+        numeric,
+        proportional,
+        t_best,
+        t_numeric,
+        t_prop,
+        rows,
+    })
+}
+
+fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
+    let report = split_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "static-split",
-            "lambda": lambda,
-            "mu": mu,
-            "square_root": {"flows": best, "mean_response": t_best},
-            "numeric": {"flows": numeric, "mean_response": t_numeric},
-            "proportional": {"flows": proportional, "mean_response": t_prop},
-            "simulated": rows.iter().map(|(name, exact, est)| json!({
-                "policy": name,
-                "theory": exact,
-                "mean_response": est.as_ref().map(estimate_json),
-                "ratio_to_optimal_static": est.as_ref().map(|e| e.mean / t_best),
-            })).collect::<Vec<_>>(),
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "static split of Poisson arrivals λ = {} over {} exponential servers (load {:.3})\n",
-        fmt(lambda),
-        mu.len(),
-        lambda / total
-    );
-    let _ = writeln!(
-        out,
-        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-        "server", "μ", "square-root", "numeric", "∝ μ"
-    );
-    for i in 0..mu.len() {
-        let _ = writeln!(
-            out,
-            "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-            i,
-            fmt(mu[i]),
-            fmt_to(best[i], 6),
-            fmt_to(numeric[i], 6),
-            fmt_to(proportional[i], 6)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{:<8} {:>8}  {:>12}  {:>12}  {:>12}",
-        "E[T]",
-        "",
-        fmt_to(t_best, 6),
-        fmt_to(t_numeric, 6),
-        fmt_to(t_prop, 6)
-    );
-    if !rows.is_empty() {
-        if mu.iter().any(|m| lambda / mu.len() as f64 >= *m) {
-            let _ = writeln!(
-                out,
-                "\n(round-robin sends λ/{} to every server, which overloads the slowest: its figure only grows with --jobs)",
-                mu.len()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "\n{:<22}  {:>22}  {:>10}  {:>16}",
-            "policy (simulated)", "mean response (95% CI)", "theory", "/ optimal static"
-        );
-        for (name, exact, est) in &rows {
-            let est = est.as_ref().expect("simulated");
-            let _ = writeln!(
-                out,
-                "{:<22}  {:>22}  {:>10}  {:>16}",
-                name,
-                fmt_estimate(est),
-                exact.map_or("-".to_string(), fmt),
-                fmt(est.mean / t_best)
-            );
-        }
-    }
-    print!("{out}");
     Ok(())
 }
 
@@ -818,7 +984,72 @@ fn parse_matrix(name: &str, text: &str, rows: usize) -> anyhow::Result<Vec<Vec<f
     Ok(m)
 }
 
-fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
+/// What `optimize flow` found, computed once and then printed as a table
+/// ([`FlowReport::table`]) or JSON ([`FlowReport::json`]).
+struct FlowReport {
+    /// Each class's arrival rate.
+    rates: Vec<f64>,
+    /// `mu[k][i]`: node `i`'s service rate for class `k`.
+    mu: Vec<Vec<f64>>,
+    /// `cost[k][i]`: cost per unit of class `k`'s flow to node `i`
+    /// (`1/mu[k][i]` unless --cost gives it).
+    cost: Vec<Vec<f64>>,
+    /// Each node's load cap.
+    cap: Vec<f64>,
+    /// The least-cost flows, the loads they make and their cost.
+    plan: split::FlowPlan,
+}
+
+impl FlowReport {
+    fn json(&self) -> Value {
+        json!({
+            "problem": "class-flow",
+            "rates": self.rates,
+            "mu": self.mu,
+            "cost": self.cost,
+            "cap": self.cap,
+            "flow": self.plan.flow,
+            "load": self.plan.load,
+            "objective": self.plan.cost,
+        })
+    }
+
+    fn table(&self) -> String {
+        let (plan, nodes) = (&self.plan, self.cap.len());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "class flows to {nodes} nodes, least cost with loads within their caps\n"
+        );
+        let mut header = format!("{:<8} {:>8}", "class", "rate");
+        for i in 0..nodes {
+            header.push_str(&format!("  {:>10}", format!("node {i}")));
+        }
+        let _ = writeln!(out, "{header}");
+        for (c, row) in plan.flow.iter().enumerate() {
+            let mut line = format!("{:<8} {:>8}", c, fmt(self.rates[c]));
+            for f in row {
+                line.push_str(&format!("  {:>10}", fmt(*f)));
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        let mut line = format!("{:<8} {:>8}", "load", "");
+        for l in &plan.load {
+            line.push_str(&format!("  {:>10}", fmt(*l)));
+        }
+        let _ = writeln!(out, "{line}");
+        let mut line = format!("{:<8} {:>8}", "cap", "");
+        for c in &self.cap {
+            line.push_str(&format!("  {:>10}", fmt(*c)));
+        }
+        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "\nminimum cost {}", fmt_to(plan.cost, 6));
+        out
+    }
+}
+
+/// Solves `optimize flow`: the class-flow LP on the checked matrices.
+fn flow_report(args: &FlowArgs) -> anyhow::Result<FlowReport> {
     let k = args.rates.len();
     let mu = parse_matrix("--mu", &args.mu, k)?;
     let nodes = mu[0].len();
@@ -857,49 +1088,22 @@ fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
         ));
     }
     let plan = split::class_flow(&args.rates, &mu, &cost, &cap).map_err(InputError::Flag)?;
+    Ok(FlowReport {
+        rates: args.rates.clone(),
+        mu,
+        cost,
+        cap,
+        plan,
+    })
+}
+
+fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
+    let report = flow_report(args)?;
     if args.json {
-        let doc = json!({
-            "problem": "class-flow",
-            "rates": args.rates,
-            "mu": mu,
-            "cost": cost,
-            "cap": cap,
-            "flow": plan.flow,
-            "load": plan.load,
-            "objective": plan.cost,
-        });
-        crate::api::emit_json(&doc, true)?;
-        return Ok(());
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
     }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "class flows to {nodes} nodes, least cost with loads within their caps\n"
-    );
-    let mut header = format!("{:<8} {:>8}", "class", "rate");
-    for i in 0..nodes {
-        header.push_str(&format!("  {:>10}", format!("node {i}")));
-    }
-    let _ = writeln!(out, "{header}");
-    for (c, row) in plan.flow.iter().enumerate() {
-        let mut line = format!("{:<8} {:>8}", c, fmt(args.rates[c]));
-        for f in row {
-            line.push_str(&format!("  {:>10}", fmt(*f)));
-        }
-        let _ = writeln!(out, "{line}");
-    }
-    let mut line = format!("{:<8} {:>8}", "load", "");
-    for l in &plan.load {
-        line.push_str(&format!("  {:>10}", fmt(*l)));
-    }
-    let _ = writeln!(out, "{line}");
-    let mut line = format!("{:<8} {:>8}", "cap", "");
-    for c in &cap {
-        line.push_str(&format!("  {:>10}", fmt(*c)));
-    }
-    let _ = writeln!(out, "{line}");
-    let _ = writeln!(out, "\nminimum cost {}", fmt_to(plan.cost, 6));
-    print!("{out}");
     Ok(())
 }
 
@@ -1241,4 +1445,111 @@ fn mdp_report(args: &MdpArgs) -> anyhow::Result<MdpReport> {
         rows,
         thresholds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// The subcommand as the command line parses `schedlab optimize ARGS`.
+    fn parse(args: &[&str]) -> OptimizeCommand {
+        let argv = ["schedlab", "optimize"].iter().chain(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Optimize(c) => c,
+            _ => unreachable!("an optimize command"),
+        }
+    }
+
+    #[test]
+    fn completion_report_holds_the_least_total_completion() {
+        // Sizes 1..4 on two identical nodes: the two shortest start at 0
+        // (C = 1, 2), the two longest after them (C = 1 + 3, 2 + 4, or
+        // 1 + 4, 2 + 3): Σ C_j = 13, which SPT reaches.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.csv");
+        std::fs::write(&path, "id,size\nA,1\nB,2\nC,3\nD,4\n").unwrap();
+        let OptimizeCommand::Completion(args) =
+            parse(&["completion", path.to_str().unwrap(), "--nodes", "2"])
+        else {
+            unreachable!("completion")
+        };
+        let report = completion_report(&args).unwrap();
+        assert_eq!((report.jobs, report.nodes), (4, 2));
+        assert!(
+            (report.plan.total - 13.0).abs() < 1e-9,
+            "{}",
+            report.plan.total
+        );
+        let mut ran = report.sequences().concat();
+        ran.sort_unstable();
+        assert_eq!(ran, ["A", "B", "C", "D"]);
+        assert_eq!(report.runs[0].name, "spt");
+        assert!((report.runs[0].total_completion() - 13.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sequence_report_holds_the_optimal_order() {
+        // The machine idles until the three short jobs arrive at 1 and runs
+        // them first (C = 2, 3, 4), then the long one (C = 14): Σ C_j = 23,
+        // against 10 + 11 + 12 + 13 = 46 for starting the long one at 0.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.csv");
+        std::fs::write(&path, "id,size,release\nA,10,0\nB,1,1\nC,1,1\nD,1,1\n").unwrap();
+        let OptimizeCommand::Sequence(args) = parse(&["sequence", path.to_str().unwrap()]) else {
+            unreachable!("sequence")
+        };
+        let report = sequence_report(&args).unwrap();
+        assert!(
+            (report.best.objective - 23.0).abs() < 1e-9,
+            "{}",
+            report.best.objective
+        );
+        assert_eq!(report.order().last(), Some(&"A"));
+        let fcfs = report.heuristics.iter().find(|h| h.name == "fcfs").unwrap();
+        assert!((fcfs.objective - 46.0).abs() < 1e-9, "{}", fcfs.objective);
+    }
+
+    #[test]
+    fn split_report_holds_the_square_root_split() {
+        // λ = 3 over μ = 4, 1: λ_i = μ_i − √μ_i (Σμ − λ) / Σ√μ = 8/3, 1/3,
+        // and E[T] = Σ (λ_i / λ) / (μ_i − λ_i) = 2/3 + 1/6 = 5/6; in
+        // proportion to μ, 2.4 and 0.6 give 0.5 + 0.5 = 1.
+        let OptimizeCommand::Split(args) = parse(&["split", "--lambda", "3", "--mu", "4,1"]) else {
+            unreachable!("split")
+        };
+        let report = split_report(&args).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(report.best[0], 8.0 / 3.0) && close(report.best[1], 1.0 / 3.0));
+        assert!(close(report.t_best, 5.0 / 6.0), "{}", report.t_best);
+        assert!(close(report.proportional[0], 2.4) && close(report.proportional[1], 0.6));
+        assert!(close(report.t_prop, 1.0), "{}", report.t_prop);
+        assert!((report.t_numeric - report.t_best).abs() < 1e-6);
+        assert!(close(report.load(), 0.6));
+        assert!(
+            report.rows.is_empty(),
+            "nothing simulated without --simulate"
+        );
+    }
+
+    #[test]
+    fn flow_report_holds_the_least_cost_flow() {
+        // One class of rate 1; node 0 serves it at 2 (cost 1/2 per unit),
+        // node 1 at 1 (cost 1): all of it fits on node 0 under the cap
+        // 0.9 (load 1/2), for a cost of 1/2.
+        let OptimizeCommand::Flow(args) =
+            parse(&["flow", "--rates", "1", "--mu", "2,1", "--cap", "0.9"])
+        else {
+            unreachable!("flow")
+        };
+        let report = flow_report(&args).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert_eq!(report.cap, [0.9, 0.9]);
+        assert_eq!(report.cost, [[0.5, 1.0]]);
+        assert!(close(report.plan.flow[0][0], 1.0) && close(report.plan.flow[0][1], 0.0));
+        assert!(close(report.plan.load[0], 0.5) && close(report.plan.load[1], 0.0));
+        assert!(close(report.plan.cost, 0.5), "{}", report.plan.cost);
+    }
 }
