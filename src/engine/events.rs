@@ -1,7 +1,8 @@
-//! The future event list (the calendar): a heap ordered by time, then by
-//! the order events were scheduled, so ties are broken the same way on
-//! every run (the order is total, so any correct heap pops the same
-//! sequence). Each event carries its kind, where it happens and a
+//! The future event list (the calendar): ordered by time, then by the
+//! order events were scheduled, so ties are broken the same way on every
+//! run (the order is total, so any correct priority queue pops the same
+//! sequence). It is one 4-ary heap while few events are pending, and a
+//! calendar queue of time buckets past a few thousand (see [`Calendar`]). Each event carries its kind, where it happens and a
 //! cancellation token: the generation of the server (or sharing node) it
 //! belongs to when it was scheduled, so an event made stale by a
 //! preemption or a new share is recognised and skipped when it comes up.
@@ -266,14 +267,7 @@ impl Calendar {
     fn push(&mut self, event: Event) {
         if self.near.events.len() < self.flat_limit {
             self.near.push(event);
-        } else {
-            self.push_slow(event);
-        }
-    }
-
-    #[cold]
-    fn push_slow(&mut self, event: Event) {
-        if self.bucketed {
+        } else if self.bucketed {
             self.push_bucketed(event);
         } else {
             self.near.push(event);
