@@ -45,6 +45,24 @@ fn fmt_to(x: f64, decimals: usize) -> String {
     crate::report::trimmed(x, decimals)
 }
 
+/// What an `optimize` subcommand found, computed once and then printed in
+/// the form asked for: every subcommand's report renders through this one
+/// pair, so `--json` means the same thing everywhere.
+trait Rendered {
+    fn json(&self) -> Value;
+    fn table(&self) -> String;
+}
+
+/// Prints `report` as JSON or as its table.
+fn emit(report: &impl Rendered, json: bool) -> anyhow::Result<()> {
+    if json {
+        crate::api::emit_json(&report.json(), true)?;
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
+}
+
 /// Refuses a batch whose nodes or LP (jobs × nodes assignment variables)
 /// exceed the limits, before anything of that size is built.
 fn check_batch_size(args: &BatchArgs, jobs: usize) -> anyhow::Result<()> {
@@ -186,7 +204,9 @@ impl MakespanReport {
     fn gap(&self) -> f64 {
         (self.milp.makespan - self.bound) / self.milp.makespan
     }
+}
 
+impl Rendered for MakespanReport {
     fn json(&self) -> Value {
         let inst = &self.inst;
         let milp = &self.milp;
@@ -219,7 +239,6 @@ impl MakespanReport {
             })).collect::<Vec<_>>(),
         })
     }
-
     fn table(&self) -> String {
         let (inst, milp) = (&self.inst, &self.milp);
         let mut out = String::new();
@@ -385,12 +404,7 @@ fn makespan_report(args: &MakespanArgs) -> anyhow::Result<MakespanReport> {
 
 fn run_makespan(args: &MakespanArgs) -> anyhow::Result<()> {
     let report = makespan_report(args)?;
-    if args.batch.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.batch.json)
 }
 
 /// What `optimize completion` found, computed once and then printed as a
@@ -418,7 +432,9 @@ impl CompletionReport {
             .map(|s| s.iter().map(|&j| self.ids[j].as_str()).collect())
             .collect()
     }
+}
 
+impl Rendered for CompletionReport {
     fn json(&self) -> Value {
         let total = self.plan.total;
         json!({
@@ -435,7 +451,6 @@ impl CompletionReport {
             })).collect::<Vec<_>>(),
         })
     }
-
     fn table(&self) -> String {
         let total = self.plan.total;
         let mut out = String::new();
@@ -541,12 +556,7 @@ fn completion_report(args: &BatchArgs) -> anyhow::Result<CompletionReport> {
 
 fn run_completion(args: &BatchArgs) -> anyhow::Result<()> {
     let report = completion_report(args)?;
-    if args.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.json)
 }
 
 /// What `optimize sequence` found, computed once and then printed as a
@@ -583,7 +593,9 @@ impl SequenceReport {
             .map(|&j| self.ids[j].as_str())
             .collect()
     }
+}
 
+impl Rendered for SequenceReport {
     fn json(&self) -> Value {
         let best = &self.best;
         json!({
@@ -600,7 +612,6 @@ impl SequenceReport {
             })).collect::<Vec<Value>>(),
         })
     }
-
     fn table(&self) -> String {
         let (best, objective) = (&self.best, self.objective());
         let mut out = String::new();
@@ -718,12 +729,7 @@ fn run_sequence(args: &SequenceArgs) -> anyhow::Result<()> {
     for path in [&args.svg, &args.png].into_iter().flatten() {
         plot::write_gantt(&report.schedule, path)?;
     }
-    if args.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.json)
 }
 
 fn sim_plan(sim: &SimArgs) -> anyhow::Result<SimPlan> {
@@ -808,7 +814,9 @@ impl SplitReport {
         let share = self.lambda / self.mu.len() as f64;
         self.mu.iter().any(|m| share >= *m)
     }
+}
 
+impl Rendered for SplitReport {
     fn json(&self) -> Value {
         let t_best = self.t_best;
         json!({
@@ -826,7 +834,6 @@ impl SplitReport {
             })).collect::<Vec<_>>(),
         })
     }
-
     fn table(&self) -> String {
         let mu = &self.mu;
         let mut out = String::new();
@@ -940,12 +947,7 @@ fn split_report(args: &SplitArgs) -> anyhow::Result<SplitReport> {
 
 fn run_split(args: &SplitArgs) -> anyhow::Result<()> {
     let report = split_report(args)?;
-    if args.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.json)
 }
 
 /// A matrix written as rows separated by ';' and values by ','.
@@ -1000,7 +1002,7 @@ struct FlowReport {
     plan: split::FlowPlan,
 }
 
-impl FlowReport {
+impl Rendered for FlowReport {
     fn json(&self) -> Value {
         json!({
             "problem": "class-flow",
@@ -1013,7 +1015,6 @@ impl FlowReport {
             "objective": self.plan.cost,
         })
     }
-
     fn table(&self) -> String {
         let (plan, nodes) = (&self.plan, self.cap.len());
         let mut out = String::new();
@@ -1099,12 +1100,7 @@ fn flow_report(args: &FlowArgs) -> anyhow::Result<FlowReport> {
 
 fn run_flow(args: &FlowArgs) -> anyhow::Result<()> {
     let report = flow_report(args)?;
-    if args.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.json)
 }
 
 /// The MDP's policy for any number of servers as nested arrays, the
@@ -1162,7 +1158,9 @@ impl MdpReport {
     fn t_opt(&self) -> f64 {
         self.opt.mean_response
     }
+}
 
+impl Rendered for MdpReport {
     fn json(&self) -> Value {
         let (lambda, mu, model, sol, opt) =
             (self.lambda, &self.mu, &self.model, &self.sol, &self.opt);
@@ -1205,7 +1203,6 @@ impl MdpReport {
             })).collect::<Vec<_>>(),
         })
     }
-
     fn table(&self) -> String {
         let (lambda, mu, model, sol, opt) =
             (self.lambda, &self.mu, &self.model, &self.sol, &self.opt);
@@ -1330,12 +1327,7 @@ impl MdpReport {
 
 fn run_mdp(args: &MdpArgs) -> anyhow::Result<()> {
     let report = mdp_report(args)?;
-    if args.json {
-        crate::api::emit_json(&report.json(), true)?;
-    } else {
-        print!("{}", report.table());
-    }
-    Ok(())
+    emit(&report, args.json)
 }
 
 /// Solves `optimize mdp`: the optimal policy, the policies compared with

@@ -214,8 +214,6 @@ const FLAT_BELOW: usize = 2048;
 #[derive(Debug)]
 struct Calendar {
     near: QuadHeap,
-    /// Whether events are sorted into buckets (else all are in `near`).
-    bucketed: bool,
     /// Time of bucket 0's start, and buckets per time unit.
     origin: f64,
     inv_width: f64,
@@ -238,7 +236,6 @@ impl Default for Calendar {
     fn default() -> Calendar {
         Calendar {
             near: QuadHeap::default(),
-            bucketed: false,
             origin: 0.0,
             inv_width: 0.0,
             current: 0,
@@ -267,11 +264,27 @@ impl Calendar {
     fn push(&mut self, event: Event) {
         if self.near.events.len() < self.flat_limit {
             self.near.push(event);
-        } else if self.bucketed {
+        } else if self.bucketed() {
             self.push_bucketed(event);
         } else {
             self.near.push(event);
             self.rebuild();
+        }
+    }
+
+    /// Whether events are sorted into buckets (else all are in `near`).
+    fn bucketed(&self) -> bool {
+        self.flat_limit == 0
+    }
+
+    /// Event `event` of bucket index `i`, past the bucket in hand, waits
+    /// in its bucket, or beyond the last in `far`.
+    #[inline(always)]
+    fn put_outside(&mut self, i: usize, event: Event) {
+        self.outside += 1;
+        match self.buckets.get_mut(i - 1) {
+            Some(bucket) => bucket.push(event),
+            None => self.far.push(event),
         }
     }
 
@@ -284,11 +297,7 @@ impl Calendar {
             }
             return;
         }
-        self.outside += 1;
-        match self.buckets.get_mut(i - 1) {
-            Some(bucket) => bucket.push(event),
-            None => self.far.push(event),
-        }
+        self.put_outside(i, event);
         if self.near.events.is_empty() {
             self.advance();
         }
@@ -355,8 +364,7 @@ impl Calendar {
         all.append(&mut self.far);
         self.outside = 0;
         self.current = 0;
-        self.bucketed = all.len() >= FLAT_BELOW;
-        if !self.bucketed {
+        if all.len() < FLAT_BELOW {
             self.near_limit = BUCKET_FROM;
             self.flat_limit = BUCKET_FROM;
             for e in all {
@@ -400,11 +408,7 @@ impl Calendar {
             if i == 0 {
                 self.near.push(e);
             } else {
-                self.outside += 1;
-                match self.buckets.get_mut(i - 1) {
-                    Some(bucket) => bucket.push(e),
-                    None => self.far.push(e),
-                }
+                self.put_outside(i, e);
             }
         }
         // Growing past twice what this width gave calls for another; a
@@ -642,7 +646,7 @@ mod tests {
                 if calendar.outside > 0 && in_buckets.last() != Some(&k) {
                     in_buckets.push(k);
                 }
-                if !calendar.bucketed && !in_buckets.is_empty() && flat_again.last() != Some(&k) {
+                if !calendar.bucketed() && !in_buckets.is_empty() && flat_again.last() != Some(&k) {
                     flat_again.push(k);
                 }
                 assert_eq!(

@@ -91,6 +91,47 @@ impl Fifo {
     }
 }
 
+/// The [`super::Policy`] methods of a discipline whose waiting line is a
+/// [`Fifo`] in its field `queue` (fcfs, and rr between quanta): written
+/// once, so the two cannot drift apart. Expands inside the `impl`.
+macro_rules! fifo_line_methods {
+    () => {
+        #[inline]
+        fn enqueue(&mut self, id: JobId, job: &mut Job, _now: f64) {
+            self.queue.push(id, job);
+        }
+
+        #[inline]
+        fn dequeue(&mut self, _now: f64) -> Option<JobId> {
+            self.queue.pop()
+        }
+
+        fn peek(&mut self, _now: f64) -> Option<JobId> {
+            self.queue.front()
+        }
+
+        fn remove(&mut self, id: JobId, job: &Job, _now: f64) -> bool {
+            self.queue.remove(id, job)
+        }
+
+        #[inline]
+        fn len(&self) -> usize {
+            self.queue.len()
+        }
+
+        #[inline(always)]
+        fn foresee(&self) {
+            self.queue.foresee();
+        }
+
+        #[inline(always)]
+        fn next_guess(&self) -> Option<JobId> {
+            self.queue.next_guess()
+        }
+    };
+}
+pub(super) use fifo_line_methods;
+
 #[cfg(test)]
 mod tests {
     use super::*;

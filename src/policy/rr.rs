@@ -9,7 +9,7 @@
 //! costs in proportion to the number of quanta served.
 
 use super::config::{PolicyConfig, PolicyContext, fmt_param};
-use super::fifo::Fifo;
+use super::fifo::{Fifo, fifo_line_methods};
 use super::{Discipline, Policy};
 use crate::error::FieldError;
 use crate::job::{Job, JobId};
@@ -22,31 +22,8 @@ pub struct RoundRobin {
 }
 
 impl Policy for RoundRobin {
-    #[inline]
-    fn enqueue(&mut self, id: JobId, job: &mut Job, _now: f64) {
-        self.queue.push(id, job);
-    }
-    #[inline]
-    fn dequeue(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.pop()
-    }
-    fn peek(&mut self, _now: f64) -> Option<JobId> {
-        self.queue.front()
-    }
-    fn remove(&mut self, id: JobId, job: &Job, _now: f64) -> bool {
-        self.queue.remove(id, job)
-    }
-    fn len(&self) -> usize {
-        self.queue.len()
-    }
-    #[inline(always)]
-    fn foresee(&self) {
-        self.queue.foresee();
-    }
-    #[inline(always)]
-    fn next_guess(&self) -> Option<JobId> {
-        self.queue.next_guess()
-    }
+    fifo_line_methods!();
+
     #[inline]
     fn quantum(&self, _job: &Job) -> f64 {
         self.quantum
