@@ -502,6 +502,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     unit_speed: n.speed == 1.0,
                     sliced: discipline.queue().is_some_and(|q| q.slices()),
                     switch_cost: discipline.switch_cost(),
+                    switches: discipline.switch_cost() != 0.0,
                     preemptive: discipline.preemptive(),
                     sharing: discipline.is_sharing(),
                     rigid: (0..classes).any(|c| {
@@ -691,6 +692,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     pub fn set_switch_cost(&mut self, cost: f64) {
         for s in &mut self.stations {
             s.switch_cost = cost;
+            s.switches = cost != 0.0;
         }
     }
 
@@ -1899,7 +1901,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.loads.start(node, now, station.speed, slot.job == IDLE);
         // A server switches when it takes a job other than the one it ran
         // last; loading the first job onto a fresh server costs nothing.
-        let switch = if slot.last_job == id || slot.last_job == IDLE {
+        let switch = if !station.switches || slot.last_job == id || slot.last_job == IDLE {
             0.0
         } else {
             station.switch_cost
