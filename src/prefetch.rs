@@ -32,17 +32,28 @@ pub fn prefetch<T>(items: &[T], i: usize, bytes: usize) {
     }
 }
 
-/// Asks for the line holding `items[i]` (and, where it straddles two lines,
-/// for the second one too): the whole element.
+/// Asks for every line holding a byte of `items[i]`: the whole element.
+/// An element of 136 bytes spans three lines wherever it starts, and
+/// asking only for its first and last byte's lines left the middle one to
+/// miss when it was read.
 #[inline(always)]
 pub fn prefetch_item<T>(items: &[T], i: usize) {
-    // The last byte's line as well as the first's: an element of 48 bytes
-    // may begin in one line and end in the next.
     if i < items.len() {
         let start = items[i..].as_ptr().cast::<u8>();
-        line(start);
-        line(start.wrapping_add(size_of::<T>().max(1) - 1));
+        let (first, last) = lines_of(start as usize, size_of::<T>());
+        let mut at = first;
+        while at <= last {
+            line(start.wrapping_add(at.wrapping_sub(start as usize)));
+            at += 64;
+        }
     }
+}
+
+/// The addresses of the first and the last 64-byte line holding a byte of
+/// the `size` bytes at `start` (one byte, for a zero-sized element).
+#[inline(always)]
+fn lines_of(start: usize, size: usize) -> (usize, usize) {
+    (start & !63, (start + size.max(1) - 1) & !63)
 }
 
 #[inline(always)]
@@ -93,5 +104,25 @@ mod tests {
         }
         assert_eq!(items, before);
         assert_eq!(odd, vec![[0u64; 6]; 9]);
+    }
+
+    /// The lines asked for are exactly those holding a byte of the item,
+    /// wherever it starts.
+    #[test]
+    fn an_item_s_lines_are_all_its_lines() {
+        for start in 4096..4096 + 128 {
+            for size in 0..300 {
+                let (first, last) = lines_of(start, size);
+                let mut asked = Vec::new();
+                let mut at = first;
+                while at <= last {
+                    asked.push(at);
+                    at += 64;
+                }
+                let mut held: Vec<usize> = (start..start + size.max(1)).map(|b| b & !63).collect();
+                held.dedup();
+                assert_eq!(asked, held, "start {start}, size {size}");
+            }
+        }
     }
 }

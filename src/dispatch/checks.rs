@@ -152,7 +152,7 @@ fn check(rule: Rule, n: usize, steps: usize, varied: bool, seed: u64) {
     let mut seen = vec![0u32; n];
     for step in 0..steps {
         board.step(&mut ops);
-        let a = indexed.choose_indexed(&job, &board.loads, &mut board.index, board.now);
+        let a = indexed.choose_indexed(&job, &board.loads, &[], &mut board.index, board.now);
         let b = scan.choose(&job, &board.loads, board.now);
         assert_eq!(a, b, "{} step {step}, n {n}, seed {seed}", rule.label());
         seen[a as usize] += 1;
@@ -252,6 +252,6 @@ fn a_node_with_no_server_up_is_never_chosen_while_another_has_one() {
         let mut index = LoadIndex::new(&rule, &loads);
         let mut d = Dispatcher::new(rule, Pcg64Mcg::seed_from_u64(1));
         assert_ne!(d.choose(&job, &loads, 0.0), 0);
-        assert_ne!(d.choose_indexed(&job, &loads, &mut index, 0.0), 0);
+        assert_ne!(d.choose_indexed(&job, &loads, &[], &mut index, 0.0), 0);
     }
 }

@@ -318,6 +318,30 @@ impl NodeLoad {
     }
 }
 
+/// The two counts power-of-d reads of a node, kept apart from
+/// [`NodeLoad`] in an array of their own: eight bytes a node, so that
+/// 100,000 nodes' counts (800 KB) stay in cache, where the `d` random
+/// candidates' whole [`NodeLoad`] lines were a miss each.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NodeCount {
+    /// Jobs at the node, waiting or in service.
+    pub present: u32,
+    /// Servers up.
+    pub servers: u32,
+}
+
+impl NodeCount {
+    /// [`NodeLoad::jsq_key`] of the same counts.
+    #[inline]
+    pub fn jsq_key(&self) -> f64 {
+        if self.servers == 0 {
+            f64::INFINITY
+        } else {
+            f64::from(self.present) / f64::from(self.servers)
+        }
+    }
+}
+
 /// The most nodes [`Dispatcher::foresee`] names.
 pub const FORESEE: usize = 4;
 
@@ -483,7 +507,7 @@ impl Dispatcher {
     /// [`pick_tie`] from the dispatch stream. The engine chooses through
     /// [`Dispatcher::choose_indexed`], which gives the same node.
     pub fn choose(&mut self, job: &Job, nodes: &[NodeLoad], now: f64) -> u32 {
-        self.choose_indexed(job, nodes, &mut LoadIndex::Off, now)
+        self.choose_indexed(job, nodes, &[], &mut LoadIndex::Off, now)
     }
 
     /// [`Dispatcher::choose`] reading `index` (kept up to date with
@@ -493,6 +517,7 @@ impl Dispatcher {
         &mut self,
         job: &Job,
         nodes: &[NodeLoad],
+        counts: &[NodeCount],
         index: &mut LoadIndex,
         now: f64,
     ) -> u32 {
@@ -532,13 +557,12 @@ impl Dispatcher {
                     }
                     None => self.sampler.draw(rng, nodes.len(), *d as usize),
                 };
-                argmin_ties(
-                    rng,
-                    sample
-                        .iter()
-                        .map(|&i| (i as usize, nodes[i as usize].jsq_key())),
-                )
-                .expect("d >= 1")
+                let key = |i: usize| match counts.get(i) {
+                    Some(c) => c.jsq_key(),
+                    None => nodes[i].jsq_key(),
+                };
+                argmin_ties(rng, sample.iter().map(|&i| (i as usize, key(i as usize))))
+                    .expect("d >= 1")
             }
             (Rule::Lwl, LoadIndex::Lwl(x)) => x.choose(now, |t| rng.random_range(0..t)),
             (Rule::Lwl, _) => argmin(

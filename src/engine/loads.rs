@@ -1,7 +1,7 @@
 //! What dispatchers may see of each node, kept up to date only when the
 //! rule reads it.
 
-use crate::dispatch::{LoadIndex, NodeLoad};
+use crate::dispatch::{LoadIndex, NodeCount, NodeLoad};
 
 /// Node loads for dispatchers, kept up to date only when the rule reads them.
 ///
@@ -10,8 +10,13 @@ use crate::dispatch::{LoadIndex, NodeLoad};
 /// updated here too, in O(log n), after the change. When the rule reads no
 /// load (`enabled` false) nothing runs.
 pub(super) struct LoadBoard {
+    /// Whether `nodes` (and `index`) follow the nodes' loads.
     pub enabled: bool,
     pub nodes: Vec<NodeLoad>,
+    /// Each node's jobs present and servers up, kept (non-empty) only for
+    /// power-of-d, which reads nothing else: its `d` candidates are read
+    /// from this dense array, and `nodes` is not kept at all.
+    pub counts: Vec<NodeCount>,
     pub index: LoadIndex,
 }
 
@@ -28,6 +33,9 @@ impl LoadBoard {
 
     #[inline(always)]
     pub fn arrive(&mut self, node: u32, now: f64, work: f64) {
+        if let Some(c) = self.counts.get_mut(node as usize) {
+            c.present += 1;
+        }
         if self.enabled {
             let l = &mut self.nodes[node as usize];
             l.present += 1;
@@ -39,6 +47,9 @@ impl LoadBoard {
 
     /// A waiting job left for another node.
     pub fn leave(&mut self, node: u32, now: f64, work: f64) {
+        if let Some(c) = self.counts.get_mut(node as usize) {
+            c.present -= 1;
+        }
         if self.enabled {
             let l = &mut self.nodes[node as usize];
             l.present -= 1;
@@ -98,6 +109,9 @@ impl LoadBoard {
 
     #[inline(always)]
     pub fn complete(&mut self, node: u32) {
+        if let Some(c) = self.counts.get_mut(node as usize) {
+            c.present -= 1;
+        }
         if self.enabled {
             let l = &mut self.nodes[node as usize];
             l.present -= 1;
@@ -111,6 +125,9 @@ impl LoadBoard {
 
     /// A server of the node failed: one fewer to count on.
     pub fn fail(&mut self, node: u32) {
+        if let Some(c) = self.counts.get_mut(node as usize) {
+            c.servers -= 1;
+        }
         if self.enabled {
             self.nodes[node as usize].servers -= 1;
             self.reindex(node);
@@ -119,6 +136,9 @@ impl LoadBoard {
 
     /// A failed server of the node was repaired.
     pub fn repair(&mut self, node: u32) {
+        if let Some(c) = self.counts.get_mut(node as usize) {
+            c.servers += 1;
+        }
         if self.enabled {
             self.nodes[node as usize].servers += 1;
             self.reindex(node);
