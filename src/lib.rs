@@ -24,6 +24,7 @@ pub mod limits;
 pub mod model;
 pub mod optimize;
 pub mod order;
+pub mod pages;
 pub mod policy;
 pub mod prefetch;
 pub mod report;

@@ -475,67 +475,63 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Some(Rule::Hybrid { .. })
         );
         let classes = scenario.classes.len();
-        let mut queues = Vec::new();
+        // Large arrays read at random: on huge pages (see `crate::pages`).
+        let mut queues = crate::pages::with_capacity(scenario.nodes.len());
         let mut shares = Vec::new();
         let states = scenario.reachable_states();
-        let stations: Vec<Station> = scenario
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(j, n)| {
-                let discipline = scenario.discipline_at(j, policy);
-                let queue = match discipline {
-                    AnyPolicy::Sharing(p) => {
-                        let mut p = p.clone();
-                        p.attach(n.servers, n.speed, classes);
-                        shares.push(p);
-                        shares.len() - 1
-                    }
-                    AnyPolicy::Queue(_) if pull && j > 0 => 0,
-                    AnyPolicy::Queue(p) => {
-                        queues.push(p.clone());
-                        queues.len() - 1
-                    }
-                };
-                Station {
-                    speed: n.speed,
-                    unit_speed: n.speed == 1.0,
-                    sliced: discipline.queue().is_some_and(|q| q.slices()),
-                    switch_cost: discipline.switch_cost(),
-                    switches: discipline.switch_cost() != 0.0,
-                    preemptive: discipline.preemptive(),
-                    sharing: discipline.is_sharing(),
-                    rigid: (0..classes).any(|c| {
-                        states[j * classes + c] && scenario.classes[c].servers_per_job > 1
-                    }),
-                    share_generation: 0,
-                    share_busy: vec![0.0; classes],
-                    servers: Pool::idle(n.servers),
-                    idle: Idle::all(n.servers),
-                    queue,
-                    present: 0,
-                    capacity: n.capacity.unwrap_or(u32::MAX),
-                    blocks: n.when_full == WhenFull::Block,
-                    waiting_room: Default::default(),
-                    blocked_jobs: Vec::new(),
-                    blocked_servers: 0,
-                    failures: n.failures.as_deref().cloned().map(|f| {
-                        let key = failures::failure_key(scenario.seed, replication);
-                        Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
-                    }),
-                    restarts: Default::default(),
-                    victims: victims_for(discipline, n.servers),
-                    interrupts: n.failures.is_some() || n.schedule.is_some(),
-                    shifts: n.schedule.as_deref().cloned().map(|rule| {
-                        Box::new(shifts::StationShifts {
-                            rule,
-                            on_shift: 0,
-                            leaving: 0,
-                        })
-                    }),
+        let mut stations: Vec<Station> = crate::pages::with_capacity(scenario.nodes.len());
+        stations.extend(scenario.nodes.iter().enumerate().map(|(j, n)| {
+            let discipline = scenario.discipline_at(j, policy);
+            let queue = match discipline {
+                AnyPolicy::Sharing(p) => {
+                    let mut p = p.clone();
+                    p.attach(n.servers, n.speed, classes);
+                    shares.push(p);
+                    shares.len() - 1
                 }
-            })
-            .collect();
+                AnyPolicy::Queue(_) if pull && j > 0 => 0,
+                AnyPolicy::Queue(p) => {
+                    queues.push(p.clone());
+                    queues.len() - 1
+                }
+            };
+            Station {
+                speed: n.speed,
+                unit_speed: n.speed == 1.0,
+                sliced: discipline.queue().is_some_and(|q| q.slices()),
+                switch_cost: discipline.switch_cost(),
+                switches: discipline.switch_cost() != 0.0,
+                preemptive: discipline.preemptive(),
+                sharing: discipline.is_sharing(),
+                rigid: (0..classes)
+                    .any(|c| states[j * classes + c] && scenario.classes[c].servers_per_job > 1),
+                share_generation: 0,
+                share_busy: vec![0.0; classes],
+                servers: Pool::idle(n.servers),
+                idle: Idle::all(n.servers),
+                queue,
+                present: 0,
+                capacity: n.capacity.unwrap_or(u32::MAX),
+                blocks: n.when_full == WhenFull::Block,
+                waiting_room: Default::default(),
+                blocked_jobs: Vec::new(),
+                blocked_servers: 0,
+                failures: n.failures.as_deref().cloned().map(|f| {
+                    let key = failures::failure_key(scenario.seed, replication);
+                    Box::new(failures::StationFailures::new(f, key, j as u32, n.servers))
+                }),
+                restarts: Default::default(),
+                victims: victims_for(discipline, n.servers),
+                interrupts: n.failures.is_some() || n.schedule.is_some(),
+                shifts: n.schedule.as_deref().cloned().map(|rule| {
+                    Box::new(shifts::StationShifts {
+                        rule,
+                        on_shift: 0,
+                        leaving: 0,
+                    })
+                }),
+            }
+        }));
         let counting = matches!(
             dispatcher.as_ref().map(|d| &d.rule),
             Some(Rule::PowerOfD { .. })
