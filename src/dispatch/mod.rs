@@ -310,11 +310,11 @@ impl NodeLoad {
     /// (never chosen while another node has one).
     #[inline]
     pub fn jsq_key(&self) -> f64 {
-        if self.servers == 0 {
-            f64::INFINITY
-        } else {
-            f64::from(self.present) / f64::from(self.servers)
+        NodeCount {
+            present: self.present,
+            servers: self.servers,
         }
+        .jsq_key()
     }
 }
 
@@ -331,7 +331,8 @@ pub struct NodeCount {
 }
 
 impl NodeCount {
-    /// [`NodeLoad::jsq_key`] of the same counts.
+    /// jsq's key: jobs present per server up, `+∞` with no server up
+    /// (never chosen while another node has one).
     #[inline]
     pub fn jsq_key(&self) -> f64 {
         if self.servers == 0 {
