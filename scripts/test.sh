@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test --release --locked"
-cargo test --release --locked
+echo "== cargo test --profile suite --locked (optimised, see [profile.suite] in Cargo.toml)"
+cargo test --profile suite --locked
 
 echo "== scripts/test-python.sh"
 scripts/test-python.sh
