@@ -343,8 +343,9 @@ impl NodeCount {
     }
 }
 
-/// The most nodes [`Dispatcher::foresee`] names.
-pub const FORESEE: usize = 4;
+/// The most nodes [`Dispatcher::foresee`] names: a power-of-d sample
+/// drawn into a fixed array.
+pub const FORESEE: usize = sample::FEW;
 
 /// A rule with its state (round-robin counter, random stream, and the
 /// buffers it draws with, built once).
@@ -469,17 +470,17 @@ impl Dispatcher {
                 1
             }
             Rule::PowerOfD { d } if (*d as usize) <= FORESEE && (*d as usize) <= n => {
+                let d = *d as usize;
                 let mut after = self.rng.clone();
-                let sample = self.sampler.draw(&mut after, n, *d as usize);
-                ahead[..sample.len()].copy_from_slice(sample);
+                ahead = sample::draw_few(&mut after, n, d);
                 self.ahead = Some(Ahead {
                     before: self.rng.clone(),
                     after,
                     nodes: n,
-                    len: sample.len(),
+                    len: d,
                     sample: ahead,
                 });
-                sample.len()
+                d
             }
             _ => 0,
         };

@@ -13,8 +13,36 @@ use rand_pcg::Pcg64Mcg;
 /// Up to this many samples, membership is a scan of the taken ones.
 const SCAN_UP_TO: usize = 32;
 
+/// Up to this many samples (power-of-2 is the common case), a draw fills
+/// a fixed array: see [`draw_few`].
+pub const FEW: usize = 4;
+
+/// `d ≤ FEW` distinct indices in `0..n`, in increasing order, in the
+/// first `d` slots: the same draws from `rng` as [`Sampler::draw`], so the
+/// same sample. Kept in order by insertion as they come, it calls neither
+/// a sort nor a copy routine, which for two nodes cost more than the draws
+/// (a cluster dispatches once per job).
+#[inline]
+pub fn draw_few(rng: &mut Pcg64Mcg, n: usize, d: usize) -> [u32; FEW] {
+    assert!(d <= FEW && d <= n, "draw_few: {d} of {n}");
+    let mut taken = [0u32; FEW];
+    for (k, j) in (n - d..n).enumerate() {
+        let t = rng.random_range(0..=j) as u32;
+        let pick = if taken[..k].contains(&t) { j as u32 } else { t };
+        let mut i = k;
+        while i > 0 && taken[i - 1] > pick {
+            taken[i] = taken[i - 1];
+            i -= 1;
+        }
+        taken[i] = pick;
+    }
+    taken
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Sampler {
+    /// The last draw of at most [`FEW`].
+    few: [u32; FEW],
     taken: Vec<u32>,
     /// Bit per node, only for `d > SCAN_UP_TO`; all clear between draws.
     bits: Vec<u64>,
@@ -23,6 +51,7 @@ pub struct Sampler {
 impl Sampler {
     pub fn new(n: usize, d: usize) -> Sampler {
         Sampler {
+            few: [0; FEW],
             taken: Vec::with_capacity(d),
             bits: if d > SCAN_UP_TO {
                 vec![0; n.div_ceil(64)]
@@ -35,6 +64,10 @@ impl Sampler {
     /// `d` distinct indices in `0..n`, in increasing order.
     pub fn draw(&mut self, rng: &mut Pcg64Mcg, n: usize, d: usize) -> &[u32] {
         debug_assert!(d <= n);
+        if d <= FEW {
+            self.few = draw_few(rng, n, d);
+            return &self.few[..d];
+        }
         self.taken.clear();
         if d > SCAN_UP_TO && self.bits.len() < n.div_ceil(64) {
             self.bits.resize(n.div_ceil(64), 0);
@@ -70,6 +103,40 @@ impl Sampler {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The general path (scan, then sort), written out: what `draw_few`
+    /// must equal.
+    fn floyd_sorted(rng: &mut Pcg64Mcg, n: usize, d: usize) -> Vec<u32> {
+        let mut taken: Vec<u32> = Vec::new();
+        for j in n - d..n {
+            let t = rng.random_range(0..=j) as u32;
+            taken.push(if taken.contains(&t) { j as u32 } else { t });
+        }
+        taken.sort_unstable();
+        taken
+    }
+
+    #[test]
+    fn a_few_are_drawn_as_the_general_path_draws_them() {
+        for (n, d) in [
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (4, 4),
+            (5, 3),
+            (7, 4),
+            (1000, 2),
+            (1000, 4),
+        ] {
+            let (mut a, mut b) = (Pcg64Mcg::seed_from_u64(9), Pcg64Mcg::seed_from_u64(9));
+            for _ in 0..2000 {
+                let few = draw_few(&mut a, n, d);
+                assert_eq!(few[..d], floyd_sorted(&mut b, n, d)[..], "n {n} d {d}");
+                assert!(few[d..].iter().all(|&x| x == 0));
+            }
+            assert_eq!(a, b, "the same draws from the stream");
+        }
+    }
 
     #[test]
     fn samples_are_distinct_sorted_and_uniform() {

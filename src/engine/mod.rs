@@ -786,7 +786,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         loop {
             let t_arrival = self.workload.peek_time();
             let t_departure = self.events.peek_time();
-            let t = t_arrival.min(t_departure);
+            // Plain comparisons, not f64::min: no time is NaN, and the one
+            // test serves both the clock and the choice of event below.
+            let arrives =
+                t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first);
+            let t = if arrives { t_arrival } else { t_departure };
             if t > checkpoint {
                 self.clock = checkpoint;
                 if measuring {
@@ -810,13 +814,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             // Failures go on for ever; once every job has left and none
             // will come, the run is over.
-            if t_arrival == f64::INFINITY && self.failing && self.drained() {
+            if self.failing && t_arrival == f64::INFINITY && self.drained() {
                 break;
             }
             self.clock = t;
             self.handled += 1;
             let before = self.completed;
-            if t_arrival < t_departure || (t_arrival == t_departure && self.arrivals_first) {
+            if arrives {
                 self.arrive();
                 if self.unstable.is_some() {
                     break;
