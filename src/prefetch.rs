@@ -35,25 +35,39 @@ pub fn prefetch<T>(items: &[T], i: usize, bytes: usize) {
 /// Asks for every line holding a byte of `items[i]`: the whole element.
 /// An element of 136 bytes spans three lines wherever it starts, and
 /// asking only for its first and last byte's lines left the middle one to
-/// miss when it was read.
+/// miss when it was read. The addresses asked for (see [`item_points`])
+/// depend on the type alone for their number, so the loop unrolls into a
+/// few prefetches and computes no line address: a cluster asks for a
+/// dozen items per job, and the general loop cost 170 instructions a job.
 #[inline(always)]
 pub fn prefetch_item<T>(items: &[T], i: usize) {
     if i < items.len() {
         let start = items[i..].as_ptr().cast::<u8>();
-        let (first, last) = lines_of(start as usize, size_of::<T>());
-        let mut at = first;
-        while at <= last {
-            line(start.wrapping_add(at.wrapping_sub(start as usize)));
-            at += 64;
+        let (steps, last) = item_points::<T>();
+        for k in 0..steps {
+            line(start.wrapping_add(64 * k));
+        }
+        if let Some(last) = last {
+            line(start.wrapping_add(last));
         }
     }
 }
 
-/// The addresses of the first and the last 64-byte line holding a byte of
-/// the `size` bytes at `start` (one byte, for a zero-sized element).
+/// The offsets from an item's first byte whose lines hold the whole item:
+/// one every 64 bytes from 0 while inside it (`steps` of them), and its
+/// last byte (`Some(size - 1)`), unless no item of the type can straddle
+/// two lines (a power-of-two size up to 64, aligned to its size). Two
+/// offsets can fall on one line; the second prefetch then costs an
+/// instruction, no memory traffic.
 #[inline(always)]
-fn lines_of(start: usize, size: usize) -> (usize, usize) {
-    (start & !63, (start + size.max(1) - 1) & !63)
+const fn item_points<T>() -> (usize, Option<usize>) {
+    let size = if size_of::<T>() == 0 {
+        1
+    } else {
+        size_of::<T>()
+    };
+    let whole = size.is_power_of_two() && size <= 64 && align_of::<T>() >= size;
+    (size.div_ceil(64), if whole { None } else { Some(size - 1) })
 }
 
 #[inline(always)]
@@ -107,22 +121,39 @@ mod tests {
     }
 
     /// The lines asked for are exactly those holding a byte of the item,
-    /// wherever it starts.
+    /// wherever it starts at its type's alignment.
     #[test]
     fn an_item_s_lines_are_all_its_lines() {
-        for start in 4096..4096 + 128 {
-            for size in 0..300 {
-                let (first, last) = lines_of(start, size);
-                let mut asked = Vec::new();
-                let mut at = first;
-                while at <= last {
-                    asked.push(at);
-                    at += 64;
-                }
-                let mut held: Vec<usize> = (start..start + size.max(1)).map(|b| b & !63).collect();
+        fn check<T>() {
+            let size = size_of::<T>().max(1);
+            let (steps, last) = item_points::<T>();
+            for start in (4096..4096 + 256).filter(|s| s % align_of::<T>() == 0) {
+                let mut asked: Vec<usize> = (0..steps).map(|k| (start + 64 * k) & !63).collect();
+                asked.extend(last.map(|l| (start + l) & !63));
+                asked.dedup();
+                let mut held: Vec<usize> = (start..start + size).map(|b| b & !63).collect();
                 held.dedup();
-                assert_eq!(asked, held, "start {start}, size {size}");
+                assert_eq!(asked, held, "{}, start {start}", std::any::type_name::<T>());
             }
         }
+        #[repr(C, align(32))]
+        struct Aligned32([u64; 3]);
+        check::<()>();
+        check::<u8>();
+        check::<u32>();
+        check::<f64>();
+        check::<[u32; 2]>();
+        check::<[u8; 3]>();
+        check::<[u64; 6]>();
+        check::<[u64; 8]>();
+        check::<[u64; 17]>();
+        check::<[u8; 300]>();
+        check::<Aligned32>();
+        check::<crate::job::Job>();
+        // A power-of-two size not aligned to itself can straddle: its last
+        // byte is asked for too.
+        assert_eq!(item_points::<[u32; 2]>(), (1, Some(7)));
+        assert_eq!(item_points::<f64>(), (1, None));
+        assert_eq!(item_points::<crate::job::Job>().0, 3);
     }
 }

@@ -23,6 +23,8 @@
 
 use std::collections::VecDeque;
 
+use super::buckets::Buckets;
+
 /// What happens when an event comes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -79,6 +81,35 @@ const NO_LANE: u8 = u8::MAX;
 pub(super) const MAX_LANES: usize = NO_LANE as usize;
 
 impl Event {
+    /// A placeholder, the contents of a new chunk of the calendar's
+    /// buckets until events are written there.
+    pub(super) const EMPTY: Event = Event {
+        time: 0.0,
+        seq: 0,
+        node: 0,
+        server: 0,
+        generation: 0,
+        kind: Kind::ServiceEnd,
+        lane: NO_LANE,
+        unused: 0,
+    };
+
+    #[cfg(test)]
+    pub(super) fn new(time: f64, seq: u64, kind: Kind, node: u32) -> Event {
+        Event {
+            time,
+            seq,
+            node,
+            kind,
+            ..Event::EMPTY
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn seq(&self) -> u64 {
+        self.seq
+    }
+
     /// Whether it comes up before `other`: earlier, or as early and
     /// scheduled first. Plain float comparisons order event times as
     /// `f64::total_cmp` does, since they are never NaN nor -0 (the clock
@@ -219,8 +250,8 @@ struct Calendar {
     inv_width: f64,
     /// The bucket `near` holds: events of index up to it are there.
     current: usize,
-    /// `buckets[i]` holds the events of index `i + 1`.
-    buckets: Vec<Vec<Event>>,
+    /// Bucket `i` holds the events of index `i + 1`.
+    buckets: Buckets,
     /// Events of index beyond [`BUCKETS`].
     far: Vec<Event>,
     /// Events in `buckets` and `far`.
@@ -239,7 +270,7 @@ impl Default for Calendar {
             origin: 0.0,
             inv_width: 0.0,
             current: 0,
-            buckets: Vec::new(),
+            buckets: Buckets::default(),
             far: Vec::new(),
             outside: 0,
             near_limit: BUCKET_FROM,
@@ -282,9 +313,10 @@ impl Calendar {
     #[inline(always)]
     fn put_outside(&mut self, i: usize, event: Event) {
         self.outside += 1;
-        match self.buckets.get_mut(i - 1) {
-            Some(bucket) => bucket.push(event),
-            None => self.far.push(event),
+        if i - 1 < self.buckets.len() {
+            self.buckets.push(i - 1, event);
+        } else {
+            self.far.push(event);
         }
     }
 
@@ -333,17 +365,14 @@ impl Calendar {
         }
         while self.current < self.buckets.len() {
             self.current += 1;
-            let bucket = &mut self.buckets[self.current - 1];
-            if !bucket.is_empty() {
-                self.outside -= bucket.len();
-                let big = bucket.len() > 8 * PER_BUCKET;
-                for &e in bucket.iter() {
-                    self.near.push(e);
-                }
-                bucket.clear();
+            let bucket = self.current - 1;
+            if !self.buckets.is_empty_at(bucket) {
+                let near = &mut self.near;
+                let count = self.buckets.drain(bucket, |e| near.push(e));
+                self.outside -= count;
                 // Far more than a bucket's worth: the width no longer
                 // suits the times.
-                if big {
+                if count > 8 * PER_BUCKET {
                     self.rebuild();
                 }
                 return;
@@ -358,8 +387,8 @@ impl Calendar {
     #[cold]
     fn rebuild(&mut self) {
         let mut all = std::mem::take(&mut self.near.events);
-        for bucket in &mut self.buckets {
-            all.append(bucket);
+        for bucket in 0..self.buckets.len() {
+            self.buckets.drain(bucket, |e| all.push(e));
         }
         all.append(&mut self.far);
         self.outside = 0;
@@ -373,13 +402,8 @@ impl Calendar {
             return;
         }
         self.flat_limit = 0;
-        if self.buckets.is_empty() {
-            self.buckets = vec![Vec::new(); BUCKETS];
-        }
-        // A bucket keeps what it grew to under an earlier width; a few
-        // times the aim is plenty under the new one.
-        for bucket in &mut self.buckets {
-            bucket.shrink_to(4 * PER_BUCKET);
+        if self.buckets.len() == 0 {
+            self.buckets = Buckets::new(BUCKETS);
         }
         let m = all.len().min(4 * PER_BUCKET);
         let by_time = |a: &Event, b: &Event| a.time.total_cmp(&b.time);

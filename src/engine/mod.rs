@@ -18,6 +18,7 @@
 //! [`Policy`] which job a free server takes.
 
 mod attempts;
+mod buckets;
 mod events;
 mod failures;
 mod flows;
