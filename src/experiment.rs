@@ -318,21 +318,20 @@ pub fn run_replication(
         .map(|n| n.speed)
         .chain(pull.then_some(1.0))
         .collect();
-    let recorder = Recorder::new(
+    // Members with rows of their own need cells of their own.
+    let groups: Vec<_> = match scenario.member_rows {
+        true => Vec::new(),
+        false => scenario.groups.iter().map(|g| g.members()).collect(),
+    };
+    let recorder = Recorder::grouped(
         scenario.classes.len(),
         &speeds,
         resolution(scenario),
         scenario.is_network(),
+        &scenario.alarms,
+        &groups,
     )
-    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges())
-    .with_alarms(&scenario.alarms);
-    // Members with rows of their own need cells of their own.
-    let recorder = if scenario.member_rows {
-        recorder
-    } else {
-        let groups: Vec<_> = scenario.groups.iter().map(|g| g.members()).collect();
-        recorder.with_groups(&groups)
-    };
+    .with_sizes(scenario.slowdown_tau(), &scenario.size_bin_edges());
     let (warmup, warmup_jobs) = if scenario.warmup_auto {
         let jobs = auto_warmup(scenario, policy, replication);
         (Limit::Jobs(jobs), Some(jobs))
