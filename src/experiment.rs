@@ -319,9 +319,10 @@ pub fn run_replication(
         .chain(pull.then_some(1.0))
         .collect();
     // Members with rows of their own need cells of their own.
-    let groups: Vec<_> = match scenario.member_rows {
-        true => Vec::new(),
-        false => scenario.groups.iter().map(|g| g.members()).collect(),
+    let groups: Vec<_> = if scenario.member_rows {
+        Vec::new()
+    } else {
+        scenario.groups.iter().map(|g| g.members()).collect()
     };
     let recorder = Recorder::grouped(
         scenario.classes.len(),

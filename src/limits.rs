@@ -237,7 +237,7 @@ pub fn check_scenario(s: &Scenario) -> Result<(), FieldError> {
         "events (jobs × visits × quanta × replications × policies)",
     )?;
     // A node column per node, except that a group's members share one
-    // unless they have rows of their own (`Recorder::with_groups`), and
+    // unless they have rows of their own (`Recorder::grouped`), and
     // then keep 24 bytes each of busy time.
     let nodes = s.nodes.len() as f64;
     let (columns, members) = if s.member_rows || s.groups.is_empty() {

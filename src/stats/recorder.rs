@@ -330,7 +330,7 @@ pub struct Recorder {
     /// Per node column (nodes, plus the central queue under pull
     /// dispatching); empty when one node sees every job once, its visits
     /// then being the jobs themselves. The members of a group share one
-    /// column unless each has a row of its own (see [`Recorder::with_groups`]).
+    /// column unless each has a row of its own (see [`Recorder::grouped`]).
     nodes: Vec<CellStats>,
     /// Per node: its column in `nodes`.
     column: Vec<u32>,
@@ -365,16 +365,18 @@ impl Recorder {
     /// difference the quantiles resolve; pick it well below the smallest
     /// mean service time. `network`: whether jobs may visit several nodes.
     pub fn new(classes: usize, speeds: &[f64], resolution: f64, network: bool) -> Recorder {
-        let mut r = Recorder::without_cells(classes, speeds, resolution, network);
-        r.make_node_cells();
-        r
+        Recorder::grouped(classes, speeds, resolution, network, &[], &[])
     }
 
-    /// [`Recorder::new`] watching `alarms` ([`Recorder::with_alarms`]),
-    /// with each group of `groups` in one column
-    /// ([`Recorder::with_groups`]), made without first making a cell per
-    /// node only to drop it: at 100,000 nodes those cells and their
-    /// histograms took 91 MB and 200,000 allocations of the setup.
+    /// [`Recorder::new`] watching `alarms`, with each group of `groups`
+    /// in one column for all its members: a visit then touches one cell
+    /// of the group's instead of its node's, the group's row is read
+    /// straight off it (the same sums as its members' cells added up, to
+    /// rounding), and each member keeps only its busy time, for the spread
+    /// of utilisation. A group with a member whose queue an alarm watches
+    /// keeps a column per member. The columns are assigned before any cell
+    /// is made: at 100,000 nodes a cell per node made first, then dropped,
+    /// took 91 MB and 200,000 allocations of the setup.
     pub fn grouped(
         classes: usize,
         speeds: &[f64],
@@ -383,8 +385,11 @@ impl Recorder {
         alarms: &[Alarm],
         groups: &[std::ops::Range<usize>],
     ) -> Recorder {
-        let mut r =
-            Recorder::without_cells(classes, speeds, resolution, network).with_alarms(alarms);
+        let mut r = Recorder::without_cells(classes, speeds, resolution, network);
+        r.alarms = alarms.iter().cloned().map(AlarmState::new).collect();
+        r.queue_alarms = alarms
+            .iter()
+            .any(|a| matches!(a.when, Condition::Queue { .. }));
         if !r.column.is_empty() {
             r.share_columns(groups);
         }
@@ -441,37 +446,10 @@ impl Recorder {
         self
     }
 
-    /// Watches `alarms` during the run.
-    pub fn with_alarms(mut self, alarms: &[Alarm]) -> Recorder {
-        self.alarms = alarms.iter().cloned().map(AlarmState::new).collect();
-        self.queue_alarms = alarms
-            .iter()
-            .any(|a| matches!(a.when, Condition::Queue { .. }));
-        self
-    }
-
-    /// Gives each group of `groups` one column for all its members, so
-    /// that a visit touches one cell of the group's instead of a cell of
-    /// its node's: the group's row is then read straight off it (the
-    /// same sums as its members' cells added up, to rounding), and each
-    /// member keeps only its busy time, for the spread of utilisation.
-    /// Call it after [`Recorder::with_alarms`]: a group with a member
-    /// whose queue an alarm watches keeps a column per member.
-    pub fn with_groups(mut self, groups: &[std::ops::Range<usize>]) -> Recorder {
-        if self.nodes.is_empty() {
-            return self;
-        }
-        if self.share_columns(groups) {
-            self.make_node_cells();
-        }
-        self
-    }
-
     /// Points each member of a group of `groups` (but those an alarm
     /// watches) at its group's one column, and numbers the columns anew;
-    /// whether any group shares one. The members' busy times are kept from
-    /// now on, and the node cells must be made again.
-    fn share_columns(&mut self, groups: &[std::ops::Range<usize>]) -> bool {
+    /// the members' busy times are kept from now on.
+    fn share_columns(&mut self, groups: &[std::ops::Range<usize>]) {
         let watched = |g: &std::ops::Range<usize>| {
             self.alarms
                 .iter()
@@ -483,7 +461,7 @@ impl Recorder {
             .cloned()
             .collect();
         if groups.is_empty() {
-            return false;
+            return;
         }
         let columns = self.column.len() - groups.iter().map(|g| g.len() - 1).sum::<usize>();
         self.node_digits = node_significant_digits(columns);
@@ -502,7 +480,6 @@ impl Recorder {
             }
         }
         self.members = vec![MemberBusy::default(); self.column.len()];
-        true
     }
 
     /// A fresh cell for each node column.
@@ -1128,43 +1105,57 @@ mod tests {
         r
     }
 
-    /// Grouped as it is made, a recorder has the columns, cells and
-    /// histogram precision of one made with a cell per node and grouped
-    /// after, a group whose member an alarm watches included (it keeps a
-    /// column per member).
+    /// A group shares one column, numbered in node order, unless an
+    /// alarm watches one of its members (then each keeps its own); one
+    /// cell is made per column, with a histogram as precise as the number
+    /// of columns allows.
     #[test]
-    fn grouping_as_made_matches_grouping_after() {
+    fn groups_share_a_column_unless_an_alarm_watches_a_member() {
         let speeds = [1.0; 12];
         let groups = [0..4, 5..9, 9..12];
         let alarms = [Alarm {
             name: "long".into(),
             when: Condition::Queue { jobs: 3, node: 6 },
         }];
-        for (network, alarms) in [(true, &alarms[..]), (true, &[][..]), (false, &alarms[..])] {
-            let after = Recorder::new(2, &speeds, 1e-3, network)
-                .with_alarms(alarms)
-                .with_groups(&groups);
-            let made = Recorder::grouped(2, &speeds, 1e-3, network, alarms, &groups);
-            assert_eq!(made.column, after.column);
-            assert_eq!(made.nodes.len(), after.nodes.len());
-            assert_eq!(made.members.len(), after.members.len());
-            assert_eq!(made.node_digits, after.node_digits);
-            assert_eq!(made.alarms.len(), after.alarms.len());
-        }
-        let made = Recorder::grouped(2, &speeds, 1e-3, true, &alarms, &groups);
-        // 0..4 and 9..12 share a column each; 5..9 is watched; 4 is alone.
-        assert_eq!(made.nodes.len(), 1 + 1 + 4 + 1);
-        let plain = Recorder::grouped(2, &speeds, 1e-3, true, &[], &[]);
+        let watched = Recorder::grouped(2, &speeds, 1e-3, true, &alarms, &groups);
+        assert_eq!(watched.column, [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6, 6]);
+        assert_eq!(watched.nodes.len(), 7);
+        assert_eq!(watched.members.len(), 12);
+        assert_eq!(watched.node_digits, node_significant_digits(7));
+        assert!(watched.queue_alarms);
+        let open = Recorder::grouped(2, &speeds, 1e-3, true, &[], &groups);
+        assert_eq!(open.column, [0, 0, 0, 0, 1, 2, 2, 2, 2, 3, 3, 3]);
+        assert_eq!(open.nodes.len(), 4);
+        assert!(!open.queue_alarms);
+        let plain = Recorder::new(2, &speeds, 1e-3, true);
+        assert_eq!(plain.column, (0..12).collect::<Vec<u32>>());
         assert_eq!(plain.nodes.len(), 12);
         assert!(plain.members.is_empty());
+        assert_eq!(plain.node_digits, node_significant_digits(12));
+        // One node whose visits are the jobs: no columns, no node cells.
+        let one = Recorder::grouped(
+            2,
+            &[1.0],
+            1e-3,
+            false,
+            &[],
+            &[std::ops::Range { start: 0, end: 1 }],
+        );
+        assert!(one.column.is_empty() && one.nodes.is_empty());
     }
 
     /// Nodes 0 to 2 share the group's cell; node 3 keeps its own; each
     /// member's busy time is its own.
     #[test]
     fn group_members_share_one_cell_and_keep_their_busy_time() {
-        let mut r = Recorder::new(1, &[1.0; 4], 1e-3, true)
-            .with_groups(&[std::ops::Range { start: 0, end: 3 }]);
+        let mut r = Recorder::grouped(
+            1,
+            &[1.0; 4],
+            1e-3,
+            true,
+            &[],
+            &[std::ops::Range { start: 0, end: 3 }],
+        );
         assert_eq!(r.group_cells(0..3).len(), 1);
         assert_eq!(r.group_cells(3..4).len(), 1);
         assert!(!std::ptr::eq(&r.node(0)[0], &r.node(3)[0]));
