@@ -191,17 +191,21 @@ impl CellStats {
         if let Some(h) = &mut self.slowdown_hist {
             h.record(slowdown);
         }
-        // Edges passed (a few, increasing): a branch-free count.
-        let bin = sizes
-            .edges
-            .iter()
-            .map(|&e| usize::from(e <= alone))
-            .sum::<usize>();
-        if let Some(b) = self.size_bins.get_mut(bin) {
-            b.jobs += 1;
-            b.size_sum += alone;
-            b.response_sum += response;
-            b.slowdown_sum += slowdown;
+        // Only class cells have size bins: a node's cell skips the count,
+        // 40-odd instructions per visit at the default nine edges.
+        if !self.size_bins.is_empty() {
+            // Edges passed (a few, increasing): a branch-free count.
+            let bin = sizes
+                .edges
+                .iter()
+                .map(|&e| usize::from(e <= alone))
+                .sum::<usize>();
+            if let Some(b) = self.size_bins.get_mut(bin) {
+                b.jobs += 1;
+                b.size_sum += alone;
+                b.response_sum += response;
+                b.slowdown_sum += slowdown;
+            }
         }
         let inv_resolution = sizes.inv_resolution;
         let units = ((response * inv_resolution) as u64).max(1);
