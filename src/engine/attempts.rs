@@ -12,6 +12,7 @@
 
 use super::events::{Event, Kind};
 use super::jobs::JobTable;
+use super::shape::Full;
 use super::station::SHARED;
 use super::{Observer, Simulation, draw};
 use crate::job::JobId;
@@ -311,11 +312,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.events.push(now + delay, Kind::Retry, visit, id, seq);
         }
         if let Some(s) = server {
-            self.release(node, s, id, width);
+            self.release::<Full>(node, s, id, width);
         }
         if delay <= 0.0 {
             // Straight back to the tail of the queue, as a job fed back.
-            self.join(node, id);
+            self.join::<Full>(node, id);
         }
     }
 
@@ -340,7 +341,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         task.phase = Phase::Task;
         let node = self.jobs.get(id).node;
-        self.join(node, id);
+        self.join::<Full>(node, id);
     }
 
     /// No attempt of job `id` started within its queue timeout: given up.
@@ -466,9 +467,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.stations[node as usize].present -= 1;
                 self.loads.leave(node, now, job.remaining);
                 let origin = self.jobs.take(id).origin;
-                self.left_system(origin);
+                self.left_system::<Full>(origin);
                 if let Some(s) = server {
-                    self.release(node, s, id, width);
+                    self.release::<Full>(node, s, id, width);
                 }
                 if self.stations[node as usize].has_waiting() {
                     self.admit_blocked(node);
@@ -485,9 +486,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 job.cut = 0.0;
                 self.loads.rework(node, now, job.size - before);
                 if let Some(s) = server {
-                    self.release(node, s, id, width);
+                    self.release::<Full>(node, s, id, width);
                 }
-                self.join(node, id);
+                self.join::<Full>(node, id);
             }
         }
     }
@@ -502,11 +503,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let width = job.width;
         self.observer.on_rolled_back(now, job, time);
         let origin = job.origin;
-        self.left_system(origin);
+        self.left_system::<Full>(origin);
         self.rolled_back += 1;
         self.stations[node as usize].present -= 1;
         self.loads.complete(node);
-        self.release(node, server, id, width);
+        self.release::<Full>(node, server, id, width);
         if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }

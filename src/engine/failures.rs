@@ -12,6 +12,7 @@
 
 use super::attempts::Phase;
 use super::events::{Event, Kind};
+use super::shape::Full;
 use super::station::{DOWN, IDLE};
 use super::{Observer, Simulation, draw};
 use crate::job::JobId;
@@ -251,7 +252,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                         self.assign_central(id);
                         self.queues[0].enqueue(id, self.jobs.get_mut(id), now);
                     } else {
-                        self.join(node, id);
+                        self.join::<Full>(node, id);
                     }
                 }
             }
@@ -292,7 +293,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 .restarts
                 .pop_front()
                 .expect("checked non-empty");
-            self.start(node, server, id);
+            self.start::<Full>(node, server, id);
         }
     }
 
@@ -332,7 +333,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.observer.on_server_up(now, node, server);
         let slot = station.servers[server as usize];
         if slot.job == DOWN {
-            return self.serve_next(node, server);
+            return self.serve_next::<Full>(node, server);
         }
         if slot.blocked {
             return;
@@ -388,7 +389,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         match station.restarts.pop_front() {
             Some(id) => {
-                self.start(node, server, id);
+                self.start::<Full>(node, server, id);
                 true
             }
             None => false,

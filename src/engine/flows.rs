@@ -32,6 +32,7 @@ use std::sync::Arc;
 use crate::model::workflow::{ClassFlow, Network};
 use crate::workflow::{Platform, Policy};
 
+use super::shape::Full;
 use super::*;
 
 /// Per node, the prefix-matched speed of each task: `inv[i * nodes + n]`
@@ -527,7 +528,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         }
         f.task_of[id as usize] = (inst, task);
         self.stations[node as usize].present += 1;
-        self.enter(node, id, false);
+        self.enter::<Full>(node, id, false);
     }
 
     /// Whether job `id` is a workflow task.
@@ -555,7 +556,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         };
         let waited = (started - job.arrival).max(0.0);
         let width = job.width;
-        self.release(node, server, id, width);
+        self.release::<Full>(node, server, id, width);
         let f = self.flows.as_mut().expect("flows");
         let (inst, task) = f.task_of[id as usize];
         let i = &mut f.instances[inst as usize];
@@ -571,7 +572,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.observer.on_complete(now, &summary);
             self.observer
                 .on_workflow_done(now, &summary, now - first_start, waited);
-            self.left_system(class);
+            self.left_system::<Full>(class);
         } else {
             self.place_ready(inst);
         }

@@ -24,6 +24,7 @@ mod failures;
 mod flows;
 mod jobs;
 mod loads;
+mod shape;
 mod shifts;
 mod station;
 mod victims;
@@ -43,6 +44,7 @@ pub use failures::{failure_key, failure_period};
 use events::{Event, EventList, Kind};
 use jobs::JobTable;
 use loads::LoadBoard;
+use shape::{Full, Plain, Shape};
 use station::{Blocked, IDLE, Idle, Pool, SHARED, STATION_HOT_BYTES, Station};
 
 /// From this many nodes on, the next event's lines are prefetched: the
@@ -741,6 +743,33 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// checked where the run already checks its horizon, so an event
     /// costs nothing more.
     pub fn run_in_batches(&mut self, warmup: Limit, horizon: Limit, batches: u32) -> RunInfo {
+        if self.is_plain() {
+            self.run_shaped::<Plain>(warmup, horizon, batches)
+        } else {
+            self.run_shaped::<Full>(warmup, horizon, batches)
+        }
+    }
+
+    /// Whether this run can reach none of the engine's rarer parts (see
+    /// [`shape`]): each is fixed from the start for the whole run.
+    fn is_plain(&self) -> bool {
+        self.flows.is_none()
+            && self.life.is_none()
+            && !self.pull
+            && !self.hybrid
+            && !self.closed
+            && !self.failing
+            && self.class_baulk.iter().all(|p| p.is_empty())
+            && self.class_patience.iter().all(Option::is_none)
+            && self
+                .stations
+                .iter()
+                .all(|s| !s.blocks && !s.interrupts && !s.rigid && !s.switches)
+    }
+
+    /// [`Simulation::run_in_batches`] for a run of shape `S`.
+    #[inline(never)]
+    fn run_shaped<S: Shape>(&mut self, warmup: Limit, horizon: Limit, batches: u32) -> RunInfo {
         let batches = batches.max(1);
         let mut measuring = false;
         let mut measure_start = 0.0;
@@ -815,21 +844,21 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             }
             // Failures go on for ever; once every job has left and none
             // will come, the run is over.
-            if self.failing && t_arrival == f64::INFINITY && self.drained() {
+            if S::FULL && self.failing && t_arrival == f64::INFINITY && self.drained() {
                 break;
             }
             self.clock = t;
             self.handled += 1;
             let before = self.completed;
             if arrives {
-                self.arrive();
+                self.arrive::<S>();
                 if self.unstable.is_some() {
                     break;
                 }
             } else {
-                self.server_event();
+                self.server_event::<S>();
             }
-            if self.deadlock.is_some() {
+            if S::FULL && self.deadlock.is_some() {
                 break;
             }
             // A departure completes at most one job, but a job that leaves
@@ -870,8 +899,8 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// A job that entered as `origin` has left the system: a closed
     /// class's job thinks and comes back.
     #[inline(always)]
-    fn left_system(&mut self, origin: u32) {
-        if self.closed && self.class_closed[origin as usize] {
+    fn left_system<S: Shape>(&mut self, origin: u32) {
+        if S::FULL && self.closed && self.class_closed[origin as usize] {
             self.workload.think(origin, self.clock);
         }
     }
@@ -935,7 +964,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.place(id, *node, a.class as usize);
             self.stations[*node as usize].present += 1;
             self.observer.on_initial(self.clock, self.jobs.get(id));
-            self.begin_visit(*node, id, true);
+            self.begin_visit::<Full>(*node, id, true);
         }
         self.holding = false;
         if !self.unsettled.is_empty() {
@@ -944,9 +973,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     }
 
     #[inline]
-    fn arrive(&mut self) {
+    fn arrive<S: Shape>(&mut self) {
         let a = self.workload.next_arrival();
-        if self.flows.is_some() && self.flows.as_ref().is_some_and(|f| f.is_flow(a.class)) {
+        if S::FULL && self.flows.as_ref().is_some_and(|f| f.is_flow(a.class)) {
             return self.instance_arrives(&a);
         }
         let now = self.clock;
@@ -977,7 +1006,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.foresee_node(n, false);
             }
         }
-        if node == self.central() {
+        if S::FULL && node == self.central() {
             self.jobs.get_mut(id).node = node;
         } else {
             self.place(id, node, class);
@@ -986,37 +1015,37 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 let job = self.jobs.take(id);
                 self.observer.on_block(now, job);
                 let origin = job.origin;
-                self.left_system(origin);
+                self.left_system::<S>(origin);
                 return;
             }
-            if self.baulks(node, a.class, 0, self.jobs.get(id).seq, 0) {
+            if self.baulks::<S>(node, a.class, 0, self.jobs.get(id).seq, 0) {
                 let job = self.jobs.take(id);
                 self.observer.on_baulk(now, job);
                 let origin = job.origin;
-                self.left_system(origin);
+                self.left_system::<S>(origin);
                 return;
             }
             self.stations[node as usize].present += 1;
         }
-        self.enter(node, id, true);
+        self.enter::<S>(node, id, true);
     }
 
     /// A visit begins: job `id` (already counted present) arrives at `node`.
     #[inline(always)]
-    fn enter(&mut self, node: u32, id: JobId, external: bool) {
+    fn enter<S: Shape>(&mut self, node: u32, id: JobId, external: bool) {
         self.observer.on_arrival(self.clock, self.jobs.get(id));
-        self.begin_visit(node, id, external);
+        self.begin_visit::<S>(node, id, external);
     }
 
     /// Job `id`, present at `node`, begins its visit there (after the
     /// observer has been told).
     #[inline(always)]
-    fn begin_visit(&mut self, node: u32, id: JobId, external: bool) {
+    fn begin_visit<S: Shape>(&mut self, node: u32, id: JobId, external: bool) {
         let now = self.clock;
-        if node == self.central() {
+        if S::FULL && node == self.central() {
             return self.arrive_central(id);
         }
-        if self.life.is_some() {
+        if S::FULL && self.life.is_some() {
             self.task_begins(id);
         }
         self.loads.arrive(node, now, self.jobs.get(id).remaining);
@@ -1037,10 +1066,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.settle();
             }
         } else {
-            self.join(node, id);
+            self.join::<S>(node, id);
         }
         let job = self.jobs.get(id);
-        if let Some(patience) = &self.class_patience[job.class as usize]
+        if S::FULL
+            && let Some(patience) = &self.class_patience[job.class as usize]
             && job.first_start.is_nan()
         {
             let wait = draw(patience, self.patience_key, job.seq, job.visits);
@@ -1053,11 +1083,11 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// the servers, an idle server, the server of a less urgent job, or
     /// the queue (a visit beginning, or a task's attempt rejoining).
     #[inline(always)]
-    fn join(&mut self, node: u32, id: JobId) {
+    fn join<S: Shape>(&mut self, node: u32, id: JobId) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         if station.sharing {
-            if self.life.is_some() {
+            if S::FULL && self.life.is_some() {
                 let speed = station.speed;
                 self.attempt_begins(id, speed);
             }
@@ -1066,12 +1096,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             job.first_start = now;
             self.shares[station.queue].arrive(id, job, now);
             self.reschedule_shared(node);
-        } else if station.rigid {
+        } else if S::FULL && station.rigid {
             self.queues[station.queue].enqueue(id, self.jobs.get_mut(id), now);
             note_queue(&mut self.queue_index, &self.queues, station.queue);
             self.fill(node);
         } else if let Some(server) = station.idle.pop() {
-            self.start(node, server, id);
+            self.start::<S>(node, server, id);
         } else if station.preemptive && !self.pull {
             self.arrive_preemptive(node, id);
         } else {
@@ -1096,7 +1126,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 let next = self.queues[queue].dequeue(now);
                 note_queue(&mut self.queue_index, &self.queues, queue);
                 match next {
-                    Some(next) => self.start(node, server, next),
+                    Some(next) => self.start::<Full>(node, server, next),
                     None => {
                         self.stations[node as usize].idle.push(server);
                         break;
@@ -1149,7 +1179,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 slot.follower = true;
             }
             self.loads.take(node, width - 1);
-            self.start(node, lead, id);
+            self.start::<Full>(node, lead, id);
         }
     }
 
@@ -1179,7 +1209,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if let Some(j) = best {
             let server = self.stations[j].idle.pop().expect("checked idle");
             self.assign(id, j as u32);
-            self.start(j as u32, server, id);
+            self.start::<Full>(j as u32, server, id);
         } else if self.stations[0].preemptive {
             let candidates: Vec<(usize, usize)> = (0..self.stations.len())
                 .filter_map(|j| self.least_urgent(j as u32).map(|s| (j, s)))
@@ -1312,7 +1342,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         if self.pull {
             self.assign(id, node);
         }
-        self.start(node, victim as u32, id);
+        self.start::<Full>(node, victim as u32, id);
     }
 
     /// Returns a job in service to the central queue (pull, preempted).
@@ -1330,14 +1360,14 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
 
     /// Handles the earliest calendar event.
     #[inline(always)]
-    fn server_event(&mut self) {
+    fn server_event<S: Shape>(&mut self) {
         let jobs = &self.jobs;
         let event = self.events.pop_skipping(|e| attempts::timer_spent(jobs, e));
         if self.foresee {
             self.foresee_departures();
         }
         match event.kind {
-            Kind::ServiceEnd => self.service_end(event),
+            Kind::ServiceEnd => self.service_end::<S>(event),
             Kind::ShareTick => self.share_tick(event.node, event.generation),
             Kind::Patience => self.renege(event),
             Kind::QueueTimeout => self.queue_timeout(event),
@@ -1418,7 +1448,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
 
     /// A server's event: its job completes the visit, or its quantum ends.
     #[inline(always)]
-    fn service_end(&mut self, event: Event) {
+    fn service_end<S: Shape>(&mut self, event: Event) {
         let Event {
             node,
             server,
@@ -1437,7 +1467,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.loads.stop(node, now, station.speed);
         // Flags on the station's hot lines first: `failures` and `victims`
         // sit on a line of their own, a miss per event at 100,000 nodes.
-        let failing = station.interrupts && station.failures.is_some();
+        let failing = S::FULL && station.interrupts && station.failures.is_some();
         if completed {
             let progress_from = slot.progress_from;
             let job = self.jobs.get_mut(id);
@@ -1448,10 +1478,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if failing {
                 self.failure_clock_stops(node, server);
             }
-            if self.life.is_some() && self.attempt_ends(node, server, id) {
+            if S::FULL && self.life.is_some() && self.attempt_ends(node, server, id) {
                 return;
             }
-            self.visit_done(node, server, id);
+            self.visit_done::<S>(node, server, id);
         } else {
             let elapsed = now - slot.progress_from;
             let job = self.jobs.get_mut(id);
@@ -1464,22 +1494,24 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             if failing {
                 self.failure_clock_stops(node, server);
             }
-            if self.pull {
+            if S::FULL && self.pull {
                 self.assign_central(id);
             }
             self.queues[queue].enqueue(id, self.jobs.get_mut(id), now);
             note_queue(&mut self.queue_index, &self.queues, queue);
-            self.serve_next(node, server);
+            self.serve_next::<S>(node, server);
         }
     }
 
     /// The draw that picks the next hop of a job's current visit.
     #[inline(always)]
-    fn hop(&self, node: u32, job: &Job) -> Hop {
+    fn hop<S: Shape>(&self, node: u32, job: &Job) -> Hop {
         match &self.routing {
             None => Hop::Exit,
             // A workflow task's next steps are its graph's.
-            Some(_) if self.flows.as_ref().is_some_and(|f| f.is_flow(job.class)) => Hop::Exit,
+            Some(_) if S::FULL && self.flows.as_ref().is_some_and(|f| f.is_flow(job.class)) => {
+                Hop::Exit
+            }
             Some(r) => r.next(
                 node,
                 job.class,
@@ -1491,10 +1523,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// Job `id` finished its service at `node` (on `server`, or `SHARED`
     /// at a sharing node): it leaves, moves on, is lost, or blocks.
     #[inline(always)]
-    fn visit_done(&mut self, node: u32, server: u32, id: JobId) {
-        let hop = self.hop(node, self.jobs.get(id));
+    fn visit_done<S: Shape>(&mut self, node: u32, server: u32, id: JobId) {
+        let hop = self.hop::<S>(node, self.jobs.get(id));
         let Hop::Node { node: to, class } = hop else {
-            return self.leave(node, server, id, None);
+            return self.leave::<S>(node, server, id, None);
         };
         let target = &self.stations[to as usize];
         // A job fed back to its own node makes room for itself as it leaves.
@@ -1502,10 +1534,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let full = target.present - mine >= target.capacity;
         if !full {
             let job = self.jobs.get(id);
-            if self.baulks(to, class, mine, job.seq, job.visits + 1) {
+            if self.baulks::<S>(to, class, mine, job.seq, job.visits + 1) {
                 return self.turn_away(node, server, id, to, class, Turned::Baulked);
             }
-            return self.leave(node, server, id, Some((to, class)));
+            return self.leave::<S>(node, server, id, Some((to, class)));
         }
         if !target.blocks {
             return self.turn_away(node, server, id, to, class, Turned::Lost);
@@ -1517,13 +1549,13 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// for `next` (node, class), or for `exit`. Its servers take the next
     /// jobs, and a job blocked waiting for room here may come in.
     #[inline(always)]
-    fn leave(&mut self, node: u32, server: u32, id: JobId, next: Option<(u32, u32)>) {
+    fn leave<S: Shape>(&mut self, node: u32, server: u32, id: JobId, next: Option<(u32, u32)>) {
         let now = self.clock;
         let station = &mut self.stations[node as usize];
         station.present -= 1;
         self.loads.complete(node);
         match next {
-            None if self.flows.is_some() && self.is_task(id) => {
+            None if S::FULL && self.flows.is_some() && self.is_task(id) => {
                 self.task_leaves(node, server, id);
             }
             None => {
@@ -1533,24 +1565,24 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 self.observer.on_complete(now, job);
                 let width = job.width;
                 let origin = job.origin;
-                self.left_system(origin);
-                self.release(node, server, id, width);
+                self.left_system::<S>(origin);
+                self.release::<S>(node, server, id, width);
             }
-            Some((to, class)) => self.move_on(node, server, id, to, class),
+            Some((to, class)) => self.move_on::<S>(node, server, id, to, class),
         }
-        if self.stations[node as usize].has_waiting() {
+        if S::FULL && self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
     }
 
     /// The rest of [`Simulation::leave`] for a job going on to `to` as `class`.
-    fn move_on(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
+    fn move_on<S: Shape>(&mut self, node: u32, server: u32, id: JobId, to: u32, class: u32) {
         let now = self.clock;
         self.observer.on_visit_end(now, self.jobs.get(id));
-        self.release(node, server, id, self.jobs.get(id).width);
+        self.release::<S>(node, server, id, self.jobs.get(id).width);
         self.next_visit(id, node, to, class);
         self.stations[to as usize].present += 1;
-        self.enter(to, id, false);
+        self.enter::<S>(to, id, false);
     }
 
     /// Job `id` finished at `node` and is turned away at `to`: lost (a
@@ -1561,7 +1593,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         station.present -= 1;
         self.loads.complete(node);
         self.observer.on_visit_end(now, self.jobs.get(id));
-        self.release(node, server, id, self.jobs.get(id).width);
+        self.release::<Full>(node, server, id, self.jobs.get(id).width);
         self.next_visit(id, node, to, class);
         let job = self.jobs.take(id);
         match why {
@@ -1569,7 +1601,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             Turned::Baulked => self.observer.on_baulk(now, job),
         }
         let origin = job.origin;
-        self.left_system(origin);
+        self.left_system::<Full>(origin);
         if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
@@ -1581,9 +1613,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// and visit, so every policy sees the same decisions for the same
     /// numbers found.
     #[inline]
-    fn baulks(&self, node: u32, class: u32, mine: u32, seq: u64, visit: u32) -> bool {
+    fn baulks<S: Shape>(&self, node: u32, class: u32, mine: u32, seq: u64, visit: u32) -> bool {
         let p = &self.class_baulk[class as usize];
-        if p.is_empty() {
+        if !S::FULL || p.is_empty() {
             return false;
         }
         let found = (self.stations[node as usize].present - mine) as usize;
@@ -1620,7 +1652,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         let job = self.jobs.take(id);
         self.observer.on_renege(now, job);
         let origin = job.origin;
-        self.left_system(origin);
+        self.left_system::<Full>(origin);
         if self.stations[node as usize].has_waiting() {
             self.admit_blocked(node);
         }
@@ -1690,18 +1722,18 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                     slot.blocked = false;
                 }
             }
-            self.leave(from, server, id, Some((to, class)));
+            self.leave::<Full>(from, server, id, Some((to, class)));
         }
     }
 
     /// Frees the `width` server(s) job `id` held at `node` for the next jobs.
     #[inline(always)]
-    fn release(&mut self, node: u32, server: u32, id: JobId, width: u32) {
+    fn release<S: Shape>(&mut self, node: u32, server: u32, id: JobId, width: u32) {
         if server == SHARED {
             return;
         }
-        if !self.stations[node as usize].rigid {
-            return self.serve_next(node, server);
+        if !S::FULL || !self.stations[node as usize].rigid {
+            return self.serve_next::<S>(node, server);
         }
         self.release_rigid(node, server, id, width);
     }
@@ -1795,9 +1827,10 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// A server has become free: it takes the next job of its queue, or
     /// under hybrid dispatching of the longest other queue, or goes idle.
     #[inline(always)]
-    fn serve_next(&mut self, node: u32, server: u32) {
+    fn serve_next<S: Shape>(&mut self, node: u32, server: u32) {
         let now = self.clock;
-        if self.stations[node as usize].interrupts
+        if S::FULL
+            && self.stations[node as usize].interrupts
             && (self.leave_shift(node, server) || self.free_at_failing_node(node, server))
         {
             return;
@@ -1807,15 +1840,15 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         note_queue(&mut self.queue_index, &self.queues, queue);
         let next = match own {
             Some(next) => Some(next),
-            None if self.hybrid => self.steal(node),
+            None if S::FULL && self.hybrid => self.steal(node),
             None => None,
         };
         match next {
             Some(next) => {
-                if self.pull || self.jobs.get(next).node != node {
+                if S::FULL && (self.pull || self.jobs.get(next).node != node) {
                     self.assign(next, node);
                 }
-                self.start(node, server, next);
+                self.start::<S>(node, server, next);
             }
             None => {
                 let station = &mut self.stations[node as usize];
@@ -1877,7 +1910,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             // Where the attempt ends: 0 unless it fails there.
             job.remaining = job.cut;
             if !(self.life.is_some() && self.attempt_ends(node, SHARED, id)) {
-                self.visit_done(node, SHARED, id);
+                self.visit_done::<Full>(node, SHARED, id);
             }
         }
         self.reschedule_shared(node);
@@ -1910,9 +1943,9 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
     /// Puts job `id` on a server and schedules its completion or the end of
     /// its quantum, whichever comes first.
     #[inline(always)]
-    fn start(&mut self, node: u32, server: u32, id: JobId) {
+    fn start<S: Shape>(&mut self, node: u32, server: u32, id: JobId) {
         let now = self.clock;
-        if self.life.is_some() {
+        if S::FULL && self.life.is_some() {
             let speed = self.stations[node as usize].speed;
             self.attempt_begins(id, speed);
         }
@@ -1922,11 +1955,12 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
         self.loads.start(node, now, station.speed, slot.job == IDLE);
         // A server switches when it takes a job other than the one it ran
         // last; loading the first job onto a fresh server costs nothing.
-        let switch = if !station.switches || slot.last_job == id || slot.last_job == IDLE {
-            0.0
-        } else {
-            station.switch_cost
-        };
+        let switch =
+            if !S::FULL || !station.switches || slot.last_job == id || slot.last_job == IDLE {
+                0.0
+            } else {
+                station.switch_cost
+            };
         slot.job = id;
         slot.last_job = id;
         let job = self.jobs.get_mut(id);
@@ -1957,7 +1991,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
                 station.speed,
             );
         }
-        if station.interrupts && station.failures.is_some() {
+        if S::FULL && station.interrupts && station.failures.is_some() {
             self.failure_clock_starts(node, server);
         }
         self.observer.on_start(now, self.jobs.get(id), server);
@@ -2462,6 +2496,103 @@ servers = 2
     /// power-of-2 choices (which draws ahead), routing into a group of
     /// multi-server nodes and back, gives the same starts and completions with
     /// and without it.
+    /// Every bundled scenario that `is_plain` calls plain, under each of
+    /// its policies, runs event for event as the full engine runs it: the
+    /// tests `Plain` compiles out were all false. And the scenarios of the
+    /// rarer parts are not called plain.
+    #[test]
+    fn a_plain_run_is_the_full_run() {
+        use crate::workload::SampledWorkload;
+        use rand::SeedableRng;
+        #[derive(Default, PartialEq, Debug)]
+        struct Events(Vec<(u8, u64, u64, u32)>);
+        impl Observer for Events {
+            fn on_arrival(&mut self, now: f64, job: &Job) {
+                self.0.push((0, now.to_bits(), job.seq, job.node));
+            }
+            fn on_start(&mut self, now: f64, job: &Job, server: u32) {
+                self.0.push((1, now.to_bits(), job.seq, server));
+            }
+            fn on_visit_end(&mut self, now: f64, job: &Job) {
+                self.0.push((2, now.to_bits(), job.seq, job.node));
+            }
+            fn on_complete(&mut self, now: f64, job: &Job) {
+                self.0.push((3, now.to_bits(), job.seq, job.class));
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files = vec![];
+        let mut dirs = vec![root.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "toml") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let (mut plain, mut full) = (vec![], vec![]);
+        for file in &files {
+            let Ok(s) = Scenario::from_file(file) else {
+                continue;
+            };
+            let name = file.strip_prefix(&root).unwrap().display().to_string();
+            for policy in &s.policies {
+                let make = || {
+                    let dispatcher = s
+                        .dispatch
+                        .clone()
+                        .map(|rule| Dispatcher::new(rule, Pcg64Mcg::seed_from_u64(s.seed)));
+                    Simulation::with_replication(
+                        &s,
+                        SampledWorkload::new(&s, 0),
+                        policy,
+                        dispatcher,
+                        Events::default(),
+                        0,
+                    )
+                };
+                let mut a = make();
+                if !a.is_plain() {
+                    full.push(name.clone());
+                    continue;
+                }
+                plain.push(name.clone());
+                let mut b = make();
+                let ia = a.run_shaped::<Plain>(Limit::Jobs(0), Limit::Jobs(3000), 1);
+                let ib = b.run_shaped::<Full>(Limit::Jobs(0), Limit::Jobs(3000), 1);
+                assert_eq!(
+                    (ia.end.to_bits(), ia.events, ia.completed),
+                    (ib.end.to_bits(), ib.events, ib.completed),
+                    "{name} under {}",
+                    policy.label()
+                );
+                let (ea, eb) = (a.into_observer(), b.into_observer());
+                assert!(ea.0.len() > 6000, "{name}: {} events", ea.0.len());
+                assert!(ea == eb, "{name} under {}", policy.label());
+            }
+        }
+        for name in ["mm2.toml", "networks/jackson3.toml", "cluster-1000.toml"] {
+            assert!(
+                plain.iter().any(|n| n == name),
+                "{name} is plain: {plain:?}"
+            );
+        }
+        for name in [
+            "lifecycle/retries.toml",
+            "behaviour/erlang-a.toml",
+            "networks/blocking-tandem.toml",
+        ] {
+            assert!(
+                full.iter().any(|n| n == name),
+                "{name} is not plain: {full:?}"
+            );
+        }
+    }
+
     #[test]
     fn foreseeing_changes_no_event() {
         use crate::workload::SampledWorkload;

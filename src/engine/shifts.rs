@@ -17,6 +17,7 @@
 //! server, with the work it had left, its whole size, or a new size.
 
 use super::events::{Event, Kind};
+use super::shape::Full;
 use super::station::DOWN;
 use super::{Observer, Simulation, draw};
 use crate::job::JobId;
@@ -124,7 +125,7 @@ impl<W: Workload, O: Observer> Simulation<W, O> {
             self.loads.repair(node);
             self.observer.on_server_up(now, node, s);
             debug_assert_eq!(self.stations[node as usize].servers[s as usize].job, DOWN);
-            self.serve_next(node, s);
+            self.serve_next::<Full>(node, s);
         }
     }
 
